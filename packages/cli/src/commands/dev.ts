@@ -1,0 +1,44 @@
+import { InProcessBus } from "@threadmesh/mesh";
+import { openStore } from "@threadmesh/persistence";
+import { startModelSim, type ModelSim } from "@threadmesh/model-sim";
+import { createTelemetry } from "@threadmesh/telemetry";
+import type { Config } from "../config.ts";
+import { composeHost, composeRouter, resolveToken } from "../compose.ts";
+import { onShutdown } from "../shutdown.ts";
+import { simGenerative } from "./model-sim.ts";
+
+/** `threadmesh dev`: router and session host in one process over the in-process bus, SQLite, simulator. */
+export async function runDev(config: Config): Promise<void> {
+  const telemetry = createTelemetry({ service: "dev", logLevel: config.logLevel, defaultMetrics: true });
+  const store = await openStore({ url: config.databaseUrl });
+  let sim: ModelSim | null = null;
+  let model: { baseUrl: string; apiKey: string };
+  if (config.modelBaseUrl) {
+    model = { baseUrl: config.modelBaseUrl, apiKey: config.modelApiKey ?? "" };
+  } else {
+    sim = await startModelSim({ port: config.simPort, generative: simGenerative(config) });
+    model = { baseUrl: `${sim.url}/v1`, apiKey: "sim" };
+  }
+  const bus = new InProcessBus();
+  const host = await composeHost(config, bus, store, telemetry, model);
+  const token = resolveToken(config);
+  const router = await composeRouter(config, bus, telemetry, { devMode: true, token, readiness: () => store.ping() });
+  const { url } = await router.listen();
+
+  console.log("threadmesh dev (embedded: router + session host, in-process bus, " + config.databaseUrl + ")");
+  console.log(`  listening on: ${url}`);
+  console.log(`  token: ${token}`);
+  console.log(`  model: ${sim ? `built-in model simulator at ${sim.url} (no model provider configured; set OPENAI_BASE_URL and OPENAI_API_KEY to use one)` : model.baseUrl}`);
+  console.log(`  healthz: ${url.replace("ws://", "http://")}/healthz`);
+  console.log(`  try: CODEX_TOKEN=${token} npx -y @openai/codex@0.169.0 --remote ${url} --remote-auth-token-env CODEX_TOKEN`);
+
+  onShutdown(async () => {
+    await router.drain({ deadlineMs: 5000 });
+    await host.drain({ deadlineMs: 5000 });
+    await router.close();
+    await host.close();
+    await bus.close();
+    await store.close();
+    await sim?.close();
+  });
+}

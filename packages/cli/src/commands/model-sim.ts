@@ -1,0 +1,17 @@
+import { startModelSim } from "@threadmesh/model-sim";
+import type { Config } from "../config.ts";
+import { onShutdown } from "../shutdown.ts";
+
+export async function runModelSim(config: Config): Promise<void> {
+  const sim = await startModelSim({ port: config.simPort, generative: simGenerative(config) });
+  console.log(`model-sim listening on ${sim.url}`);
+  onShutdown(() => sim.close());
+}
+
+export function simGenerative(config: Config) {
+  return {
+    tokensPerSecond: config.simTokensPerSecond,
+    ttftMs: config.simTtftMs,
+    toolCallProbability: config.simToolCallProbability,
+  };
+}

@@ -1,0 +1,71 @@
+import { randomBytes, randomUUID } from "node:crypto";
+import { resolve } from "node:path";
+import type { Bus } from "@threadmesh/mesh";
+import type { ThreadStore } from "@threadmesh/persistence";
+import { Router } from "@threadmesh/router";
+import { SessionHost } from "@threadmesh/session-host";
+import type { Telemetry } from "@threadmesh/telemetry";
+import type { Config } from "./config.ts";
+
+/** Builds a router from the validated configuration. */
+export async function composeRouter(config: Config, bus: Bus, telemetry: Telemetry, opts: { devMode: boolean; token: string; readiness?: () => Promise<boolean> }): Promise<Router> {
+  const router = await Router.create({
+    bus,
+    telemetry,
+    routerId: config.routerId ?? `router-${randomUUID().slice(0, 8)}`,
+    config: {
+      host: config.host,
+      port: config.port,
+      devMode: opts.devMode,
+      tokens: [{ token: opts.token, tenant: "default" }],
+      allowedOrigins: [...config.allowedOrigins],
+      maxFrameBytes: config.maxFrameBytes,
+      hostRequestTimeoutMs: config.hostRequestTimeoutMs,
+      codexHome: resolve("./data"),
+      models: [{ id: config.model, displayName: config.model, description: "Default model", isDefault: true }],
+      defaults: { model: config.model, approvalPolicy: config.approvalPolicy, sandbox: config.sandbox },
+    },
+  });
+  if (opts.readiness) router.setReadinessCheck(opts.readiness);
+  return router;
+}
+
+/** Builds a session host from the validated configuration. */
+export async function composeHost(config: Config, bus: Bus, store: ThreadStore, telemetry: Telemetry, model: { baseUrl: string; apiKey: string }): Promise<SessionHost> {
+  return SessionHost.create({
+    bus,
+    store,
+    telemetry,
+    hostId: config.hostId ?? `host-${randomUUID().slice(0, 8)}`,
+    model: { baseURL: model.baseUrl, apiKey: model.apiKey, model: config.model, maxRetries: config.modelMaxRetries },
+    config: {
+      workspaceRoot: resolve(config.workspaceRoot),
+      bwrapPath: config.bwrapPath ?? undefined,
+      defaultApprovalPolicy: config.approvalPolicy,
+      defaultSandbox: config.sandbox,
+      commandTimeoutMs: config.commandTimeoutMs,
+      commandEnv: commandEnvironment(),
+    },
+  });
+}
+
+/** The token clients must present; dev mode generates one when none is configured. */
+export function resolveToken(config: Config): string {
+  return config.token ?? randomBytes(18).toString("base64url");
+}
+
+/**
+ * The environment tool commands run with: enough for shells and toolchains, never the server's
+ * secrets (model API keys, tokens, database URLs).
+ */
+function commandEnvironment(): Record<string, string> {
+  const keep = ["PATH", "HOME", "LANG", "LC_ALL", "TERM", "USER", "SHELL", "TZ"];
+  const env: Record<string, string> = {};
+  for (const k of keep) {
+    const v = process.env[k];
+    if (v !== undefined) env[k] = v;
+  }
+  env.PATH ??= "/usr/local/bin:/usr/bin:/bin";
+  env.LANG ??= "C.UTF-8";
+  return env;
+}

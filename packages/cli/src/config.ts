@@ -1,0 +1,119 @@
+import { OPTIONS, type Command, type OptionSpec } from "./options.ts";
+
+/** The resolved configuration: validated, frozen. Keys mirror {@link OPTIONS}. */
+export interface Config {
+  readonly databaseUrl: string;
+  readonly natsUrl: string;
+  readonly logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+  readonly host: string;
+  readonly port: number;
+  readonly token: string | null;
+  readonly devMode: boolean;
+  readonly allowedOrigins: readonly string[];
+  readonly maxFrameBytes: number;
+  readonly hostRequestTimeoutMs: number;
+  readonly routerId: string | null;
+  readonly hostId: string | null;
+  readonly modelBaseUrl: string | null;
+  readonly modelApiKey: string | null;
+  readonly model: string;
+  readonly modelMaxRetries: number;
+  readonly workspaceRoot: string;
+  readonly bwrapPath: string | null;
+  readonly approvalPolicy: "untrusted" | "on-request" | "never";
+  readonly sandbox: "read-only" | "workspace-write" | "danger-full-access";
+  readonly commandTimeoutMs: number;
+  readonly simPort: number;
+  readonly simTokensPerSecond: number;
+  readonly simTtftMs: number;
+  readonly simToolCallProbability: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  ${problems.join("\n  ")}`);
+    this.name = "ConfigError";
+  }
+}
+
+/**
+ * Reads env and flags once for `command`. Flags win over env; unknown flags and bad values are all
+ * collected and reported together.
+ */
+export function loadConfig(command: Command, argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Config {
+  const specs = OPTIONS.filter((o) => o.commands.includes(command));
+  const byFlag = new Map(specs.map((o) => [o.flag, o]));
+  const raw = new Map<OptionSpec, { value: string; source: string }>();
+  const problems: string[] = [];
+
+  for (const o of specs) {
+    const v = env[o.env];
+    if (v !== undefined && v !== "") raw.set(o, { value: v, source: o.env });
+  }
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const eq = arg.indexOf("=");
+    const flag = eq > 0 ? arg.slice(0, eq) : arg;
+    const o = byFlag.get(flag);
+    if (!o) {
+      problems.push(`${flag}: unknown option for \`threadmesh ${command}\``);
+      if (eq < 0 && argv[i + 1] !== undefined && !argv[i + 1]!.startsWith("--")) i++;
+      continue;
+    }
+    let value: string | undefined = eq > 0 ? arg.slice(eq + 1) : undefined;
+    if (value === undefined) {
+      if (o.kind === "bool" && (argv[i + 1] === undefined || argv[i + 1]!.startsWith("--"))) value = "true";
+      else value = argv[++i];
+    }
+    if (value === undefined) problems.push(`${flag}: missing value`);
+    else raw.set(o, { value, source: flag });
+  }
+
+  const out: Record<string, string | number | boolean | string[] | null> = {};
+  for (const o of OPTIONS) out[o.key] = o.default;
+  for (const o of specs) {
+    const r = raw.get(o);
+    if (!r) {
+      out[o.key] = o.default;
+      continue;
+    }
+    const parsed = parseValue(o, r.value);
+    if (typeof parsed === "object" && parsed !== null && "error" in parsed) problems.push(`${r.source}: ${parsed.error}`);
+    else out[o.key] = parsed;
+  }
+  if (problems.length) throw new ConfigError(problems);
+  return Object.freeze(out) as unknown as Config;
+}
+
+function parseValue(o: OptionSpec, v: string): string | number | boolean | string[] | { error: string } {
+  switch (o.kind) {
+    case "string":
+      if (o.choices && !o.choices.includes(v)) return { error: `must be one of ${o.choices.join(", ")} (got ${JSON.stringify(v)})` };
+      return v;
+    case "bool":
+      if (/^(1|true|yes|on)$/i.test(v)) return true;
+      if (/^(0|false|no|off)$/i.test(v)) return false;
+      return { error: `must be true or false (got ${JSON.stringify(v)})` };
+    case "list":
+      return v.split(",").map((s) => s.trim()).filter(Boolean);
+    case "int":
+    case "number": {
+      const n = Number(v);
+      if (!Number.isFinite(n) || (o.kind === "int" && !Number.isInteger(n))) return { error: `must be ${o.kind === "int" ? "an integer" : "a number"} (got ${JSON.stringify(v)})` };
+      if (o.min !== undefined && n < o.min) return { error: `must be ≥ ${o.min} (got ${n})` };
+      if (o.max !== undefined && n > o.max) return { error: `must be ≤ ${o.max} (got ${n})` };
+      return n;
+    }
+  }
+}
+
+/** `--help` text of one command, generated from the option table. */
+export function helpText(command: Command, summary: string): string {
+  const lines = [`threadmesh ${command} — ${summary}`, "", "Options (flag | environment variable | default):"];
+  for (const o of OPTIONS.filter((x) => x.commands.includes(command))) {
+    const def = Array.isArray(o.default) ? o.default.join(",") || "(none)" : o.default === null ? "(unset)" : String(o.default);
+    lines.push(`  ${o.flag.padEnd(30)} ${o.env.padEnd(38)} ${def}`);
+    lines.push(`      ${o.help}${o.choices ? ` [${o.choices.join("|")}]` : ""}`);
+  }
+  return lines.join("\n");
+}

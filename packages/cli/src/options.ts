@@ -1,0 +1,56 @@
+/**
+ * Every configuration key of the `threadmesh` command: its environment variable, its flag, its
+ * default and what it means. `loadConfig` reads this table once; nothing else reads `process.env`.
+ */
+export type OptionKind = "string" | "int" | "bool" | "list" | "number";
+
+export interface OptionSpec {
+  key: string;
+  env: string;
+  flag: string;
+  kind: OptionKind;
+  default: string | number | boolean | string[] | null;
+  help: string;
+  /** Commands that read this option. */
+  commands: readonly Command[];
+  /** Allowed values (strings). */
+  choices?: readonly string[];
+  min?: number;
+  max?: number;
+}
+
+export type Command = "dev" | "router" | "host" | "migrate" | "model-sim";
+
+const ALL: readonly Command[] = ["dev", "router", "host", "migrate", "model-sim"];
+const SERVING: readonly Command[] = ["dev", "router", "host"];
+const ROUTERS: readonly Command[] = ["dev", "router"];
+const HOSTS: readonly Command[] = ["dev", "host"];
+const STORE: readonly Command[] = ["dev", "router", "host", "migrate"];
+
+export const OPTIONS: readonly OptionSpec[] = [
+  { key: "databaseUrl", env: "DATABASE_URL", flag: "--database-url", kind: "string", default: "sqlite:./data/threadmesh.db", help: "sqlite:<file> (embedded) or postgres://… (distributed)", commands: STORE },
+  { key: "natsUrl", env: "NATS_URL", flag: "--nats-url", kind: "string", default: "nats://127.0.0.1:4222", help: "NATS server(s), comma-separated (router, host)", commands: ["router", "host"] },
+  { key: "logLevel", env: "THREADMESH_LOG_LEVEL", flag: "--log-level", kind: "string", default: "info", choices: ["fatal", "error", "warn", "info", "debug", "trace", "silent"], help: "log level (JSON logs on stderr)", commands: ALL },
+  { key: "host", env: "THREADMESH_HOST", flag: "--host", kind: "string", default: "127.0.0.1", help: "address the WebSocket listener binds", commands: ROUTERS },
+  { key: "port", env: "THREADMESH_PORT", flag: "--port", kind: "int", default: 8765, min: 0, max: 65535, help: "WebSocket port (0 = ephemeral)", commands: ROUTERS },
+  { key: "token", env: "THREADMESH_TOKEN", flag: "--token", kind: "string", default: null, help: "capability token clients send as `Authorization: Bearer`; dev generates one when unset", commands: ROUTERS },
+  { key: "devMode", env: "THREADMESH_DEV_MODE", flag: "--dev-mode", kind: "bool", default: false, help: "allow unauthenticated loopback connections (always on for `dev`)", commands: ROUTERS },
+  { key: "allowedOrigins", env: "THREADMESH_ALLOWED_ORIGINS", flag: "--allowed-origins", kind: "list", default: [], help: "Origin values allowed on upgrades (others get 403)", commands: ROUTERS },
+  { key: "maxFrameBytes", env: "THREADMESH_MAX_FRAME_BYTES", flag: "--max-frame-bytes", kind: "int", default: 8 * 1024 * 1024, min: 1024, help: "largest accepted WebSocket frame, bytes", commands: ROUTERS },
+  { key: "hostRequestTimeoutMs", env: "THREADMESH_HOST_REQUEST_TIMEOUT_MS", flag: "--host-request-timeout-ms", kind: "int", default: 10_000, min: 100, help: "router → host request timeout, ms", commands: ROUTERS },
+  { key: "routerId", env: "THREADMESH_ROUTER_ID", flag: "--router-id", kind: "string", default: null, help: "router identity (default: random)", commands: ROUTERS },
+  { key: "hostId", env: "THREADMESH_HOST_ID", flag: "--host-id", kind: "string", default: null, help: "session host identity (default: random)", commands: HOSTS },
+  { key: "modelBaseUrl", env: "OPENAI_BASE_URL", flag: "--model-base-url", kind: "string", default: null, help: "Responses API base URL (e.g. https://api.openai.com/v1); unset in dev = built-in model simulator", commands: HOSTS },
+  { key: "modelApiKey", env: "OPENAI_API_KEY", flag: "--model-api-key", kind: "string", default: null, help: "API key for the model provider", commands: HOSTS },
+  { key: "model", env: "THREADMESH_MODEL", flag: "--model", kind: "string", default: "gpt-5.1-codex", help: "default model for new threads", commands: SERVING },
+  { key: "modelMaxRetries", env: "THREADMESH_MODEL_MAX_RETRIES", flag: "--model-max-retries", kind: "int", default: 2, min: 0, max: 10, help: "SDK retries of a model request before its stream starts", commands: HOSTS },
+  { key: "workspaceRoot", env: "THREADMESH_WORKSPACE_ROOT", flag: "--workspace-root", kind: "string", default: "./data/workspaces", help: "root of per-tenant thread workspaces (threads started without cwd)", commands: HOSTS },
+  { key: "bwrapPath", env: "THREADMESH_BWRAP_PATH", flag: "--bwrap-path", kind: "string", default: null, help: "bubblewrap binary (default: `bwrap` on PATH); without it sandboxed commands fail closed", commands: HOSTS },
+  { key: "approvalPolicy", env: "THREADMESH_APPROVAL_POLICY", flag: "--approval-policy", kind: "string", default: "on-request", choices: ["untrusted", "on-request", "never"], help: "default approval policy of new threads", commands: SERVING },
+  { key: "sandbox", env: "THREADMESH_SANDBOX", flag: "--sandbox", kind: "string", default: "workspace-write", choices: ["read-only", "workspace-write", "danger-full-access"], help: "default sandbox mode of new threads", commands: SERVING },
+  { key: "commandTimeoutMs", env: "THREADMESH_COMMAND_TIMEOUT_MS", flag: "--command-timeout-ms", kind: "int", default: 600_000, min: 100, help: "longest a shell tool command may run, ms", commands: HOSTS },
+  { key: "simPort", env: "THREADMESH_SIM_PORT", flag: "--sim-port", kind: "int", default: 0, min: 0, max: 65535, help: "model simulator port (0 = ephemeral)", commands: ["dev", "model-sim"] },
+  { key: "simTokensPerSecond", env: "THREADMESH_SIM_TOKENS_PER_SECOND", flag: "--sim-tokens-per-second", kind: "number", default: 60, min: 0, help: "simulator generative mode: tokens per second (0 = as fast as possible)", commands: ["dev", "model-sim"] },
+  { key: "simTtftMs", env: "THREADMESH_SIM_TTFT_MS", flag: "--sim-ttft-ms", kind: "int", default: 200, min: 0, help: "simulator generative mode: time to first token, ms", commands: ["dev", "model-sim"] },
+  { key: "simToolCallProbability", env: "THREADMESH_SIM_TOOL_CALL_PROBABILITY", flag: "--sim-tool-call-probability", kind: "number", default: 0.2, min: 0, max: 1, help: "simulator generative mode: chance a reply is a shell tool call", commands: ["dev", "model-sim"] },
+];

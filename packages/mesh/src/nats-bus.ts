@@ -1,0 +1,332 @@
+import {
+  ClosedConnectionError,
+  connect,
+  createInbox,
+  DrainingConnectionError,
+  headers as createMsgHdrs,
+  type Msg,
+  type MsgHdrs,
+  type NatsConnection,
+  type NodeConnectionOptions,
+  type PublishOptions,
+} from "@nats-io/transport-node";
+import {
+  BusError,
+  type Bus,
+  type BusHeaders,
+  type BusMessage,
+  type MessageHandler,
+  type RequestOptions,
+  type SubscribeOptions,
+  type Subscription,
+} from "./bus.ts";
+import { DeliveryQueue } from "./delivery-queue.ts";
+import { invokeHandler, logDeliveryError, reportDeliveryError, type DeliveryErrorListener } from "./delivery-error.ts";
+import { assertPublishSubject, parsePattern } from "./subject-pattern.ts";
+
+/** Options of {@link NatsBus.connect}. */
+export interface NatsBusOptions {
+  /** Server URLs, e.g. `nats://127.0.0.1:4222`. */
+  servers: string | string[];
+  /** Client name shown by the server's monitoring, e.g. `router-<id>`. */
+  name: string;
+  /** Token authentication. */
+  token?: string;
+  /** User/password authentication: the user name. */
+  user?: string;
+  /** User/password authentication: the password. */
+  pass?: string;
+  /** Reconnect attempts per server before the bus closes for good; default -1 (forever). */
+  maxReconnectAttempts?: number;
+  /** Receives handler failures and server-ended subscriptions; default: {@link logDeliveryError}. */
+  onDeliveryError?: DeliveryErrorListener;
+}
+
+/** How long `close()` waits for buffered publishes to reach the server before closing anyway. */
+const CLOSE_FLUSH_TIMEOUT_MS = 2_000;
+/** Reply status NATS sends to a request's inbox when no subscriber exists for the subject. */
+const NO_RESPONDERS_STATUS = 503;
+
+interface NatsSub {
+  readonly handler: MessageHandler;
+  active: boolean;
+}
+
+interface PendingRequest {
+  readonly subject: string;
+  readonly resolve: (msg: BusMessage) => void;
+  readonly reject: (err: Error) => void;
+  readonly timer: NodeJS.Timeout;
+}
+
+class NatsMessage implements BusMessage {
+  /** The subscription it is for; null for a reply on the bus's request inbox. */
+  readonly target: NatsSub | null;
+  readonly raw: Msg;
+  #data: Uint8Array | undefined;
+  #headers: BusHeaders | undefined | null = null;
+
+  constructor(raw: Msg, target: NatsSub | null) {
+    this.raw = raw;
+    this.target = target;
+  }
+
+  get subject(): string {
+    return this.raw.subject;
+  }
+
+  get data(): Uint8Array {
+    this.#data ??= this.raw.data;
+    return this.#data;
+  }
+
+  get headers(): BusHeaders | undefined {
+    if (this.#headers === null) this.#headers = fromMsgHdrs(this.raw.headers);
+    return this.#headers;
+  }
+
+  get expectsReply(): boolean {
+    const reply = this.raw.reply;
+    return this.target !== null && reply !== undefined && reply !== "";
+  }
+
+  respond(data: Uint8Array, headers?: BusHeaders): void {
+    if (!this.expectsReply) return;
+    try {
+      this.raw.respond(new Uint8Array(data), publishOptions(headers));
+    } catch (err) {
+      throw toBusError(err, this.raw.reply ?? this.subject);
+    }
+  }
+}
+
+/**
+ * {@link Bus} over a NATS connection. Handlers run from the subscription callbacks; requests share one
+ * inbox subscription. Messages of all subscriptions, replies included, go through one delivery queue, so
+ * a requester sees its reply before the handler of any message the server sent after it.
+ */
+export class NatsBus implements Bus {
+  readonly #nc: NatsConnection;
+  readonly #onDeliveryError: DeliveryErrorListener;
+  readonly #queue: DeliveryQueue<NatsMessage>;
+  /** `_INBOX.<nuid>.`; a request's reply subject is this plus its token. */
+  readonly #inbox: string;
+  readonly #pending = new Map<string, PendingRequest>();
+  readonly #statusLoop: Promise<void>;
+  #nextToken = 0;
+  #connected = true;
+  #closed = false;
+  #closing: Promise<void> | undefined;
+
+  private constructor(nc: NatsConnection, onDeliveryError: DeliveryErrorListener) {
+    this.#nc = nc;
+    this.#onDeliveryError = onDeliveryError;
+    this.#queue = new DeliveryQueue({ deliver: (msg) => this.#deliver(msg), isReply: (msg) => msg.target === null });
+    this.#inbox = `${createInbox()}.`;
+    nc.subscribe(`${this.#inbox}*`, {
+      callback: (err, msg) => {
+        if (err !== null) reportDeliveryError(this.#onDeliveryError, err, this.#inbox);
+        else this.#queue.dispatch(new NatsMessage(msg, null));
+      },
+    });
+    this.#statusLoop = this.#watchStatus();
+    void nc.closed().then(() => this.#onConnectionClosed());
+  }
+
+  static async connect(opts: NatsBusOptions): Promise<NatsBus> {
+    const connectOpts: NodeConnectionOptions = {
+      servers: opts.servers,
+      name: opts.name,
+      maxReconnectAttempts: opts.maxReconnectAttempts ?? -1,
+    };
+    if (opts.token !== undefined) connectOpts.token = opts.token;
+    if (opts.user !== undefined) connectOpts.user = opts.user;
+    if (opts.pass !== undefined) connectOpts.pass = opts.pass;
+    const nc = await connect(connectOpts);
+    return new NatsBus(nc, opts.onDeliveryError ?? logDeliveryError);
+  }
+
+  get connected(): boolean {
+    return this.#connected && !this.#closed;
+  }
+
+  publish(subject: string, data: Uint8Array, headers?: BusHeaders): void {
+    if (this.#closed) throw new BusError("closed", subject);
+    assertPublishSubject(subject);
+    try {
+      // nats.js keeps a reference to the payload until its next write; copy so callers may reuse buffers.
+      this.#nc.publish(subject, new Uint8Array(data), publishOptions(headers));
+    } catch (err) {
+      throw toBusError(err, subject);
+    }
+  }
+
+  request(subject: string, data: Uint8Array, opts: RequestOptions): Promise<BusMessage> {
+    if (this.#closed) return Promise.reject(new BusError("closed", subject));
+    try {
+      assertPublishSubject(subject);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const token = (this.#nextToken++).toString(36);
+    return new Promise<BusMessage>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        if (this.#pending.delete(token)) reject(new BusError("timeout", subject));
+      }, opts.timeoutMs);
+      this.#pending.set(token, { subject, resolve, reject, timer });
+      try {
+        const hdrs = opts.headers === undefined ? undefined : toMsgHdrs(opts.headers);
+        this.#nc.publish(subject, new Uint8Array(data), { reply: this.#inbox + token, headers: hdrs });
+      } catch (err) {
+        clearTimeout(timer);
+        this.#pending.delete(token);
+        reject(toBusError(err, subject));
+      }
+    });
+  }
+
+  subscribe(subject: string, handler: MessageHandler, opts?: SubscribeOptions): Subscription {
+    if (this.#closed) throw new BusError("closed", subject);
+    parsePattern(subject);
+    const sub: NatsSub = { handler, active: true };
+    let ns: ReturnType<NatsConnection["subscribe"]>;
+    try {
+      ns = this.#nc.subscribe(subject, {
+        queue: opts?.queue || undefined,
+        callback: (err, msg) => {
+          if (err !== null) reportDeliveryError(this.#onDeliveryError, err, subject);
+          else this.#queue.dispatch(new NatsMessage(msg, sub));
+        },
+      });
+    } catch (err) {
+      throw toBusError(err, subject);
+    }
+    return {
+      subject,
+      unsubscribe: () => {
+        if (!sub.active) return;
+        sub.active = false;
+        if (!this.#nc.isClosed()) ns.unsubscribe();
+      },
+    };
+  }
+
+  /**
+   * Round trip to the server. Rejects with the client's error when the connection drops before the
+   * server answered; resolves at once after close.
+   */
+  async flush(): Promise<void> {
+    if (this.#nc.isClosed()) return;
+    try {
+      await this.#nc.flush();
+    } catch (err) {
+      throw toBusError(err, "flush");
+    }
+  }
+
+  /**
+   * Stops intake at once, gives buffered publishes up to {@link CLOSE_FLUSH_TIMEOUT_MS} to reach the
+   * server, closes the connection and rejects open requests with `closed`. Idempotent.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#shutdown();
+    return this.#closing;
+  }
+
+  async #shutdown(): Promise<void> {
+    this.#closed = true;
+    if (!this.#nc.isClosed()) {
+      if (this.#connected) await settleWithin(this.#nc.flush(), CLOSE_FLUSH_TIMEOUT_MS);
+      await this.#nc.close();
+    }
+    this.#onConnectionClosed();
+    await this.#statusLoop;
+  }
+
+  async #watchStatus(): Promise<void> {
+    try {
+      for await (const s of this.#nc.status()) {
+        if (s.type === "disconnect") this.#connected = false;
+        else if (s.type === "reconnect") this.#connected = true;
+      }
+    } catch {
+      // The iterator ends when the connection closes; nothing else to report.
+    }
+    this.#connected = false;
+  }
+
+  /** Also runs when the connection gives up reconnecting on its own. */
+  #onConnectionClosed(): void {
+    this.#closed = true;
+    this.#connected = false;
+    for (const p of this.#pending.values()) {
+      clearTimeout(p.timer);
+      p.reject(new BusError("closed", p.subject));
+    }
+    this.#pending.clear();
+    this.#queue.clear();
+  }
+
+  #deliver(msg: NatsMessage): void {
+    const target = msg.target;
+    if (target !== null) {
+      if (target.active) invokeHandler(target.handler, msg, this.#onDeliveryError);
+      return;
+    }
+    const token = msg.raw.subject.slice(this.#inbox.length);
+    const pending = this.#pending.get(token);
+    if (pending === undefined) return;
+    this.#pending.delete(token);
+    clearTimeout(pending.timer);
+    const raw = msg.raw;
+    if (raw.data.length === 0 && raw.headers?.code === NO_RESPONDERS_STATUS) {
+      pending.reject(new BusError("noResponders", pending.subject));
+    } else {
+      pending.resolve(msg);
+    }
+  }
+}
+
+function publishOptions(headers: BusHeaders | undefined): PublishOptions | undefined {
+  return headers === undefined ? undefined : { headers: toMsgHdrs(headers) };
+}
+
+function toMsgHdrs(headers: BusHeaders): MsgHdrs {
+  const h = createMsgHdrs();
+  for (const key of Object.keys(headers)) h.set(key, headers[key] as string);
+  return h;
+}
+
+/** First value per key; status-only headers (no keys) become undefined. */
+function fromMsgHdrs(h: MsgHdrs | undefined): BusHeaders | undefined {
+  if (h === undefined) return undefined;
+  let out: BusHeaders | undefined;
+  for (const [key, values] of h) {
+    const first = values[0];
+    if (first === undefined) continue;
+    out ??= {};
+    out[key] = first;
+  }
+  return out;
+}
+
+function toBusError(err: unknown, subject: string): unknown {
+  if (err instanceof ClosedConnectionError || err instanceof DrainingConnectionError) {
+    return new BusError("closed", subject, { cause: err });
+  }
+  return err;
+}
+
+async function settleWithin(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  try {
+    await Promise.race([p.then(noop, noop), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function noop(): void {}

@@ -1,0 +1,97 @@
+/**
+ * Row shapes of every table, as kysely sees them. Booleans are stored as 0/1 integers and JSON as text so
+ * that one schema serves SQLite and PostgreSQL; times are Unix seconds unless the column says `_ms`.
+ */
+export interface Database {
+  tenants: TenantsTable;
+  api_keys: ApiKeysTable;
+  threads: ThreadsTable;
+  turns: TurnsTable;
+  items: ItemsTable;
+  history: HistoryTable;
+  pending_requests: PendingRequestsTable;
+}
+
+export interface TenantsTable {
+  id: string;
+  name: string;
+  created_at: number;
+}
+
+export interface ApiKeysTable {
+  tenant_id: string;
+  id: string;
+  /** Hash of the secret; the secret itself is never stored. */
+  hash: string;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+export interface ThreadsTable {
+  tenant_id: string;
+  id: string;
+  forked_from_id: string | null;
+  name: string | null;
+  preview: string;
+  cwd: string;
+  ephemeral: number;
+  archived: number;
+  materialized: number;
+  /** JSON `ThreadStatus`. */
+  status: string;
+  /** JSON `ThreadSettings`. */
+  settings: string;
+  /** Copy of `settings.modelProvider`, kept for the `modelProviders` list filter. */
+  model_provider: string;
+  /** JSON `ThreadTokenUsage` or null. */
+  token_usage: string | null;
+  originator: string | null;
+  source: string;
+  created_at: number;
+  updated_at: number;
+  owner_epoch: number;
+  last_seq: number;
+}
+
+export interface TurnsTable {
+  tenant_id: string;
+  thread_id: string;
+  id: string;
+  ordinal: number;
+  status: string;
+  /** JSON `TurnError` or null. */
+  error: string | null;
+  started_at: number | null;
+  completed_at: number | null;
+  duration_ms: number | null;
+}
+
+export interface ItemsTable {
+  tenant_id: string;
+  thread_id: string;
+  /** `ThreadItem.id`; unique within a thread only. */
+  id: string;
+  turn_id: string;
+  ordinal: number;
+  /** JSON `ThreadItem`. */
+  body: string;
+}
+
+export interface HistoryTable {
+  tenant_id: string;
+  thread_id: string;
+  turn_id: string;
+  ordinal: number;
+  /** JSON Responses API input item. */
+  entry: string;
+}
+
+export interface PendingRequestsTable {
+  tenant_id: string;
+  thread_id: string;
+  request_key: string;
+  method: string;
+  /** JSON params of the server request. */
+  params: string;
+  created_at: number;
+}

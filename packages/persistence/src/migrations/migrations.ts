@@ -1,0 +1,15 @@
+import type { Migration, MigrationProvider } from "kysely";
+import { migration0001Initial } from "./0001-initial.ts";
+
+/**
+ * Every migration, keyed by name. Names sort in apply order (kysely sorts them), so they are numbered;
+ * add new ones here rather than relying on a folder scan, which would not survive bundling.
+ */
+export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
+  "0001-initial": migration0001Initial,
+});
+
+/** Hands kysely's `Migrator` the static table above. */
+export const staticMigrationProvider: MigrationProvider = {
+  getMigrations: async () => ({ ...MIGRATIONS }),
+};

@@ -1,0 +1,121 @@
+import type { RpcErrorShape } from "./errors.ts";
+
+/**
+ * Versioned envelopes that cross the router–host line. Nothing else crosses it. Commands and replies
+ * are JSON; thread events are the serialised wire frame plus headers, so a router can forward them as
+ * bytes without parsing.
+ */
+export const ENVELOPE_VERSION = 1 as const;
+
+/** Who sent a command: enough for the host to attribute it and to answer per connection. */
+export interface Origin {
+  routerId: string;
+  connId: string;
+  experimentalApi: boolean;
+  clientName: string;
+  clientVersion: string;
+}
+
+/** A client request (or an internal `mesh/*` command) on its way to a session host. */
+export interface CommandEnvelope {
+  v: typeof ENVELOPE_VERSION;
+  tenant: string;
+  method: string;
+  params: unknown;
+  origin: Origin;
+  /** W3C trace context of the client request, when present. */
+  trace?: { traceparent?: string | null; tracestate?: string | null } | null;
+}
+
+/** A server request that is pending on a thread, as the host keeps it. */
+export interface PendingServerRequest {
+  /** Host-assigned key, unique per thread; routers map it to per-connection JSON-RPC ids. */
+  requestKey: string;
+  method: string;
+  params: unknown;
+}
+
+export interface ReplyOk {
+  v: typeof ENVELOPE_VERSION;
+  ok: true;
+  result: unknown;
+  /** Serialised notifications for the requester only, sent before the response (e.g. deprecationNotice). */
+  before?: string[];
+  /** Serialised notifications for the requester only, sent right after the response. */
+  after?: string[];
+  /** The requester is now subscribed to this thread (start, resume, fork). */
+  subscribe?: string;
+  /** The requester is no longer subscribed to this thread. */
+  unsubscribe?: string;
+  /** Pending server requests to re-send to the requester after the response (resume). */
+  pendingRequests?: PendingServerRequest[];
+}
+
+export interface ReplyErr {
+  v: typeof ENVELOPE_VERSION;
+  ok: false;
+  error: RpcErrorShape;
+  before?: string[];
+}
+
+export type ReplyEnvelope = ReplyOk | ReplyErr;
+
+/**
+ * Internal host commands, never accepted from clients.
+ * - `mesh/serverRequest/respond`: a client answered a server request.
+ * - `mesh/connection/closed`: a connection that was subscribed to the thread went away.
+ */
+export const MeshMethod = {
+  RespondServerRequest: "mesh/serverRequest/respond",
+  ConnectionClosed: "mesh/connection/closed",
+} as const;
+
+export interface RespondServerRequestParams {
+  threadId: string;
+  requestKey: string;
+  result?: unknown;
+  error?: RpcErrorShape;
+}
+
+export interface ConnectionClosedParams {
+  threadId: string;
+}
+
+/** Header names on thread event messages. */
+export const EventHeader = {
+  /** JSON-RPC method of the event. */
+  Method: "tm-m",
+  /** {@link EventKind}. */
+  Kind: "tm-k",
+  ThreadId: "tm-t",
+  /** Per-thread sequence number, strictly increasing. */
+  Seq: "tm-s",
+  /** Owner epoch that produced the event. */
+  Epoch: "tm-e",
+  /** Server request key (kinds `r` and `x`). */
+  RequestKey: "tm-r",
+  /** On a broadcast event: every subscription to the thread ends (archive, delete, close). */
+  DropSubscriptions: "tm-d",
+} as const;
+
+/**
+ * `n`: a notification; the payload is the complete wire frame.
+ * `r`: a server request; the payload is its `params` JSON, the router adds a per-connection id.
+ * `x`: a server request was resolved; the router emits `serverRequest/resolved` with its own id
+ *      (or nothing, for dynamic tool calls, as Codex does); the payload is empty.
+ */
+export type EventKind = "n" | "r" | "x";
+
+export function encodeEnvelope(v: CommandEnvelope | ReplyEnvelope): Uint8Array {
+  return TEXT_ENCODER.encode(JSON.stringify(v));
+}
+export function decodeEnvelope<T extends CommandEnvelope | ReplyEnvelope>(data: Uint8Array): T {
+  const v = JSON.parse(TEXT_DECODER.decode(data)) as T;
+  if (typeof v !== "object" || v === null || (v as { v?: unknown }).v !== ENVELOPE_VERSION) {
+    throw new Error("unsupported envelope version");
+  }
+  return v;
+}
+
+export const TEXT_ENCODER = new TextEncoder();
+export const TEXT_DECODER = new TextDecoder();

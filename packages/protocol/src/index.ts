@@ -1,0 +1,96 @@
+export { newId, isUuid, nowSeconds } from "./ids.ts";
+export {
+  ErrorCode,
+  RpcError,
+  InvalidRequestError,
+  InvalidParamsError,
+  MethodNotFoundError,
+  InternalError,
+  OverloadedError,
+  ThreadNotFoundError,
+  toRpcError,
+  isRpcErrorShape,
+} from "./errors.ts";
+export { parseInbound, encodeResult, encodeError, encodeNotification, encodeServerRequest } from "./jsonrpc.ts";
+export { METHODS, isKnownMethod, THREAD_SCOPED_NOTIFICATIONS, BROADCAST_NOTIFICATIONS } from "./methods.ts";
+export { validateParams, methodSpec, describeIssue, DEFAULT_MAX_INPUT_CHARS } from "./validate.ts";
+export {
+  SUBJECT_PREFIX,
+  threadCommandSubject,
+  placeSubject,
+  PLACE_WILDCARD,
+  HOST_QUEUE_GROUP,
+  threadEventSubject,
+  broadcastSubject,
+  BROADCAST_WILDCARD,
+  assertSubjectToken,
+  isSubjectToken,
+} from "./subjects.ts";
+export {
+  ENVELOPE_VERSION,
+  MeshMethod,
+  EventHeader,
+  encodeEnvelope,
+  decodeEnvelope,
+  TEXT_ENCODER,
+  TEXT_DECODER,
+} from "./envelopes.ts";
+export { sandboxPolicyFromMode } from "./wire/policy.ts";
+export { emptyUsage, defaultRateLimits } from "./wire/thread.ts";
+export * as Params from "./params.ts";
+
+export type { RpcErrorShape } from "./errors.ts";
+export type { RequestId, TraceField, InboundMessage } from "./jsonrpc.ts";
+export type { Route, MethodSpec, MethodName, ParamsOf } from "./methods.ts";
+export type { ValidateOptions } from "./validate.ts";
+export type {
+  Origin,
+  CommandEnvelope,
+  ReplyEnvelope,
+  ReplyOk,
+  ReplyErr,
+  PendingServerRequest,
+  RespondServerRequestParams,
+  ConnectionClosedParams,
+  EventKind,
+} from "./envelopes.ts";
+export type {
+  AskForApproval,
+  SandboxMode,
+  SandboxPolicy,
+  ApprovalsReviewer,
+  CommandExecutionApprovalDecision,
+  FileChangeApprovalDecision,
+} from "./wire/policy.ts";
+export type {
+  TextElement,
+  UserInput,
+  CommandAction,
+  PatchChangeKind,
+  FileUpdateChange,
+  DynamicToolCallOutputContentItem,
+  UserMessageItem,
+  AgentMessageItem,
+  ReasoningItem,
+  CommandExecutionItem,
+  CommandExecutionStatus,
+  FileChangeItem,
+  PatchApplyStatus,
+  DynamicToolCallItem,
+  PlanItem,
+  ThreadItem,
+  ThreadItemType,
+} from "./wire/items.ts";
+export type {
+  ThreadActiveFlag,
+  ThreadStatus,
+  TurnStatus,
+  TurnError,
+  Turn,
+  ThreadEnvironment,
+  Thread,
+  TokenUsageBreakdown,
+  ThreadTokenUsage,
+  RateLimitWindow,
+  RateLimitSnapshot,
+} from "./wire/thread.ts";

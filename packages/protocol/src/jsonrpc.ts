@@ -1,0 +1,90 @@
+import { ErrorCode, type RpcErrorShape } from "./errors.ts";
+
+/** JSON-RPC id: string or integer. Big integers are kept exact by keeping their source text. */
+export type RequestId = string | number;
+
+export interface TraceField {
+  traceparent?: string | null;
+  tracestate?: string | null;
+}
+
+export type InboundMessage =
+  | { kind: "request"; id: RequestId; idText: string; method: string; params: unknown; hasParams: boolean; trace: TraceField | null }
+  | { kind: "notification"; method: string; params: unknown }
+  | { kind: "response"; id: RequestId; idText: string; result: unknown }
+  | { kind: "error"; id: RequestId; idText: string; error: RpcErrorShape }
+  | { kind: "invalid"; code: number; message: string; idText: string | null };
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/**
+ * Classifies one text frame. Never throws. Integer ids beyond 2^53 are echoed exactly: the raw id
+ * text is captured from the source and written back verbatim.
+ */
+export function parseInbound(text: string): InboundMessage {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    return { kind: "invalid", code: ErrorCode.ParseError, message: `Parse error: ${(e as Error).message}`, idText: null };
+  }
+  if (Array.isArray(v)) {
+    return { kind: "invalid", code: ErrorCode.InvalidRequest, message: "batch requests are not supported", idText: null };
+  }
+  if (typeof v !== "object" || v === null) {
+    return { kind: "invalid", code: ErrorCode.InvalidRequest, message: "Invalid request: expected a JSON object", idText: null };
+  }
+  const o = v as Record<string, unknown>;
+  if ("jsonrpc" in o && o.jsonrpc !== "2.0") {
+    return { kind: "invalid", code: ErrorCode.InvalidRequest, message: 'Invalid request: "jsonrpc" must be "2.0" when present', idText: idTextOf(o.id, text) };
+  }
+  const hasId = "id" in o;
+  if (hasId) {
+    const idText = idTextOf(o.id, text);
+    if (idText === null) {
+      return { kind: "invalid", code: ErrorCode.InvalidRequest, message: "Invalid request: id must be a string or an integer", idText: null };
+    }
+    const id = o.id as RequestId;
+    if (typeof o.method === "string") {
+      const trace = typeof o.trace === "object" && o.trace !== null ? (o.trace as TraceField) : null;
+      return { kind: "request", id, idText, method: o.method, params: o.params, hasParams: "params" in o && o.params !== null, trace };
+    }
+    if ("result" in o) return { kind: "response", id, idText, result: o.result };
+    if (typeof o.error === "object" && o.error !== null) return { kind: "error", id, idText, error: o.error as RpcErrorShape };
+    return { kind: "invalid", code: ErrorCode.InvalidRequest, message: "Invalid request: missing field `method`", idText };
+  }
+  if (typeof o.method === "string") return { kind: "notification", method: o.method, params: o.params };
+  return { kind: "invalid", code: ErrorCode.InvalidRequest, message: "Invalid request: missing field `method`", idText: null };
+}
+
+/** The id exactly as it must be echoed, or null when it is not a valid JSON-RPC id. */
+function idTextOf(id: unknown, source: string): string | null {
+  if (typeof id === "string") return JSON.stringify(id);
+  if (typeof id === "number" && Number.isInteger(id)) {
+    if (Number.isSafeInteger(id)) return String(id);
+    // Recover the literal digits: JSON.parse rounded them.
+    const m = /"id"\s*:\s*(-?\d+)(?=\s*[,}])/.exec(source);
+    if (m && m[1] && BigInt(m[1]) > MAX_SAFE) return m[1];
+    if (m && m[1] && BigInt(m[1]) < -MAX_SAFE) return m[1];
+    return String(id);
+  }
+  return null;
+}
+
+/** `{"id":…,"result":…}` with the id text as received. */
+export function encodeResult(idText: string, result: unknown): string {
+  return `{"id":${idText},"result":${JSON.stringify(result ?? {})}}`;
+}
+export function encodeError(idText: string | null, err: RpcErrorShape): string {
+  const e = err.data === undefined ? { code: err.code, message: err.message } : { code: err.code, message: err.message, data: err.data };
+  return `{"id":${idText ?? "null"},"error":${JSON.stringify(e)}}`;
+}
+/** A notification with `emittedAtMs`, and optional extension fields (`seq`, `epoch`). */
+export function encodeNotification(method: string, params: unknown, extra?: Record<string, number>): string {
+  let s = `{"method":${JSON.stringify(method)},"params":${JSON.stringify(params)},"emittedAtMs":${Date.now()}`;
+  if (extra) for (const k in extra) s += `,${JSON.stringify(k)}:${extra[k]}`;
+  return s + "}";
+}
+export function encodeServerRequest(id: number, method: string, paramsJson: string): string {
+  return `{"id":${id},"method":${JSON.stringify(method)},"params":${paramsJson}}`;
+}

@@ -1,0 +1,67 @@
+import { createHash, timingSafeEqual } from "node:crypto";
+import type { AuthRequest, AuthResult, Authenticator } from "./authenticator.ts";
+
+/** 401 bodies, as Codex's `--ws-auth capability-token` sends them. */
+export const AuthMessage = {
+  Missing: "missing websocket bearer token",
+  Invalid: "invalid websocket bearer token",
+  BadHeader: "invalid authorization header",
+} as const;
+
+export interface CapabilityTokenAuthenticatorOptions {
+  /** SHA-256 digests of the accepted tokens and the tenant each one authenticates. */
+  tokens: ReadonlyArray<{ readonly sha256: Buffer; readonly tenant: string }>;
+  /** Accept requests without an `Authorization` header from loopback peers, as this tenant. Default: off. */
+  loopbackTenant?: string;
+}
+
+/** Visible ASCII, space and tab: what a header value may hold for the bearer scheme. */
+const HEADER_VALUE = /^[\t\x20-\x7e]*$/;
+const BEARER = /^bearer(?:[ \t]+(.*))?$/is;
+
+/**
+ * `Authorization: Bearer <token>` against configured capability tokens. The scheme is matched
+ * case-insensitively and the token trimmed; tokens are compared as SHA-256 digests in constant time,
+ * against every configured digest so that timing does not reveal which one matched.
+ */
+export class CapabilityTokenAuthenticator implements Authenticator {
+  readonly #tokens: CapabilityTokenAuthenticatorOptions["tokens"];
+  readonly #loopbackTenant: string | undefined;
+
+  constructor(opts: CapabilityTokenAuthenticatorOptions) {
+    this.#tokens = opts.tokens;
+    this.#loopbackTenant = opts.loopbackTenant;
+  }
+
+  authenticate(req: AuthRequest): Promise<AuthResult> {
+    return Promise.resolve(this.#check(req));
+  }
+
+  #check(req: AuthRequest): AuthResult {
+    const header = req.headers.authorization;
+    if (header === undefined) {
+      if (this.#loopbackTenant !== undefined && isLoopback(req.remoteAddress)) {
+        return { ok: true, principal: { tenant: this.#loopbackTenant, method: "loopbackDevMode" } };
+      }
+      return { ok: false, message: AuthMessage.Missing };
+    }
+    if (!HEADER_VALUE.test(header)) return { ok: false, message: AuthMessage.BadHeader };
+    const m = BEARER.exec(header.trim());
+    const token = m?.[1]?.trim();
+    if (token === undefined || token.length === 0) return { ok: false, message: AuthMessage.BadHeader };
+    const digest = createHash("sha256").update(token, "utf8").digest();
+    let tenant: string | undefined;
+    for (const t of this.#tokens) {
+      if (timingSafeEqual(digest, t.sha256) && tenant === undefined) tenant = t.tenant;
+    }
+    if (tenant === undefined) return { ok: false, message: AuthMessage.Invalid };
+    return { ok: true, principal: { tenant, method: "capabilityToken" } };
+  }
+}
+
+/** True for 127.0.0.0/8, ::1 and their IPv4-mapped IPv6 forms. */
+export function isLoopback(address: string | undefined): boolean {
+  if (address === undefined) return false;
+  const a = address.startsWith("::ffff:") ? address.slice(7) : address;
+  return a === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(a);
+}

@@ -1,0 +1,272 @@
+import { createHash } from "node:crypto";
+import { DEFAULT_MAX_INPUT_CHARS, isSubjectToken, type AskForApproval, type SandboxMode } from "@threadmesh/protocol";
+
+/** Interface the router binds when none is configured. Loopback: nothing is exposed by accident. */
+export const DEFAULT_HOST = "127.0.0.1";
+/** TCP port; 0 lets the OS pick one (tests, embedded mode). */
+export const DEFAULT_PORT = 0;
+/** Tenant of tokens configured without one, and of unauthenticated loopback connections in dev mode. */
+export const DEFAULT_TENANT = "default";
+/** Largest inbound text frame, in bytes (8 MiB): a `turn/start` with a 1 Mi-char input fits with room to spare. */
+export const DEFAULT_MAX_FRAME_BYTES = 8 * 1024 * 1024;
+/** Open WebSocket connections per router; beyond it upgrades get 503. ~20 KB each keeps this near 200 MB. */
+export const DEFAULT_MAX_CONNECTIONS = 10_000;
+/** Time a session host has to answer a command, in ms. */
+export const DEFAULT_HOST_REQUEST_TIMEOUT_MS = 10_000;
+/** Host requests one connection may have in flight; beyond it requests get -32001. */
+export const DEFAULT_MAX_INFLIGHT_PER_CONNECTION = 256;
+/** `retryAfterMs` suggested with the per-connection in-flight limit error, in ms. */
+export const DEFAULT_INFLIGHT_RETRY_AFTER_MS = 250;
+/** Outbound bytes buffered for one connection above which deltas are dropped (4 MiB). */
+export const DEFAULT_OUTBOUND_HIGH_WATER_BYTES = 4 * 1024 * 1024;
+/** Outbound bytes buffered for one connection above which it is closed with 1013 (16 MiB). */
+export const DEFAULT_OUTBOUND_MAX_BYTES = 16 * 1024 * 1024;
+/** WebSocket ping interval, in ms; a peer that missed the previous pong is terminated. 0 disables. */
+export const DEFAULT_PING_INTERVAL_MS = 30_000;
+/** Longest wait for the readiness check behind `/readyz`, in ms. */
+export const DEFAULT_READINESS_TIMEOUT_MS = 2_000;
+/** Longest time `drain()` waits for in-flight host requests when no deadline is given, in ms. */
+export const DEFAULT_DRAIN_DEADLINE_MS = 10_000;
+/** `codexHome` reported by `initialize`. */
+export const DEFAULT_CODEX_HOME = "/threadmesh";
+/** Model catalogue used when none is configured. */
+export const DEFAULT_MODEL_ID = "gpt-5.1-codex";
+/** Reasoning efforts advertised for models that configure none. */
+export const DEFAULT_REASONING_EFFORTS: readonly ReasoningEffortOption[] = [
+  { reasoningEffort: "low", description: "Fast responses with lighter reasoning" },
+  { reasoningEffort: "medium", description: "Balances speed and reasoning depth for everyday tasks" },
+  { reasoningEffort: "high", description: "Greater reasoning depth for complex problems" },
+];
+
+export interface ReasoningEffortOption {
+  reasoningEffort: string;
+  description: string;
+}
+
+/** One entry of the `model/list` catalogue. */
+export interface ModelConfig {
+  id: string;
+  /** Model slug sent to the provider. Default: `id`. */
+  model?: string;
+  /** Default: `id`. */
+  displayName?: string;
+  /** Default: "". */
+  description?: string;
+  /** Listed only with `includeHidden`. Default: false. */
+  hidden?: boolean;
+  /** Default: true for the first model when none is marked. */
+  isDefault?: boolean;
+  /** Default: "medium". */
+  defaultReasoningEffort?: string;
+  /** Default: {@link DEFAULT_REASONING_EFFORTS}. */
+  supportedReasoningEfforts?: readonly ReasoningEffortOption[];
+  /** Default: ["text", "image"]. */
+  inputModalities?: ReadonlyArray<"text" | "image" | "audio">;
+}
+
+/** The effective settings `config/read` reports (what a new thread gets when the client sets nothing). */
+export interface ThreadDefaults {
+  /** Default: the catalogue's default model. */
+  model?: string;
+  /** Default: "openai". */
+  modelProvider?: string;
+  /** Default: "on-request". */
+  approvalPolicy?: Exclude<AskForApproval, { granular: unknown }>;
+  /** Sandbox mode (as in `thread/start.sandbox`). Default: "workspace-write". */
+  sandbox?: SandboxMode;
+  /** Default: "medium". */
+  reasoningEffort?: string | null;
+}
+
+/**
+ * A capability token accepted at the WebSocket upgrade (`Authorization: Bearer <token>`). Give the
+ * token itself or its SHA-256 digest (64 hex chars) so that the secret need not be in memory.
+ */
+export type CapabilityToken = ({ token: string } | { sha256: string }) & {
+  /** Tenant the token authenticates. Default: {@link DEFAULT_TENANT}. */
+  tenant?: string;
+};
+
+/** Router configuration. Every field is optional; `resolveRouterConfig` fills in the defaults. */
+export interface RouterConfig {
+  /** Interface to bind. Default {@link DEFAULT_HOST}. */
+  host?: string;
+  /** TCP port. Default {@link DEFAULT_PORT}. */
+  port?: number;
+  /** Accepted capability tokens. Default: none (every upgrade needs dev mode to succeed). */
+  tokens?: readonly CapabilityToken[];
+  /** Accept upgrades without an `Authorization` header from loopback addresses. Default false. */
+  devMode?: boolean;
+  /** Exact `Origin` values allowed; any other request carrying `Origin` gets 403. Default: none. */
+  allowedOrigins?: readonly string[];
+  /** Largest inbound frame, in bytes. Default {@link DEFAULT_MAX_FRAME_BYTES}. */
+  maxFrameBytes?: number;
+  /** Default {@link DEFAULT_MAX_CONNECTIONS}. */
+  maxConnections?: number;
+  /** In ms. Default {@link DEFAULT_HOST_REQUEST_TIMEOUT_MS}. */
+  hostRequestTimeoutMs?: number;
+  /** Default {@link DEFAULT_MAX_INFLIGHT_PER_CONNECTION}. */
+  maxInflightPerConnection?: number;
+  /** In ms. Default {@link DEFAULT_INFLIGHT_RETRY_AFTER_MS}. */
+  inflightRetryAfterMs?: number;
+  /** In bytes. Default {@link DEFAULT_OUTBOUND_HIGH_WATER_BYTES}. */
+  outboundHighWaterBytes?: number;
+  /** In bytes; must be at least `outboundHighWaterBytes`. Default {@link DEFAULT_OUTBOUND_MAX_BYTES}. */
+  outboundMaxBytes?: number;
+  /** In ms; 0 disables. Default {@link DEFAULT_PING_INTERVAL_MS}. */
+  pingIntervalMs?: number;
+  /** In ms. Default {@link DEFAULT_READINESS_TIMEOUT_MS}. */
+  readinessTimeoutMs?: number;
+  /** Longest text input of `turn/start` / `turn/steer`, in characters. Default: protocol's `DEFAULT_MAX_INPUT_CHARS`. */
+  maxInputChars?: number;
+  /** Absolute path reported as `codexHome`. Default {@link DEFAULT_CODEX_HOME}. */
+  codexHome?: string;
+  /** `model/list` catalogue. Default: one model, {@link DEFAULT_MODEL_ID}. */
+  models?: readonly ModelConfig[];
+  /** What `config/read` reports. */
+  defaults?: ThreadDefaults;
+}
+
+/** A model as `model/list` returns it (the official `Model` shape). */
+export interface ModelEntry {
+  id: string;
+  model: string;
+  displayName: string;
+  description: string;
+  hidden: boolean;
+  isDefault: boolean;
+  defaultReasoningEffort: string;
+  supportedReasoningEfforts: ReasoningEffortOption[];
+  inputModalities: Array<"text" | "image" | "audio">;
+  upgrade: null;
+  upgradeInfo: null;
+  availabilityNux: null;
+  modelSpecialty: null;
+  supportsPersonality: false;
+  multiAgentVersion: null;
+  additionalSpeedTiers: string[];
+  serviceTiers: never[];
+  defaultServiceTier: null;
+  availableAccessPrograms: null;
+}
+
+/** Configuration with every default applied; frozen. */
+export interface ResolvedRouterConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly tokens: ReadonlyArray<{ readonly sha256: Buffer; readonly tenant: string }>;
+  readonly devMode: boolean;
+  readonly allowedOrigins: ReadonlySet<string>;
+  readonly maxFrameBytes: number;
+  readonly maxConnections: number;
+  readonly hostRequestTimeoutMs: number;
+  readonly maxInflightPerConnection: number;
+  readonly inflightRetryAfterMs: number;
+  readonly outboundHighWaterBytes: number;
+  readonly outboundMaxBytes: number;
+  readonly pingIntervalMs: number;
+  readonly readinessTimeoutMs: number;
+  readonly maxInputChars: number;
+  readonly codexHome: string;
+  readonly models: readonly ModelEntry[];
+  readonly defaults: Readonly<Required<ThreadDefaults>>;
+}
+
+/** Invalid router configuration; `problems` lists every bad key. */
+export class RouterConfigError extends Error {
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    super(`invalid router config: ${problems.join("; ")}`);
+    this.name = "RouterConfigError";
+    this.problems = problems;
+  }
+}
+
+/** Applies defaults and validates; throws {@link RouterConfigError} listing every problem. */
+export function resolveRouterConfig(c: RouterConfig): ResolvedRouterConfig {
+  const problems: string[] = [];
+  const int = (key: keyof RouterConfig, v: number | undefined, def: number, min: number): number => {
+    const n = v ?? def;
+    if (!Number.isSafeInteger(n) || n < min) problems.push(`${key} must be an integer >= ${min}`);
+    return n;
+  };
+  const tokens = (c.tokens ?? []).map((t, i) => {
+    const tenant = t.tenant ?? DEFAULT_TENANT;
+    if (!isSubjectToken(tenant)) problems.push(`tokens[${i}].tenant must match [A-Za-z0-9_-]{1,64}`);
+    if ("sha256" in t) {
+      if (!/^[0-9a-f]{64}$/i.test(t.sha256)) problems.push(`tokens[${i}].sha256 must be 64 hex characters`);
+      return { sha256: Buffer.from(t.sha256, "hex"), tenant };
+    }
+    const token = t.token.trim();
+    if (token.length === 0) problems.push(`tokens[${i}].token must not be empty`);
+    return { sha256: sha256(token), tenant };
+  });
+  const highWater = int("outboundHighWaterBytes", c.outboundHighWaterBytes, DEFAULT_OUTBOUND_HIGH_WATER_BYTES, 1);
+  const maxBytes = int("outboundMaxBytes", c.outboundMaxBytes, DEFAULT_OUTBOUND_MAX_BYTES, 1);
+  if (maxBytes < highWater) problems.push("outboundMaxBytes must be >= outboundHighWaterBytes");
+  const codexHome = c.codexHome ?? DEFAULT_CODEX_HOME;
+  if (!codexHome.startsWith("/")) problems.push("codexHome must be an absolute path");
+  const models = resolveModels(c.models, problems);
+  const defaultModel = models.find((m) => m.isDefault)?.id ?? DEFAULT_MODEL_ID;
+  const resolved: ResolvedRouterConfig = {
+    host: c.host ?? DEFAULT_HOST,
+    port: int("port", c.port, DEFAULT_PORT, 0),
+    tokens,
+    devMode: c.devMode ?? false,
+    allowedOrigins: new Set(c.allowedOrigins ?? []),
+    maxFrameBytes: int("maxFrameBytes", c.maxFrameBytes, DEFAULT_MAX_FRAME_BYTES, 1024),
+    maxConnections: int("maxConnections", c.maxConnections, DEFAULT_MAX_CONNECTIONS, 1),
+    hostRequestTimeoutMs: int("hostRequestTimeoutMs", c.hostRequestTimeoutMs, DEFAULT_HOST_REQUEST_TIMEOUT_MS, 1),
+    maxInflightPerConnection: int("maxInflightPerConnection", c.maxInflightPerConnection, DEFAULT_MAX_INFLIGHT_PER_CONNECTION, 1),
+    inflightRetryAfterMs: int("inflightRetryAfterMs", c.inflightRetryAfterMs, DEFAULT_INFLIGHT_RETRY_AFTER_MS, 0),
+    outboundHighWaterBytes: highWater,
+    outboundMaxBytes: maxBytes,
+    pingIntervalMs: int("pingIntervalMs", c.pingIntervalMs, DEFAULT_PING_INTERVAL_MS, 0),
+    readinessTimeoutMs: int("readinessTimeoutMs", c.readinessTimeoutMs, DEFAULT_READINESS_TIMEOUT_MS, 1),
+    maxInputChars: int("maxInputChars", c.maxInputChars, DEFAULT_MAX_INPUT_CHARS, 1),
+    codexHome,
+    models,
+    defaults: Object.freeze({
+      model: c.defaults?.model ?? defaultModel,
+      modelProvider: c.defaults?.modelProvider ?? "openai",
+      approvalPolicy: c.defaults?.approvalPolicy ?? "on-request",
+      sandbox: c.defaults?.sandbox ?? "workspace-write",
+      reasoningEffort: c.defaults?.reasoningEffort === undefined ? "medium" : c.defaults.reasoningEffort,
+    }),
+  };
+  if (problems.length > 0) throw new RouterConfigError(problems);
+  return Object.freeze(resolved);
+}
+
+function resolveModels(models: readonly ModelConfig[] | undefined, problems: string[]): ModelEntry[] {
+  const list = models ?? [{ id: DEFAULT_MODEL_ID, description: "Default model" }];
+  const anyDefault = list.some((m) => m.isDefault === true);
+  return list.map((m, i) => {
+    if (m.id.length === 0) problems.push(`models[${i}].id must not be empty`);
+    return {
+      id: m.id,
+      model: m.model ?? m.id,
+      displayName: m.displayName ?? m.id,
+      description: m.description ?? "",
+      hidden: m.hidden ?? false,
+      isDefault: anyDefault ? m.isDefault === true : i === 0,
+      defaultReasoningEffort: m.defaultReasoningEffort ?? "medium",
+      supportedReasoningEfforts: (m.supportedReasoningEfforts ?? DEFAULT_REASONING_EFFORTS).map((e) => ({ ...e })),
+      inputModalities: [...(m.inputModalities ?? ["text", "image"])],
+      upgrade: null,
+      upgradeInfo: null,
+      availabilityNux: null,
+      modelSpecialty: null,
+      supportsPersonality: false,
+      multiAgentVersion: null,
+      additionalSpeedTiers: [],
+      serviceTiers: [],
+      defaultServiceTier: null,
+      availableAccessPrograms: null,
+    };
+  });
+}
+
+function sha256(s: string): Buffer {
+  return createHash("sha256").update(s, "utf8").digest();
+}

@@ -1,0 +1,275 @@
+import type { Bus, BusHeaders, BusMessage, Subscription } from "@threadmesh/mesh";
+import { EventHeader, TEXT_DECODER, broadcastSubject, threadEventSubject } from "@threadmesh/protocol";
+import type { Logger } from "@threadmesh/telemetry";
+import type { Connection, Membership } from "./connection.ts";
+import type { RouterMetrics } from "./router-metrics.ts";
+
+interface ThreadEntry {
+  readonly key: string;
+  readonly tenant: string;
+  readonly threadId: string;
+  readonly members: Set<Membership>;
+  readonly joiners: Set<Joiner>;
+  /** Newest owner epoch seen; events of older epochs come from a superseded owner and are dropped. */
+  maxEpoch: number;
+  sub: Subscription | undefined;
+}
+
+interface TenantEntry {
+  readonly conns: Set<Connection>;
+  readonly sub: Subscription;
+}
+
+/**
+ * A connection about to follow a thread: the router listens to the thread before the command that
+ * subscribes the connection (`thread/resume`) is sent, and holds the events that arrive until the reply
+ * is written, so none falls between the response and the live feed.
+ */
+export interface Joiner {
+  readonly conn: Connection;
+  readonly threadId: string;
+}
+
+interface JoinerState extends Joiner {
+  readonly entry: ThreadEntry;
+  readonly held: BusMessage[];
+  heldBytes: number;
+  overflowed: boolean;
+}
+
+export interface FanOutOptions {
+  bus: Bus;
+  metrics: RouterMetrics;
+  logger: Logger;
+  /** Most bytes of events held for one joining connection; beyond it the connection is shed. */
+  maxHeldBytes: number;
+}
+
+/**
+ * Delivers host events to local connections: one bus subscription per thread that has at least one
+ * local subscriber or joiner (reference-counted), one broadcast subscription per tenant with at least one
+ * connection. Event payloads are forwarded as bytes; only headers are read.
+ */
+export class FanOut {
+  readonly #bus: Bus;
+  readonly #metrics: RouterMetrics;
+  readonly #logger: Logger;
+  readonly #maxHeldBytes: number;
+  readonly #threads = new Map<string, ThreadEntry>();
+  readonly #tenants = new Map<string, TenantEntry>();
+
+  constructor(opts: FanOutOptions) {
+    this.#bus = opts.bus;
+    this.#metrics = opts.metrics;
+    this.#logger = opts.logger;
+    this.#maxHeldBytes = opts.maxHeldBytes;
+  }
+
+  /** Starts broadcast delivery for a new connection (it receives broadcasts once initialized). */
+  addConnection(conn: Connection): void {
+    let t = this.#tenants.get(conn.tenant);
+    if (t === undefined) {
+      const conns = new Set<Connection>();
+      const tenant = conn.tenant;
+      const sub = this.#bus.subscribe(broadcastSubject(tenant), (msg) => this.#onBroadcast(tenant, conns, msg));
+      t = { conns, sub };
+      this.#tenants.set(tenant, t);
+    }
+    t.conns.add(conn);
+  }
+
+  /** Ends every subscription of a closed connection. */
+  removeConnection(conn: Connection): void {
+    for (const m of [...conn.memberships.values()]) this.#leave(m);
+    const t = this.#tenants.get(conn.tenant);
+    if (t === undefined) return;
+    t.conns.delete(conn);
+    if (t.conns.size === 0) {
+      t.sub.unsubscribe();
+      this.#tenants.delete(conn.tenant);
+    }
+  }
+
+  /** Subscribes a connection to a thread (idempotent). */
+  attach(conn: Connection, threadId: string): Membership {
+    const existing = conn.memberships.get(threadId);
+    if (existing !== undefined) return existing;
+    const entry = this.#acquire(conn.tenant, threadId);
+    const m: Membership = { conn, threadId, lastSeq: undefined };
+    entry.members.add(m);
+    conn.memberships.set(threadId, m);
+    return m;
+  }
+
+  /** Unsubscribes a connection from a thread and forgets its server requests there. */
+  detach(conn: Connection, threadId: string): void {
+    const m = conn.memberships.get(threadId);
+    if (m !== undefined) this.#leave(m);
+  }
+
+  /** Listens to a thread for a connection whose subscription is being requested. */
+  beginJoin(conn: Connection, threadId: string): Joiner {
+    const entry = this.#acquire(conn.tenant, threadId);
+    const j: JoinerState = { conn, threadId, entry, held: [], heldBytes: 0, overflowed: false };
+    entry.joiners.add(j);
+    return j;
+  }
+
+  /**
+   * The subscription was granted and the reply written: the connection becomes a member and receives
+   * the events held meanwhile, in order.
+   */
+  completeJoin(joiner: Joiner): void {
+    const j = joiner as JoinerState;
+    if (!j.entry.joiners.delete(j)) return;
+    if (j.overflowed) {
+      this.#release(j.entry);
+      j.conn.close(1013, "outbound queue full; resume with thread/resume");
+      return;
+    }
+    // A connection that already follows the thread received the held events live.
+    const already = j.conn.memberships.has(j.threadId);
+    const m = this.attach(j.conn, j.threadId);
+    this.#release(j.entry);
+    if (already) return;
+    const one = [m];
+    for (const msg of j.held) this.#dispatch(j.entry, one, msg);
+  }
+
+  /** The subscription was not granted (error reply, timeout, closed connection). */
+  abortJoin(joiner: Joiner): void {
+    const j = joiner as JoinerState;
+    if (j.entry.joiners.delete(j)) this.#release(j.entry);
+  }
+
+  /** Ends every local subscription to a thread (archived or deleted). */
+  dropThread(tenant: string, threadId: string): void {
+    const entry = this.#threads.get(entryKey(tenant, threadId));
+    if (entry === undefined) return;
+    for (const m of [...entry.members]) this.#leave(m);
+  }
+
+  /** Unsubscribes everything. */
+  close(): void {
+    for (const e of this.#threads.values()) e.sub?.unsubscribe();
+    for (const t of this.#tenants.values()) t.sub.unsubscribe();
+    this.#threads.clear();
+    this.#tenants.clear();
+  }
+
+  #acquire(tenant: string, threadId: string): ThreadEntry {
+    const key = entryKey(tenant, threadId);
+    const existing = this.#threads.get(key);
+    if (existing !== undefined) return existing;
+    const entry: ThreadEntry = { key, tenant, threadId, members: new Set(), joiners: new Set(), maxEpoch: -Infinity, sub: undefined };
+    entry.sub = this.#bus.subscribe(threadEventSubject(tenant, threadId), (msg) => this.#onThreadEvent(entry, msg));
+    this.#threads.set(key, entry);
+    return entry;
+  }
+
+  #release(entry: ThreadEntry): void {
+    if (entry.members.size > 0 || entry.joiners.size > 0) return;
+    entry.sub?.unsubscribe();
+    this.#threads.delete(entry.key);
+  }
+
+  #leave(m: Membership): void {
+    m.conn.memberships.delete(m.threadId);
+    m.conn.requests.dropThread(m.threadId);
+    const entry = this.#threads.get(entryKey(m.conn.tenant, m.threadId));
+    if (entry === undefined) return;
+    entry.members.delete(m);
+    this.#release(entry);
+  }
+
+  /** False (and counted) when the event comes from an owner epoch older than one already seen. */
+  #acceptEpoch(entry: ThreadEntry, headers: BusHeaders): boolean {
+    const text = headers[EventHeader.Epoch];
+    if (text === undefined) return true;
+    const epoch = Number(text);
+    if (!Number.isFinite(epoch)) return true;
+    if (epoch < entry.maxEpoch) {
+      this.#metrics.outboundDropped.inc({ reason: "staleEpoch" });
+      return false;
+    }
+    entry.maxEpoch = epoch;
+    return true;
+  }
+
+  #onThreadEvent(entry: ThreadEntry, msg: BusMessage): void {
+    const h = msg.headers;
+    if (h === undefined || !this.#acceptEpoch(entry, h)) return;
+    if (entry.joiners.size > 0) for (const j of entry.joiners) this.#hold(j as JoinerState, msg);
+    if (entry.members.size > 0) this.#dispatch(entry, entry.members, msg);
+  }
+
+  #hold(j: JoinerState, msg: BusMessage): void {
+    if (j.overflowed) return;
+    j.heldBytes += msg.data.length;
+    if (j.heldBytes > this.#maxHeldBytes) {
+      j.overflowed = true;
+      j.held.length = 0;
+      return;
+    }
+    j.held.push(msg);
+  }
+
+  /** Hands one thread event to members: notifications as bytes, server requests with per-connection ids. */
+  #dispatch(entry: ThreadEntry, members: Iterable<Membership>, msg: BusMessage): void {
+    const h = msg.headers as BusHeaders;
+    const kind = h[EventHeader.Kind];
+    const seq = h[EventHeader.Seq];
+    if (kind === "n") {
+      const method = h[EventHeader.Method] ?? "";
+      for (const m of members) if (m.conn.deliverEvent(msg.data, method) && seq !== undefined) m.lastSeq = seq;
+      return;
+    }
+    const method = h[EventHeader.Method];
+    const key = h[EventHeader.RequestKey];
+    if (key === undefined || method === undefined) {
+      this.#logger.warn({ kind, threadId: entry.threadId }, "thread event without request key or method");
+      return;
+    }
+    if (kind === "r") {
+      const params = TEXT_DECODER.decode(msg.data);
+      for (const m of members) {
+        m.conn.sendServerRequest(entry.threadId, key, method, params);
+        if (seq !== undefined) m.lastSeq = seq;
+      }
+    } else if (kind === "x") {
+      const extra = numericExtra(seq, h[EventHeader.Epoch]);
+      for (const m of members) {
+        m.conn.resolveServerRequest(entry.threadId, key, method, extra);
+        if (seq !== undefined) m.lastSeq = seq;
+      }
+    } else {
+      this.#logger.warn({ kind, threadId: entry.threadId }, "thread event of unknown kind");
+    }
+  }
+
+  #onBroadcast(tenant: string, conns: ReadonlySet<Connection>, msg: BusMessage): void {
+    const h = msg.headers;
+    if (h === undefined || h[EventHeader.Kind] !== "n") return;
+    const threadId = h[EventHeader.ThreadId];
+    const entry = threadId === undefined ? undefined : this.#threads.get(entryKey(tenant, threadId));
+    if (entry !== undefined && !this.#acceptEpoch(entry, h)) return;
+    const method = h[EventHeader.Method] ?? "";
+    for (const c of conns) if (c.initialized) c.deliverEvent(msg.data, method);
+    const drop = h[EventHeader.DropSubscriptions];
+    if (threadId !== undefined && drop !== undefined && drop !== "" && drop !== "0") this.dropThread(tenant, threadId);
+  }
+}
+
+function entryKey(tenant: string, threadId: string): string {
+  return `${tenant} ${threadId}`;
+}
+
+/** `seq` and `epoch` as the extra top-level members of a router-made notification. */
+function numericExtra(seq: string | undefined, epoch: string | undefined): Record<string, number> | undefined {
+  const s = seq === undefined ? NaN : Number(seq);
+  const e = epoch === undefined ? NaN : Number(epoch);
+  if (Number.isFinite(s) && Number.isFinite(e)) return { seq: s, epoch: e };
+  if (Number.isFinite(s)) return { seq: s };
+  if (Number.isFinite(e)) return { epoch: e };
+  return undefined;
+}

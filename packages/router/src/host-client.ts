@@ -1,0 +1,89 @@
+import type { Bus, BusMessage } from "@threadmesh/mesh";
+import {
+  InternalError,
+  OverloadedError,
+  decodeEnvelope,
+  encodeEnvelope,
+  placeSubject,
+  threadCommandSubject,
+  type CommandEnvelope,
+  type ReplyEnvelope,
+} from "@threadmesh/protocol";
+
+/** `retryAfterMs` suggested when no session host is subscribed at all. */
+const NO_HOST_RETRY_AFTER_MS = 1_000;
+
+/** The host did not answer within the request timeout (-32603). */
+export class HostTimeoutError extends InternalError {
+  constructor(options?: { cause?: unknown }) {
+    super("session host did not answer in time", options);
+    this.name = "HostTimeoutError";
+  }
+}
+
+/** Where a command goes: the placement group, or the owner of a thread (placement group when none). */
+export type HostTarget =
+  | { readonly route: "place" }
+  /** `fallback: false` skips the placement group when no host holds the thread (notices only the owner needs). */
+  | { readonly route: "thread"; readonly threadId: string; readonly fallback?: boolean };
+
+/** Failure modes of the bus, told apart by `kind` as the mesh package defines them. */
+function busErrorKind(err: unknown): "noResponders" | "timeout" | "closed" | undefined {
+  if (typeof err !== "object" || err === null || (err as { name?: unknown }).name !== "BusError") return undefined;
+  const kind = (err as { kind?: unknown }).kind;
+  return kind === "noResponders" || kind === "timeout" || kind === "closed" ? kind : undefined;
+}
+
+/**
+ * Sends command envelopes to session hosts over the bus and returns their reply envelopes. Bus failures
+ * become wire errors here: timeout → -32603 "session host did not answer in time", no host → -32001.
+ */
+export class HostClient {
+  readonly #bus: Bus;
+  readonly #timeoutMs: number;
+
+  constructor(bus: Bus, timeoutMs: number) {
+    this.#bus = bus;
+    this.#timeoutMs = timeoutMs;
+  }
+
+  async request(env: CommandEnvelope, target: HostTarget): Promise<ReplyEnvelope> {
+    const data = encodeEnvelope(env);
+    const deadline = Date.now() + this.#timeoutMs;
+    let msg: BusMessage;
+    try {
+      if (target.route === "thread") {
+        try {
+          msg = await this.#bus.request(threadCommandSubject(env.tenant, target.threadId), data, { timeoutMs: this.#timeoutMs });
+        } catch (err) {
+          // No host holds the thread: a placement host serves it from the store or loads it.
+          if (busErrorKind(err) !== "noResponders" || target.fallback === false) throw err;
+          const timeoutMs = Math.max(1, deadline - Date.now());
+          msg = await this.#bus.request(placeSubject(env.tenant), data, { timeoutMs });
+        }
+      } else {
+        msg = await this.#bus.request(placeSubject(env.tenant), data, { timeoutMs: this.#timeoutMs });
+      }
+    } catch (err) {
+      throw wireError(err);
+    }
+    try {
+      return decodeEnvelope<ReplyEnvelope>(msg.data);
+    } catch (err) {
+      throw new InternalError("invalid reply from session host", { cause: err });
+    }
+  }
+}
+
+function wireError(err: unknown): Error {
+  switch (busErrorKind(err)) {
+    case "timeout":
+      return new HostTimeoutError({ cause: err });
+    case "noResponders":
+      return new OverloadedError(NO_HOST_RETRY_AFTER_MS, "noSessionHost", "no session host available; retry later");
+    case "closed":
+      return new InternalError("message bus unavailable", { cause: err });
+    default:
+      return new InternalError("session host request failed", { cause: err });
+  }
+}

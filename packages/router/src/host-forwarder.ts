@@ -1,0 +1,149 @@
+import {
+  ENVELOPE_VERSION,
+  MeshMethod,
+  encodeError,
+  encodeResult,
+  isRpcErrorShape,
+  toRpcError,
+  type CommandEnvelope,
+  type ConnectionClosedParams,
+  type ReplyEnvelope,
+  type RespondServerRequestParams,
+  type RpcErrorShape,
+  type TraceField,
+} from "@threadmesh/protocol";
+import type { Logger } from "@threadmesh/telemetry";
+import type { Connection } from "./connection.ts";
+import type { FanOut, Joiner } from "./fan-out.ts";
+import { HostTimeoutError, type HostClient, type HostTarget } from "./host-client.ts";
+import type { ServerRequestEntry } from "./server-request-map.ts";
+
+export type ForwardOutcome = "ok" | "error" | "timeout";
+
+/** A client request bound for a session host, validated. */
+export interface ForwardedRequest {
+  readonly idText: string;
+  readonly method: string;
+  readonly params: unknown;
+  readonly trace: TraceField | null;
+  readonly target: HostTarget;
+  /** Canonical thread id of the params, when there is one. */
+  readonly threadId: string | undefined;
+}
+
+const BAD_REPLY: RpcErrorShape = { code: -32603, message: "invalid reply from session host" };
+
+/**
+ * The router side of the host contract (`envelopes.ts`): builds command envelopes, writes reply
+ * envelopes to the connection in contract order (before → response → after → pending server requests
+ * → held live events) and applies the subscription changes they carry.
+ */
+export class HostForwarder {
+  readonly #routerId: string;
+  readonly #hosts: HostClient;
+  readonly #fanout: FanOut;
+  readonly #logger: Logger;
+
+  constructor(opts: { routerId: string; hosts: HostClient; fanout: FanOut; logger: Logger }) {
+    this.#routerId = opts.routerId;
+    this.#hosts = opts.hosts;
+    this.#fanout = opts.fanout;
+    this.#logger = opts.logger;
+  }
+
+  /** Sends a request to its host and writes the reply. Never rejects. */
+  async forward(conn: Connection, req: ForwardedRequest): Promise<ForwardOutcome> {
+    let joiner: Joiner | undefined;
+    let reply: ReplyEnvelope;
+    try {
+      // Resume names its thread up front: listen before asking, so no event falls between the
+      // snapshot in the response and the live feed. Start and fork learn the id from the reply.
+      if (req.method === "thread/resume" && req.threadId !== undefined && !conn.memberships.has(req.threadId)) {
+        joiner = this.#fanout.beginJoin(conn, req.threadId);
+      }
+      const env: CommandEnvelope = {
+        v: ENVELOPE_VERSION,
+        tenant: conn.tenant,
+        method: req.method,
+        params: req.params,
+        origin: conn.origin(this.#routerId),
+        trace: req.trace ?? conn.info.trace,
+      };
+      reply = await this.#hosts.request(env, req.target);
+    } catch (err) {
+      if (joiner !== undefined) this.#fanout.abortJoin(joiner);
+      conn.sendControl(encodeError(req.idText, toRpcError(err).toShape()));
+      return err instanceof HostTimeoutError ? "timeout" : "error";
+    }
+    try {
+      return this.#applyReply(conn, req, reply, joiner);
+    } catch (err) {
+      // The response may be out already; the connection cannot be left half-subscribed.
+      this.#logger.error({ err, connId: conn.id, method: req.method }, "applying a host reply failed");
+      if (joiner !== undefined) this.#fanout.abortJoin(joiner);
+      conn.close(1011, "internal error");
+      return "error";
+    }
+  }
+
+  /** Relays a client's answer to a server request to the thread's owner. The first answer wins there. */
+  answer(conn: Connection, entry: ServerRequestEntry, answer: { result: unknown } | { error: RpcErrorShape }): void {
+    entry.answered = true;
+    const params: RespondServerRequestParams = { threadId: entry.threadId, requestKey: entry.requestKey, ...answer };
+    const env = this.#envelope(conn, MeshMethod.RespondServerRequest, params);
+    this.#hosts.request(env, { route: "thread", threadId: entry.threadId }).then(
+      (reply) => {
+        if (!reply.ok) this.#logger.debug({ connId: conn.id, threadId: entry.threadId, error: reply.error }, "server request answer refused");
+      },
+      (err: unknown) => {
+        // Not delivered: let this client (or another subscriber) answer again.
+        entry.answered = false;
+        this.#logger.warn({ err, connId: conn.id, threadId: entry.threadId }, "server request answer not delivered");
+      },
+    );
+  }
+
+  /** Tells the thread's owner that a subscribed connection went away. Fire-and-forget. */
+  connectionClosed(conn: Connection, threadId: string): void {
+    const params: ConnectionClosedParams = { threadId };
+    const env = this.#envelope(conn, MeshMethod.ConnectionClosed, params);
+    this.#hosts.request(env, { route: "thread", threadId, fallback: false }).catch((err: unknown) => {
+      this.#logger.debug({ err, connId: conn.id, threadId }, "connection-closed notice not delivered");
+    });
+  }
+
+  #envelope(conn: Connection, method: string, params: unknown): CommandEnvelope {
+    return { v: ENVELOPE_VERSION, tenant: conn.tenant, method, params, origin: conn.origin(this.#routerId) };
+  }
+
+  #applyReply(conn: Connection, req: ForwardedRequest, reply: ReplyEnvelope, joiner: Joiner | undefined): ForwardOutcome {
+    const subscribe = reply.ok && typeof reply.subscribe === "string" ? reply.subscribe : undefined;
+    if (!conn.open) {
+      // The client left while the host was subscribing it: release that subscription on the host too.
+      if (joiner !== undefined) this.#fanout.abortJoin(joiner);
+      if (subscribe !== undefined) this.connectionClosed(conn, subscribe);
+      return reply.ok ? "ok" : "error";
+    }
+    if (Array.isArray(reply.before)) for (const f of reply.before) conn.sendOwnNotification(f);
+    if (!reply.ok) {
+      if (joiner !== undefined) this.#fanout.abortJoin(joiner);
+      conn.sendControl(encodeError(req.idText, isRpcErrorShape(reply.error) ? reply.error : BAD_REPLY));
+      return "error";
+    }
+    conn.sendControl(encodeResult(req.idText, reply.result));
+    if (Array.isArray(reply.after)) for (const f of reply.after) conn.sendOwnNotification(f);
+    if (typeof reply.unsubscribe === "string") this.#fanout.detach(conn, reply.unsubscribe);
+    if (subscribe !== undefined && joiner?.threadId !== subscribe) this.#fanout.attach(conn, subscribe);
+    const pendingThread = subscribe ?? req.threadId;
+    if (Array.isArray(reply.pendingRequests) && pendingThread !== undefined) {
+      for (const p of reply.pendingRequests) {
+        conn.sendServerRequest(pendingThread, p.requestKey, p.method, JSON.stringify(p.params ?? null));
+      }
+    }
+    if (joiner !== undefined) {
+      if (joiner.threadId === subscribe) this.#fanout.completeJoin(joiner);
+      else this.#fanout.abortJoin(joiner);
+    }
+    return "ok";
+  }
+}

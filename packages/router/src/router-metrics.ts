@@ -1,0 +1,32 @@
+import type { Counter, Gauge, Histogram } from "prom-client";
+import type { Metrics } from "@threadmesh/telemetry";
+
+/** The router's instruments, registered once on the process registry. */
+export interface RouterMetrics {
+  readonly connections: Gauge;
+  readonly framesIn: Counter;
+  readonly framesOut: Counter;
+  /** `outcome`: ok | error | timeout. */
+  readonly requestDuration: Histogram<"method" | "outcome">;
+  /** `reason`: slowConsumer (a delta over the high-water mark) | staleEpoch (an event from a superseded owner). */
+  readonly outboundDropped: Counter<"reason">;
+  /** `reason`: outboundFull | frameTooLarge | draining. */
+  readonly connectionsClosed: Counter<"reason">;
+  /** `stat`: sum | max over open connections, sampled at each scrape. */
+  readonly outboundBuffered: Gauge<"stat">;
+}
+
+export function createRouterMetrics(m: Metrics): RouterMetrics {
+  return {
+    connections: m.gauge("tm_router_connections", "Open WebSocket connections"),
+    framesIn: m.counter("tm_router_frames_in_total", "WebSocket frames received from clients"),
+    framesOut: m.counter("tm_router_frames_out_total", "WebSocket frames written to clients"),
+    requestDuration: m.histogram("tm_router_request_duration_seconds", "Client request latency at the router, by method and outcome", [
+      "method",
+      "outcome",
+    ]),
+    outboundDropped: m.counter("tm_router_outbound_dropped_total", "Events not delivered to a connection, by reason", ["reason"]),
+    connectionsClosed: m.counter("tm_router_connections_closed_total", "Connections the router closed, by reason", ["reason"]),
+    outboundBuffered: m.gauge("tm_router_outbound_buffered_bytes", "Outbound bytes buffered per connection (sum and max)", ["stat"]),
+  };
+}

@@ -1,0 +1,186 @@
+import type { Bus } from "@threadmesh/mesh";
+import type { Telemetry, Logger } from "@threadmesh/telemetry";
+import type { Authenticator } from "./authenticator.ts";
+import { CapabilityTokenAuthenticator } from "./capability-token-authenticator.ts";
+import { DEFAULT_DRAIN_DEADLINE_MS, DEFAULT_TENANT, resolveRouterConfig, type ResolvedRouterConfig, type RouterConfig } from "./config.ts";
+import { FanOut } from "./fan-out.ts";
+import { FlushScheduler } from "./flush-scheduler.ts";
+import { currentPlatform } from "./handlers/platform.ts";
+import { HostClient } from "./host-client.ts";
+import { HostForwarder } from "./host-forwarder.ts";
+import type { Readiness } from "./http-endpoints.ts";
+import { MessageProcessor } from "./message-processor.ts";
+import { createRouterMetrics, type RouterMetrics } from "./router-metrics.ts";
+import { WsGateway } from "./ws-gateway.ts";
+
+/** Lifecycle: `starting` until `listen()`, `running`, `draining` after `drain()`, `stopped` after `close()`. */
+export type RouterState = "starting" | "running" | "draining" | "stopped";
+
+export interface RouterOptions {
+  /** The only path to session hosts. The router does not close it. */
+  bus: Bus;
+  telemetry: Telemetry;
+  config: RouterConfig;
+  /** Unique per router process; hosts see it in every command's origin. */
+  routerId: string;
+  /** Replaces the capability-token authenticator built from `config.tokens` / `config.devMode`. */
+  authenticator?: Authenticator;
+}
+
+/** Close reason sent to clients when the router drains. */
+const DRAIN_CLOSE_REASON = "server draining; reconnect and resume";
+
+/**
+ * The WebSocket gateway: accepts Codex app-server v2 clients, authenticates them at the upgrade,
+ * answers handshake and catalogue requests itself, routes everything else to session hosts over the
+ * bus and fans thread events out to subscribed connections. Holds no durable state.
+ */
+export class Router {
+  readonly id: string;
+  readonly config: ResolvedRouterConfig;
+  readonly #bus: Bus;
+  readonly #telemetry: Telemetry;
+  readonly #logger: Logger;
+  readonly #metrics: RouterMetrics;
+  readonly #fanout: FanOut;
+  readonly #processor: MessageProcessor;
+  readonly #gateway: WsGateway;
+  #state: RouterState = "starting";
+  #readinessCheck: (() => Promise<boolean>) | undefined;
+  #draining: Promise<void> | undefined;
+  #closing: Promise<void> | undefined;
+
+  private constructor(opts: RouterOptions, config: ResolvedRouterConfig) {
+    this.id = opts.routerId;
+    this.config = config;
+    this.#bus = opts.bus;
+    this.#telemetry = opts.telemetry;
+    this.#logger = opts.telemetry.logger.child({ component: "router", routerId: opts.routerId });
+    this.#metrics = createRouterMetrics(opts.telemetry.metrics);
+    this.#fanout = new FanOut({ bus: opts.bus, metrics: this.#metrics, logger: this.#logger, maxHeldBytes: config.outboundMaxBytes });
+    const forwarder = new HostForwarder({
+      routerId: opts.routerId,
+      hosts: new HostClient(opts.bus, config.hostRequestTimeoutMs),
+      fanout: this.#fanout,
+      logger: this.#logger,
+    });
+    this.#processor = new MessageProcessor({
+      config,
+      forwarder,
+      fanout: this.#fanout,
+      metrics: this.#metrics,
+      logger: this.#logger,
+      platform: currentPlatform(),
+      accepting: () => this.#state === "starting" || this.#state === "running",
+    });
+    const authenticator =
+      opts.authenticator ??
+      new CapabilityTokenAuthenticator({ tokens: config.tokens, loopbackTenant: config.devMode ? DEFAULT_TENANT : undefined });
+    const scheduler = new FlushScheduler((frames) => this.#metrics.framesOut.inc(frames));
+    this.#gateway = new WsGateway({
+      host: config.host,
+      port: config.port,
+      maxFrameBytes: config.maxFrameBytes,
+      maxConnections: config.maxConnections,
+      pingIntervalMs: config.pingIntervalMs,
+      allowedOrigins: config.allowedOrigins,
+      authenticator,
+      acceptor: this.#processor,
+      endpoints: { readiness: () => this.#readiness(), metrics: () => this.#renderMetrics() },
+      refusal: () => (this.#state === "running" ? null : `server is ${this.#state}`),
+      scheduler,
+      logger: this.#logger,
+    });
+  }
+
+  /** Validates the configuration (throws `RouterConfigError` listing every problem) and builds a router. */
+  static async create(opts: RouterOptions): Promise<Router> {
+    return new Router(opts, resolveRouterConfig(opts.config));
+  }
+
+  get state(): RouterState {
+    return this.#state;
+  }
+
+  /** Binds the configured host and port and starts accepting connections. */
+  async listen(): Promise<{ port: number; url: string }> {
+    if (this.#state !== "starting") throw new Error(`cannot listen: router is ${this.#state}`);
+    const addr = await this.#gateway.listen();
+    this.#state = "running";
+    const host = addr.address === "0.0.0.0" || addr.address === "::" ? "127.0.0.1" : addr.address;
+    const url = `ws://${host.includes(":") ? `[${host}]` : host}:${addr.port}`;
+    this.#logger.info({ url }, "router listening");
+    return { port: addr.port, url };
+  }
+
+  /** `/readyz` passes only while this resolves true (e.g. a store ping); checked with a timeout. */
+  setReadinessCheck(fn: () => Promise<boolean>): void {
+    this.#readinessCheck = fn;
+  }
+
+  /**
+   * Stops intake: new upgrades get 503 and `/readyz` 503, new requests a retryable -32600. Waits up to
+   * `deadlineMs` (ms from now; default {@link DEFAULT_DRAIN_DEADLINE_MS}) for host requests in flight,
+   * then closes every connection with 1001 so that clients reconnect elsewhere and resume. Health
+   * endpoints keep answering until `close()`.
+   */
+  drain(opts: { deadlineMs?: number } = {}): Promise<void> {
+    if (this.#state === "stopped") return Promise.resolve();
+    this.#draining ??= this.#drain(opts.deadlineMs ?? DEFAULT_DRAIN_DEADLINE_MS);
+    return this.#draining;
+  }
+
+  /** Closes every connection and the listener; idempotent. The bus stays open. */
+  close(): Promise<void> {
+    this.#closing ??= this.#shutdown();
+    return this.#closing;
+  }
+
+  async #drain(deadlineMs: number): Promise<void> {
+    this.#state = "draining";
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.#processor.whenIdle(), new Promise<void>((resolve) => (timer = setTimeout(resolve, deadlineMs)))]);
+    clearTimeout(timer);
+    if (this.#processor.inflight > 0) this.#logger.warn({ inflight: this.#processor.inflight }, "drain deadline passed with requests in flight");
+    this.#gateway.closeAll(1001, DRAIN_CLOSE_REASON);
+  }
+
+  async #shutdown(): Promise<void> {
+    this.#state = "stopped";
+    await this.#gateway.close();
+    this.#fanout.close();
+    this.#logger.info("router stopped");
+  }
+
+  async #readiness(): Promise<Readiness> {
+    if (this.#state !== "running") return { ready: false, reason: `router is ${this.#state}` };
+    if (!this.#bus.connected) return { ready: false, reason: "bus disconnected" };
+    const check = this.#readinessCheck;
+    if (check === undefined) return { ready: true };
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), this.config.readinessTimeoutMs)));
+    try {
+      const r = await Promise.race([check(), timedOut]);
+      if (r === "timeout") return { ready: false, reason: "readiness check timed out" };
+      return r === true ? { ready: true } : { ready: false, reason: "readiness check failed" };
+    } catch (err) {
+      this.#logger.warn({ err }, "readiness check threw");
+      return { ready: false, reason: "readiness check failed" };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async #renderMetrics(): Promise<{ contentType: string; body: string }> {
+    let sum = 0;
+    let max = 0;
+    for (const c of this.#processor.connections) {
+      const b = c.bufferedBytes;
+      sum += b;
+      if (b > max) max = b;
+    }
+    this.#metrics.outboundBuffered.set({ stat: "sum" }, sum);
+    this.#metrics.outboundBuffered.set({ stat: "max" }, max);
+    return this.#telemetry.metrics.render();
+  }
+}

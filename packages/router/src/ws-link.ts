@@ -1,0 +1,126 @@
+import type { EventEmitter } from "node:events";
+import type { Socket } from "node:net";
+import { WebSocket } from "ws";
+import type { Flushable, FlushScheduler } from "./flush-scheduler.ts";
+import type { ConnectionHandler, TransportLink } from "./transport.ts";
+
+const TEXT_FRAME = { binary: false } as const;
+/** Close reasons are limited to 123 bytes by RFC 6455. */
+const MAX_CLOSE_REASON_BYTES = 123;
+const OVERSIZED_CODE = "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH";
+
+/**
+ * Adapts one `ws` socket to {@link TransportLink}: frames queued in a tick are written in one corked
+ * batch (one `writev`), text frames only, and the connection's events go to one {@link ConnectionHandler}.
+ */
+export class WsLink implements TransportLink, Flushable {
+  readonly #ws: WebSocket;
+  readonly #socket: Socket;
+  readonly #scheduler: FlushScheduler;
+  #queue: Array<string | Uint8Array> = [];
+  #queuedBytes = 0;
+  #scheduled = false;
+  #closing = false;
+  /** Cleared at each ping; set by a pong or any inbound message. */
+  #alive = true;
+
+  constructor(ws: WebSocket, scheduler: FlushScheduler) {
+    this.#ws = ws;
+    // `ws` keeps the upgraded socket here; corking it around a batch of `send`s merges their writes.
+    this.#socket = (ws as unknown as { _socket: Socket })._socket;
+    this.#scheduler = scheduler;
+  }
+
+  /** Wires the socket's events to `handler`. `maxFrameBytes` is the `maxPayload` the socket was created with. */
+  attach(handler: ConnectionHandler, maxFrameBytes: number, onClosed: () => void): void {
+    const ws = this.#ws;
+    ws.on("message", (data: Buffer, isBinary: boolean) => {
+      this.#alive = true;
+      handler.message(data, isBinary);
+    });
+    ws.on("pong", () => {
+      this.#alive = true;
+    });
+    ws.on("error", () => {
+      // Protocol errors close the socket; the close event reports it.
+    });
+    ws.once("close", (code: number) => {
+      this.#closing = true;
+      this.#queue.length = 0;
+      this.#queuedBytes = 0;
+      onClosed();
+      handler.closed(code);
+    });
+    // `ws` rejects a frame over `maxPayload` by closing with 1009 straight away, before its public
+    // `error` event. Its receiver reports the error first, so a listener placed ahead of ws's own can
+    // still write one frame while the socket is open. Without the internal receiver (a future ws), the
+    // client just gets the 1009 close.
+    const receiver = (ws as unknown as { _receiver?: EventEmitter })._receiver;
+    receiver?.prependListener("error", (err: { code?: unknown }) => {
+      if (err.code === OVERSIZED_CODE && !this.#closing) handler.oversized(maxFrameBytes);
+    });
+  }
+
+  get bufferedBytes(): number {
+    return this.#queuedBytes + this.#ws.bufferedAmount;
+  }
+
+  send(frame: string | Uint8Array): void {
+    if (this.#closing) return;
+    this.#queue.push(frame);
+    this.#queuedBytes += frame.length;
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      this.#scheduler.schedule(this);
+    }
+  }
+
+  flush(): number {
+    this.#scheduled = false;
+    const q = this.#queue;
+    const n = q.length;
+    if (n === 0) return 0;
+    this.#queuedBytes = 0;
+    if (this.#ws.readyState !== WebSocket.OPEN) {
+      q.length = 0;
+      return 0;
+    }
+    const sock = this.#socket;
+    sock.cork();
+    for (let i = 0; i < n; i++) this.#ws.send(q[i] as string | Uint8Array, TEXT_FRAME);
+    sock.uncork();
+    q.length = 0;
+    return n;
+  }
+
+  close(code: number, reason: string): void {
+    if (this.#closing) return;
+    this.flush();
+    this.#closing = true;
+    this.#ws.close(code, truncateUtf8(reason, MAX_CLOSE_REASON_BYTES));
+  }
+
+  /** Sends a ping, or terminates the socket when the previous ping went unanswered. */
+  heartbeat(): void {
+    if (this.#ws.readyState !== WebSocket.OPEN) return;
+    if (!this.#alive) {
+      this.#ws.terminate();
+      return;
+    }
+    this.#alive = false;
+    this.#ws.ping();
+  }
+
+  /** Drops the socket without a closing handshake. */
+  terminate(): void {
+    this.#closing = true;
+    this.#ws.terminate();
+  }
+}
+
+function truncateUtf8(s: string, maxBytes: number): string {
+  if (Buffer.byteLength(s) <= maxBytes) return s;
+  let out = s.slice(0, maxBytes);
+  while (Buffer.byteLength(out) > maxBytes) out = out.slice(0, -1);
+  return out;
+}

@@ -1,0 +1,68 @@
+import type { BusMessage } from "@threadmesh/mesh";
+import {
+  ENVELOPE_VERSION,
+  encodeEnvelope,
+  toRpcError,
+  type PendingServerRequest,
+  type ReplyEnvelope,
+  type ReplyOk,
+} from "@threadmesh/protocol";
+import type { Logger } from "@threadmesh/telemetry";
+
+/** What a command handler produces: the result and the reply's extras, plus work that follows the reply. */
+export interface CommandOutcome {
+  result: unknown;
+  /** Requester-only notifications sent before the response (serialised). */
+  before?: string[];
+  /** Requester-only notifications sent right after the response (serialised). */
+  after?: string[];
+  /** The requester is now subscribed to this thread. */
+  subscribe?: string;
+  /** The requester is no longer subscribed to this thread. */
+  unsubscribe?: string;
+  /** Pending server requests to re-send to the requester. */
+  pendingRequests?: PendingServerRequest[];
+  /**
+   * Runs right after the reply was sent and before the next command of the thread: events that must
+   * follow the response (`thread/started`, a turn's first notifications, an interrupt's completion).
+   */
+  afterReply?: () => void | Promise<void>;
+}
+
+/** Sends the reply of a successful command. */
+export function replyOk(msg: BusMessage, o: CommandOutcome): void {
+  const reply: ReplyOk = { v: ENVELOPE_VERSION, ok: true, result: o.result ?? {} };
+  if (o.before?.length) reply.before = o.before;
+  if (o.after?.length) reply.after = o.after;
+  if (o.subscribe !== undefined) reply.subscribe = o.subscribe;
+  if (o.unsubscribe !== undefined) reply.unsubscribe = o.unsubscribe;
+  if (o.pendingRequests?.length) reply.pendingRequests = o.pendingRequests;
+  msg.respond(encodeEnvelope(reply));
+}
+
+/** Sends an error reply; anything that is not an RpcError becomes a stack-free internal error. */
+export function replyError(msg: BusMessage, err: unknown, logger: Logger): void {
+  const rpc = toRpcError(err);
+  if (rpc !== err) logger.error({ err }, "command failed");
+  const reply: ReplyEnvelope = { v: ENVELOPE_VERSION, ok: false, error: rpc.toShape() };
+  msg.respond(encodeEnvelope(reply));
+}
+
+/** Runs a handler and replies; the outcome's `afterReply` runs after the reply. Never throws. */
+export async function serve(msg: BusMessage, logger: Logger, handle: () => Promise<CommandOutcome> | CommandOutcome): Promise<void> {
+  let outcome: CommandOutcome;
+  try {
+    outcome = await handle();
+  } catch (err) {
+    replyError(msg, err, logger);
+    return;
+  }
+  replyOk(msg, outcome);
+  if (outcome.afterReply) {
+    try {
+      await outcome.afterReply();
+    } catch (err) {
+      logger.error({ err }, "post-reply work failed");
+    }
+  }
+}

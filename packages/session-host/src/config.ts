@@ -1,0 +1,118 @@
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { AskForApproval, SandboxMode } from "@threadmesh/protocol";
+
+/** Root under which `<tenant>/<threadId>` workspaces are created for threads started without a cwd. */
+export const DEFAULT_WORKSPACE_ROOT = join(tmpdir(), "threadmesh", "workspaces");
+/** Model of new threads when neither the client nor the config names one. */
+export const DEFAULT_MODEL = "gpt-5.1-codex";
+/** `modelProvider` reported on threads. */
+export const DEFAULT_MODEL_PROVIDER = "openai";
+/** Responses API base URL (the SDK appends `/responses`). */
+export const DEFAULT_MODEL_BASE_URL = "https://api.openai.com/v1";
+/** SDK retries of a model request that failed before its stream started (connection errors, 429, 5xx). */
+export const DEFAULT_MODEL_MAX_RETRIES = 2;
+/** A model stream silent for this long fails the turn, in ms (Codex's `stream_idle_timeout_ms`). */
+export const DEFAULT_MODEL_IDLE_TIMEOUT_MS = 120_000;
+/** Context window reported in `thread/tokenUsage/updated`, in tokens. */
+export const DEFAULT_MODEL_CONTEXT_WINDOW = 258_400;
+/** Timeout of a shell call that names none, in ms (Codex's default exec timeout). */
+export const DEFAULT_COMMAND_TIMEOUT_MS = 10_000;
+/** Upper bound on a shell call's own `timeout_ms`, in ms. */
+export const DEFAULT_MAX_COMMAND_TIMEOUT_MS = 600_000;
+/** Output kept per command (stdout and stderr together), in bytes; the rest is discarded. */
+export const DEFAULT_OUTPUT_CAP_BYTES = 1_048_576;
+/**
+ * Commands queued per thread, in commands. A thread serves a handful of connections; a queue this deep
+ * means a client floods one thread, and it is told to back off (-32001) instead of growing memory.
+ */
+export const DEFAULT_MAILBOX_CAPACITY = 256;
+/** A loaded thread with no subscribers and no activity for this long is unloaded, in ms (Codex: 30 min). */
+export const DEFAULT_THREAD_UNLOAD_DELAY_MS = 30 * 60_000;
+/** bubblewrap executable used for sandboxed commands; null disables sandboxed execution (fails closed). */
+export const DEFAULT_BWRAP_PATH = "/usr/bin/bwrap";
+/** `retryAfterMs` suggested when a thread's mailbox is full, in ms. */
+export const DEFAULT_OVERLOAD_RETRY_AFTER_MS = 250;
+/** Base instructions of threads that bring none. */
+export const DEFAULT_INSTRUCTIONS =
+  "You are a coding agent running in a workspace on the user's behalf. Use the shell and apply_patch tools to inspect and change files, keep the user informed with short updates, and finish with a concise summary.";
+
+/** How the host reaches the model provider. */
+export interface ModelConfig {
+  /** Base URL of an OpenAI Responses API, including `/v1`. Default {@link DEFAULT_MODEL_BASE_URL}. */
+  baseURL: string;
+  /** API key sent as Bearer token. */
+  apiKey: string;
+  /** Model of new threads. Default {@link DEFAULT_MODEL}. */
+  model: string;
+  /** Provider name reported as `modelProvider`. Default {@link DEFAULT_MODEL_PROVIDER}. */
+  provider: string;
+  /** SDK retries before a stream starts. Default {@link DEFAULT_MODEL_MAX_RETRIES}. */
+  maxRetries: number;
+  /** Silence on a stream that fails the turn, in ms. Default {@link DEFAULT_MODEL_IDLE_TIMEOUT_MS}. */
+  idleTimeoutMs: number;
+  /** Context window reported to clients, in tokens; null when unknown. Default {@link DEFAULT_MODEL_CONTEXT_WINDOW}. */
+  contextWindow: number | null;
+  /** Reasoning effort of new threads; null leaves it to the model. Default null. */
+  reasoningEffort: string | null;
+}
+
+/** Behaviour of one session host. */
+export interface HostConfig {
+  /** Directory holding `<tenant>/<threadId>` workspaces. Default {@link DEFAULT_WORKSPACE_ROOT}. */
+  workspaceRoot: string;
+  /** Approval policy of threads that name none. Default `on-request`. */
+  defaultApprovalPolicy: AskForApproval;
+  /** Sandbox mode of threads that name none. Default `workspace-write`. */
+  defaultSandbox: SandboxMode;
+  /** Base instructions sent to the model when a thread brings none. */
+  instructions: string;
+  /** Shell timeout when the call names none, in ms. Default {@link DEFAULT_COMMAND_TIMEOUT_MS}. */
+  commandTimeoutMs: number;
+  /** Cap on a call's `timeout_ms`, in ms. Default {@link DEFAULT_MAX_COMMAND_TIMEOUT_MS}. */
+  maxCommandTimeoutMs: number;
+  /** Output kept per command, in bytes. Default {@link DEFAULT_OUTPUT_CAP_BYTES}. */
+  outputCapBytes: number;
+  /** Environment of tool commands; undefined inherits the host process's. */
+  commandEnv: Record<string, string> | undefined;
+  /** bubblewrap path; null makes sandboxed modes fail closed. Default {@link DEFAULT_BWRAP_PATH}. */
+  bwrapPath: string | null;
+  /** Commands queued per thread. Default {@link DEFAULT_MAILBOX_CAPACITY}. */
+  mailboxCapacity: number;
+  /** Idle unload delay, in ms. Default {@link DEFAULT_THREAD_UNLOAD_DELAY_MS}. */
+  threadUnloadDelayMs: number;
+  /** `retryAfterMs` of mailbox overload errors, in ms. Default {@link DEFAULT_OVERLOAD_RETRY_AFTER_MS}. */
+  overloadRetryAfterMs: number;
+}
+
+/** Fills every missing field with its default and freezes the result. */
+export function resolveHostConfig(partial: Partial<HostConfig> = {}): Readonly<HostConfig> {
+  return Object.freeze({
+    workspaceRoot: partial.workspaceRoot ?? DEFAULT_WORKSPACE_ROOT,
+    defaultApprovalPolicy: partial.defaultApprovalPolicy ?? "on-request",
+    defaultSandbox: partial.defaultSandbox ?? "workspace-write",
+    instructions: partial.instructions ?? DEFAULT_INSTRUCTIONS,
+    commandTimeoutMs: partial.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
+    maxCommandTimeoutMs: partial.maxCommandTimeoutMs ?? DEFAULT_MAX_COMMAND_TIMEOUT_MS,
+    outputCapBytes: partial.outputCapBytes ?? DEFAULT_OUTPUT_CAP_BYTES,
+    commandEnv: partial.commandEnv,
+    bwrapPath: partial.bwrapPath === undefined ? DEFAULT_BWRAP_PATH : partial.bwrapPath,
+    mailboxCapacity: partial.mailboxCapacity ?? DEFAULT_MAILBOX_CAPACITY,
+    threadUnloadDelayMs: partial.threadUnloadDelayMs ?? DEFAULT_THREAD_UNLOAD_DELAY_MS,
+    overloadRetryAfterMs: partial.overloadRetryAfterMs ?? DEFAULT_OVERLOAD_RETRY_AFTER_MS,
+  });
+}
+
+/** Fills every missing field of the model config with its default and freezes the result. */
+export function resolveModelConfig(partial: Partial<ModelConfig> = {}): Readonly<ModelConfig> {
+  return Object.freeze({
+    baseURL: partial.baseURL ?? DEFAULT_MODEL_BASE_URL,
+    apiKey: partial.apiKey ?? "",
+    model: partial.model ?? DEFAULT_MODEL,
+    provider: partial.provider ?? DEFAULT_MODEL_PROVIDER,
+    maxRetries: partial.maxRetries ?? DEFAULT_MODEL_MAX_RETRIES,
+    idleTimeoutMs: partial.idleTimeoutMs ?? DEFAULT_MODEL_IDLE_TIMEOUT_MS,
+    contextWindow: partial.contextWindow === undefined ? DEFAULT_MODEL_CONTEXT_WINDOW : partial.contextWindow,
+    reasoningEffort: partial.reasoningEffort ?? null,
+  });
+}

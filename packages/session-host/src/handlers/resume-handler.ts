@@ -1,0 +1,45 @@
+import type { CommandEnvelope } from "@threadmesh/protocol";
+import type { CommandOutcome } from "../command-outcome.ts";
+import { connectionKey } from "../host-services.ts";
+import { fullTurns } from "../store-reads.ts";
+import type { ThreadActor } from "../thread-actor.ts";
+import { RESUME_DEPRECATION, noRolloutError } from "../thread-errors.ts";
+import { requesterNotification } from "../thread-events.ts";
+import { clientCwd, overriddenSettings } from "../thread-settings.ts";
+import { threadResumeResponse, toWireThread } from "../thread-view.ts";
+import type { ThreadResumeParams } from "../params.ts";
+
+/**
+ * `thread/resume` of a loaded thread (a thread the host loaded for this resume arrives here too, after
+ * its `thread/status/changed {idle}`). Applies and persists overrides, subscribes the requester and
+ * answers with the history unless `excludeTurns`; the requester also gets the deprecation notice
+ * before, the last token usage after, and every pending server request.
+ */
+export async function resumeLoaded(actor: ThreadActor, p: ThreadResumeParams, env: CommandEnvelope): Promise<CommandOutcome> {
+  const r = actor.record;
+  if (!r.materialized || r.ephemeral || r.archived) throw noRolloutError(actor.threadId);
+  const cwd = p.cwd ? clientCwd(p.cwd) : r.cwd;
+  actor.persistThread({ cwd, settings: overriddenSettings(r.settings, p) });
+  actor.subscribers.add(connectionKey(env.origin));
+
+  const includeTurns = p.excludeTurns !== true;
+  let turns: Awaited<ReturnType<typeof fullTurns>> = [];
+  if (includeTurns) {
+    await actor.writer.flush();
+    turns = await fullTurns(actor.services.store, actor.tenant, actor.threadId);
+  }
+  const thread = toWireThread(actor.record, actor.status, true, turns);
+  const before = includeTurns ? [requesterNotification("deprecationNotice", { summary: RESUME_DEPRECATION, details: null })] : [];
+  const after: string[] = [];
+  if (actor.record.tokenUsage && actor.lastTurnId) {
+    after.push(requesterNotification("thread/tokenUsage/updated", { threadId: actor.threadId, turnId: actor.lastTurnId, tokenUsage: actor.record.tokenUsage }));
+  }
+  after.push(requesterNotification("thread/goal/cleared", { threadId: actor.threadId }));
+  return {
+    result: threadResumeResponse(actor.record, thread),
+    before,
+    after,
+    subscribe: actor.threadId,
+    pendingRequests: actor.pending.list(),
+  };
+}

@@ -1,0 +1,78 @@
+import type { ThreadRecord } from "@threadmesh/persistence";
+import { InvalidRequestError, newId, nowSeconds, type Origin } from "@threadmesh/protocol";
+import type { CommandOutcome } from "../command-outcome.ts";
+import { connectionKey, type HostServices } from "../host-services.ts";
+import { fullTurns } from "../store-reads.ts";
+import { noRolloutError } from "../thread-errors.ts";
+import { requesterNotification } from "../thread-events.ts";
+import { claimStoredThread } from "../thread-loader.ts";
+import type { ThreadRegistry } from "../thread-registry.ts";
+import { clientCwd, overriddenSettings } from "../thread-settings.ts";
+import { THREAD_SOURCE, threadSessionResponse, toWireThread } from "../thread-view.ts";
+import type { ThreadForkParams } from "../params.ts";
+
+/**
+ * `thread/fork`: copies a stored (or loaded) thread's history through `lastTurnId` into a new thread,
+ * loads it and subscribes the requester. The fork inherits name, preview and token usage; a turn the
+ * source was still running is recorded as interrupted with a `<turn_aborted>` marker. Response →
+ * replayed `thread/tokenUsage/updated` (requester) → `thread/started` (broadcast).
+ */
+export async function forkThread(services: HostServices, registry: ThreadRegistry, tenant: string, p: ThreadForkParams, origin: Origin): Promise<CommandOutcome> {
+  if (p.ephemeral === true && p.excludeTurns !== true) {
+    throw new InvalidRequestError("ephemeral paginated thread/fork requires `excludeTurns: true`");
+  }
+  const store = services.store;
+  let live = registry.get(tenant, p.threadId);
+  if (live?.closed) {
+    await live.unload();
+    live = undefined;
+  }
+  if (live) await live.writer.flush();
+  const source = live?.record ?? (await store.getThread(tenant, p.threadId));
+  if (!source || !source.materialized || source.ephemeral || source.archived) throw noRolloutError(p.threadId);
+  if (p.lastTurnId) {
+    const turn = await store.getTurn(tenant, source.id, p.lastTurnId);
+    if (!turn) throw new InvalidRequestError(`turn not found: ${p.lastTurnId}`);
+    if (turn.status === "inProgress") throw new InvalidRequestError(`turn ${p.lastTurnId} is still in progress`);
+  }
+
+  const id = newId();
+  const now = nowSeconds();
+  const record: ThreadRecord = {
+    tenantId: tenant,
+    id,
+    forkedFromId: source.id,
+    name: source.name,
+    preview: source.preview,
+    cwd: p.cwd ? clientCwd(p.cwd) : source.cwd,
+    ephemeral: p.ephemeral === true,
+    archived: false,
+    materialized: true,
+    status: { type: "idle" },
+    settings: overriddenSettings(source.settings, p),
+    tokenUsage: source.tokenUsage,
+    originator: origin.clientName,
+    source: THREAD_SOURCE,
+    createdAt: now,
+    updatedAt: now,
+    ownerEpoch: 0,
+    lastSeq: 0,
+  };
+  await store.createThread(record);
+  await store.copyThreadContent(tenant, source.id, id, p.lastTurnId ?? null);
+  const actor = registry.adopt(await claimStoredThread(store, tenant, record, { abandonedTurnError: null }));
+  actor.subscribers.add(connectionKey(origin));
+
+  const turns = p.excludeTurns === true ? [] : await fullTurns(store, tenant, id);
+  const thread = toWireThread(actor.record, actor.status, true, turns);
+  const after: string[] = [];
+  if (actor.record.tokenUsage && actor.lastTurnId) {
+    after.push(requesterNotification("thread/tokenUsage/updated", { threadId: id, turnId: actor.lastTurnId, tokenUsage: actor.record.tokenUsage }));
+  }
+  return {
+    result: threadSessionResponse(actor.record, thread),
+    after,
+    subscribe: id,
+    afterReply: () => actor.events.notify("thread/started", { thread: toWireThread(actor.record, actor.status, true) }),
+  };
+}

@@ -1,0 +1,90 @@
+import { InvalidRequestError, newId, type AskForApproval, type SandboxPolicy, type UserInput } from "@threadmesh/protocol";
+import type { CommandOutcome } from "../command-outcome.ts";
+import type { ThreadActor } from "../thread-actor.ts";
+import { clientCwd, normalizeSandboxPolicy } from "../thread-settings.ts";
+import { builtinToolSpecs, dynamicToolSpecs } from "../tools/tool-specs.ts";
+import { ActiveTurn, type QueuedInput, type TurnSettings } from "../turn/active-turn.ts";
+import { previewOf } from "../turn/history-items.ts";
+import { emitUserMessage, runTurn } from "../turn/turn-runner.ts";
+import type { TurnInterruptParams, TurnStartParams, TurnSteerParams } from "../params.ts";
+
+
+/**
+ * `turn/start`: replies `{turn}` first, then `thread/status/changed {active}`, `turn/started` and the
+ * user message; the agent loop runs as the actor's turn task. On a busy thread the input joins the
+ * active turn like a steer and the active turn is returned.
+ */
+export function turnStart(actor: ThreadActor, p: TurnStartParams): CommandOutcome {
+  if (actor.services.draining) {
+    throw new InvalidRequestError("Server is draining; retry after reconnecting", { reason: "serverShuttingDown" });
+  }
+  const queued: QueuedInput = { input: p.input as UserInput[], clientId: p.clientUserMessageId ?? null };
+  if (actor.turn) {
+    actor.turn.steer(queued);
+    return { result: { turn: actor.turn.startView() } };
+  }
+  const settings = applyTurnOverrides(actor, p);
+  const turn = new ActiveTurn(newId(), actor.nextTurnOrdinal(), settings, (method, params) => actor.events.notify(method, params));
+  actor.turn = turn;
+  actor.services.turnsActive(1);
+  turn.span = actor.services.telemetry.tracer.startSpan("threadmesh.turn", {
+    attributes: { "threadmesh.tenant": actor.tenant, "threadmesh.thread_id": actor.threadId, "threadmesh.turn_id": turn.id, "gen_ai.request.model": settings.model },
+  });
+  const r = actor.record;
+  const materialize = r.materialized ? {} : { materialized: true, preview: r.preview || previewOf(queued.input) };
+  actor.writer.putTurn({ id: turn.id, ordinal: turn.ordinal, status: "inProgress", error: null, startedAt: turn.startedAt, completedAt: null, durationMs: null });
+  return {
+    result: { turn: turn.startView() },
+    afterReply: async () => {
+      actor.setActiveFlags([]);
+      actor.persistThread(materialize);
+      turn.emit("turn/started", { threadId: actor.threadId, turn: turn.startedView() });
+      await emitUserMessage(actor, turn, queued);
+      const tools = [...builtinToolSpecs(), ...dynamicToolSpecs(actor.dynamicTools)];
+      void runTurn(actor, turn, tools);
+    },
+  };
+}
+
+/** `turn/steer`: queues input for the active turn's next model request. */
+export function turnSteer(actor: ThreadActor, p: TurnSteerParams): CommandOutcome {
+  const turn = actor.turn;
+  if (!turn) throw new InvalidRequestError("no active turn to steer");
+  if (p.expectedTurnId !== turn.id) throw new InvalidRequestError(`expected active turn id \`${p.expectedTurnId}\` but found \`${turn.id}\``);
+  turn.steer({ input: p.input as UserInput[], clientId: p.clientUserMessageId ?? null });
+  return { result: { turnId: turn.id } };
+}
+
+/** `turn/interrupt`: replies `{}`, then ends the turn as interrupted (§5.4). */
+export function turnInterrupt(actor: ThreadActor, p: TurnInterruptParams): CommandOutcome {
+  const turn = actor.turn;
+  if (!turn) throw new InvalidRequestError("no active turn to interrupt");
+  if (p.turnId !== turn.id) throw new InvalidRequestError(`expected active turn id ${p.turnId} but found ${turn.id}`);
+  return { result: {}, afterReply: () => actor.endTurn(turn, { status: "interrupted" }) };
+}
+
+/** Applies turn/start overrides to the thread (they persist for later turns) and fixes this turn's settings. */
+function applyTurnOverrides(actor: ThreadActor, p: TurnStartParams): TurnSettings {
+  const r = actor.record;
+  const s = r.settings;
+  if (p.cwd) r.cwd = clientCwd(p.cwd);
+  if (p.model) s.model = p.model;
+  if (p.effort) s.reasoningEffort = p.effort;
+  if (p.approvalPolicy) s.approvalPolicy = p.approvalPolicy;
+  if (p.approvalsReviewer) s.approvalsReviewer = p.approvalsReviewer;
+  if (p.sandboxPolicy) s.sandbox = normalizeSandboxPolicy(p.sandboxPolicy as Record<string, unknown> & { type: string });
+  if (p.serviceTier) s.serviceTier = p.serviceTier;
+  if (p.summary) actor.summary = p.summary;
+  return {
+    model: s.model,
+    effort: s.reasoningEffort,
+    summary: actor.summary,
+    approvalPolicy: s.approvalPolicy as AskForApproval,
+    sandboxPolicy: s.sandbox as SandboxPolicy,
+    cwd: r.cwd,
+    instructions: s.baseInstructions ?? actor.services.config.instructions,
+    developerInstructions: s.developerInstructions,
+    serviceTier: s.serviceTier,
+    outputSchema: p.outputSchema,
+  };
+}

@@ -1,0 +1,95 @@
+import type { ThreadRecord } from "@threadmesh/persistence";
+import { MeshMethod, MethodNotFoundError, ThreadNotFoundError, nowSeconds, type CommandEnvelope } from "@threadmesh/protocol";
+import type { CommandOutcome } from "../command-outcome.ts";
+import type { HostServices } from "../host-services.ts";
+import { READ_STATE_RESULT, emptyThreadNameError, noArchivedRolloutError, noRolloutError, threadNotLoadedError } from "../thread-errors.ts";
+import { ThreadEvents } from "../thread-events.ts";
+import { toWireThread } from "../thread-view.ts";
+import { listItems, listTurns, readThread, type ReadSource } from "./read-handlers.ts";
+
+const NOT_LOADED = { type: "notLoaded" } as const;
+
+/**
+ * Serves a thread command for a thread no host holds, from the store alone: reads, name, archive,
+ * unarchive, delete, unsubscribe (`notLoaded`). Turn methods need a loaded thread (`thread not found`).
+ * Broadcasts for such threads continue the stored sequence under the stored epoch.
+ */
+export async function serveUnloaded(services: HostServices, tenant: string, env: CommandEnvelope): Promise<CommandOutcome> {
+  const p = (env.params ?? {}) as { threadId: string; name?: string };
+  const id = p.threadId;
+  const store = services.store;
+  switch (env.method) {
+    case "thread/read":
+    case "thread/turns/list":
+    case "thread/items/list": {
+      const record = await store.getThread(tenant, id);
+      if (!record || !record.materialized) throw threadNotLoadedError(id);
+      const src: ReadSource = { store, tenant, record, status: NOT_LOADED, loaded: false };
+      if (env.method === "thread/read") return readThread(src, env.params as never);
+      if (env.method === "thread/turns/list") return listTurns(src, env.params as never);
+      return listItems(src, env.params as never);
+    }
+    case "thread/readState/update":
+      if (!(await store.getThread(tenant, id))) throw new ThreadNotFoundError(id);
+      return { result: READ_STATE_RESULT };
+    case "thread/name/set": {
+      if ((p.name ?? "").trim() === "") throw emptyThreadNameError();
+      const record = await store.getThread(tenant, id);
+      if (!record) throw new ThreadNotFoundError(id);
+      await store.updateThread(tenant, id, record.ownerEpoch, { name: p.name!, updatedAt: nowSeconds() });
+      return { result: {}, afterReply: () => broadcast(services, tenant, record, "thread/name/updated", { threadId: id, threadName: p.name }, false) };
+    }
+    case "thread/archive": {
+      const record = await store.getThread(tenant, id);
+      if (!record || !record.materialized || record.ephemeral || record.archived) throw noRolloutError(id);
+      await store.updateThread(tenant, id, record.ownerEpoch, { archived: true, updatedAt: nowSeconds() });
+      return { result: {}, afterReply: () => broadcast(services, tenant, record, "thread/archived", { threadId: id }, true) };
+    }
+    case "thread/unarchive": {
+      const record = await store.getThread(tenant, id);
+      if (!record || !record.archived) throw noArchivedRolloutError(id);
+      const updatedAt = nowSeconds();
+      await store.updateThread(tenant, id, record.ownerEpoch, { archived: false, updatedAt });
+      const thread = toWireThread({ ...record, archived: false, updatedAt }, NOT_LOADED, false);
+      return { result: { thread }, afterReply: () => broadcast(services, tenant, record, "thread/unarchived", { threadId: id }, false) };
+    }
+    case "thread/delete": {
+      const record = await store.getThread(tenant, id);
+      if (!record || !record.materialized) throw noRolloutError(id);
+      await store.deleteThread(tenant, id);
+      return { result: {}, afterReply: () => void new ThreadEvents(eventOpts(services, tenant, record)).notify("thread/deleted", { threadId: id }, true) };
+    }
+    case "thread/unsubscribe":
+      return { result: { status: "notLoaded" } };
+    case "thread/resume":
+      throw noRolloutError(id);
+    case "turn/start":
+    case "turn/steer":
+    case "turn/interrupt":
+      throw new ThreadNotFoundError(id);
+    case MeshMethod.RespondServerRequest:
+      return { result: { accepted: false } };
+    case MeshMethod.ConnectionClosed:
+      return { result: {} };
+    default:
+      throw new MethodNotFoundError(env.method);
+  }
+}
+
+/** Publishes one broadcast for a stored thread and records the sequence number it used. */
+async function broadcast(services: HostServices, tenant: string, record: ThreadRecord, method: string, params: unknown, drop: boolean): Promise<void> {
+  const events = new ThreadEvents(eventOpts(services, tenant, record));
+  events.notify(method, params, drop);
+  await services.store.updateThread(tenant, record.id, record.ownerEpoch, { lastSeq: events.lastSeq });
+}
+
+function eventOpts(services: HostServices, tenant: string, record: ThreadRecord) {
+  return {
+    bus: services.bus,
+    tenant,
+    threadId: record.id,
+    epoch: record.ownerEpoch,
+    lastSeq: record.lastSeq,
+    onPublishError: (err: unknown) => services.logger.warn({ err, threadId: record.id }, "event publish failed"),
+  };
+}

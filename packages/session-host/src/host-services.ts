@@ -1,0 +1,35 @@
+import type { Bus, BusMessage } from "@threadmesh/mesh";
+import type { ThreadStore } from "@threadmesh/persistence";
+import type { CommandEnvelope } from "@threadmesh/protocol";
+import type { Logger, Telemetry } from "@threadmesh/telemetry";
+import type { HostConfig, ModelConfig } from "./config.ts";
+import type { ModelClient } from "./model/model-client.ts";
+
+/** What a session host shares with its thread actors and command handlers. */
+export interface HostServices {
+  readonly hostId: string;
+  readonly bus: Bus;
+  readonly store: ThreadStore;
+  readonly model: ModelClient;
+  readonly config: Readonly<HostConfig>;
+  readonly modelConfig: Readonly<ModelConfig>;
+  readonly telemetry: Telemetry;
+  readonly logger: Logger;
+  /** Resolved bubblewrap executable; null when sandboxed execution is unavailable. */
+  readonly bwrapPath: string | null;
+  /** True once the host stopped taking new work (`drain`). */
+  readonly draining: boolean;
+  /** An actor finished unloading: forget it. */
+  unloaded(tenant: string, threadId: string): void;
+  /** Serves a command that reached an actor after it unloaded, as if no host held the thread. */
+  redispatch(tenant: string, env: CommandEnvelope, msg: BusMessage): void;
+  /** Metrics: a turn started (+1) or ended (-1). */
+  turnsActive(delta: number): void;
+  /** Metrics: a command arrived. */
+  commandReceived(method: string): void;
+}
+
+/** The subscriber key of a connection: `routerId/connId`. */
+export function connectionKey(origin: { routerId: string; connId: string }): string {
+  return `${origin.routerId}/${origin.connId}`;
+}

@@ -1,0 +1,66 @@
+/**
+ * A bounded FIFO served by one consumer at a time: items are handled strictly in arrival order, each
+ * handler awaited before the next starts. `offer` never blocks; when the queue holds `capacity` items it
+ * refuses, and the caller answers with an overload error.
+ */
+export class Mailbox<T> {
+  readonly #capacity: number;
+  readonly #handle: (item: T) => Promise<void>;
+  readonly #onError: (err: unknown) => void;
+  #items: T[] = [];
+  #head = 0;
+  #running = false;
+  #idleWaiters: Array<() => void> = [];
+
+  constructor(capacity: number, handle: (item: T) => Promise<void>, onError: (err: unknown) => void) {
+    this.#capacity = capacity;
+    this.#handle = handle;
+    this.#onError = onError;
+  }
+
+  /** Items waiting, not counting the one being handled. */
+  get size(): number {
+    return this.#items.length - this.#head;
+  }
+
+  /** Queues `item`; false when the mailbox is full. */
+  offer(item: T): boolean {
+    if (this.size >= this.#capacity) return false;
+    this.#items.push(item);
+    if (!this.#running) void this.#drain();
+    return true;
+  }
+
+  /** Resolves once nothing is queued or running. */
+  whenIdle(): Promise<void> {
+    if (!this.#running && this.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  async #drain(): Promise<void> {
+    this.#running = true;
+    try {
+      while (this.#head < this.#items.length) {
+        const item = this.#items[this.#head]!;
+        this.#items[this.#head] = undefined as T;
+        this.#head++;
+        if (this.#head > 64 && this.#head * 2 > this.#items.length) {
+          this.#items = this.#items.slice(this.#head);
+          this.#head = 0;
+        }
+        try {
+          await this.#handle(item);
+        } catch (err) {
+          this.#onError(err);
+        }
+      }
+    } finally {
+      this.#items = [];
+      this.#head = 0;
+      this.#running = false;
+      const waiters = this.#idleWaiters;
+      this.#idleWaiters = [];
+      for (const w of waiters) w();
+    }
+  }
+}

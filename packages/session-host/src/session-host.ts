@@ -1,0 +1,232 @@
+import type { Bus, BusMessage, Subscription } from "@threadmesh/mesh";
+import type { ThreadStore } from "@threadmesh/persistence";
+import {
+  HOST_QUEUE_GROUP,
+  InvalidParamsError,
+  InvalidRequestError,
+  PLACE_WILDCARD,
+  decodeEnvelope,
+  type CommandEnvelope,
+} from "@threadmesh/protocol";
+import { noopTelemetry, type Logger, type Telemetry } from "@threadmesh/telemetry";
+import { serve, replyError } from "./command-outcome.ts";
+import { resolveHostConfig, resolveModelConfig, type HostConfig, type ModelConfig } from "./config.ts";
+import { listLoaded, listThreads } from "./handlers/list-handlers.ts";
+import { forkThread } from "./handlers/thread-fork.ts";
+import { startThread } from "./handlers/thread-start.ts";
+import { serveUnloaded } from "./handlers/unloaded-commands.ts";
+import type { HostServices } from "./host-services.ts";
+import type { ModelClient } from "./model/model-client.ts";
+import { OpenAIResponsesModel } from "./model/openai-responses-model.ts";
+import { findBwrap } from "./sandbox/bwrap.ts";
+import type { ThreadActor } from "./thread-actor.ts";
+import { claimStoredThread } from "./thread-loader.ts";
+import { ThreadRegistry } from "./thread-registry.ts";
+
+/** Lifecycle of a host. */
+export type HostState = "starting" | "running" | "draining" | "stopped";
+
+/** Dependencies and settings of {@link SessionHost.create}. */
+export interface SessionHostOptions {
+  bus: Bus;
+  store: ThreadStore;
+  /** Model provider settings; missing fields take their defaults. */
+  model: Partial<ModelConfig>;
+  /** Host settings; missing fields take their defaults. */
+  config?: Partial<HostConfig>;
+  /** Default: no-op telemetry. */
+  telemetry?: Telemetry;
+  /** Identifies this host in logs and metrics. */
+  hostId: string;
+  /** Model client to use instead of {@link OpenAIResponsesModel} over `model` (other providers). */
+  modelClient?: ModelClient;
+}
+
+/**
+ * A session host: takes placement requests (`thread/start`, `thread/fork`, listings, and thread
+ * commands no host holds) from the host queue group, holds loaded threads as actors subscribed to their
+ * own command subjects, and serves everything else from the store.
+ */
+export class SessionHost {
+  readonly hostId: string;
+  #state: HostState = "starting";
+  readonly #services: HostServices;
+  readonly #registry: ThreadRegistry;
+  readonly #logger: Logger;
+  #placeSub: Subscription | null = null;
+  #activeTurns = 0;
+  #turnsIdle: Array<() => void> = [];
+  #closing: Promise<void> | null = null;
+
+  private constructor(opts: SessionHostOptions) {
+    this.hostId = opts.hostId;
+    const telemetry = opts.telemetry ?? noopTelemetry();
+    const config = resolveHostConfig(opts.config);
+    const modelConfig = resolveModelConfig(opts.model);
+    this.#logger = telemetry.logger.child({ hostId: opts.hostId });
+    const m = telemetry.metrics;
+    const threadsLoaded = m.gauge("tm_host_threads_loaded", "Threads held by this session host");
+    const turnsActive = m.gauge("tm_host_turns_active", "Turns running on this session host");
+    const commands = m.counter("tm_host_commands_total", "Commands received by this session host", ["method"]);
+    const host = this;
+    this.#services = {
+      hostId: opts.hostId,
+      bus: opts.bus,
+      store: opts.store,
+      model: opts.modelClient ?? new OpenAIResponsesModel(modelConfig),
+      config,
+      modelConfig,
+      telemetry,
+      logger: this.#logger,
+      bwrapPath: config.bwrapPath === null ? null : findBwrap(config.bwrapPath),
+      get draining() {
+        return host.#state !== "running";
+      },
+      unloaded: (tenant, threadId) => this.#registry.remove(tenant, threadId),
+      redispatch: (tenant, env, msg) => void this.#dispatchThread(tenant, env, msg),
+      turnsActive: (delta) => {
+        this.#activeTurns += delta;
+        turnsActive.set(this.#activeTurns);
+        if (this.#activeTurns === 0) for (const w of this.#turnsIdle.splice(0)) w();
+      },
+      commandReceived: (method) => commands.inc({ method }),
+    };
+    this.#registry = new ThreadRegistry(this.#services, (msg, err) => this.#badEnvelope(msg, err), () => threadsLoaded.set(this.#registry.size));
+  }
+
+  /** Creates a host and starts taking placement requests. */
+  static async create(opts: SessionHostOptions): Promise<SessionHost> {
+    const host = new SessionHost(opts);
+    host.#placeSub = opts.bus.subscribe(PLACE_WILDCARD, (msg) => host.#onPlace(msg), { queue: HOST_QUEUE_GROUP });
+    host.#state = "running";
+    host.#logger.info({ bwrap: host.#services.bwrapPath }, "session host running");
+    return host;
+  }
+
+  get state(): HostState {
+    return this.#state;
+  }
+
+  /** Number of threads this host holds. */
+  get loadedThreads(): number {
+    return this.#registry.size;
+  }
+
+  /**
+   * Stops intake (no more placements, no new turns) and waits up to `deadlineMs` milliseconds for
+   * running turns to finish; turns still running then are interrupted. Loaded threads stay served
+   * (approvals, interrupts, reads) until {@link close}.
+   */
+  async drain(opts: { deadlineMs: number }): Promise<void> {
+    if (this.#state !== "running") return;
+    this.#state = "draining";
+    this.#placeSub?.unsubscribe();
+    this.#placeSub = null;
+    if (this.#activeTurns > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        new Promise<void>((resolve) => this.#turnsIdle.push(resolve)),
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, opts.deadlineMs)))),
+      ]);
+      clearTimeout(timer);
+    }
+    await Promise.all(this.#registry.all().map((a) => (a.turn ? a.endTurn(a.turn, { status: "interrupted" }) : undefined)));
+  }
+
+  /** Unloads every thread (announcing `notLoaded` and `thread/closed`) and stops. Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    if (this.#state === "running") this.#state = "draining";
+    this.#placeSub?.unsubscribe();
+    this.#placeSub = null;
+    await Promise.all(this.#registry.all().map((a) => this.#unloadForShutdown(a)));
+    this.#state = "stopped";
+    this.#logger.info("session host stopped");
+  }
+
+  async #unloadForShutdown(actor: ThreadActor): Promise<void> {
+    actor.setStatus({ type: "notLoaded" });
+    actor.events.notify("thread/closed", { threadId: actor.threadId }, true);
+    await actor.unload();
+  }
+
+  #onPlace(msg: BusMessage): void {
+    const tenant = msg.subject.split(".")[2] ?? "";
+    let env: CommandEnvelope;
+    try {
+      env = decodeEnvelope<CommandEnvelope>(msg.data);
+    } catch (err) {
+      this.#badEnvelope(msg, err);
+      return;
+    }
+    this.#services.commandReceived(env.method);
+    switch (env.method) {
+      case "thread/start":
+        void serve(msg, this.#logger, () => startThread(this.#services, this.#registry, tenant, env.params as never, env.origin));
+        return;
+      case "thread/fork":
+        void serve(msg, this.#logger, () => forkThread(this.#services, this.#registry, tenant, env.params as never, env.origin));
+        return;
+      case "thread/list":
+        void serve(msg, this.#logger, () => listThreads(this.#services, this.#registry, tenant, env.params as never));
+        return;
+      case "thread/loaded/list":
+        void serve(msg, this.#logger, () => listLoaded(this.#registry, tenant, (env.params ?? {}) as never));
+        return;
+      default:
+        void this.#dispatchThread(tenant, env, msg);
+    }
+  }
+
+  /** A thread-routed command that reached this host through placement (or after its actor unloaded). */
+  async #dispatchThread(tenant: string, env: CommandEnvelope, msg: BusMessage): Promise<void> {
+    const threadId = (env.params as { threadId?: unknown } | null)?.threadId;
+    if (typeof threadId !== "string") {
+      replyError(msg, new InvalidParamsError("Invalid params: missing field `threadId`"), this.#logger);
+      return;
+    }
+    let actor: ThreadActor | null | undefined;
+    try {
+      actor = await this.#holder(tenant, threadId);
+      if (!actor && env.method === "thread/resume") actor = await this.#loadForResume(tenant, threadId);
+    } catch (err) {
+      replyError(msg, err, this.#logger);
+      return;
+    }
+    if (actor && !actor.closed) actor.enqueue(env, msg);
+    else void serve(msg, this.#logger, () => serveUnloaded(this.#services, tenant, env));
+  }
+
+  /** The actor holding a thread once any load or unload in progress has settled; undefined when none. */
+  async #holder(tenant: string, threadId: string): Promise<ThreadActor | undefined> {
+    const actor = this.#registry.get(tenant, threadId) ?? (await this.#registry.loading(tenant, threadId)) ?? undefined;
+    if (!actor?.closed) return actor;
+    // Unloading: let it store everything before the thread is served from the store or loaded again.
+    await actor.unload();
+    return undefined;
+  }
+
+  /** Loads a stored thread for `thread/resume`, announcing it as `idle`; null when it cannot be resumed. */
+  #loadForResume(tenant: string, threadId: string): Promise<ThreadActor | null> {
+    if (this.#state !== "running") return Promise.reject(new InvalidRequestError("Server is draining; retry after reconnecting", { reason: "serverShuttingDown" }));
+    return this.#registry.load(
+      tenant,
+      threadId,
+      async () => {
+        const record = await this.#services.store.getThread(tenant, threadId);
+        if (!record || !record.materialized || record.ephemeral || record.archived) return null;
+        return claimStoredThread(this.#services.store, tenant, record);
+      },
+      (actor) => actor.setStatus({ type: "idle" }),
+    );
+  }
+
+  #badEnvelope(msg: BusMessage, err: unknown): void {
+    this.#logger.warn({ err, subject: msg.subject }, "undecodable command envelope");
+    replyError(msg, new InvalidRequestError("Invalid request: unsupported command envelope"), this.#logger);
+  }
+}

@@ -1,0 +1,283 @@
+import type { BusMessage, Subscription } from "@threadmesh/mesh";
+import type { ThreadRecord } from "@threadmesh/persistence";
+import {
+  OverloadedError,
+  defaultRateLimits,
+  emptyUsage,
+  nowSeconds,
+  type CommandEnvelope,
+  type ThreadActiveFlag,
+  type ThreadItem,
+  type ThreadStatus,
+  type ThreadTokenUsage,
+} from "@threadmesh/protocol";
+import type { Logger } from "@threadmesh/telemetry";
+import { replyError, serve } from "./command-outcome.ts";
+import type { HostServices } from "./host-services.ts";
+import { Mailbox } from "./mailbox.ts";
+import type { ModelUsage } from "./model/model-client.ts";
+import { PendingRequests } from "./pending-requests.ts";
+import { threadCommand } from "./thread-commands.ts";
+import { ThreadEvents } from "./thread-events.ts";
+import { ThreadWriter } from "./thread-writer.ts";
+import type { ActiveTurn } from "./turn/active-turn.ts";
+import { turnAbortedEntry } from "./turn/history-items.ts";
+import type { TurnContext, TurnEnd } from "./turn/turn-context.ts";
+import { addUsage, usageBreakdown } from "./turn/token-usage.ts";
+
+/** A thread's state as loaded from the store (or created), handed to its actor. */
+export interface ThreadActorInit {
+  services: HostServices;
+  tenant: string;
+  /** Stored thread; `ownerEpoch` is this owner's epoch. */
+  record: ThreadRecord;
+  /** Model history entries in order. */
+  history: unknown[];
+  nextHistoryOrdinal: number;
+  nextItemOrdinal: number;
+  nextTurnOrdinal: number;
+  /** Turn of the last known token usage (replayed on resume). */
+  lastTurnId: string | null;
+}
+
+type MailItem = { kind: "command"; env: CommandEnvelope; msg: BusMessage } | { kind: "idleCheck" };
+
+/**
+ * One loaded thread. Commands run one at a time, in arrival order, through a bounded mailbox; a turn
+ * runs as a separate task of the actor, so interrupts, steers and approval answers are served while it
+ * streams. The actor owns the thread's events (seq/epoch), pending server requests, fenced writes,
+ * subscribers and idle unloading.
+ */
+export class ThreadActor implements TurnContext {
+  readonly services: HostServices;
+  readonly tenant: string;
+  readonly threadId: string;
+  readonly epoch: number;
+  readonly events: ThreadEvents;
+  readonly pending: PendingRequests;
+  readonly writer: ThreadWriter;
+  readonly logger: Logger;
+  readonly subscribers = new Set<string>();
+  readonly sessionApprovals = new Set<string>();
+  record: ThreadRecord;
+  status: ThreadStatus = { type: "idle" };
+  turn: ActiveTurn | null = null;
+  /** Reasoning summary mode chosen by the last turn/start that named one (not persisted). */
+  summary: string | null = null;
+  lastTurnId: string | null;
+  /** True once the actor stopped taking commands (unloading or unloaded). */
+  closed = false;
+  #unloading: Promise<void> | null = null;
+  #history: unknown[];
+  #nextHistoryOrdinal: number;
+  #nextItemOrdinal: number;
+  #nextTurnOrdinal: number;
+  readonly #mailbox: Mailbox<MailItem>;
+  #idleTimer: NodeJS.Timeout | undefined;
+  #commandSub: Subscription | null = null;
+
+  constructor(init: ThreadActorInit) {
+    const s = init.services;
+    this.services = s;
+    this.tenant = init.tenant;
+    this.record = init.record;
+    this.threadId = init.record.id;
+    this.epoch = init.record.ownerEpoch;
+    this.logger = s.logger.child({ tenant: init.tenant, threadId: this.threadId });
+    this.events = new ThreadEvents({
+      bus: s.bus,
+      tenant: init.tenant,
+      threadId: this.threadId,
+      epoch: this.epoch,
+      lastSeq: init.record.lastSeq,
+      onPublishError: (err) => this.logger.warn({ err }, "event publish failed"),
+    });
+    this.pending = new PendingRequests(this.events, `${this.epoch}.`);
+    this.writer = new ThreadWriter({ store: s.store, tenant: init.tenant, threadId: this.threadId, epoch: this.epoch, logger: this.logger });
+    this.#history = init.history;
+    this.#nextHistoryOrdinal = init.nextHistoryOrdinal;
+    this.#nextItemOrdinal = init.nextItemOrdinal;
+    this.#nextTurnOrdinal = init.nextTurnOrdinal;
+    this.lastTurnId = init.lastTurnId;
+    this.#mailbox = new Mailbox<MailItem>(s.config.mailboxCapacity, (item) => this.#handle(item), (err) => this.logger.error({ err }, "command failed"));
+  }
+
+  /** The subscription of the thread's command subject, ended when the actor unloads. */
+  attach(sub: Subscription): void {
+    this.#commandSub = sub;
+  }
+
+  /** Queues a command; a full mailbox answers -32001 right away. */
+  enqueue(env: CommandEnvelope, msg: BusMessage): void {
+    if (this.#mailbox.offer({ kind: "command", env, msg })) return;
+    replyError(msg, new OverloadedError(this.services.config.overloadRetryAfterMs, "threadMailboxFull"), this.logger);
+  }
+
+  // --- TurnContext -------------------------------------------------------------------------------
+
+  get model() {
+    return this.services.model;
+  }
+  get config() {
+    return this.services.config;
+  }
+  get bwrapPath() {
+    return this.services.bwrapPath;
+  }
+  get dynamicTools(): unknown[] {
+    return this.record.settings.dynamicTools ?? [];
+  }
+
+  history(): readonly unknown[] {
+    return this.#history;
+  }
+
+  appendHistory(turnId: string, entries: unknown[]): void {
+    const rows = entries.map((entry) => ({ turnId, ordinal: this.#nextHistoryOrdinal++, entry }));
+    this.#history.push(...entries);
+    this.writer.appendHistory(rows);
+  }
+
+  recordItem(turnId: string, item: ThreadItem): void {
+    this.writer.putItem({ turnId, ordinal: this.#nextItemOrdinal++, item });
+  }
+
+  setActiveFlags(flags: ThreadActiveFlag[]): void {
+    this.setStatus({ type: "active", activeFlags: flags });
+  }
+
+  reportUsage(turn: ActiveTurn, usage: ModelUsage | null): void {
+    if (usage) {
+      const last = usageBreakdown(usage);
+      const prev = this.record.tokenUsage?.total ?? emptyUsage();
+      const tokenUsage: ThreadTokenUsage = { total: addUsage(prev, last), last, modelContextWindow: this.services.modelConfig.contextWindow };
+      this.record.tokenUsage = tokenUsage;
+      this.lastTurnId = turn.id;
+      turn.emit("thread/tokenUsage/updated", { threadId: this.threadId, turnId: turn.id, tokenUsage });
+    }
+    turn.emit("account/rateLimits/updated", { rateLimits: defaultRateLimits() });
+  }
+
+  async endTurn(turn: ActiveTurn, end: TurnEnd): Promise<void> {
+    if (turn.finished) return;
+    turn.finished = true;
+    turn.abort.abort("interrupt");
+    if (this.turn === turn) this.turn = null;
+    this.services.turnsActive(-1);
+    turn.endSpan(end.status, end.status === "failed" ? end.error.message : undefined);
+    const completedAtMs = Date.now();
+    const view = {
+      id: turn.id,
+      rootTurnId: turn.id,
+      items: end.status === "completed" && turn.finalMessage ? [turn.finalMessage] : [],
+      itemsView: end.status === "completed" ? "summary" : "notLoaded",
+      status: end.status,
+      error: end.status === "failed" ? end.error : null,
+      startedAt: turn.startedAt,
+      completedAt: nowSeconds(completedAtMs),
+      durationMs: completedAtMs - turn.startedAtMs,
+    } as const;
+    if (end.status === "interrupted") this.appendHistory(turn.id, [turnAbortedEntry()]);
+    if (end.status === "failed") {
+      if (end.streamStarted) {
+        if (this.record.tokenUsage) this.events.notify("thread/tokenUsage/updated", { threadId: this.threadId, turnId: turn.id, tokenUsage: this.record.tokenUsage });
+        this.events.notify("account/rateLimits/updated", { rateLimits: defaultRateLimits() });
+      }
+      this.setStatus({ type: "systemError" });
+      this.events.notify("error", { threadId: this.threadId, turnId: turn.id, error: end.error, willRetry: false });
+    } else {
+      this.setStatus({ type: "idle" });
+    }
+    this.events.notify("turn/completed", { threadId: this.threadId, turn: view });
+    // Lifecycle cleanup resolves pending requests after turn/completed (§5.4).
+    this.pending.cancelAll();
+    this.writer.putTurn({ id: turn.id, ordinal: turn.ordinal, status: view.status, error: view.error, startedAt: view.startedAt, completedAt: view.completedAt, durationMs: view.durationMs });
+    this.persistThread();
+    this.touch();
+    await this.writer.flush();
+  }
+
+  // --- thread state ------------------------------------------------------------------------------
+
+  /** Sets the live status and publishes `thread/status/changed` (broadcast). */
+  setStatus(status: ThreadStatus, dropSubscriptions = false): void {
+    this.status = status;
+    this.events.notify("thread/status/changed", { threadId: this.threadId, status }, dropSubscriptions);
+  }
+
+  /** Queues a write of the thread row: status, usage, settings and the last sequence number. */
+  persistThread(patch: Partial<ThreadRecord> = {}): void {
+    Object.assign(this.record, patch);
+    this.record.updatedAt = nowSeconds();
+    this.record.lastSeq = this.events.lastSeq;
+    const r = this.record;
+    this.writer.updateThread({
+      ...patch,
+      status: this.status,
+      tokenUsage: r.tokenUsage,
+      settings: r.settings,
+      cwd: r.cwd,
+      updatedAt: r.updatedAt,
+      lastSeq: r.lastSeq,
+    });
+  }
+
+  nextTurnOrdinal(): number {
+    return this.#nextTurnOrdinal++;
+  }
+
+  /**
+   * Stops the actor: ends a running turn without notifications (stored as interrupted), stops taking
+   * commands and stores the thread as not loaded. Intake stops at once (`closed`); the returned promise
+   * settles once every write is stored and the host forgot the thread. Commands still queued are served
+   * as for an unloaded thread. Notifications announcing the unload are the caller's.
+   */
+  unload(): Promise<void> {
+    if (this.#unloading) return this.#unloading;
+    this.closed = true;
+    clearTimeout(this.#idleTimer);
+    this.#commandSub?.unsubscribe();
+    const turn = this.turn;
+    if (turn) {
+      turn.finished = true;
+      turn.abort.abort("interrupt");
+      this.turn = null;
+      this.services.turnsActive(-1);
+      turn.endSpan("interrupted");
+      this.appendHistory(turn.id, [turnAbortedEntry()]);
+      const now = Date.now();
+      this.writer.putTurn({ id: turn.id, ordinal: turn.ordinal, status: "interrupted", error: null, startedAt: turn.startedAt, completedAt: nowSeconds(now), durationMs: now - turn.startedAtMs });
+    }
+    this.pending.cancelAll();
+    this.status = { type: "notLoaded" };
+    this.persistThread();
+    this.#unloading = this.writer.flush().then(() => this.services.unloaded(this.tenant, this.threadId));
+    return this.#unloading;
+  }
+
+  /** Records activity and re-evaluates idle unloading: armed while nobody is subscribed and no turn runs. */
+  touch(): void {
+    clearTimeout(this.#idleTimer);
+    this.#idleTimer = undefined;
+    if (this.closed || this.turn || this.subscribers.size > 0) return;
+    this.#idleTimer = setTimeout(() => this.#mailbox.offer({ kind: "idleCheck" }), this.services.config.threadUnloadDelayMs);
+    this.#idleTimer.unref();
+  }
+
+  async #handle(item: MailItem): Promise<void> {
+    if (this.closed) {
+      if (item.kind === "command") this.services.redispatch(this.tenant, item.env, item.msg);
+      return;
+    }
+    if (item.kind === "idleCheck") {
+      if (this.turn || this.subscribers.size > 0) return;
+      this.setStatus({ type: "notLoaded" });
+      this.events.notify("thread/closed", { threadId: this.threadId }, true);
+      await this.unload();
+      return;
+    }
+    const { env, msg } = item;
+    await serve(msg, this.logger, () => threadCommand(this, env));
+    this.touch();
+  }
+}

@@ -1,0 +1,51 @@
+import { MeshMethod, MethodNotFoundError, type CommandEnvelope } from "@threadmesh/protocol";
+import type { CommandOutcome } from "./command-outcome.ts";
+import {
+  archiveLoaded,
+  connectionClosed,
+  deleteLoaded,
+  nameSetLoaded,
+  respondServerRequest,
+  unarchiveLoaded,
+  unsubscribeLoaded,
+} from "./handlers/lifecycle-handlers.ts";
+import { listItems, listTurns, readThread, type ReadSource } from "./handlers/read-handlers.ts";
+import { resumeLoaded } from "./handlers/resume-handler.ts";
+import { turnInterrupt, turnStart, turnSteer } from "./handlers/turn-handlers.ts";
+import type { ThreadActor } from "./thread-actor.ts";
+import { READ_STATE_RESULT } from "./thread-errors.ts";
+
+// Params were validated by the router against the method table; handlers receive them parsed.
+type Handler = (actor: ThreadActor, params: any, env: CommandEnvelope) => Promise<CommandOutcome> | CommandOutcome;
+
+/** Reads of a loaded thread see every write issued before them. */
+async function liveSource(actor: ThreadActor): Promise<ReadSource> {
+  await actor.writer.flush();
+  return { store: actor.services.store, tenant: actor.tenant, record: actor.record, status: actor.status, loaded: true };
+}
+
+/** Commands a loaded thread serves, by method. */
+const HANDLERS: Record<string, Handler> = {
+  "thread/resume": resumeLoaded,
+  "thread/read": async (a, p) => readThread(await liveSource(a), p),
+  "thread/turns/list": async (a, p) => listTurns(await liveSource(a), p),
+  "thread/items/list": async (a, p) => listItems(await liveSource(a), p),
+  "thread/readState/update": () => ({ result: READ_STATE_RESULT }),
+  "thread/name/set": nameSetLoaded,
+  "thread/archive": archiveLoaded,
+  "thread/unarchive": unarchiveLoaded,
+  "thread/delete": deleteLoaded,
+  "thread/unsubscribe": unsubscribeLoaded,
+  "turn/start": turnStart,
+  "turn/steer": turnSteer,
+  "turn/interrupt": turnInterrupt,
+  [MeshMethod.RespondServerRequest]: respondServerRequest,
+  [MeshMethod.ConnectionClosed]: connectionClosed,
+};
+
+/** Serves one command of a loaded thread. */
+export function threadCommand(actor: ThreadActor, env: CommandEnvelope): Promise<CommandOutcome> | CommandOutcome {
+  const handler = HANDLERS[env.method];
+  if (!handler) throw new MethodNotFoundError(env.method);
+  return handler(actor, env.params, env);
+}

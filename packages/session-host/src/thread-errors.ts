@@ -1,0 +1,32 @@
+import { InvalidRequestError } from "@threadmesh/protocol";
+
+/** Codex's errors for thread lookups, with their exact messages (§3). */
+
+/** Resume/archive/delete of a thread that is unknown, never materialized, ephemeral or archived. */
+export function noRolloutError(threadId: string): InvalidRequestError {
+  return new InvalidRequestError(`no rollout found for thread id ${threadId}`);
+}
+
+/** Unarchive of a thread that is not archived. */
+export function noArchivedRolloutError(threadId: string): InvalidRequestError {
+  return new InvalidRequestError(`no archived rollout found for thread id ${threadId}`);
+}
+
+/** `thread/read` (and the other store reads) of a thread that is neither loaded nor stored. */
+export function threadNotLoadedError(threadId: string): InvalidRequestError {
+  return new InvalidRequestError(`thread not loaded: ${threadId}`);
+}
+
+export function emptyThreadNameError(): InvalidRequestError {
+  return new InvalidRequestError("thread name must not be empty");
+}
+
+/** `thread/readState/update` result: Threadmesh keeps no unread marks, so everything reads as read. */
+export const READ_STATE_RESULT = { readState: { firstUnread: null, revision: "0" } } as const;
+
+/** `deprecationNotice` summary sent before a resume that hydrates turns. */
+export const RESUME_DEPRECATION =
+  "Full-history hydration is deprecated for paginated threads; use `excludeTurns: true`, then page with `thread/turns/list` and `thread/items/list`.";
+/** `deprecationNotice` summary sent before a `thread/read` with `includeTurns`. */
+export const READ_DEPRECATION =
+  "Full-history hydration is deprecated for paginated threads; omit `includeTurns` or set it to `false`, then page with `thread/turns/list` and `thread/items/list`.";

@@ -1,0 +1,115 @@
+import type { Bus, BusHeaders } from "@threadmesh/mesh";
+import {
+  BROADCAST_NOTIFICATIONS,
+  EventHeader,
+  TEXT_ENCODER,
+  broadcastSubject,
+  encodeNotification,
+  threadEventSubject,
+} from "@threadmesh/protocol";
+
+/** Options of {@link ThreadEvents}. */
+export interface ThreadEventsOptions {
+  bus: Bus;
+  tenant: string;
+  threadId: string;
+  /** Owner epoch stamped on every event. */
+  epoch: number;
+  /** Last sequence number already used for this thread; the next event gets `lastSeq + 1`. */
+  lastSeq: number;
+  /** Called when a publish fails (bus closed); events are never retried. */
+  onPublishError?: (err: unknown) => void;
+}
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * The publisher of one thread's events: a narrow capability handed to the thread's actor instead of the
+ * bus. Every event gets the next per-thread `seq` (strictly increasing, shared by notifications, server
+ * requests and resolutions) and the owner `epoch`. A notification is serialised exactly once and its
+ * bytes published; routers read only the headers.
+ */
+export class ThreadEvents {
+  readonly threadId: string;
+  #seq: number;
+  readonly #bus: Bus;
+  readonly #epoch: number;
+  readonly #epochText: string;
+  readonly #threadSubject: string;
+  readonly #broadcastSubject: string;
+  readonly #onPublishError: (err: unknown) => void;
+
+  constructor(opts: ThreadEventsOptions) {
+    this.threadId = opts.threadId;
+    this.#bus = opts.bus;
+    this.#seq = opts.lastSeq;
+    this.#epoch = opts.epoch;
+    this.#epochText = String(opts.epoch);
+    this.#threadSubject = threadEventSubject(opts.tenant, opts.threadId);
+    this.#broadcastSubject = broadcastSubject(opts.tenant);
+    this.#onPublishError = opts.onPublishError ?? (() => {});
+  }
+
+  /** Last sequence number used. */
+  get lastSeq(): number {
+    return this.#seq;
+  }
+
+  get epoch(): number {
+    return this.#epoch;
+  }
+
+  /**
+   * Publishes a notification: to the tenant's broadcast subject for the broadcast methods
+   * (`thread/started`, `thread/status/changed`, …), else to the thread's event subject.
+   * `dropSubscriptions` marks the event that ends every subscription to the thread (archive, delete, close).
+   */
+  notify(method: string, params: unknown, dropSubscriptions = false): void {
+    const seq = ++this.#seq;
+    const frame = encodeNotification(method, params, { seq, epoch: this.#epoch });
+    const headers: BusHeaders = {
+      [EventHeader.Method]: method,
+      [EventHeader.Kind]: "n",
+      [EventHeader.ThreadId]: this.threadId,
+      [EventHeader.Seq]: String(seq),
+      [EventHeader.Epoch]: this.#epochText,
+    };
+    if (dropSubscriptions) headers[EventHeader.DropSubscriptions] = "1";
+    const subject = BROADCAST_NOTIFICATIONS.has(method) ? this.#broadcastSubject : this.#threadSubject;
+    this.#publish(subject, TEXT_ENCODER.encode(frame), headers);
+  }
+
+  /** Publishes a server request (kind `r`); the payload is its params JSON. */
+  request(requestKey: string, method: string, paramsJson: string): void {
+    this.#publish(this.#threadSubject, TEXT_ENCODER.encode(paramsJson), this.#headers("r", method, requestKey));
+  }
+
+  /** Publishes the resolution of a server request (kind `x`), carrying the original method. */
+  resolved(requestKey: string, method: string): void {
+    this.#publish(this.#threadSubject, EMPTY, this.#headers("x", method, requestKey));
+  }
+
+  #headers(kind: "r" | "x", method: string, requestKey: string): BusHeaders {
+    return {
+      [EventHeader.Method]: method,
+      [EventHeader.Kind]: kind,
+      [EventHeader.ThreadId]: this.threadId,
+      [EventHeader.Seq]: String(++this.#seq),
+      [EventHeader.Epoch]: this.#epochText,
+      [EventHeader.RequestKey]: requestKey,
+    };
+  }
+
+  #publish(subject: string, data: Uint8Array, headers: BusHeaders): void {
+    try {
+      this.#bus.publish(subject, data, headers);
+    } catch (err) {
+      this.#onPublishError(err);
+    }
+  }
+}
+
+/** A requester-only notification (`before`/`after` of a reply): serialised, never published, no seq. */
+export function requesterNotification(method: string, params: unknown): string {
+  return encodeNotification(method, params);
+}

@@ -1,0 +1,62 @@
+import type { ThreadRecord, ThreadStore } from "@threadmesh/persistence";
+import { InternalError, nowSeconds, type TurnError } from "@threadmesh/protocol";
+import type { ThreadActorInit } from "./thread-actor.ts";
+import { turnAbortedEntry } from "./turn/history-items.ts";
+
+/** Error of a turn found `inProgress` when a thread is loaded: its previous owner stopped mid-turn. */
+const HOST_STOPPED_ERROR: TurnError = {
+  message: "the session host running this turn stopped before it completed",
+  codexErrorInfo: "other",
+  additionalDetails: null,
+  misalignment: null,
+};
+
+/** State of a stored thread, claimed for this host, ready for an actor (everything but `services`). */
+export type LoadedThreadState = Omit<ThreadActorInit, "services">;
+
+/**
+ * Takes ownership of a stored thread and reads what its actor needs: the epoch is raised by one (the
+ * store fences the previous owner's writes), the model history is loaded whole, and the next ordinals
+ * follow the stored ones. A turn the previous owner left `inProgress` is stored as interrupted with a
+ * clear error and a `<turn_aborted>` marker, so it is never silently lost.
+ */
+export async function claimStoredThread(
+  store: ThreadStore,
+  tenant: string,
+  record: ThreadRecord,
+  opts: { abandonedTurnError: TurnError | null } = { abandonedTurnError: HOST_STOPPED_ERROR },
+): Promise<LoadedThreadState> {
+  const epoch = record.ownerEpoch + 1;
+  if (!(await store.claimEpoch(tenant, record.id, epoch))) {
+    throw new InternalError(`thread ${record.id} is owned by another session host`);
+  }
+  const [history, lastTurns, lastItems] = await Promise.all([
+    store.loadHistory(tenant, record.id),
+    store.listTurns(tenant, record.id, { limit: 1, sortDirection: "desc" }),
+    store.listItems(tenant, record.id, { limit: 1, sortDirection: "desc" }),
+  ]);
+  const lastTurn = lastTurns.data[0] ?? null;
+  const entries = history.map((h) => h.entry);
+  let nextHistoryOrdinal = (history.at(-1)?.ordinal ?? -1) + 1;
+  if (lastTurn?.status === "inProgress") {
+    const now = nowSeconds();
+    await store.putTurn({ ...lastTurn, status: "interrupted", error: opts.abandonedTurnError, completedAt: now, durationMs: lastTurn.startedAt === null ? null : (now - lastTurn.startedAt) * 1000 }, epoch);
+    const marker = turnAbortedEntry();
+    await store.appendHistory([{ tenantId: tenant, threadId: record.id, turnId: lastTurn.id, ordinal: nextHistoryOrdinal++, entry: marker }], epoch);
+    entries.push(marker);
+  }
+  return {
+    tenant,
+    record: { ...record, ownerEpoch: epoch, status: { type: "idle" } },
+    history: entries,
+    nextHistoryOrdinal,
+    nextItemOrdinal: (lastItems.data[0]?.ordinal ?? -1) + 1,
+    nextTurnOrdinal: (lastTurn?.ordinal ?? -1) + 1,
+    lastTurnId: lastTurn?.id ?? null,
+  };
+}
+
+/** State of a thread this host just created: nothing to read back. */
+export function freshThreadState(tenant: string, record: ThreadRecord): LoadedThreadState {
+  return { tenant, record, history: [], nextHistoryOrdinal: 0, nextItemOrdinal: 0, nextTurnOrdinal: 0, lastTurnId: null };
+}

@@ -1,0 +1,101 @@
+import type { BusMessage } from "@threadmesh/mesh";
+import { decodeEnvelope, threadCommandSubject, type CommandEnvelope } from "@threadmesh/protocol";
+import type { HostServices } from "./host-services.ts";
+import { ThreadActor } from "./thread-actor.ts";
+import type { LoadedThreadState } from "./thread-loader.ts";
+
+/**
+ * The threads this host holds, by tenant and id. Adopting a thread subscribes its command subject;
+ * loads of the same thread that overlap share one load, so a thread is never held twice.
+ */
+export class ThreadRegistry {
+  readonly #services: HostServices;
+  readonly #onBadEnvelope: (msg: BusMessage, err: unknown) => void;
+  readonly #onSizeChange: () => void;
+  readonly #actors = new Map<string, ThreadActor>();
+  readonly #loading = new Map<string, Promise<ThreadActor | null>>();
+
+  constructor(services: HostServices, onBadEnvelope: (msg: BusMessage, err: unknown) => void, onSizeChange: () => void) {
+    this.#services = services;
+    this.#onBadEnvelope = onBadEnvelope;
+    this.#onSizeChange = onSizeChange;
+  }
+
+  get size(): number {
+    return this.#actors.size;
+  }
+
+  /** The actor of a thread, possibly still unloading (`closed`). */
+  get(tenant: string, threadId: string): ThreadActor | undefined {
+    return this.#actors.get(key(tenant, threadId));
+  }
+
+  /** The load in progress for this thread, if any. */
+  loading(tenant: string, threadId: string): Promise<ThreadActor | null> | undefined {
+    return this.#loading.get(key(tenant, threadId));
+  }
+
+  /** Loaded threads of a tenant (not those unloading). */
+  list(tenant: string): ThreadActor[] {
+    return [...this.#actors.values()].filter((a) => a.tenant === tenant && !a.closed);
+  }
+
+  all(): ThreadActor[] {
+    return [...this.#actors.values()];
+  }
+
+  /** Starts an actor for a thread this host now owns and subscribes its command subject. */
+  adopt(state: LoadedThreadState): ThreadActor {
+    const actor = new ThreadActor({ services: this.#services, ...state });
+    const sub = this.#services.bus.subscribe(threadCommandSubject(state.tenant, actor.threadId), (msg) => {
+      let env: CommandEnvelope;
+      try {
+        env = decodeEnvelope<CommandEnvelope>(msg.data);
+      } catch (err) {
+        this.#onBadEnvelope(msg, err);
+        return;
+      }
+      this.#services.commandReceived(env.method);
+      actor.enqueue(env, msg);
+    });
+    actor.attach(sub);
+    this.#actors.set(key(state.tenant, actor.threadId), actor);
+    this.#onSizeChange();
+    actor.touch();
+    return actor;
+  }
+
+  /**
+   * Loads a thread once: concurrent calls share the same promise. `onAdopt` runs once, right after the
+   * actor starts and before any caller sees it. Resolves null when `read` finds nothing.
+   */
+  load(tenant: string, threadId: string, read: () => Promise<LoadedThreadState | null>, onAdopt: (actor: ThreadActor) => void): Promise<ThreadActor | null> {
+    const k = key(tenant, threadId);
+    const existing = this.#actors.get(k);
+    if (existing && !existing.closed) return Promise.resolve(existing);
+    let p = this.#loading.get(k);
+    if (!p) {
+      // A thread still unloading is stored completely before it is read back.
+      p = (existing ? existing.unload() : Promise.resolve())
+        .then(read)
+        .then((state) => {
+          if (!state) return null;
+          const actor = this.adopt(state);
+          onAdopt(actor);
+          return actor;
+        })
+        .finally(() => this.#loading.delete(k));
+      this.#loading.set(k, p);
+    }
+    return p;
+  }
+
+  remove(tenant: string, threadId: string): void {
+    this.#actors.delete(key(tenant, threadId));
+    this.#onSizeChange();
+  }
+}
+
+function key(tenant: string, threadId: string): string {
+  return `${tenant}/${threadId}`;
+}

@@ -1,0 +1,65 @@
+import { StaleEpochError, type HistoryRecord, type ItemRecord, type ThreadRecord, type ThreadStore, type TurnRecord } from "@threadmesh/persistence";
+import type { Logger } from "@threadmesh/telemetry";
+
+type ThreadPatch = Partial<Omit<ThreadRecord, "tenantId" | "id">>;
+
+/**
+ * The owner's fenced writes for one thread, applied one after another in call order without making the
+ * caller wait: events go out first, storage follows. `flush()` waits for everything issued so far (turn
+ * end, unload). A rejected write is logged and does not stop later ones; a stale epoch marks the writer
+ * `fenced` (another host took the thread over).
+ */
+export class ThreadWriter {
+  readonly #store: ThreadStore;
+  readonly #tenant: string;
+  readonly #threadId: string;
+  readonly #epoch: number;
+  readonly #logger: Logger;
+  #chain: Promise<void> = Promise.resolve();
+  #fenced = false;
+
+  constructor(opts: { store: ThreadStore; tenant: string; threadId: string; epoch: number; logger: Logger }) {
+    this.#store = opts.store;
+    this.#tenant = opts.tenant;
+    this.#threadId = opts.threadId;
+    this.#epoch = opts.epoch;
+    this.#logger = opts.logger;
+  }
+
+  /** True once a write was rejected because a newer owner holds the thread. */
+  get fenced(): boolean {
+    return this.#fenced;
+  }
+
+  updateThread(patch: ThreadPatch): void {
+    this.#enqueue("updateThread", () => this.#store.updateThread(this.#tenant, this.#threadId, this.#epoch, patch));
+  }
+
+  putTurn(turn: Omit<TurnRecord, "tenantId" | "threadId">): void {
+    const row: TurnRecord = { tenantId: this.#tenant, threadId: this.#threadId, ...turn };
+    this.#enqueue("putTurn", () => this.#store.putTurn(row, this.#epoch));
+  }
+
+  putItem(item: Omit<ItemRecord, "tenantId" | "threadId">): void {
+    const row: ItemRecord = { tenantId: this.#tenant, threadId: this.#threadId, ...item };
+    this.#enqueue("putItem", () => this.#store.putItem(row, this.#epoch));
+  }
+
+  appendHistory(entries: Array<Omit<HistoryRecord, "tenantId" | "threadId">>): void {
+    if (entries.length === 0) return;
+    const rows = entries.map((e) => ({ tenantId: this.#tenant, threadId: this.#threadId, ...e }));
+    this.#enqueue("appendHistory", () => this.#store.appendHistory(rows, this.#epoch));
+  }
+
+  /** Resolves once every write issued so far has settled. */
+  flush(): Promise<void> {
+    return this.#chain;
+  }
+
+  #enqueue(op: string, write: () => Promise<void>): void {
+    this.#chain = this.#chain.then(write).catch((err: unknown) => {
+      if (err instanceof StaleEpochError) this.#fenced = true;
+      this.#logger.error({ err, op, threadId: this.#threadId }, "thread write failed");
+    });
+  }
+}

@@ -1,0 +1,95 @@
+import type { AgentMessageItem, AskForApproval, SandboxPolicy, Turn, UserInput } from "@threadmesh/protocol";
+import { nowSeconds } from "@threadmesh/protocol";
+import type { Telemetry } from "@threadmesh/telemetry";
+import { TurnDiffTracker } from "../tools/turn-diff.ts";
+
+/** The long span of one turn (no-op unless the process registered an OpenTelemetry SDK). */
+export type TurnSpan = ReturnType<Telemetry["tracer"]["startSpan"]>;
+
+/** The effective settings of one turn, fixed when it starts. */
+export interface TurnSettings {
+  model: string;
+  effort: string | null;
+  summary: string | null;
+  approvalPolicy: AskForApproval;
+  sandboxPolicy: SandboxPolicy;
+  cwd: string;
+  instructions: string;
+  developerInstructions: string | null;
+  serviceTier: string | null;
+  /** JSON Schema for the final message (this turn only). */
+  outputSchema: unknown;
+}
+
+/** User input waiting to join the turn at the next model-request boundary (steer, or turn/start while busy). */
+export interface QueuedInput {
+  input: UserInput[];
+  clientId: string | null;
+}
+
+/** Why a model request was aborted by the turn itself. */
+export type RoundAbortReason = "steer" | "interrupt";
+
+/**
+ * One running turn. The turn's task and the thread's commands share it: commands queue steers, abort the
+ * current model request or interrupt the turn while the task awaits the model, a command or an approval.
+ * Once `finished` is set nothing the task emits reaches clients, so a turn ends exactly once.
+ */
+export class ActiveTurn {
+  readonly id: string;
+  readonly ordinal: number;
+  readonly settings: TurnSettings;
+  readonly startedAtMs = Date.now();
+  readonly startedAt = nowSeconds();
+  /** Aborted when the turn ends early: cancels the model request and any running command. */
+  readonly abort = new AbortController();
+  readonly diff = new TurnDiffTracker();
+  /** Abort controller of the model request in flight, if any. */
+  round: AbortController | null = null;
+  /** An agent message is streaming in the current model request (a steer abandons the request). */
+  messageStreaming = false;
+  readonly steers: QueuedInput[] = [];
+  /** Last agent message completed in the latest model request. */
+  finalMessage: AgentMessageItem | null = null;
+  /** Index of the model request during which the turn's diff last changed; -1 while nothing changed. */
+  diffRound = -1;
+  finished = false;
+  span: TurnSpan | null = null;
+  readonly #notify: (method: string, params: unknown) => void;
+
+  constructor(id: string, ordinal: number, settings: TurnSettings, notify: (method: string, params: unknown) => void) {
+    this.id = id;
+    this.ordinal = ordinal;
+    this.settings = settings;
+    this.#notify = notify;
+  }
+
+  /** Publishes a notification of this turn; silent once the turn finished. */
+  emit(method: string, params: unknown): void {
+    if (!this.finished) this.#notify(method, params);
+  }
+
+  /** Queues input for the next model request and abandons a response that is streaming a message. */
+  steer(input: QueuedInput): void {
+    this.steers.push(input);
+    if (this.messageStreaming && this.round) this.round.abort("steer" satisfies RoundAbortReason);
+  }
+
+  /** Ends the turn's span with its final status. */
+  endSpan(status: string, error?: string): void {
+    this.span?.setAttribute("threadmesh.turn.status", status);
+    if (error !== undefined) this.span?.setAttribute("threadmesh.turn.error", error);
+    this.span?.end();
+    this.span = null;
+  }
+
+  /** The in-progress wire view returned by `turn/start` (before the turn runs). */
+  startView(): Turn {
+    return { id: this.id, rootTurnId: this.id, items: [], itemsView: "notLoaded", status: "inProgress", error: null, startedAt: null, completedAt: null, durationMs: null };
+  }
+
+  /** The `turn/started` view. */
+  startedView(): Turn {
+    return { ...this.startView(), startedAt: this.startedAt };
+  }
+}

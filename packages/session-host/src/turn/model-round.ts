@@ -1,0 +1,59 @@
+import { ModelAbortedError, ModelError, type ModelFunctionCall, type ModelRequest, type ModelUsage } from "../model/model-client.ts";
+import type { ActiveTurn, RoundAbortReason } from "./active-turn.ts";
+import { developerMessageEntry } from "./history-items.ts";
+import type { TurnContext } from "./turn-context.ts";
+import { TurnStreamSink } from "./turn-stream-sink.ts";
+
+/** How one model request of a turn ended. */
+export type RoundOutcome =
+  | { kind: "completed"; calls: ModelFunctionCall[]; usage: ModelUsage | null }
+  /** A steer abandoned the response; it is re-requested with the steered input. */
+  | { kind: "abandoned" }
+  /** The turn ended while the request was in flight. */
+  | { kind: "interrupted" }
+  | { kind: "failed"; error: ModelError };
+
+/**
+ * Sends one model request with the thread's history and streams the response into notifications.
+ * The request is aborted by the turn's own abort (interrupt) or by a steer while a message streams.
+ */
+export async function runModelRound(ctx: TurnContext, turn: ActiveTurn, tools: unknown[]): Promise<RoundOutcome> {
+  const round = new AbortController();
+  const onTurnAbort = () => round.abort("interrupt" satisfies RoundAbortReason);
+  turn.abort.signal.addEventListener("abort", onTurnAbort, { once: true });
+  turn.round = round;
+  turn.finalMessage = null;
+  const sink = new TurnStreamSink(ctx, turn, round.signal);
+  try {
+    const res = await ctx.model.stream(buildRequest(ctx, turn, tools), sink, round.signal);
+    return { kind: "completed", calls: sink.calls, usage: res.usage };
+  } catch (err) {
+    if (err instanceof ModelAbortedError || round.signal.aborted) {
+      return round.signal.reason === "steer" && !turn.finished ? { kind: "abandoned" } : { kind: "interrupted" };
+    }
+    if (err instanceof ModelError) return { kind: "failed", error: err };
+    ctx.logger.error({ err, threadId: ctx.threadId, turnId: turn.id }, "model request failed unexpectedly");
+    return { kind: "failed", error: new ModelError(`model request failed: ${(err as Error)?.message ?? String(err)}`, "other", false, { cause: err }) };
+  } finally {
+    turn.abort.signal.removeEventListener("abort", onTurnAbort);
+    turn.round = null;
+    turn.messageStreaming = false;
+  }
+}
+
+function buildRequest(ctx: TurnContext, turn: ActiveTurn, tools: unknown[]): ModelRequest {
+  const s = turn.settings;
+  const history = ctx.history();
+  const input = s.developerInstructions ? [developerMessageEntry(s.developerInstructions), ...history] : [...history];
+  const request: ModelRequest = {
+    model: s.model,
+    instructions: s.instructions,
+    input,
+    tools,
+    promptCacheKey: ctx.threadId,
+    reasoning: { effort: s.effort, summary: s.summary },
+    serviceTier: s.serviceTier,
+  };
+  if (s.outputSchema !== undefined && s.outputSchema !== null) request.outputSchema = s.outputSchema;
+  return request;
+}

@@ -1,0 +1,105 @@
+import { relative } from "node:path";
+import type { FileChangeItem, PatchApplyStatus } from "@threadmesh/protocol";
+import { isPathWritable, sandboxSpecFromPolicy } from "../sandbox/sandbox-spec.ts";
+import { PatchError, applyResolved, parsePatch, resolvePatch, toFileUpdateChanges, touchedPaths, type ResolvedChange } from "../tools/apply-patch.ts";
+import type { ModelFunctionCall } from "../model/model-client.ts";
+import type { ActiveTurn } from "./active-turn.ts";
+import { patchDecision } from "./approval-policy.ts";
+import { requestApproval } from "./approval-request.ts";
+import type { TurnContext } from "./turn-context.ts";
+import type { ToolOutcome } from "./tool-outcome.ts";
+
+/**
+ * Runs an `apply_patch` call as a `fileChange` item. The patch is resolved against the files first
+ * (nothing written), shown in `item/started`, approved when it writes outside the sandbox or the policy
+ * is `untrusted` (§6.2: `item/started` comes before `waitingOnApproval`), then applied; the turn's
+ * aggregated diff follows the item's completion. Returns null when the turn ended meanwhile.
+ */
+export async function runPatchCall(ctx: TurnContext, turn: ActiveTurn, call: ModelFunctionCall, round: number): Promise<ToolOutcome | null> {
+  const input = patchInput(call.arguments);
+  if (typeof input !== "string") return { output: input.error };
+  const cwd = turn.settings.cwd;
+  let changes: ResolvedChange[];
+  try {
+    changes = await resolvePatch(parsePatch(input), cwd);
+  } catch (err) {
+    if (err instanceof PatchError) return { output: `apply_patch verification failed: ${err.message}` };
+    throw err;
+  }
+  if (turn.finished) return null;
+
+  const spec = sandboxSpecFromPolicy(turn.settings.sandboxPolicy, cwd);
+  const allWritable = touchedPaths(changes).every((p) => isPathWritable(p, spec));
+  const decision = patchDecision(turn.settings.approvalPolicy, allWritable);
+  const threadId = ctx.threadId;
+  const item: FileChangeItem = { type: "fileChange", id: call.callId, changes: toFileUpdateChanges(changes), status: "inProgress", startedAtMs: Date.now(), completedAtMs: null };
+  const complete = (status: PatchApplyStatus) => {
+    item.status = status;
+    item.completedAtMs = Date.now();
+    turn.emit("item/completed", { item, threadId, turnId: turn.id, contentTokenCount: null, completedAtMs: item.completedAtMs });
+    ctx.recordItem(turn.id, item);
+  };
+  turn.emit("item/started", { item, threadId, turnId: turn.id, startedAtMs: item.startedAtMs });
+
+  if (decision === "reject") {
+    complete("failed");
+    return { output: "patch rejected: it writes outside the sandbox's writable roots and the approval policy does not allow asking" };
+  }
+  if (decision === "ask") {
+    ctx.setActiveFlags(["waitingOnApproval"]);
+    const outcome = await requestApproval(ctx.pending, "item/fileChange/requestApproval", {
+      threadId,
+      turnId: turn.id,
+      itemId: item.id,
+      startedAtMs: item.startedAtMs,
+      reason: null,
+      grantRoot: null,
+    });
+    if (turn.finished || outcome === "cleared") return null;
+    if (outcome === "cancel") {
+      complete("declined");
+      return { output: "patch rejected by user", cancel: true };
+    }
+    ctx.setActiveFlags([]);
+    if (outcome === "decline") {
+      complete("declined");
+      return { output: "patch rejected by user" };
+    }
+    if (outcome === "failed") {
+      complete("failed");
+      return { output: "patch approval request failed; the patch was not applied" };
+    }
+  }
+
+  try {
+    await applyResolved(changes);
+  } catch (err) {
+    if (turn.finished) return null;
+    complete("failed");
+    return { output: `apply_patch failed: ${(err as Error).message}` };
+  }
+  turn.diff.record(changes);
+  turn.diffRound = round;
+  if (turn.finished) return null;
+  complete("completed");
+  turn.emit("turn/diff/updated", { threadId, turnId: turn.id, diff: turn.diff.unifiedDiff(cwd) });
+  return { output: successOutput(changes, cwd) };
+}
+
+function patchInput(argumentsJson: string): string | { error: string } {
+  try {
+    const args = JSON.parse(argumentsJson) as { input?: unknown };
+    if (typeof args?.input === "string") return args.input;
+    return { error: "invalid apply_patch arguments: input must be a string" };
+  } catch (err) {
+    return { error: `failed to parse function arguments: ${(err as Error).message}` };
+  }
+}
+
+function successOutput(changes: ResolvedChange[], cwd: string): string {
+  const lines = changes.map((c) => {
+    const mark = c.kind.type === "add" ? "A" : c.kind.type === "delete" ? "D" : "M";
+    return `${mark} ${relative(cwd, c.movePath ?? c.path)}`;
+  });
+  return `Success. Updated the following files:\n${lines.join("\n")}\n`;
+}

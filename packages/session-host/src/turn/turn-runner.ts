@@ -1,0 +1,69 @@
+import { newId, type UserMessageItem } from "@threadmesh/protocol";
+import type { ModelError } from "../model/model-client.ts";
+import type { ActiveTurn, QueuedInput } from "./active-turn.ts";
+import { echoInput, userMessageEntry } from "./history-items.ts";
+import { runModelRound } from "./model-round.ts";
+import { runToolCall } from "./tool-call.ts";
+import type { TurnContext } from "./turn-context.ts";
+
+/**
+ * The agent loop of one turn (§5.2–5.6). Each iteration joins queued steers as user messages, sends one
+ * model request and runs the function calls it produced; the round then reports its usage (and the
+ * turn's diff when an earlier round changed files). The loop ends when a response asks for no tool and
+ * no input is waiting. Interrupts end the turn from outside: after every await the loop checks
+ * `turn.finished` and stops without emitting anything.
+ */
+export async function runTurn(ctx: TurnContext, turn: ActiveTurn, tools: unknown[]): Promise<void> {
+  try {
+    let round = 0;
+    for (;;) {
+      await injectQueuedInput(ctx, turn);
+      if (turn.finished) return;
+      const outcome = await runModelRound(ctx, turn, tools);
+      if (turn.finished || outcome.kind === "interrupted") return;
+      if (outcome.kind === "abandoned") continue;
+      if (outcome.kind === "failed") {
+        await ctx.endTurn(turn, { status: "failed", error: turnError(outcome.error), streamStarted: outcome.error.streamStarted });
+        return;
+      }
+      for (const call of outcome.calls) {
+        await runToolCall(ctx, turn, call, round);
+        if (turn.finished) return;
+      }
+      ctx.reportUsage(turn, outcome.usage);
+      if (turn.diffRound >= 0 && turn.diffRound < round) {
+        turn.emit("turn/diff/updated", { threadId: ctx.threadId, turnId: turn.id, diff: turn.diff.unifiedDiff(turn.settings.cwd) });
+      }
+      round++;
+      if (outcome.calls.length === 0 && turn.steers.length === 0) break;
+    }
+    await ctx.endTurn(turn, { status: "completed" });
+  } catch (err) {
+    ctx.logger.error({ err, threadId: ctx.threadId, turnId: turn.id }, "turn failed unexpectedly");
+    if (!turn.finished) {
+      const message = `internal error: ${(err as Error)?.message ?? String(err)}`;
+      await ctx.endTurn(turn, { status: "failed", error: { message, codexErrorInfo: "other", additionalDetails: null, misalignment: null }, streamStarted: false });
+    }
+  }
+}
+
+/** Emits a `userMessage` item (started and completed back to back) and adds it to the history. */
+export async function emitUserMessage(ctx: TurnContext, turn: ActiveTurn, queued: QueuedInput): Promise<void> {
+  const entry = await userMessageEntry(queued.input);
+  if (turn.finished) return;
+  const now = Date.now();
+  const item: UserMessageItem = { type: "userMessage", id: newId(), clientId: queued.clientId, content: echoInput(queued.input), startedAtMs: now, completedAtMs: null };
+  turn.emit("item/started", { item, threadId: ctx.threadId, turnId: turn.id, startedAtMs: now });
+  item.completedAtMs = now;
+  turn.emit("item/completed", { item, threadId: ctx.threadId, turnId: turn.id, contentTokenCount: null, completedAtMs: now });
+  ctx.appendHistory(turn.id, [entry]);
+  ctx.recordItem(turn.id, item);
+}
+
+async function injectQueuedInput(ctx: TurnContext, turn: ActiveTurn): Promise<void> {
+  while (turn.steers.length > 0 && !turn.finished) await emitUserMessage(ctx, turn, turn.steers.shift()!);
+}
+
+function turnError(err: ModelError) {
+  return { message: err.message, codexErrorInfo: err.codexErrorInfo, additionalDetails: null, misalignment: null };
+}

@@ -1,0 +1,40 @@
+#!/usr/bin/env node
+// Finds test files and runs them with node:test under tsx. `--unit` limits the run to package unit tests.
+import { spawnSync } from "node:child_process";
+import { readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+
+const unitOnly = process.argv.includes("--unit");
+const filters = process.argv.slice(2).filter((a) => !a.startsWith("--"));
+
+function walk(dir, out) {
+  let entries;
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return out;
+  }
+  for (const e of entries) {
+    if (e === "node_modules") continue;
+    const p = join(dir, e);
+    if (statSync(p).isDirectory()) walk(p, out);
+    else if (p.endsWith(".test.ts")) out.push(p);
+  }
+  return out;
+}
+
+const files = [];
+for (const pkg of readdirSync("packages")) walk(join("packages", pkg, "test"), files);
+if (!unitOnly) walk("test", files);
+const selected = filters.length ? files.filter((f) => filters.some((x) => f.includes(x))) : files;
+selected.sort();
+if (selected.length === 0) {
+  console.error("no test files found");
+  process.exit(1);
+}
+const r = spawnSync(
+  process.execPath,
+  ["--import", "tsx", "--test", "--test-concurrency=2", "--test-timeout=180000", ...selected],
+  { stdio: "inherit", env: process.env },
+);
+process.exit(r.status ?? 1);

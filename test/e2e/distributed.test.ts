@@ -1,0 +1,3 @@
+import { describeE2E } from "./suite.ts";
+
+describeE2E("distributed");

@@ -1,0 +1,88 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { resolve } from "node:path";
+
+const ROOT = resolve(import.meta.dirname, "../..");
+const MAIN = resolve(ROOT, "packages/cli/src/main.ts");
+
+/** A `threadmesh` child process; its stdout lines are kept so tests can await banners. */
+export class ThreadmeshProcess {
+  readonly lines: string[] = [];
+  readonly stderr: string[] = [];
+  private readonly waiters: Array<{ re: RegExp; resolve: (m: RegExpMatchArray) => void }> = [];
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+
+  private constructor(readonly name: string, readonly child: ChildProcess) {
+    let buf = "";
+    child.stdout!.setEncoding("utf8").on("data", (d: string) => {
+      buf += d;
+      let i: number;
+      while ((i = buf.indexOf("\n")) >= 0) {
+        const line = buf.slice(0, i);
+        buf = buf.slice(i + 1);
+        this.lines.push(line);
+        for (let k = this.waiters.length - 1; k >= 0; k--) {
+          const m = line.match(this.waiters[k]!.re);
+          if (m) this.waiters.splice(k, 1)[0]!.resolve(m);
+        }
+      }
+    });
+    child.stderr!.setEncoding("utf8").on("data", (d: string) => {
+      this.stderr.push(d);
+      if (this.stderr.length > 200) this.stderr.shift();
+      if (process.env.THREADMESH_TEST_VERBOSE) process.stderr.write(`[${name}] ${d}`);
+    });
+    this.exited = new Promise((r) => child.once("exit", (code, signal) => r({ code, signal })));
+  }
+
+  static spawn(name: string, args: string[], env: Record<string, string>): ThreadmeshProcess {
+    const child = spawn(process.execPath, ["--import", "tsx", MAIN, ...args], {
+      cwd: ROOT,
+      env: { ...process.env, THREADMESH_LOG_LEVEL: process.env.THREADMESH_TEST_VERBOSE ? "debug" : "warn", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    return new ThreadmeshProcess(name, child);
+  }
+
+  /** Resolves with the first stdout line (past or future) matching `re`; rejects if the process exits first. */
+  waitForLine(re: RegExp, timeoutMs = 30_000): Promise<RegExpMatchArray> {
+    for (const l of this.lines) {
+      const m = l.match(re);
+      if (m) return Promise.resolve(m);
+    }
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${this.name}: no line ${re} within ${timeoutMs} ms; stderr: ${this.stderr.join("").slice(-2000)}`)), timeoutMs);
+      this.waiters.push({ re, resolve: (m) => (clearTimeout(timer), resolve(m)) });
+      void this.exited.then(({ code, signal }) => {
+        clearTimeout(timer);
+        reject(new Error(`${this.name} exited (${code ?? signal}) before printing ${re}; stderr: ${this.stderr.join("").slice(-2000)}`));
+      });
+    });
+  }
+
+  /** SIGTERM, then SIGKILL after `graceMs`. */
+  async stop(graceMs = 5000): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    this.child.kill("SIGTERM");
+    const t = setTimeout(() => this.child.kill("SIGKILL"), graceMs);
+    await this.exited;
+    clearTimeout(t);
+  }
+
+  async kill(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    this.child.kill("SIGKILL");
+    await this.exited;
+  }
+}
+
+/** Runs a `threadmesh` command to completion and returns its exit code and output. */
+export function runThreadmesh(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolvePromise) => {
+    const child = spawn(process.execPath, ["--import", "tsx", MAIN, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    child.once("exit", (code) => resolvePromise({ code, stdout, stderr }));
+  });
+}

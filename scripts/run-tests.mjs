@@ -32,6 +32,16 @@ if (selected.length === 0) {
   console.error("no test files found");
   process.exit(1);
 }
+// The official Codex schema is generated once, before any test process needs it.
+const prep = spawnSync(
+  process.execPath,
+  ["--import", "tsx", "-e", 'const m = await import("./test/support/codex-schema.ts"); m.codexSchemaDir(false); m.codexSchemaDir(true);'],
+  { stdio: "inherit", env: process.env },
+);
+if (prep.status !== 0) {
+  console.error("could not generate the official Codex schema (npx @openai/codex app-server generate-json-schema)");
+  process.exit(prep.status ?? 1);
+}
 const r = spawnSync(
   process.execPath,
   ["--import", "tsx", "--test", "--test-concurrency=2", "--test-timeout=180000", ...selected],

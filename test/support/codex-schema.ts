@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync, mkdirSync } from "node:fs";
+import { existsSync, readFileSync, mkdirSync, renameSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Ajv, type ValidateFunction } from "ajv";
 import addFormatsModule from "ajv-formats";
@@ -13,14 +13,27 @@ import { METHODS, isKnownMethod } from "@threadmesh/protocol";
 export const CODEX_VERSION = "0.169.0";
 const ROOT = resolve(import.meta.dirname, "../..");
 
-function ensureGenerated(experimental: boolean): string {
+/**
+ * The directory holding the official schema (stable or experimental), generating it when absent.
+ * Generation writes to a private directory and renames it into place, so concurrent test processes
+ * never see a half-written schema.
+ */
+export function codexSchemaDir(experimental: boolean): string {
   const dir = join(ROOT, ".cache", `codex-schema-${CODEX_VERSION}${experimental ? "-experimental" : ""}`);
   if (existsSync(join(dir, "ServerNotification.json"))) return dir;
-  mkdirSync(dir, { recursive: true });
-  const args = ["-y", `@openai/codex@${CODEX_VERSION}`, "app-server", "generate-json-schema", "--out", dir];
+  const tmp = `${dir}.tmp-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp, { recursive: true });
+  const args = ["-y", `@openai/codex@${CODEX_VERSION}`, "app-server", "generate-json-schema", "--out", tmp];
   if (experimental) args.push("--experimental");
   execFileSync("npx", args, { stdio: ["ignore", "ignore", "inherit"], timeout: 300_000 });
-  if (!existsSync(join(dir, "ServerNotification.json"))) throw new Error(`schema generation produced nothing in ${dir}`);
+  if (!existsSync(join(tmp, "ServerNotification.json"))) throw new Error(`schema generation produced nothing in ${tmp}`);
+  try {
+    renameSync(tmp, dir);
+  } catch (err) {
+    rmSync(tmp, { recursive: true, force: true });
+    if (!existsSync(join(dir, "ServerNotification.json"))) throw err;
+  }
   return dir;
 }
 
@@ -67,8 +80,8 @@ let cached: SchemaValidator | null = null;
 /** Builds (once per process) a validator over the stable and experimental schemas. */
 export function codexSchema(): SchemaValidator {
   if (cached) return cached;
-  const stableDir = ensureGenerated(false);
-  const expDir = ensureGenerated(true);
+  const stableDir = codexSchemaDir(false);
+  const expDir = codexSchemaDir(true);
   const ajv = makeAjv();
   const stable = loadBundle(stableDir);
   const exp = loadBundle(expDir);

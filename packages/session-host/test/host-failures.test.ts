@@ -4,30 +4,30 @@ import { startHarness, startThread, text, type Harness } from "./host-harness.ts
 
 type Json = Record<string, any>;
 
+/** Runs one turn whose model stream follows `script`; returns its `turn/completed` and `error` params. */
+async function failingTurn(h: Harness, script: Json): Promise<{ threadId: string; from: number; completed: Json; error: Json }> {
+  const c = h.client;
+  const { threadId } = await startThread(c);
+  h.sim.script(threadId, [script as never]);
+  const from = c.frames.length;
+  const { turn } = await c.call("turn/start", { threadId, input: text("fail please") });
+  const completed = await c.waitTurnCompleted(threadId, turn.id, from);
+  const error = c.notifications(threadId, from).find((f) => f.method === "error")!;
+  return { threadId, from, completed: completed.params, error: error.params };
+}
+
 describe("session host: model failures", () => {
   let h: Harness;
   before(async () => {
-    // A short idle timeout so a silent stream fails quickly.
-    h = await startHarness({ model: { idleTimeoutMs: 400 } });
+    h = await startHarness();
   });
   after(async () => {
     await h.close();
   });
 
-  async function failingTurn(script: Json): Promise<{ threadId: string; from: number; completed: Json; error: Json }> {
-    const c = h.client;
-    const { threadId } = await startThread(c);
-    h.sim.script(threadId, [script as never]);
-    const from = c.frames.length;
-    const { turn } = await c.call("turn/start", { threadId, input: text("fail please") });
-    const completed = await c.waitTurnCompleted(threadId, turn.id, from);
-    const error = c.notifications(threadId, from).find((f) => f.method === "error")!;
-    return { threadId, from, completed: completed.params, error: error.params };
-  }
-
   test("response.failed: systemError, error, failed turn (§5.5); read reports systemError until the next turn", async () => {
     const c = h.client;
-    const { threadId, from, completed, error } = await failingTurn({ output: [{ type: "message", text: "partial" }], fail: { kind: "failed", message: "boom" } });
+    const { threadId, from, completed, error } = await failingTurn(h, { output: [{ type: "message", text: "partial" }], fail: { kind: "failed", message: "boom" } });
     const expected = { message: "stream disconnected before completion: boom", codexErrorInfo: "other", additionalDetails: null, misalignment: null };
     assert.deepEqual(error, { threadId, turnId: completed.turn.id, error: expected, willRetry: false });
     assert.equal(completed.turn.status, "failed");
@@ -47,14 +47,14 @@ describe("session host: model failures", () => {
   });
 
   test("a cut stream fails the turn as responseStreamDisconnected", async () => {
-    const { completed } = await failingTurn({ output: [{ type: "message", text: "never finishes" }], fail: { kind: "cut", afterEvents: 4 } });
+    const { completed } = await failingTurn(h, { output: [{ type: "message", text: "never finishes" }], fail: { kind: "cut", afterEvents: 4 } });
     assert.equal(completed.turn.status, "failed");
     assert.deepEqual(completed.turn.error.codexErrorInfo, { responseStreamDisconnected: { httpStatusCode: null } });
     assert.match(completed.turn.error.message, /^stream disconnected before completion/);
   });
 
   test("an HTTP error fails the turn", async () => {
-    const { threadId, from, completed } = await failingTurn({ output: [], fail: { kind: "http", status: 500, message: "upstream broke" } });
+    const { threadId, from, completed } = await failingTurn(h, { output: [], fail: { kind: "http", status: 500, message: "upstream broke" } });
     assert.equal(completed.turn.status, "failed");
     assert.match(completed.turn.error.message, /500/);
     assert.match(completed.turn.error.message, /upstream broke/);
@@ -62,20 +62,33 @@ describe("session host: model failures", () => {
   });
 
   test("an error event fails the turn with its message", async () => {
-    const { completed } = await failingTurn({ output: [{ type: "message", text: "x" }], fail: { kind: "error", message: "rate limited upstream", afterEvents: 2 } });
+    const { completed } = await failingTurn(h, { output: [{ type: "message", text: "x" }], fail: { kind: "error", message: "rate limited upstream", afterEvents: 2 } });
     assert.equal(completed.turn.status, "failed");
     assert.match(completed.turn.error.message, /rate limited upstream/);
   });
 
+});
+
+describe("session host: silent model streams", () => {
+  let h: Harness;
+  before(async () => {
+    // A short idle timeout so a silent stream fails quickly; only silence is tested here, since on a
+    // loaded machine a healthy first request can take longer than this.
+    h = await startHarness({ model: { idleTimeoutMs: 400 } });
+  });
+  after(async () => {
+    await h.close();
+  });
+
   test("a stream that goes silent fails after the idle timeout instead of hanging", async () => {
-    const { completed } = await failingTurn({ output: [{ type: "message", text: "stall" }], fail: { kind: "hang", afterEvents: 3 } });
+    const { completed } = await failingTurn(h, { output: [{ type: "message", text: "stall" }], fail: { kind: "hang", afterEvents: 3 } });
     assert.equal(completed.turn.status, "failed");
     assert.equal(completed.turn.error.message, "stream disconnected before completion: idle timeout waiting for SSE");
     assert.deepEqual(completed.turn.error.codexErrorInfo, { responseStreamDisconnected: { httpStatusCode: null } });
   });
 
   test("a server that never answers fails after the idle timeout too", async () => {
-    const { completed } = await failingTurn({ output: [], fail: { kind: "hang", afterEvents: 0 } });
+    const { completed } = await failingTurn(h, { output: [], fail: { kind: "hang", afterEvents: 0 } });
     assert.equal(completed.turn.status, "failed");
     assert.match(completed.turn.error.message, /idle timeout/);
   });

@@ -92,6 +92,8 @@ export const EventHeader = {
   Seq: "tm-s",
   /** Owner epoch that produced the event. */
   Epoch: "tm-e",
+  /** On a batch (kind `b`): the seq of its first frame; `tm-s` is the seq of its last. */
+  FirstSeq: "tm-f",
   /** Server request key (kinds `r` and `x`). */
   RequestKey: "tm-r",
   /** On a broadcast event: every subscription to the thread ends (archive, delete, close). */
@@ -103,8 +105,10 @@ export const EventHeader = {
  * `r`: a server request; the payload is its `params` JSON, the router adds a per-connection id.
  * `x`: a server request was resolved; the router emits `serverRequest/resolved` with its own id
  *      (or nothing, for dynamic tool calls, as Codex does); the payload is empty.
+ * `b`: consecutive notifications of one thread (seq `tm-f` … `tm-s`), complete wire frames joined by
+ *      `\n` (JSON text never contains a raw newline); each frame starts with `{"method":"`.
  */
-export type EventKind = "n" | "r" | "x";
+export type EventKind = "n" | "r" | "x" | "b";
 
 export function encodeEnvelope(v: CommandEnvelope | ReplyEnvelope): Uint8Array {
   return TEXT_ENCODER.encode(JSON.stringify(v));

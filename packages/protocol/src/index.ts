@@ -12,6 +12,7 @@ export {
   isRpcErrorShape,
 } from "./errors.ts";
 export { parseInbound, encodeResult, encodeError, encodeNotification, encodeServerRequest } from "./jsonrpc.ts";
+export { splitEventBatch, frameMethod } from "./event-batch.ts";
 export { METHODS, isKnownMethod, THREAD_SCOPED_NOTIFICATIONS, BROADCAST_NOTIFICATIONS } from "./methods.ts";
 export { validateParams, methodSpec, describeIssue, DEFAULT_MAX_INPUT_CHARS } from "./validate.ts";
 export {

@@ -1,5 +1,5 @@
 import type { Bus, BusHeaders, BusMessage, Subscription } from "@threadmesh/mesh";
-import { EventHeader, TEXT_DECODER, broadcastSubject, threadEventSubject } from "@threadmesh/protocol";
+import { EventHeader, TEXT_DECODER, broadcastSubject, frameMethod, splitEventBatch, threadEventSubject } from "@threadmesh/protocol";
 import type { Logger } from "@threadmesh/telemetry";
 import type { Connection, Membership } from "./connection.ts";
 import type { RouterMetrics } from "./router-metrics.ts";
@@ -222,6 +222,15 @@ export class FanOut {
     if (kind === "n") {
       const method = h[EventHeader.Method] ?? "";
       for (const m of members) if (m.conn.deliverEvent(msg.data, method) && seq !== undefined) m.lastSeq = seq;
+      return;
+    }
+    if (kind === "b") {
+      const frames = splitEventBatch(msg.data);
+      const methods = frames.map(frameMethod);
+      for (const m of members) {
+        for (let i = 0; i < frames.length; i++) m.conn.deliverEvent(frames[i]!, methods[i]!);
+        if (seq !== undefined) m.lastSeq = seq;
+      }
       return;
     }
     const method = h[EventHeader.Method];

@@ -61,6 +61,27 @@ describe("fan-out of host events", () => {
     assert.ok(!a.methods().includes("thread/started"));
   });
 
+  test("a batch reaches subscribers as its separate frames, in order, each filtered by its own method", async () => {
+    const a = await h.client();
+    const b = await h.client({ capabilities: { optOutNotificationMethods: ["item/agentMessage/delta"] } });
+    const threadId = await startThread(a);
+    await b.request("thread/resume", { threadId });
+    const seqs = h.host.batch(threadId, [
+      ["item/agentMessage/delta", { threadId, delta: "one" }],
+      ["item/agentMessage/delta", { threadId, delta: "two\nlines" }],
+      ["item/completed", { threadId, item: { id: "i" } }],
+    ]);
+    await a.waitForMethod("item/completed");
+    await b.waitForMethod("item/completed");
+    const events = (c: TestClient) => c.frames.filter((f) => f.seq !== undefined && seqs.includes(f.seq as number));
+    assert.deepEqual(events(a).map((f) => [f.method, f.seq, (f.params as { delta?: string }).delta]), [
+      ["item/agentMessage/delta", seqs[0], "one"],
+      ["item/agentMessage/delta", seqs[1], "two\nlines"],
+      ["item/completed", seqs[2], undefined],
+    ]);
+    assert.deepEqual(events(b).map((f) => f.method), ["item/completed"]);
+  });
+
   test("thread/unsubscribe stops thread events for that connection only", async () => {
     const a = await h.client();
     const b = await h.client();

@@ -87,6 +87,21 @@ export class FakeHost {
     return seq;
   }
 
+  /** Publishes consecutive thread notifications as one batch (kind `b`); returns their seqs. */
+  batch(threadId: string, notes: Array<[method: string, params: unknown]>): number[] {
+    const seqs = notes.map(() => ++this.#seq);
+    const frames = notes.map(([method, params], i) => encodeNotification(method, params, { seq: seqs[i]! }));
+    const headers: Record<string, string> = {
+      [EventHeader.Kind]: "b",
+      [EventHeader.ThreadId]: threadId,
+      [EventHeader.FirstSeq]: String(seqs[0]),
+      [EventHeader.Seq]: String(seqs.at(-1)),
+      [EventHeader.Epoch]: "1",
+    };
+    this.#bus.publish(threadEventSubject(TENANT, threadId), TEXT_ENCODER.encode(frames.join("\n")), headers);
+    return seqs;
+  }
+
   /** Publishes a tenant-wide notification. */
   broadcast(threadId: string, method: string, params: unknown, opts: { drop?: boolean; epoch?: number; tenant?: string } = {}): void {
     const seq = ++this.#seq;

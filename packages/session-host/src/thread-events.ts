@@ -22,6 +22,8 @@ export interface ThreadEventsOptions {
 }
 
 const EMPTY = new Uint8Array(0);
+/** A batch is published early once its frames reach this size. */
+const MAX_BATCH_BYTES = 256 * 1024;
 
 /**
  * The publisher of one thread's events: a narrow capability handed to the thread's actor instead of the
@@ -38,6 +40,11 @@ export class ThreadEvents {
   readonly #threadSubject: string;
   readonly #broadcastSubject: string;
   readonly #onPublishError: (err: unknown) => void;
+  /** Depth of {@link cork} calls; while above zero thread notifications collect in the batch. */
+  #corked = 0;
+  #batch: string[] = [];
+  #batchMethod = "";
+  #batchBytes = 0;
 
   constructor(opts: ThreadEventsOptions) {
     this.threadId = opts.threadId;
@@ -65,8 +72,17 @@ export class ThreadEvents {
    * `dropSubscriptions` marks the event that ends every subscription to the thread (archive, delete, close).
    */
   notify(method: string, params: unknown, dropSubscriptions = false): void {
+    const broadcast = BROADCAST_NOTIFICATIONS.has(method);
+    if (broadcast || dropSubscriptions || this.#corked === 0) this.flush();
     const seq = ++this.#seq;
     const frame = encodeNotification(method, params, { seq, epoch: this.#epoch });
+    if (this.#corked > 0 && !broadcast && !dropSubscriptions) {
+      this.#batch.push(frame);
+      this.#batchMethod = method;
+      this.#batchBytes += frame.length;
+      if (this.#batchBytes >= MAX_BATCH_BYTES) this.flush();
+      return;
+    }
     const headers: BusHeaders = {
       [EventHeader.Method]: method,
       [EventHeader.Kind]: "n",
@@ -75,17 +91,51 @@ export class ThreadEvents {
       [EventHeader.Epoch]: this.#epochText,
     };
     if (dropSubscriptions) headers[EventHeader.DropSubscriptions] = "1";
-    const subject = BROADCAST_NOTIFICATIONS.has(method) ? this.#broadcastSubject : this.#threadSubject;
-    this.#publish(subject, TEXT_ENCODER.encode(frame), headers);
+    this.#publish(broadcast ? this.#broadcastSubject : this.#threadSubject, TEXT_ENCODER.encode(frame), headers);
+  }
+
+  /**
+   * Collects the thread's notifications until the matching {@link uncork}: they travel as one bus
+   * message (kind `b`: consecutive frames joined by newlines). The model stream corks around each
+   * network chunk, so the deltas of one read cost one publish. Broadcasts, server requests and
+   * resolutions flush the batch first, so order is kept.
+   */
+  cork(): void {
+    this.#corked++;
+  }
+
+  uncork(): void {
+    if (this.#corked > 0 && --this.#corked === 0) this.flush();
+  }
+
+  /** Publishes the collected notifications now. */
+  flush(): void {
+    const n = this.#batch.length;
+    if (n === 0) return;
+    const frames = this.#batch;
+    this.#batch = [];
+    this.#batchBytes = 0;
+    const last = this.#seq;
+    const headers: BusHeaders = {
+      [EventHeader.Kind]: n === 1 ? "n" : "b",
+      [EventHeader.ThreadId]: this.threadId,
+      [EventHeader.Seq]: String(last),
+      [EventHeader.Epoch]: this.#epochText,
+    };
+    if (n === 1) headers[EventHeader.Method] = this.#batchMethod;
+    else headers[EventHeader.FirstSeq] = String(last - n + 1);
+    this.#publish(this.#threadSubject, TEXT_ENCODER.encode(n === 1 ? frames[0]! : frames.join("\n")), headers);
   }
 
   /** Publishes a server request (kind `r`); the payload is its params JSON. */
   request(requestKey: string, method: string, paramsJson: string): void {
+    this.flush();
     this.#publish(this.#threadSubject, TEXT_ENCODER.encode(paramsJson), this.#headers("r", method, requestKey));
   }
 
   /** Publishes the resolution of a server request (kind `x`), carrying the original method. */
   resolved(requestKey: string, method: string): void {
+    this.flush();
     this.#publish(this.#threadSubject, EMPTY, this.#headers("x", method, requestKey));
   }
 

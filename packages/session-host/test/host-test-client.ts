@@ -4,6 +4,7 @@ import {
   EventHeader,
   MeshMethod,
   TEXT_DECODER,
+  splitEventBatch,
   decodeEnvelope,
   encodeEnvelope,
   placeSubject,
@@ -165,11 +166,17 @@ export class HostTestClient {
     const method = h[EventHeader.Method] ?? "";
     const threadId = h[EventHeader.ThreadId];
     const seq = Number(h[EventHeader.Seq]);
-    if (kind === "n") {
-      const frame = JSON.parse(TEXT_DECODER.decode(msg.data)) as Json;
-      const v = codexSchema().check(frame);
-      if (v) this.schemaViolations.push(v);
-      this.#push({ kind: "n", method, params: frame.params, threadId, seq, epoch: Number(h[EventHeader.Epoch]), drop: h[EventHeader.DropSubscriptions] === "1", frame });
+    if (kind === "n" || kind === "b") {
+      const parts = kind === "b" ? splitEventBatch(msg.data) : [msg.data];
+      const first = kind === "b" ? Number(h[EventHeader.FirstSeq]) : seq;
+      parts.forEach((part, i) => {
+        const frame = JSON.parse(TEXT_DECODER.decode(part)) as Json;
+        const v = codexSchema().check(frame);
+        if (v) this.schemaViolations.push(v);
+        if (frame.seq !== first + i) this.schemaViolations.push(`${frame.method}: frame seq ${frame.seq} where ${first + i} was due`);
+        const m = kind === "b" ? String(frame.method) : method;
+        this.#push({ kind: "n", method: m, params: frame.params, threadId, seq: first + i, epoch: Number(h[EventHeader.Epoch]), drop: h[EventHeader.DropSubscriptions] === "1", frame });
+      });
     } else if (kind === "r") {
       const params = JSON.parse(TEXT_DECODER.decode(msg.data)) as Json;
       const v = codexSchema().check({ id: 0, method, params });

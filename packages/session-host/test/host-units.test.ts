@@ -1,7 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { InProcessBus, type BusMessage } from "@threadmesh/mesh";
-import { TEXT_DECODER } from "@threadmesh/protocol";
+import { TEXT_DECODER, frameMethod, splitEventBatch } from "@threadmesh/protocol";
 import { Mailbox } from "../src/mailbox.ts";
 import { PendingRequests } from "../src/pending-requests.ts";
 import { ThreadEvents } from "../src/thread-events.ts";
@@ -75,6 +75,43 @@ describe("host units", () => {
     assert.deepEqual({ ...frame, emittedAtMs: 0 }, { method: "turn/started", params: { threadId: "th" }, emittedAtMs: 0, seq: 42, epoch: 3 });
     assert.equal(TEXT_DECODER.decode(got[2]!.data), '{"a":1}');
     assert.equal(ev.lastSeq, 45);
+    await bus.close();
+  });
+
+  test("thread events: a cork collects consecutive notifications into one batch; anything else flushes it first", async () => {
+    const bus = new InProcessBus();
+    const got: BusMessage[] = [];
+    bus.subscribe("tm.v1.t1.evt.th", (m) => got.push(m));
+    bus.subscribe("tm.v1.t1.bcast", (m) => got.push(m));
+    const ev = new ThreadEvents({ bus, tenant: "t1", threadId: "th", epoch: 2, lastSeq: 9 });
+    ev.cork();
+    ev.notify("item/agentMessage/delta", { delta: "a" });
+    ev.notify("item/agentMessage/delta", { delta: "b\nc" });
+    ev.notify("thread/status/changed", { threadId: "th" });
+    ev.notify("item/agentMessage/delta", { delta: "d" });
+    ev.request("2.0", "item/tool/call", "{}");
+    ev.notify("item/completed", { x: 1 });
+    ev.cork();
+    ev.notify("item/agentMessage/delta", { delta: "e" });
+    ev.uncork();
+    await bus.flush();
+    assert.equal(got.length, 4, "nothing more leaves while corked");
+    ev.uncork();
+    await bus.flush();
+    assert.deepEqual(got.map((m) => [m.subject, m.headers]), [
+      ["tm.v1.t1.evt.th", { "tm-k": "b", "tm-t": "th", "tm-s": "11", "tm-f": "10", "tm-e": "2" }],
+      ["tm.v1.t1.bcast", { "tm-m": "thread/status/changed", "tm-k": "n", "tm-t": "th", "tm-s": "12", "tm-e": "2" }],
+      ["tm.v1.t1.evt.th", { "tm-k": "n", "tm-t": "th", "tm-s": "13", "tm-e": "2", "tm-m": "item/agentMessage/delta" }],
+      ["tm.v1.t1.evt.th", { "tm-m": "item/tool/call", "tm-k": "r", "tm-t": "th", "tm-s": "14", "tm-e": "2", "tm-r": "2.0" }],
+      ["tm.v1.t1.evt.th", { "tm-k": "b", "tm-t": "th", "tm-s": "16", "tm-f": "15", "tm-e": "2" }],
+    ]);
+    const batch = splitEventBatch(got[0]!.data).map((f) => JSON.parse(TEXT_DECODER.decode(f)));
+    assert.deepEqual(batch.map((f) => [f.method, f.params.delta, f.seq]), [
+      ["item/agentMessage/delta", "a", 10],
+      ["item/agentMessage/delta", "b\nc", 11],
+    ]);
+    assert.deepEqual(splitEventBatch(got[4]!.data).map((f) => frameMethod(f)), ["item/completed", "item/agentMessage/delta"]);
+    assert.equal(ev.lastSeq, 16);
     await bus.close();
   });
 

@@ -29,6 +29,9 @@ export interface ModelStreamSink {
   reasoningTextDelta(itemId: string, contentIndex: number, delta: string): void;
   reasoningDone(itemId: string, summary: string[], content: string[]): void;
   functionCall(call: ModelFunctionCall): void;
+  /** Brackets the events of one network read, so what they publish can travel together. */
+  chunkStart?(): void;
+  chunkEnd?(): void;
 }
 
 export interface ModelFunctionCall {

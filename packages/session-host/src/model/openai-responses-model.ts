@@ -60,12 +60,17 @@ export class OpenAIResponsesModel implements ModelClient {
       started = true;
       if (!response.body) throw new ModelError("stream disconnected before completion: empty response body", STREAM_DISCONNECTED_INFO, true);
       let usage: ModelUsage | null | undefined;
-      await readSseData(response.body, (data) => {
-        lastEventAt = Date.now();
-        if (data === "[DONE]") return true;
-        usage = dispatch(JSON.parse(data) as ResponseStreamEvent, sink);
-        return usage !== undefined;
-      });
+      const chunk = { start: () => sink.chunkStart?.(), end: () => sink.chunkEnd?.() };
+      await readSseData(
+        response.body,
+        (data) => {
+          lastEventAt = Date.now();
+          if (data === "[DONE]") return true;
+          usage = dispatch(JSON.parse(data) as ResponseStreamEvent, sink);
+          return usage !== undefined;
+        },
+        chunk,
+      );
       if (usage !== undefined) return { usage };
       throw aborted(controller) ?? new ModelError("stream disconnected before completion: stream closed before response.completed", STREAM_DISCONNECTED_INFO, true);
     } catch (err) {

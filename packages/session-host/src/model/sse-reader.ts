@@ -4,8 +4,13 @@
  * cheap (a chunk usually carries many events). Lines end with LF or CRLF; `event:`, `id:` and comment
  * lines are ignored (Responses API events name their type in the data). Resolves when the body ends or
  * `onData` returns true (stop); rejects with the body's read error (abort, connection reset).
+ * `chunk.start`/`chunk.end` bracket the events of each network chunk (`end` also runs when `onData` throws).
  */
-export async function readSseData(body: ReadableStream<Uint8Array>, onData: (data: string) => boolean | void): Promise<void> {
+export async function readSseData(
+  body: ReadableStream<Uint8Array>,
+  onData: (data: string) => boolean | void,
+  chunk?: { start(): void; end(): void },
+): Promise<void> {
   const reader = body.getReader();
   const decoder = new TextDecoder();
   let buf = "";
@@ -17,10 +22,15 @@ export async function readSseData(body: ReadableStream<Uint8Array>, onData: (dat
       if (buf.indexOf("\r") >= 0) buf = normalizeNewlines(buf);
       let start = 0;
       let end: number;
-      while ((end = buf.indexOf("\n\n", start)) >= 0) {
-        const data = dataOf(buf, start, end);
-        start = end + 2;
-        if (data !== null && onData(data) === true) return;
+      chunk?.start();
+      try {
+        while ((end = buf.indexOf("\n\n", start)) >= 0) {
+          const data = dataOf(buf, start, end);
+          start = end + 2;
+          if (data !== null && onData(data) === true) return;
+        }
+      } finally {
+        chunk?.end();
       }
       buf = start === 0 ? buf : buf.slice(start);
     }

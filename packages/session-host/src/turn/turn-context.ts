@@ -1,6 +1,7 @@
 import type { ThreadActiveFlag, ThreadItem, TurnError } from "@threadmesh/protocol";
 import type { Logger } from "@threadmesh/telemetry";
 import type { HostConfig } from "../config.ts";
+import type { HostMetrics } from "../host-metrics.ts";
 import type { ModelClient, ModelUsage } from "../model/model-client.ts";
 import type { PendingRequests } from "../pending-requests.ts";
 import type { ActiveTurn } from "./active-turn.ts";
@@ -22,11 +23,15 @@ export interface TurnContext {
   /** Resolved bubblewrap path; null when sandboxed execution is unavailable. */
   readonly bwrapPath: string | null;
   readonly logger: Logger;
+  /** The host's model and tool instruments. */
+  readonly metrics: HostMetrics;
   readonly pending: PendingRequests;
   /** Commands approved with `acceptForSession`, keyed by {@link commandKey}. */
   readonly sessionApprovals: Set<string>;
   /** Dynamic tools declared at thread/start. */
   readonly dynamicTools: unknown[];
+  /** Batches the thread's notifications between `cork` and `uncork` (one bus message per model read). */
+  readonly events: { cork(): void; uncork(): void };
   /** The thread's model conversation so far (Responses API input items). */
   history(): readonly unknown[];
   appendHistory(turnId: string, entries: unknown[]): void;

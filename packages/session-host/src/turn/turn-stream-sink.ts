@@ -111,6 +111,14 @@ export class TurnStreamSink implements ModelStreamSink {
     this.calls.push(call);
   }
 
+  chunkStart(): void {
+    this.#ctx.events.cork();
+  }
+
+  chunkEnd(): void {
+    this.#ctx.events.uncork();
+  }
+
   #started(item: AgentMessageItem | ReasoningItem, startedAtMs: number): void {
     this.#turn.emit("item/started", { item, threadId: this.#threadId, turnId: this.#turnId, startedAtMs });
   }

@@ -36,6 +36,8 @@ export async function startTopology(kind: TopologyKind, opts: TopologyOptions): 
     THREADMESH_TOKEN: token,
     THREADMESH_WORKSPACE_ROOT: workspaceRoot,
     THREADMESH_MODEL_MAX_RETRIES: "0",
+    // Hosts of concurrent test runs must not compete for the default metrics port.
+    THREADMESH_METRICS_PORT: "0",
     ...(opts.extraEnv ?? {}),
   };
 

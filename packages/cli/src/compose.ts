@@ -1,18 +1,21 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { resolve } from "node:path";
-import type { Bus } from "@threadmesh/mesh";
+import type { Bus, EventLog } from "@threadmesh/mesh";
 import type { ThreadStore } from "@threadmesh/persistence";
 import { Router } from "@threadmesh/router";
 import { SessionHost } from "@threadmesh/session-host";
 import type { Telemetry } from "@threadmesh/telemetry";
 import type { Config } from "./config.ts";
+import type { MeshControl } from "./mesh-control.ts";
 
 /** Builds a router from the validated configuration. */
-export async function composeRouter(config: Config, bus: Bus, telemetry: Telemetry, opts: { devMode: boolean; token: string; readiness?: () => Promise<boolean> }): Promise<Router> {
+export async function composeRouter(config: Config, bus: Bus, telemetry: Telemetry, opts: { devMode: boolean; token: string; readiness?: () => Promise<boolean>; eventLog?: EventLog; mesh?: MeshControl }): Promise<Router> {
   const router = await Router.create({
     bus,
     telemetry,
-    routerId: config.routerId ?? `router-${randomUUID().slice(0, 8)}`,
+    eventLog: opts.eventLog,
+    mesh: opts.mesh,
+    routerId: routerIdOf(config),
     config: {
       host: config.host,
       port: config.port,
@@ -31,12 +34,17 @@ export async function composeRouter(config: Config, bus: Bus, telemetry: Telemet
 }
 
 /** Builds a session host from the validated configuration. */
-export async function composeHost(config: Config, bus: Bus, store: ThreadStore, telemetry: Telemetry, model: { baseUrl: string; apiKey: string }): Promise<SessionHost> {
+export async function composeHost(config: Config, bus: Bus, store: ThreadStore, telemetry: Telemetry, model: { baseUrl: string; apiKey: string }, mesh?: MeshControl): Promise<SessionHost> {
+  if (config.leaseTtlMs < 2 * config.heartbeatIntervalMs) {
+    throw new Error(`THREADMESH_LEASE_TTL_MS (${config.leaseTtlMs}) must be at least twice THREADMESH_HEARTBEAT_INTERVAL_MS (${config.heartbeatIntervalMs})`);
+  }
   return SessionHost.create({
     bus,
     store,
     telemetry,
-    hostId: config.hostId ?? `host-${randomUUID().slice(0, 8)}`,
+    hosts: mesh?.hosts,
+    owners: mesh?.owners,
+    hostId: hostIdOf(config),
     model: { baseURL: model.baseUrl, apiKey: model.apiKey, model: config.model, maxRetries: config.modelMaxRetries },
     config: {
       workspaceRoot: resolve(config.workspaceRoot),
@@ -45,8 +53,20 @@ export async function composeHost(config: Config, bus: Bus, store: ThreadStore, 
       defaultSandbox: config.sandbox,
       commandTimeoutMs: config.commandTimeoutMs,
       commandEnv: commandEnvironment(),
+      heartbeatIntervalMs: config.heartbeatIntervalMs,
+      maxThreads: config.maxThreads,
     },
   });
+}
+
+/** The configured router id, else a random one; resolve it once and pass it on in the config. */
+export function routerIdOf(config: Config): string {
+  return config.routerId ?? `router-${randomUUID().slice(0, 8)}`;
+}
+
+/** The configured session host id, else a random one; resolve it once and pass it on in the config. */
+export function hostIdOf(config: Config): string {
+  return config.hostId ?? `host-${randomUUID().slice(0, 8)}`;
 }
 
 /** The token clients must present; dev mode generates one when none is configured. */

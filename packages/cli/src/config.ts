@@ -13,7 +13,15 @@ export interface Config {
   readonly maxFrameBytes: number;
   readonly hostRequestTimeoutMs: number;
   readonly routerId: string | null;
+  readonly metricsHost: string;
+  readonly metricsPort: number;
   readonly hostId: string | null;
+  readonly heartbeatIntervalMs: number;
+  readonly leaseTtlMs: number;
+  readonly maxThreads: number;
+  readonly replayMaxAgeMs: number;
+  readonly replayMaxEvents: number;
+  readonly eventStreamReplicas: number;
   readonly modelBaseUrl: string | null;
   readonly modelApiKey: string | null;
   readonly model: string;

@@ -150,6 +150,11 @@ export class NatsBus implements Bus {
     return this.#connected && !this.#closed;
   }
 
+  /** The underlying connection, for JetStream (event stream, KV buckets) on the same socket. */
+  get connection(): NatsConnection {
+    return this.#nc;
+  }
+
   publish(subject: string, data: Uint8Array, headers?: BusHeaders): void {
     if (this.#closed) throw new BusError("closed", subject);
     assertPublishSubject(subject);

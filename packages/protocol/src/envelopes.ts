@@ -47,6 +47,8 @@ export interface ReplyOk {
   subscribe?: string;
   /** The requester is no longer subscribed to this thread. */
   unsubscribe?: string;
+  /** The thread's last event `seq` the result's snapshot covers (start, resume, fork). */
+  lastSeq?: number;
   /** Pending server requests to re-send to the requester after the response (resume). */
   pendingRequests?: PendingServerRequest[];
 }

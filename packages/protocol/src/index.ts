@@ -21,9 +21,15 @@ export {
   placeSubject,
   PLACE_WILDCARD,
   HOST_QUEUE_GROUP,
+  hostSubject,
+  hostWildcard,
   threadEventSubject,
   broadcastSubject,
   BROADCAST_WILDCARD,
+  THREAD_EVENT_WILDCARD,
+  EVENT_STREAM_SUBJECT,
+  tenantBroadcastWildcard,
+  threadReplayFilter,
   assertSubjectToken,
   isSubjectToken,
 } from "./subjects.ts";
@@ -36,6 +42,7 @@ export {
   TEXT_ENCODER,
   TEXT_DECODER,
 } from "./envelopes.ts";
+export { PlacementRefusal, placementRefusal, readRefusal } from "./placement.ts";
 export { sandboxPolicyFromMode } from "./wire/policy.ts";
 export { emptyUsage, defaultRateLimits } from "./wire/thread.ts";
 export * as Params from "./params.ts";

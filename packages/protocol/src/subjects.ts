@@ -15,15 +15,39 @@ export function placeSubject(tenant: string): string {
 export const PLACE_WILDCARD = `${SUBJECT_PREFIX}.*.place`;
 export const HOST_QUEUE_GROUP = "tm-hosts";
 
-/** Thread-scoped events (notifications and server requests) of one thread. */
+/** Requests for one session host: placements chosen by a router, and threads it should adopt or serve. */
+export function hostSubject(tenant: string, hostId: string): string {
+  return `${SUBJECT_PREFIX}.${tenant}.host.${hostId}`;
+}
+/** What a host subscribes to receive {@link hostSubject} requests of every tenant. */
+export function hostWildcard(hostId: string): string {
+  return `${SUBJECT_PREFIX}.*.host.${hostId}`;
+}
+
+/**
+ * Events of a thread live under `tm.v1.<tenant>.ev.<threadId>.`: `t` for thread-scoped events
+ * (notifications, server requests) that only subscribers receive, `b` for broadcasts
+ * (`thread/started`, `thread/status/changed`, …) that every connection of the tenant receives. One
+ * prefix lets the event stream capture both and replay a thread with one filter.
+ */
 export function threadEventSubject(tenant: string, threadId: string): string {
-  return `${SUBJECT_PREFIX}.${tenant}.evt.${threadId}`;
+  return `${SUBJECT_PREFIX}.${tenant}.ev.${threadId}.t`;
 }
-/** Events every initialized connection of the tenant receives. */
-export function broadcastSubject(tenant: string): string {
-  return `${SUBJECT_PREFIX}.${tenant}.bcast`;
+export function broadcastSubject(tenant: string, threadId: string): string {
+  return `${SUBJECT_PREFIX}.${tenant}.ev.${threadId}.b`;
 }
-export const BROADCAST_WILDCARD = `${SUBJECT_PREFIX}.*.bcast`;
+/** What a router subscribes to receive a tenant's broadcasts. */
+export function tenantBroadcastWildcard(tenant: string): string {
+  return `${SUBJECT_PREFIX}.${tenant}.ev.*.b`;
+}
+export const THREAD_EVENT_WILDCARD = `${SUBJECT_PREFIX}.*.ev.*.t`;
+export const BROADCAST_WILDCARD = `${SUBJECT_PREFIX}.*.ev.*.b`;
+/** Everything the event stream captures. */
+export const EVENT_STREAM_SUBJECT = `${SUBJECT_PREFIX}.*.ev.>`;
+/** Every event of one thread, thread-scoped and broadcast: the replay filter. */
+export function threadReplayFilter(tenant: string, threadId: string): string {
+  return `${SUBJECT_PREFIX}.${tenant}.ev.${threadId}.*`;
+}
 
 const TOKEN = /^[A-Za-z0-9_-]{1,64}$/;
 /** Tenant ids and thread ids become subject tokens; reject anything that could address other subjects. */

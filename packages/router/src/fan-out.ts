@@ -1,5 +1,5 @@
 import type { Bus, BusHeaders, BusMessage, Subscription } from "@threadmesh/mesh";
-import { EventHeader, TEXT_DECODER, broadcastSubject, frameMethod, splitEventBatch, threadEventSubject } from "@threadmesh/protocol";
+import { EventHeader, TEXT_DECODER, frameMethod, splitEventBatch, tenantBroadcastWildcard, threadEventSubject } from "@threadmesh/protocol";
 import type { Logger } from "@threadmesh/telemetry";
 import type { Connection, Membership } from "./connection.ts";
 import type { RouterMetrics } from "./router-metrics.ts";
@@ -14,6 +14,9 @@ interface ThreadEntry {
   maxEpoch: number;
   sub: Subscription | undefined;
 }
+
+/** What the fan-out reads of an event: a live bus message or one read back from the event log. */
+type EventLike = Pick<BusMessage, "data" | "headers">;
 
 interface TenantEntry {
   readonly conns: Set<Connection>;
@@ -71,7 +74,7 @@ export class FanOut {
     if (t === undefined) {
       const conns = new Set<Connection>();
       const tenant = conn.tenant;
-      const sub = this.#bus.subscribe(broadcastSubject(tenant), (msg) => this.#onBroadcast(tenant, conns, msg));
+      const sub = this.#bus.subscribe(tenantBroadcastWildcard(tenant), (msg) => this.#onBroadcast(tenant, conns, msg));
       t = { conns, sub };
       this.#tenants.set(tenant, t);
     }
@@ -119,7 +122,7 @@ export class FanOut {
    * The subscription was granted and the reply written: the connection becomes a member and receives
    * the events held meanwhile, in order.
    */
-  completeJoin(joiner: Joiner): void {
+  completeJoin(joiner: Joiner, replay?: { events: readonly EventLike[]; afterSeq: number; coveredThrough: number }): void {
     const j = joiner as JoinerState;
     if (!j.entry.joiners.delete(j)) return;
     if (j.overflowed) {
@@ -133,7 +136,17 @@ export class FanOut {
     this.#release(j.entry);
     if (already) return;
     const one = [m];
-    for (const msg of j.held) this.#dispatch(j.entry, one, msg);
+    if (replay === undefined) {
+      for (const msg of j.held) this.#dispatch(j.entry, one, msg);
+      return;
+    }
+    // Replayed events first (server requests are re-sent from the reply instead), then the live
+    // events held meanwhile, each seq at most once.
+    for (const e of replay.events) {
+      const kind = e.headers?.[EventHeader.Kind];
+      if (kind === "n" || kind === "b") this.#dispatch(j.entry, one, e, replay.afterSeq);
+    }
+    for (const msg of j.held) this.#dispatch(j.entry, one, msg, replay.coveredThrough);
   }
 
   /** The subscription was not granted (error reply, timeout, closed connection). */
@@ -214,11 +227,26 @@ export class FanOut {
     j.held.push(msg);
   }
 
-  /** Hands one thread event to members: notifications as bytes, server requests with per-connection ids. */
-  #dispatch(entry: ThreadEntry, members: Iterable<Membership>, msg: BusMessage): void {
+  /**
+   * Hands one thread event to members: notifications as bytes, server requests with per-connection ids.
+   * Frames whose seq is at or below `after` are skipped (already covered for these members).
+   */
+  #dispatch(entry: ThreadEntry, members: Iterable<Membership>, msg: EventLike, after = -Infinity): void {
     const h = msg.headers as BusHeaders;
     const kind = h[EventHeader.Kind];
     const seq = h[EventHeader.Seq];
+    if (after !== -Infinity && !(Number(seq) > after)) return;
+    if (kind === "b" && after !== -Infinity) {
+      const first = Number(h[EventHeader.FirstSeq]);
+      const frames = splitEventBatch(msg.data);
+      for (const m of members) {
+        frames.forEach((f, i) => {
+          if (first + i > after) m.conn.deliverEvent(f, frameMethod(f));
+        });
+        if (seq !== undefined) m.lastSeq = seq;
+      }
+      return;
+    }
     if (kind === "n") {
       const method = h[EventHeader.Method] ?? "";
       for (const m of members) if (m.conn.deliverEvent(msg.data, method) && seq !== undefined) m.lastSeq = seq;

@@ -2,6 +2,7 @@ import type { Bus, BusMessage } from "@threadmesh/mesh";
 import {
   InternalError,
   OverloadedError,
+  RpcError,
   decodeEnvelope,
   encodeEnvelope,
   placeSubject,
@@ -9,6 +10,8 @@ import {
   type CommandEnvelope,
   type ReplyEnvelope,
 } from "@threadmesh/protocol";
+import { context, traceHeaders } from "@threadmesh/telemetry";
+import type { HostRouting } from "./host-routing.ts";
 
 /** `retryAfterMs` suggested when no session host is subscribed at all. */
 const NO_HOST_RETRY_AFTER_MS = 1_000;
@@ -41,28 +44,35 @@ function busErrorKind(err: unknown): "noResponders" | "timeout" | "closed" | und
 export class HostClient {
   readonly #bus: Bus;
   readonly #timeoutMs: number;
+  readonly #routing: HostRouting | undefined;
 
-  constructor(bus: Bus, timeoutMs: number) {
+  /** With `routing`, hosts are chosen from the mesh control plane; without, NATS subjects alone decide. */
+  constructor(bus: Bus, timeoutMs: number, routing?: HostRouting) {
     this.#bus = bus;
     this.#timeoutMs = timeoutMs;
+    this.#routing = routing;
   }
 
   async request(env: CommandEnvelope, target: HostTarget): Promise<ReplyEnvelope> {
     const data = encodeEnvelope(env);
     const deadline = Date.now() + this.#timeoutMs;
+    // The caller's span (the client request's) becomes the parent of the host's, through W3C headers.
+    const headers = traceHeaders(context.active());
     let msg: BusMessage;
     try {
-      if (target.route === "thread") {
+      if (this.#routing !== undefined) {
+        msg = await this.#routing.send(env, data, target, headers);
+      } else if (target.route === "thread") {
         try {
-          msg = await this.#bus.request(threadCommandSubject(env.tenant, target.threadId), data, { timeoutMs: this.#timeoutMs });
+          msg = await this.#bus.request(threadCommandSubject(env.tenant, target.threadId), data, { timeoutMs: this.#timeoutMs, headers });
         } catch (err) {
           // No host holds the thread: a placement host serves it from the store or loads it.
           if (busErrorKind(err) !== "noResponders" || target.fallback === false) throw err;
           const timeoutMs = Math.max(1, deadline - Date.now());
-          msg = await this.#bus.request(placeSubject(env.tenant), data, { timeoutMs });
+          msg = await this.#bus.request(placeSubject(env.tenant), data, { timeoutMs, headers });
         }
       } else {
-        msg = await this.#bus.request(placeSubject(env.tenant), data, { timeoutMs: this.#timeoutMs });
+        msg = await this.#bus.request(placeSubject(env.tenant), data, { timeoutMs: this.#timeoutMs, headers });
       }
     } catch (err) {
       throw wireError(err);
@@ -76,6 +86,7 @@ export class HostClient {
 }
 
 function wireError(err: unknown): Error {
+  if (err instanceof RpcError) return err;
   switch (busErrorKind(err)) {
     case "timeout":
       return new HostTimeoutError({ cause: err });

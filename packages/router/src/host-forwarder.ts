@@ -12,8 +12,22 @@ import {
   type RpcErrorShape,
   type TraceField,
 } from "@threadmesh/protocol";
-import type { Logger } from "@threadmesh/telemetry";
+import {
+  SpanAttr,
+  SpanKind,
+  SpanStatusCode,
+  context,
+  extractTraceContext,
+  recordSpanError,
+  trace,
+  type Logger,
+  type Span,
+  type Tracer,
+} from "@threadmesh/telemetry";
+import type { EventLog } from "@threadmesh/mesh";
 import type { Connection } from "./connection.ts";
+import { planReplay, type ReplayPlan } from "./replay.ts";
+import type { RouterMetrics } from "./router-metrics.ts";
 import type { FanOut, Joiner } from "./fan-out.ts";
 import { HostTimeoutError, type HostClient, type HostTarget } from "./host-client.ts";
 import type { ServerRequestEntry } from "./server-request-map.ts";
@@ -43,16 +57,40 @@ export class HostForwarder {
   readonly #hosts: HostClient;
   readonly #fanout: FanOut;
   readonly #logger: Logger;
+  readonly #tracer: Tracer;
+  readonly #eventLog: EventLog | undefined;
+  readonly #metrics: RouterMetrics;
 
-  constructor(opts: { routerId: string; hosts: HostClient; fanout: FanOut; logger: Logger }) {
+  constructor(opts: { routerId: string; hosts: HostClient; fanout: FanOut; logger: Logger; tracer: Tracer; eventLog?: EventLog | undefined; metrics: RouterMetrics }) {
+    this.#eventLog = opts.eventLog;
+    this.#metrics = opts.metrics;
     this.#routerId = opts.routerId;
     this.#hosts = opts.hosts;
     this.#fanout = opts.fanout;
     this.#logger = opts.logger;
+    this.#tracer = opts.tracer;
   }
 
-  /** Sends a request to its host and writes the reply. Never rejects. */
+  /**
+   * Sends a request to its host and writes the reply, under a server span whose parent is the request's
+   * `trace` (else the upgrade's `traceparent`). Never rejects.
+   */
   async forward(conn: Connection, req: ForwardedRequest): Promise<ForwardOutcome> {
+    const parent = extractTraceContext(req.trace, conn.info.trace);
+    const span = this.#tracer.startSpan(`threadmesh.request ${req.method}`, { kind: SpanKind.SERVER }, parent);
+    // Attributes only when recorded: with tracing off this path stays allocation-light.
+    if (span.isRecording()) {
+      span.setAttributes({ [SpanAttr.RpcSystem]: "jsonrpc", [SpanAttr.Method]: req.method, [SpanAttr.Tenant]: conn.tenant, [SpanAttr.ConnectionId]: conn.id });
+      if (req.threadId !== undefined) span.setAttribute(SpanAttr.ThreadId, req.threadId);
+    }
+    const outcome = await context.with(trace.setSpan(parent, span), () => this.#forward(conn, req, span));
+    // Failures set the span's status where they happen, with their own message.
+    span.setAttribute(SpanAttr.Outcome, outcome);
+    span.end();
+    return outcome;
+  }
+
+  async #forward(conn: Connection, req: ForwardedRequest, span: Span): Promise<ForwardOutcome> {
     let joiner: Joiner | undefined;
     let reply: ReplyEnvelope;
     try {
@@ -72,12 +110,26 @@ export class HostForwarder {
       reply = await this.#hosts.request(env, req.target);
     } catch (err) {
       if (joiner !== undefined) this.#fanout.abortJoin(joiner);
+      recordSpanError(span, err);
       conn.sendControl(encodeError(req.idText, toRpcError(err).toShape()));
       return err instanceof HostTimeoutError ? "timeout" : "error";
     }
+    // start and fork learn their thread from the reply.
+    if (reply.ok && typeof reply.subscribe === "string") span.setAttribute(SpanAttr.ThreadId, reply.subscribe);
+    else if (!reply.ok) span.setStatus({ code: SpanStatusCode.ERROR, message: isRpcErrorShape(reply.error) ? reply.error.message : BAD_REPLY.message });
+    let replay: ReplayPlan | undefined;
+    const afterSeq = (req.params as { afterSeq?: unknown } | null)?.afterSeq;
+    if (joiner !== undefined && reply.ok && typeof afterSeq === "number" && typeof reply.lastSeq === "number") {
+      replay = await planReplay(this.#eventLog, conn.tenant, joiner.threadId, afterSeq, reply.lastSeq).catch((err: unknown) => {
+        this.#logger.warn({ err, threadId: joiner?.threadId }, "event replay read failed");
+        return { recovered: false, events: [], coveredThrough: reply.ok ? (reply.lastSeq ?? 0) : 0 };
+      });
+      this.#metrics.replay.inc({ outcome: replay.recovered ? "recovered" : "unrecovered" });
+    }
     try {
-      return this.#applyReply(conn, req, reply, joiner);
+      return this.#applyReply(conn, req, reply, joiner, replay);
     } catch (err) {
+      recordSpanError(span, err);
       // The response may be out already; the connection cannot be left half-subscribed.
       this.#logger.error({ err, connId: conn.id, method: req.method }, "applying a host reply failed");
       if (joiner !== undefined) this.#fanout.abortJoin(joiner);
@@ -116,7 +168,7 @@ export class HostForwarder {
     return { v: ENVELOPE_VERSION, tenant: conn.tenant, method, params, origin: conn.origin(this.#routerId) };
   }
 
-  #applyReply(conn: Connection, req: ForwardedRequest, reply: ReplyEnvelope, joiner: Joiner | undefined): ForwardOutcome {
+  #applyReply(conn: Connection, req: ForwardedRequest, reply: ReplyEnvelope, joiner: Joiner | undefined, replay?: ReplayPlan): ForwardOutcome {
     const subscribe = reply.ok && typeof reply.subscribe === "string" ? reply.subscribe : undefined;
     if (!conn.open) {
       // The client left while the host was subscribing it: release that subscription on the host too.
@@ -130,7 +182,8 @@ export class HostForwarder {
       conn.sendControl(encodeError(req.idText, isRpcErrorShape(reply.error) ? reply.error : BAD_REPLY));
       return "error";
     }
-    conn.sendControl(encodeResult(req.idText, reply.result));
+    const result = replay === undefined ? reply.result : withReplay(reply.result, replay);
+    conn.sendControl(encodeResult(req.idText, result));
     if (Array.isArray(reply.after)) for (const f of reply.after) conn.sendOwnNotification(f);
     if (typeof reply.unsubscribe === "string") this.#fanout.detach(conn, reply.unsubscribe);
     if (subscribe !== undefined && joiner?.threadId !== subscribe) this.#fanout.attach(conn, subscribe);
@@ -141,9 +194,18 @@ export class HostForwarder {
       }
     }
     if (joiner !== undefined) {
-      if (joiner.threadId === subscribe) this.#fanout.completeJoin(joiner);
+      if (joiner.threadId === subscribe) {
+        const afterSeq = (req.params as { afterSeq?: number }).afterSeq ?? 0;
+        this.#fanout.completeJoin(joiner, replay && { events: replay.events, afterSeq, coveredThrough: replay.coveredThrough });
+      }
       else this.#fanout.abortJoin(joiner);
     }
     return "ok";
   }
+}
+
+/** The resume result with `replay: {recovered, events}` (an extension field Codex clients ignore). */
+function withReplay(result: unknown, plan: ReplayPlan): unknown {
+  if (typeof result !== "object" || result === null) return result;
+  return { ...result, replay: { recovered: plan.recovered, events: plan.events.length } };
 }

@@ -23,6 +23,7 @@ export { CapabilityTokenAuthenticator, AuthMessage, isLoopback } from "./capabil
 export { CODEX_COMPAT_VERSION } from "./handlers/initialize.ts";
 
 export type { RouterOptions, RouterState } from "./router.ts";
+export type { MeshView } from "./host-routing.ts";
 export type {
   RouterConfig,
   ResolvedRouterConfig,

@@ -1,4 +1,4 @@
-import type { Bus } from "@threadmesh/mesh";
+import type { Bus, EventLog } from "@threadmesh/mesh";
 import type { Telemetry, Logger } from "@threadmesh/telemetry";
 import type { Authenticator } from "./authenticator.ts";
 import { CapabilityTokenAuthenticator } from "./capability-token-authenticator.ts";
@@ -8,6 +8,7 @@ import { FlushScheduler } from "./flush-scheduler.ts";
 import { currentPlatform } from "./handlers/platform.ts";
 import { HostClient } from "./host-client.ts";
 import { HostForwarder } from "./host-forwarder.ts";
+import { HostRouting, type MeshView } from "./host-routing.ts";
 import type { Readiness } from "./http-endpoints.ts";
 import { MessageProcessor } from "./message-processor.ts";
 import { createRouterMetrics, type RouterMetrics } from "./router-metrics.ts";
@@ -25,6 +26,13 @@ export interface RouterOptions {
   routerId: string;
   /** Replaces the capability-token authenticator built from `config.tokens` / `config.devMode`. */
   authenticator?: Authenticator;
+  /** The thread event window `thread/resume` with `afterSeq` replays from; without it such a resume is never recovered. */
+  eventLog?: EventLog;
+  /**
+   * Live hosts and thread owners (started by the caller): placement by load, adoption of threads whose
+   * host died. Without it, commands go to thread subjects and the host queue group only.
+   */
+  mesh?: MeshView;
 }
 
 /** Close reason sent to clients when the router drains. */
@@ -60,9 +68,16 @@ export class Router {
     this.#fanout = new FanOut({ bus: opts.bus, metrics: this.#metrics, logger: this.#logger, maxHeldBytes: config.outboundMaxBytes });
     const forwarder = new HostForwarder({
       routerId: opts.routerId,
-      hosts: new HostClient(opts.bus, config.hostRequestTimeoutMs),
+      hosts: new HostClient(
+        opts.bus,
+        config.hostRequestTimeoutMs,
+        opts.mesh && new HostRouting(opts.bus, opts.mesh, { logger: this.#logger, timeoutMs: config.hostRequestTimeoutMs }),
+      ),
       fanout: this.#fanout,
       logger: this.#logger,
+      tracer: opts.telemetry.tracer,
+      eventLog: opts.eventLog,
+      metrics: this.#metrics,
     });
     this.#processor = new MessageProcessor({
       config,

@@ -1,6 +1,6 @@
 import { request as httpRequest } from "node:http";
 import WebSocket from "ws";
-import { InProcessBus, type BusMessage, type Subscription } from "@threadmesh/mesh";
+import { InProcessBus, MemoryEventLog, type BusMessage, type ReplayWindow, type Subscription } from "@threadmesh/mesh";
 import {
   ENVELOPE_VERSION,
   EventHeader,
@@ -107,7 +107,7 @@ export class FakeHost {
     const seq = ++this.#seq;
     const headers = this.#headers(threadId, method, "n", seq, opts.epoch);
     if (opts.drop) headers[EventHeader.DropSubscriptions] = "1";
-    this.#bus.publish(broadcastSubject(opts.tenant ?? TENANT), TEXT_ENCODER.encode(encodeNotification(method, params, { seq })), headers);
+    this.#bus.publish(broadcastSubject(opts.tenant ?? TENANT, threadId), TEXT_ENCODER.encode(encodeNotification(method, params, { seq })), headers);
   }
 
   /** Publishes a server request (kind `r`) and records it as pending. */
@@ -179,6 +179,7 @@ export class FakeHost {
           ok: true,
           result: { thread: { id: p.threadId } },
           subscribe: p.threadId!,
+          lastSeq: this.#seq,
           pendingRequests: this.pending.get(p.threadId!) ?? [],
         };
       case "thread/unsubscribe":
@@ -308,11 +309,13 @@ export interface Harness {
 }
 
 /** A router on port 0 with dev mode on, pings off, an in-process bus and a fake host. */
-export async function startRouter(config: RouterConfig = {}): Promise<Harness> {
+export async function startRouter(config: RouterConfig = {}, opts: { replayWindow?: Partial<ReplayWindow> } = {}): Promise<Harness> {
   const bus = new InProcessBus();
   const telemetry = noopTelemetry();
   const host = new FakeHost(bus);
-  const router = await Router.create({ bus, telemetry, routerId: "router-test", config: { devMode: true, pingIntervalMs: 0, ...config } });
+  // Only replay tests get a window: it listens on every event subject, which others check for silence.
+  const eventLog = opts.replayWindow === undefined ? undefined : new MemoryEventLog(bus, opts.replayWindow);
+  const router = await Router.create({ bus, telemetry, eventLog, routerId: "router-test", config: { devMode: true, pingIntervalMs: 0, ...config } });
   const { url, port } = await router.listen();
   const clients: TestClient[] = [];
   return {
@@ -340,6 +343,7 @@ export async function startRouter(config: RouterConfig = {}): Promise<Harness> {
       for (const c of clients) c.ws.terminate();
       await router.close();
       host.close();
+      await eventLog?.close();
       await bus.close();
     },
   };

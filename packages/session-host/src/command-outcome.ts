@@ -8,6 +8,7 @@ import {
   type ReplyOk,
 } from "@threadmesh/protocol";
 import type { Logger } from "@threadmesh/telemetry";
+import { TracedCommand } from "./command-span.ts";
 
 /** What a command handler produces: the result and the reply's extras, plus work that follows the reply. */
 export interface CommandOutcome {
@@ -22,6 +23,8 @@ export interface CommandOutcome {
   unsubscribe?: string;
   /** Pending server requests to re-send to the requester. */
   pendingRequests?: PendingServerRequest[];
+  /** The thread's last event seq the result's snapshot covers. */
+  lastSeq?: number;
   /**
    * Runs right after the reply was sent and before the next command of the thread: events that must
    * follow the response (`thread/started`, a turn's first notifications, an interrupt's completion).
@@ -37,6 +40,7 @@ export function replyOk(msg: BusMessage, o: CommandOutcome): void {
   if (o.subscribe !== undefined) reply.subscribe = o.subscribe;
   if (o.unsubscribe !== undefined) reply.unsubscribe = o.unsubscribe;
   if (o.pendingRequests?.length) reply.pendingRequests = o.pendingRequests;
+  if (o.lastSeq !== undefined) reply.lastSeq = o.lastSeq;
   msg.respond(encodeEnvelope(reply));
 }
 
@@ -45,6 +49,7 @@ export function replyError(msg: BusMessage, err: unknown, logger: Logger): void 
   const rpc = toRpcError(err);
   if (rpc !== err) logger.error({ err }, "command failed");
   const reply: ReplyEnvelope = { v: ENVELOPE_VERSION, ok: false, error: rpc.toShape() };
+  if (msg instanceof TracedCommand) msg.failed(reply.error);
   msg.respond(encodeEnvelope(reply));
 }
 

@@ -33,6 +33,10 @@ export const DEFAULT_THREAD_UNLOAD_DELAY_MS = 30 * 60_000;
 export const DEFAULT_BWRAP_PATH = "/usr/bin/bwrap";
 /** `retryAfterMs` suggested when a thread's mailbox is full, in ms. */
 export const DEFAULT_OVERLOAD_RETRY_AFTER_MS = 250;
+/** Time between two heartbeats of the host, in ms. */
+export const DEFAULT_HEARTBEAT_INTERVAL_MS = 1_000;
+/** Threads one host holds at most; placements beyond it are refused. */
+export const DEFAULT_MAX_THREADS = 5_000;
 /** Base instructions of threads that bring none. */
 export const DEFAULT_INSTRUCTIONS =
   "You are a coding agent running in a workspace on the user's behalf. Use the shell and apply_patch tools to inspect and change files, keep the user informed with short updates, and finish with a concise summary.";
@@ -83,6 +87,10 @@ export interface HostConfig {
   threadUnloadDelayMs: number;
   /** `retryAfterMs` of mailbox overload errors, in ms. Default {@link DEFAULT_OVERLOAD_RETRY_AFTER_MS}. */
   overloadRetryAfterMs: number;
+  /** Heartbeat period, in ms. Default {@link DEFAULT_HEARTBEAT_INTERVAL_MS}. */
+  heartbeatIntervalMs: number;
+  /** Loaded threads beyond which placements are refused. Default {@link DEFAULT_MAX_THREADS}. */
+  maxThreads: number;
 }
 
 /** Fills every missing field with its default and freezes the result. */
@@ -100,6 +108,8 @@ export function resolveHostConfig(partial: Partial<HostConfig> = {}): Readonly<H
     mailboxCapacity: partial.mailboxCapacity ?? DEFAULT_MAILBOX_CAPACITY,
     threadUnloadDelayMs: partial.threadUnloadDelayMs ?? DEFAULT_THREAD_UNLOAD_DELAY_MS,
     overloadRetryAfterMs: partial.overloadRetryAfterMs ?? DEFAULT_OVERLOAD_RETRY_AFTER_MS,
+    heartbeatIntervalMs: partial.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS,
+    maxThreads: partial.maxThreads ?? DEFAULT_MAX_THREADS,
   });
 }
 

@@ -3,6 +3,7 @@ import type { ThreadStore } from "@threadmesh/persistence";
 import type { CommandEnvelope } from "@threadmesh/protocol";
 import type { Logger, Telemetry } from "@threadmesh/telemetry";
 import type { HostConfig, ModelConfig } from "./config.ts";
+import type { HostOwnership } from "./host-ownership.ts";
 import type { ModelClient } from "./model/model-client.ts";
 
 /** What a session host shares with its thread actors and command handlers. */
@@ -19,8 +20,14 @@ export interface HostServices {
   readonly bwrapPath: string | null;
   /** True once the host stopped taking new work (`drain`). */
   readonly draining: boolean;
-  /** An actor finished unloading: forget it. */
-  unloaded(tenant: string, threadId: string): void;
+  /** Owner entries: claimed before a thread loads, given back when it unloads. */
+  readonly ownership: HostOwnership;
+  /** True while this host's heartbeat lease runs; the first false drops every thread. */
+  leaseValid(): boolean;
+  /** An actor finished unloading: forget it and give its owner entry back. */
+  unloaded(tenant: string, threadId: string): void | Promise<void>;
+  /** An actor let go of a thread another host may own now: forget it, leave the owner entry alone. */
+  dropped(tenant: string, threadId: string): void;
   /** Serves a command that reached an actor after it unloaded, as if no host held the thread. */
   redispatch(tenant: string, env: CommandEnvelope, msg: BusMessage): void;
   /** Metrics: a turn started (+1) or ended (-1). */

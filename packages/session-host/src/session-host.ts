@@ -1,4 +1,4 @@
-import type { Bus, BusMessage, Subscription } from "@threadmesh/mesh";
+import type { Bus, BusMessage, HostRegistry, OwnerLeases, Subscription } from "@threadmesh/mesh";
 import type { ThreadStore } from "@threadmesh/persistence";
 import {
   HOST_QUEUE_GROUP,
@@ -8,19 +8,25 @@ import {
   decodeEnvelope,
   type CommandEnvelope,
 } from "@threadmesh/protocol";
-import { noopTelemetry, type Logger, type Telemetry } from "@threadmesh/telemetry";
+import { context, noopTelemetry, type Logger, type Telemetry } from "@threadmesh/telemetry";
 import { serve, replyError } from "./command-outcome.ts";
+import { TracedCommand } from "./command-span.ts";
 import { resolveHostConfig, resolveModelConfig, type HostConfig, type ModelConfig } from "./config.ts";
 import { listLoaded, listThreads } from "./handlers/list-handlers.ts";
 import { forkThread } from "./handlers/thread-fork.ts";
 import { startThread } from "./handlers/thread-start.ts";
 import { serveUnloaded } from "./handlers/unloaded-commands.ts";
+import { HostControl } from "./host-control.ts";
+import { hostMetrics } from "./host-metrics.ts";
 import type { HostServices } from "./host-services.ts";
 import type { ModelClient } from "./model/model-client.ts";
+import { MeteredModel } from "./model/metered-model.ts";
 import { OpenAIResponsesModel } from "./model/openai-responses-model.ts";
 import { findBwrap } from "./sandbox/bwrap.ts";
+import { leaseGuardedModel } from "./lease-guarded-model.ts";
 import type { ThreadActor } from "./thread-actor.ts";
-import { claimStoredThread } from "./thread-loader.ts";
+import { announceLoaded } from "./thread-adoption.ts";
+import type { LoadedThreadState } from "./thread-loader.ts";
 import { ThreadRegistry } from "./thread-registry.ts";
 
 /** Lifecycle of a host. */
@@ -40,6 +46,10 @@ export interface SessionHostOptions {
   hostId: string;
   /** Model client to use instead of {@link OpenAIResponsesModel} over `model` (other providers). */
   modelClient?: ModelClient;
+  /** Live hosts (heartbeats). Default: this process only. Share one with the routers in embedded mode. */
+  hosts?: HostRegistry;
+  /** Owner entries of loaded threads. Default: this process only. Share one with the routers in embedded mode. */
+  owners?: OwnerLeases;
 }
 
 /**
@@ -53,6 +63,7 @@ export class SessionHost {
   readonly #services: HostServices;
   readonly #registry: ThreadRegistry;
   readonly #logger: Logger;
+  readonly #control: HostControl;
   #placeSub: Subscription | null = null;
   #activeTurns = 0;
   #turnsIdle: Array<() => void> = [];
@@ -69,11 +80,25 @@ export class SessionHost {
     const turnsActive = m.gauge("tm_host_turns_active", "Turns running on this session host");
     const commands = m.counter("tm_host_commands_total", "Commands received by this session host", ["method"]);
     const host = this;
+    this.#control = new HostControl({
+      hostId: opts.hostId,
+      bus: opts.bus,
+      store: opts.store,
+      hosts: opts.hosts,
+      owners: opts.owners,
+      config,
+      logger: this.#logger,
+      load: () => ({ loadedThreads: this.#registry.size, activeTurns: this.#activeTurns, draining: this.#state === "draining" || this.#state === "stopped" }),
+      onLapse: () => {
+        for (const actor of this.#registry.all()) actor.drop();
+      },
+      onLost: (tenant, threadId) => this.#registry.get(tenant, threadId)?.drop(),
+    });
     this.#services = {
       hostId: opts.hostId,
       bus: opts.bus,
       store: opts.store,
-      model: opts.modelClient ?? new OpenAIResponsesModel(modelConfig),
+      model: leaseGuardedModel(new MeteredModel(opts.modelClient ?? new OpenAIResponsesModel(modelConfig), hostMetrics(m)), () => this.#control.leaseValid()),
       config,
       modelConfig,
       telemetry,
@@ -82,7 +107,16 @@ export class SessionHost {
       get draining() {
         return host.#state !== "running";
       },
-      unloaded: (tenant, threadId) => this.#registry.remove(tenant, threadId),
+      ownership: this.#control.ownership,
+      leaseValid: () => this.#control.leaseValid(),
+      unloaded: (tenant, threadId) => {
+        this.#registry.remove(tenant, threadId);
+        return this.#control.unloaded(tenant, threadId);
+      },
+      dropped: (tenant, threadId) => {
+        this.#registry.remove(tenant, threadId);
+        this.#control.ownership.forget(tenant, threadId);
+      },
       redispatch: (tenant, env, msg) => void this.#dispatchThread(tenant, env, msg),
       turnsActive: (delta) => {
         this.#activeTurns += delta;
@@ -97,6 +131,7 @@ export class SessionHost {
   /** Creates a host and starts taking placement requests. */
   static async create(opts: SessionHostOptions): Promise<SessionHost> {
     const host = new SessionHost(opts);
+    await host.#control.start((msg) => host.#onPlace(msg));
     host.#placeSub = opts.bus.subscribe(PLACE_WILDCARD, (msg) => host.#onPlace(msg), { queue: HOST_QUEUE_GROUP });
     host.#state = "running";
     host.#logger.info({ bwrap: host.#services.bwrapPath }, "session host running");
@@ -122,6 +157,7 @@ export class SessionHost {
     this.#state = "draining";
     this.#placeSub?.unsubscribe();
     this.#placeSub = null;
+    await this.#control.beat();
     if (this.#activeTurns > 0) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
@@ -133,7 +169,11 @@ export class SessionHost {
     await Promise.all(this.#registry.all().map((a) => (a.turn ? a.endTurn(a.turn, { status: "interrupted" }) : undefined)));
   }
 
-  /** Unloads every thread (announcing `notLoaded` and `thread/closed`) and stops. Idempotent. */
+  /**
+   * Unloads every thread and stops. When another live host can adopt them, the threads are handed over
+   * (their owner entries released, clients stay subscribed, the next command moves them); otherwise
+   * they are announced `notLoaded` and `thread/closed`. Idempotent.
+   */
   close(): Promise<void> {
     this.#closing ??= this.#close();
     return this.#closing;
@@ -143,7 +183,9 @@ export class SessionHost {
     if (this.#state === "running") this.#state = "draining";
     this.#placeSub?.unsubscribe();
     this.#placeSub = null;
-    await Promise.all(this.#registry.all().map((a) => this.#unloadForShutdown(a)));
+    const handOver = this.#control.beginShutdown();
+    await Promise.all(this.#registry.all().map((a) => (handOver ? a.unload() : this.#unloadForShutdown(a))));
+    await this.#control.stop();
     this.#state = "stopped";
     this.#logger.info("session host stopped");
   }
@@ -163,7 +205,17 @@ export class SessionHost {
       this.#badEnvelope(msg, err);
       return;
     }
+    const refusal = this.#control.refusal(env.method, this.#registry.size, this.#state === "running");
+    if (refusal) {
+      replyError(msg, refusal, this.#logger);
+      return;
+    }
     this.#services.commandReceived(env.method);
+    const traced = new TracedCommand(msg, env, tenant, this.#services.telemetry.tracer);
+    context.with(traced.context, () => this.#place(tenant, env, traced));
+  }
+
+  #place(tenant: string, env: CommandEnvelope, msg: BusMessage): void {
     switch (env.method) {
       case "thread/start":
         void serve(msg, this.#logger, () => startThread(this.#services, this.#registry, tenant, env.params as never, env.origin));
@@ -192,7 +244,11 @@ export class SessionHost {
     let actor: ThreadActor | null | undefined;
     try {
       actor = await this.#holder(tenant, threadId);
-      if (!actor && env.method === "thread/resume") actor = await this.#loadForResume(tenant, threadId);
+      if (!actor) {
+        const route = await this.#control.route(tenant, threadId, env.method, this.#state === "running");
+        if (route.kind === "forward") return this.#control.forward(msg, tenant, route.hostId);
+        if (route.kind === "load") actor = await this.#loadStored(tenant, threadId, route.adopt);
+      }
     } catch (err) {
       replyError(msg, err, this.#logger);
       return;
@@ -210,18 +266,23 @@ export class SessionHost {
     return undefined;
   }
 
-  /** Loads a stored thread for `thread/resume`, announcing it as `idle`; null when it cannot be resumed. */
-  #loadForResume(tenant: string, threadId: string): Promise<ThreadActor | null> {
+  /**
+   * Loads a stored thread, announcing it as `idle`: for `thread/resume`, or to adopt it (`adopt`) from a
+   * host that lapsed or released it. Null when it cannot be loaded (resume needs a materialized thread).
+   */
+  #loadStored(tenant: string, threadId: string, adopt: boolean): Promise<ThreadActor | null> {
     if (this.#state !== "running") return Promise.reject(new InvalidRequestError("Server is draining; retry after reconnecting", { reason: "serverShuttingDown" }));
+    let state: LoadedThreadState | null = null;
     return this.#registry.load(
       tenant,
       threadId,
       async () => {
         const record = await this.#services.store.getThread(tenant, threadId);
-        if (!record || !record.materialized || record.ephemeral || record.archived) return null;
-        return claimStoredThread(this.#services.store, tenant, record);
+        if (!record || record.archived || (!adopt && (!record.materialized || record.ephemeral))) return null;
+        state = await this.#control.claimStored(tenant, record);
+        return state;
       },
-      (actor) => actor.setStatus({ type: "idle" }),
+      (actor) => announceLoaded(actor, state?.abandonedTurn),
     );
   }
 

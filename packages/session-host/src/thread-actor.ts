@@ -13,6 +13,8 @@ import {
 } from "@threadmesh/protocol";
 import type { Logger } from "@threadmesh/telemetry";
 import { replyError, serve } from "./command-outcome.ts";
+import { inCommandContext } from "./command-span.ts";
+import { hostMetrics, type HostMetrics } from "./host-metrics.ts";
 import type { HostServices } from "./host-services.ts";
 import { Mailbox } from "./mailbox.ts";
 import type { ModelUsage } from "./model/model-client.ts";
@@ -68,6 +70,7 @@ export class ThreadActor implements TurnContext {
   /** True once the actor stopped taking commands (unloading or unloaded). */
   closed = false;
   #unloading: Promise<void> | null = null;
+  #dropped = false;
   #history: unknown[];
   #nextHistoryOrdinal: number;
   #nextItemOrdinal: number;
@@ -91,9 +94,20 @@ export class ThreadActor implements TurnContext {
       epoch: this.epoch,
       lastSeq: init.record.lastSeq,
       onPublishError: (err) => this.logger.warn({ err }, "event publish failed"),
+      isCurrent: () => s.leaseValid(),
     });
     this.pending = new PendingRequests(this.events, `${this.epoch}.`);
-    this.writer = new ThreadWriter({ store: s.store, tenant: init.tenant, threadId: this.threadId, epoch: this.epoch, logger: this.logger });
+    this.writer = new ThreadWriter({
+      store: s.store,
+      tenant: init.tenant,
+      threadId: this.threadId,
+      epoch: this.epoch,
+      logger: this.logger,
+      onStaleEpoch: () => {
+        this.metrics.mesh.staleEpochRejections.inc();
+        this.drop();
+      },
+    });
     this.#history = init.history;
     this.#nextHistoryOrdinal = init.nextHistoryOrdinal;
     this.#nextItemOrdinal = init.nextItemOrdinal;
@@ -123,6 +137,9 @@ export class ThreadActor implements TurnContext {
   }
   get bwrapPath() {
     return this.services.bwrapPath;
+  }
+  get metrics(): HostMetrics {
+    return hostMetrics(this.services.telemetry.metrics);
   }
   get dynamicTools(): unknown[] {
     return this.record.settings.dynamicTools ?? [];
@@ -255,6 +272,36 @@ export class ThreadActor implements TurnContext {
     return this.#unloading;
   }
 
+  /**
+   * Lets go of a thread another host owns now, or may own (this host's lease lapsed): intake stops, a
+   * running turn ends, and nothing more is written or published. Commands still queued get no answer:
+   * they reached the new owner too, and it answers them.
+   */
+  drop(): void {
+    if (this.#dropped) return;
+    this.#dropped = true;
+    this.closed = true;
+    clearTimeout(this.#idleTimer);
+    this.#commandSub?.unsubscribe();
+    this.events.silence();
+    this.writer.stop();
+    const turn = this.turn;
+    if (turn) {
+      turn.finished = true;
+      turn.abort.abort("interrupt");
+      this.turn = null;
+      this.services.turnsActive(-1);
+      turn.endSpan("dropped");
+    }
+    this.pending.cancelAll();
+    // An unload in progress finishes on its own; its writes are fenced if another host took over.
+    if (!this.#unloading) {
+      this.#unloading = Promise.resolve();
+      this.services.dropped(this.tenant, this.threadId);
+    }
+    this.logger.warn({ epoch: this.epoch }, "thread dropped: another host owns it");
+  }
+
   /** Records activity and re-evaluates idle unloading: armed while nobody is subscribed and no turn runs. */
   touch(): void {
     clearTimeout(this.#idleTimer);
@@ -266,7 +313,7 @@ export class ThreadActor implements TurnContext {
 
   async #handle(item: MailItem): Promise<void> {
     if (this.closed) {
-      if (item.kind === "command") this.services.redispatch(this.tenant, item.env, item.msg);
+      if (item.kind === "command" && !this.#dropped) this.services.redispatch(this.tenant, item.env, item.msg);
       return;
     }
     if (item.kind === "idleCheck") {
@@ -277,7 +324,7 @@ export class ThreadActor implements TurnContext {
       return;
     }
     const { env, msg } = item;
-    await serve(msg, this.logger, () => threadCommand(this, env));
+    await inCommandContext(msg, () => serve(msg, this.logger, () => threadCommand(this, env)));
     this.touch();
   }
 }

@@ -19,6 +19,8 @@ export interface ThreadEventsOptions {
   lastSeq: number;
   /** Called when a publish fails (bus closed); events are never retried. */
   onPublishError?: (err: unknown) => void;
+  /** Checked before every publish: false while this host may no longer speak for the thread. */
+  isCurrent?: () => boolean;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -40,6 +42,8 @@ export class ThreadEvents {
   readonly #threadSubject: string;
   readonly #broadcastSubject: string;
   readonly #onPublishError: (err: unknown) => void;
+  readonly #isCurrent: () => boolean;
+  #silenced = false;
   /** Depth of {@link cork} calls; while above zero thread notifications collect in the batch. */
   #corked = 0;
   #batch: string[] = [];
@@ -53,8 +57,14 @@ export class ThreadEvents {
     this.#epoch = opts.epoch;
     this.#epochText = String(opts.epoch);
     this.#threadSubject = threadEventSubject(opts.tenant, opts.threadId);
-    this.#broadcastSubject = broadcastSubject(opts.tenant);
+    this.#broadcastSubject = broadcastSubject(opts.tenant, opts.threadId);
     this.#onPublishError = opts.onPublishError ?? (() => {});
+    this.#isCurrent = opts.isCurrent ?? (() => true);
+  }
+
+  /** Publishes nothing from now on: the thread belongs to another owner. */
+  silence(): void {
+    this.#silenced = true;
   }
 
   /** Last sequence number used. */
@@ -151,6 +161,7 @@ export class ThreadEvents {
   }
 
   #publish(subject: string, data: Uint8Array, headers: BusHeaders): void {
+    if (this.#silenced || !this.#isCurrent()) return;
     try {
       this.#bus.publish(subject, data, headers);
     } catch (err) {

@@ -1,10 +1,10 @@
-import type { ThreadRecord, ThreadStore } from "@threadmesh/persistence";
+import type { ThreadRecord, ThreadStore, TurnRecord } from "@threadmesh/persistence";
 import { InternalError, nowSeconds, type TurnError } from "@threadmesh/protocol";
 import type { ThreadActorInit } from "./thread-actor.ts";
 import { turnAbortedEntry } from "./turn/history-items.ts";
 
 /** Error of a turn found `inProgress` when a thread is loaded: its previous owner stopped mid-turn. */
-const HOST_STOPPED_ERROR: TurnError = {
+export const HOST_STOPPED_ERROR: TurnError = {
   message: "the session host running this turn stopped before it completed",
   codexErrorInfo: "other",
   additionalDetails: null,
@@ -12,7 +12,10 @@ const HOST_STOPPED_ERROR: TurnError = {
 };
 
 /** State of a stored thread, claimed for this host, ready for an actor (everything but `services`). */
-export type LoadedThreadState = Omit<ThreadActorInit, "services">;
+export type LoadedThreadState = Omit<ThreadActorInit, "services"> & {
+  /** The turn the previous owner left running, now stored as interrupted; null when there was none. */
+  abandonedTurn?: TurnRecord | null;
+};
 
 /**
  * Takes ownership of a stored thread and reads what its actor needs: the epoch is raised by one (the
@@ -24,9 +27,9 @@ export async function claimStoredThread(
   store: ThreadStore,
   tenant: string,
   record: ThreadRecord,
-  opts: { abandonedTurnError: TurnError | null } = { abandonedTurnError: HOST_STOPPED_ERROR },
+  opts: { abandonedTurnError: TurnError | null; epoch?: number } = { abandonedTurnError: HOST_STOPPED_ERROR },
 ): Promise<LoadedThreadState> {
-  const epoch = record.ownerEpoch + 1;
+  const epoch = opts.epoch ?? record.ownerEpoch + 1;
   if (!(await store.claimEpoch(tenant, record.id, epoch))) {
     throw new InternalError(`thread ${record.id} is owned by another session host`);
   }
@@ -38,9 +41,11 @@ export async function claimStoredThread(
   const lastTurn = lastTurns.data[0] ?? null;
   const entries = history.map((h) => h.entry);
   let nextHistoryOrdinal = (history.at(-1)?.ordinal ?? -1) + 1;
+  let abandonedTurn: TurnRecord | null = null;
   if (lastTurn?.status === "inProgress") {
     const now = nowSeconds();
-    await store.putTurn({ ...lastTurn, status: "interrupted", error: opts.abandonedTurnError, completedAt: now, durationMs: lastTurn.startedAt === null ? null : (now - lastTurn.startedAt) * 1000 }, epoch);
+    abandonedTurn = { ...lastTurn, status: "interrupted", error: opts.abandonedTurnError, completedAt: now, durationMs: lastTurn.startedAt === null ? null : (now - lastTurn.startedAt) * 1000 };
+    await store.putTurn(abandonedTurn, epoch);
     const marker = turnAbortedEntry();
     await store.appendHistory([{ tenantId: tenant, threadId: record.id, turnId: lastTurn.id, ordinal: nextHistoryOrdinal++, entry: marker }], epoch);
     entries.push(marker);
@@ -53,6 +58,7 @@ export async function claimStoredThread(
     nextItemOrdinal: (lastItems.data[0]?.ordinal ?? -1) + 1,
     nextTurnOrdinal: (lastTurn?.ordinal ?? -1) + 1,
     lastTurnId: lastTurn?.id ?? null,
+    abandonedTurn,
   };
 }
 

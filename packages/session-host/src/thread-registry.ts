@@ -1,5 +1,6 @@
 import type { BusMessage } from "@threadmesh/mesh";
 import { decodeEnvelope, threadCommandSubject, type CommandEnvelope } from "@threadmesh/protocol";
+import { TracedCommand } from "./command-span.ts";
 import type { HostServices } from "./host-services.ts";
 import { ThreadActor } from "./thread-actor.ts";
 import type { LoadedThreadState } from "./thread-loader.ts";
@@ -55,8 +56,10 @@ export class ThreadRegistry {
         this.#onBadEnvelope(msg, err);
         return;
       }
+      // A host whose lease lapsed stays silent: the thread's new owner answers.
+      if (!this.#services.leaseValid()) return;
       this.#services.commandReceived(env.method);
-      actor.enqueue(env, msg);
+      actor.enqueue(env, new TracedCommand(msg, env, state.tenant, this.#services.telemetry.tracer));
     });
     actor.attach(sub);
     this.#actors.set(key(state.tenant, actor.threadId), actor);

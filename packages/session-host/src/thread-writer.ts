@@ -15,15 +15,24 @@ export class ThreadWriter {
   readonly #threadId: string;
   readonly #epoch: number;
   readonly #logger: Logger;
+  readonly #onStaleEpoch: (() => void) | undefined;
   #chain: Promise<void> = Promise.resolve();
   #fenced = false;
+  #stopped = false;
 
-  constructor(opts: { store: ThreadStore; tenant: string; threadId: string; epoch: number; logger: Logger }) {
+  /** `onStaleEpoch`: called for every write rejected with StaleEpochError (metrics). */
+  constructor(opts: { store: ThreadStore; tenant: string; threadId: string; epoch: number; logger: Logger; onStaleEpoch?: () => void }) {
     this.#store = opts.store;
     this.#tenant = opts.tenant;
     this.#threadId = opts.threadId;
     this.#epoch = opts.epoch;
     this.#logger = opts.logger;
+    this.#onStaleEpoch = opts.onStaleEpoch;
+  }
+
+  /** Issues no more writes (those already issued still settle): the thread has another owner. */
+  stop(): void {
+    this.#stopped = true;
   }
 
   /** True once a write was rejected because a newer owner holds the thread. */
@@ -57,8 +66,12 @@ export class ThreadWriter {
   }
 
   #enqueue(op: string, write: () => Promise<void>): void {
+    if (this.#stopped) return;
     this.#chain = this.#chain.then(write).catch((err: unknown) => {
-      if (err instanceof StaleEpochError) this.#fenced = true;
+      if (err instanceof StaleEpochError) {
+        this.#fenced = true;
+        this.#onStaleEpoch?.();
+      }
       this.#logger.error({ err, op, threadId: this.#threadId }, "thread write failed");
     });
   }

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { InProcessBus } from "@threadmesh/mesh";
 import { startModelSim, type ModelSim } from "@threadmesh/model-sim";
 import { openStore, type ThreadStore } from "@threadmesh/persistence";
+import type { Telemetry } from "@threadmesh/telemetry";
 import { SessionHost, type HostConfig, type ModelConfig } from "../src/index.ts";
 import { HostTestClient } from "./host-test-client.ts";
 
@@ -15,6 +16,8 @@ export interface HarnessOptions {
   model?: Partial<ModelConfig>;
   /** Store URL; default a SQLite file in the harness directory (so a second host can reopen it). */
   storeUrl?: string;
+  /** Default: the host's no-op telemetry. */
+  telemetry?: Telemetry;
 }
 
 /** A session host on an in-process bus, a SQLite store and the model simulator over HTTP. */
@@ -44,7 +47,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   // A clean environment: the login shell of `bash -lc` must not pick up the developer's profile.
   const commandEnv = { PATH: "/usr/local/bin:/usr/bin:/bin", HOME: dir, LANG: "C.UTF-8" };
   const config: Partial<HostConfig> = { workspaceRoot, commandEnv, ...opts.config };
-  const makeHost = async (store: ThreadStore) => SessionHost.create({ bus, store, model, config, hostId: "host-test" });
+  const makeHost = async (store: ThreadStore) => SessionHost.create({ bus, store, model, config, hostId: "host-test", telemetry: opts.telemetry });
   let store = await openStore({ url: storeUrl });
   let host = await makeHost(store);
   const client = new HostTestClient(bus, TENANT);

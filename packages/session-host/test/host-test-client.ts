@@ -46,7 +46,7 @@ export class HostTestClient {
     this.#tenant = tenant;
     this.#origin = { routerId: "router-1", connId: "conn-1", experimentalApi: true, clientName: "host-test", clientVersion: "0.0.1", ...origin };
     const onEvent = (msg: BusMessage) => this.#onEvent(msg);
-    this.#subs = [bus.subscribe(`tm.v1.${tenant}.evt.*`, onEvent), bus.subscribe(`tm.v1.${tenant}.bcast`, onEvent)];
+    this.#subs = [bus.subscribe(`tm.v1.${tenant}.ev.>`, onEvent)];
   }
 
   get origin(): Origin {

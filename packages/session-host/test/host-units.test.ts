@@ -57,8 +57,8 @@ describe("host units", () => {
   test("thread events: one serialisation, headers, strictly increasing seq, broadcast routing, tm-d", async () => {
     const bus = new InProcessBus();
     const got: BusMessage[] = [];
-    bus.subscribe("tm.v1.t1.evt.th", (m) => got.push(m));
-    bus.subscribe("tm.v1.t1.bcast", (m) => got.push(m));
+    bus.subscribe("tm.v1.t1.ev.th.t", (m) => got.push(m));
+    bus.subscribe("tm.v1.t1.ev.th.b", (m) => got.push(m));
     const ev = new ThreadEvents({ bus, tenant: "t1", threadId: "th", epoch: 3, lastSeq: 41 });
     ev.notify("turn/started", { threadId: "th" });
     ev.notify("thread/archived", { threadId: "th" }, true);
@@ -66,10 +66,10 @@ describe("host units", () => {
     ev.resolved("3.0", "item/tool/call");
     await bus.flush();
     assert.deepEqual(got.map((m) => [m.subject, m.headers]), [
-      ["tm.v1.t1.evt.th", { "tm-m": "turn/started", "tm-k": "n", "tm-t": "th", "tm-s": "42", "tm-e": "3" }],
-      ["tm.v1.t1.bcast", { "tm-m": "thread/archived", "tm-k": "n", "tm-t": "th", "tm-s": "43", "tm-e": "3", "tm-d": "1" }],
-      ["tm.v1.t1.evt.th", { "tm-m": "item/tool/call", "tm-k": "r", "tm-t": "th", "tm-s": "44", "tm-e": "3", "tm-r": "3.0" }],
-      ["tm.v1.t1.evt.th", { "tm-m": "item/tool/call", "tm-k": "x", "tm-t": "th", "tm-s": "45", "tm-e": "3", "tm-r": "3.0" }],
+      ["tm.v1.t1.ev.th.t", { "tm-m": "turn/started", "tm-k": "n", "tm-t": "th", "tm-s": "42", "tm-e": "3" }],
+      ["tm.v1.t1.ev.th.b", { "tm-m": "thread/archived", "tm-k": "n", "tm-t": "th", "tm-s": "43", "tm-e": "3", "tm-d": "1" }],
+      ["tm.v1.t1.ev.th.t", { "tm-m": "item/tool/call", "tm-k": "r", "tm-t": "th", "tm-s": "44", "tm-e": "3", "tm-r": "3.0" }],
+      ["tm.v1.t1.ev.th.t", { "tm-m": "item/tool/call", "tm-k": "x", "tm-t": "th", "tm-s": "45", "tm-e": "3", "tm-r": "3.0" }],
     ]);
     const frame = JSON.parse(TEXT_DECODER.decode(got[0]!.data));
     assert.deepEqual({ ...frame, emittedAtMs: 0 }, { method: "turn/started", params: { threadId: "th" }, emittedAtMs: 0, seq: 42, epoch: 3 });
@@ -81,8 +81,8 @@ describe("host units", () => {
   test("thread events: a cork collects consecutive notifications into one batch; anything else flushes it first", async () => {
     const bus = new InProcessBus();
     const got: BusMessage[] = [];
-    bus.subscribe("tm.v1.t1.evt.th", (m) => got.push(m));
-    bus.subscribe("tm.v1.t1.bcast", (m) => got.push(m));
+    bus.subscribe("tm.v1.t1.ev.th.t", (m) => got.push(m));
+    bus.subscribe("tm.v1.t1.ev.th.b", (m) => got.push(m));
     const ev = new ThreadEvents({ bus, tenant: "t1", threadId: "th", epoch: 2, lastSeq: 9 });
     ev.cork();
     ev.notify("item/agentMessage/delta", { delta: "a" });
@@ -99,11 +99,11 @@ describe("host units", () => {
     ev.uncork();
     await bus.flush();
     assert.deepEqual(got.map((m) => [m.subject, m.headers]), [
-      ["tm.v1.t1.evt.th", { "tm-k": "b", "tm-t": "th", "tm-s": "11", "tm-f": "10", "tm-e": "2" }],
-      ["tm.v1.t1.bcast", { "tm-m": "thread/status/changed", "tm-k": "n", "tm-t": "th", "tm-s": "12", "tm-e": "2" }],
-      ["tm.v1.t1.evt.th", { "tm-k": "n", "tm-t": "th", "tm-s": "13", "tm-e": "2", "tm-m": "item/agentMessage/delta" }],
-      ["tm.v1.t1.evt.th", { "tm-m": "item/tool/call", "tm-k": "r", "tm-t": "th", "tm-s": "14", "tm-e": "2", "tm-r": "2.0" }],
-      ["tm.v1.t1.evt.th", { "tm-k": "b", "tm-t": "th", "tm-s": "16", "tm-f": "15", "tm-e": "2" }],
+      ["tm.v1.t1.ev.th.t", { "tm-k": "b", "tm-t": "th", "tm-s": "11", "tm-f": "10", "tm-e": "2" }],
+      ["tm.v1.t1.ev.th.b", { "tm-m": "thread/status/changed", "tm-k": "n", "tm-t": "th", "tm-s": "12", "tm-e": "2" }],
+      ["tm.v1.t1.ev.th.t", { "tm-k": "n", "tm-t": "th", "tm-s": "13", "tm-e": "2", "tm-m": "item/agentMessage/delta" }],
+      ["tm.v1.t1.ev.th.t", { "tm-m": "item/tool/call", "tm-k": "r", "tm-t": "th", "tm-s": "14", "tm-e": "2", "tm-r": "2.0" }],
+      ["tm.v1.t1.ev.th.t", { "tm-k": "b", "tm-t": "th", "tm-s": "16", "tm-f": "15", "tm-e": "2" }],
     ]);
     const batch = splitEventBatch(got[0]!.data).map((f) => JSON.parse(TEXT_DECODER.decode(f)));
     assert.deepEqual(batch.map((f) => [f.method, f.params.delta, f.seq]), [

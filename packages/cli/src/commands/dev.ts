@@ -1,14 +1,19 @@
 import { InProcessBus } from "@threadmesh/mesh";
 import { openStore } from "@threadmesh/persistence";
 import { startModelSim, type ModelSim } from "@threadmesh/model-sim";
-import { createTelemetry } from "@threadmesh/telemetry";
+import { createTelemetry, startTracing } from "@threadmesh/telemetry";
 import type { Config } from "../config.ts";
-import { composeHost, composeRouter, resolveToken } from "../compose.ts";
+import { composeHost, composeRouter, hostIdOf, resolveToken, routerIdOf } from "../compose.ts";
+import { openEventLog } from "../event-log.ts";
+import { openMeshControl } from "../mesh-control.ts";
 import { onShutdown } from "../shutdown.ts";
 import { simGenerative } from "./model-sim.ts";
 
 /** `threadmesh dev`: router and session host in one process over the in-process bus, SQLite, simulator. */
 export async function runDev(config: Config): Promise<void> {
+  const ids = { routerId: routerIdOf(config), hostId: hostIdOf(config) };
+  // Off unless the standard OTEL_* variables name a collector; one process, so one service instance.
+  const stopTracing = await startTracing({ service: "dev", serviceInstanceId: ids.hostId });
   const telemetry = createTelemetry({ service: "dev", logLevel: config.logLevel, defaultMetrics: true });
   const store = await openStore({ url: config.databaseUrl });
   let sim: ModelSim | null = null;
@@ -20,9 +25,12 @@ export async function runDev(config: Config): Promise<void> {
     model = { baseUrl: `${sim.url}/v1`, apiKey: "sim" };
   }
   const bus = new InProcessBus();
-  const host = await composeHost(config, bus, store, telemetry, model);
+  const eventLog = await openEventLog(config, bus);
+  // One copy shared by the router and the host: they see the same hosts and owners, as over NATS.
+  const mesh = await openMeshControl(config, bus, (err) => telemetry.logger.warn({ err }, "mesh control failed"));
+  const host = await composeHost({ ...config, ...ids }, bus, store, telemetry, model, mesh);
   const token = resolveToken(config);
-  const router = await composeRouter(config, bus, telemetry, { devMode: true, token, readiness: () => store.ping() });
+  const router = await composeRouter({ ...config, ...ids }, bus, telemetry, { devMode: true, token, readiness: () => store.ping(), eventLog, mesh });
   const { url } = await router.listen();
 
   console.log("threadmesh dev (embedded: router + session host, in-process bus, " + config.databaseUrl + ")");
@@ -37,8 +45,10 @@ export async function runDev(config: Config): Promise<void> {
     await host.drain({ deadlineMs: 5000 });
     await router.close();
     await host.close();
+    await mesh.close();
+    await eventLog.close();
     await bus.close();
     await store.close();
     await sim?.close();
-  });
+  }, stopTracing);
 }

@@ -1,22 +1,47 @@
 import { NatsBus } from "@threadmesh/mesh";
 import { openStore } from "@threadmesh/persistence";
-import { createTelemetry } from "@threadmesh/telemetry";
+import { createTelemetry, startMetricsServer, startTracing, type MetricsReadiness } from "@threadmesh/telemetry";
+import type { SessionHost } from "@threadmesh/session-host";
 import type { Config } from "../config.ts";
-import { composeHost } from "../compose.ts";
+import { composeHost, hostIdOf } from "../compose.ts";
+import { openEventLog } from "../event-log.ts";
+import { openMeshControl } from "../mesh-control.ts";
 import { onShutdown } from "../shutdown.ts";
 
 /** `threadmesh host`: a session host on NATS and the store. */
 export async function runHost(config: Config): Promise<void> {
   if (!config.modelBaseUrl) throw new Error("threadmesh host: set OPENAI_BASE_URL (a Responses API endpoint, or a `threadmesh model-sim` URL + /v1)");
+  const hostId = hostIdOf(config);
+  // Before anything can receive a command: off unless the standard OTEL_* variables name a collector.
+  const stopTracing = await startTracing({ service: "host", serviceInstanceId: hostId });
   const telemetry = createTelemetry({ service: "host", logLevel: config.logLevel, defaultMetrics: true });
+  let host: SessionHost | null = null;
   const store = await openStore({ url: config.databaseUrl });
+  // Bound before joining the mesh: a taken port stops the process before it takes any thread.
+  const metricsServer = await startMetricsServer({
+    metrics: telemetry.metrics,
+    host: config.metricsHost,
+    port: config.metricsPort,
+    readiness: async (): Promise<MetricsReadiness> => {
+      if (host?.state !== "running") return { ready: false, reason: host ? host.state : "starting" };
+      return (await store.ping()) ? { ready: true } : { ready: false, reason: "store unreachable" };
+    },
+  });
+  console.log(`metrics on ${metricsServer.url}/metrics`);
   const bus = await NatsBus.connect({ servers: config.natsUrl.split(","), name: "threadmesh-host" });
-  const host = await composeHost(config, bus, store, telemetry, { baseUrl: config.modelBaseUrl, apiKey: config.modelApiKey ?? "" });
-  console.log(`session host ${host.hostId} ready`);
+  // The stream must exist before this host publishes its first event.
+  const eventLog = await openEventLog(config, bus);
+  const mesh = await openMeshControl(config, bus, (err) => telemetry.logger.warn({ err }, "mesh control watch failed"));
+  const running = await composeHost({ ...config, hostId }, bus, store, telemetry, { baseUrl: config.modelBaseUrl, apiKey: config.modelApiKey ?? "" }, mesh);
+  host = running;
+  console.log(`session host ${running.hostId} ready`);
   onShutdown(async () => {
-    await host.drain({ deadlineMs: 10_000 });
-    await host.close();
+    await running.drain({ deadlineMs: 10_000 });
+    await running.close();
+    await mesh.close();
+    await eventLog.close();
     await bus.close();
     await store.close();
-  });
+    await metricsServer.close();
+  }, stopTracing);
 }

@@ -26,8 +26,10 @@ export async function resumeLoaded(actor: ThreadActor, p: ThreadResumeParams, en
   let turns: Awaited<ReturnType<typeof fullTurns>> = [];
   if (includeTurns) {
     await actor.writer.flush();
-    turns = await fullTurns(actor.services.store, actor.tenant, actor.threadId);
   }
+  // Everything published so far is reflected in what is read from here on.
+  const lastSeq = actor.events.lastSeq;
+  if (includeTurns) turns = await fullTurns(actor.services.store, actor.tenant, actor.threadId);
   const thread = toWireThread(actor.record, actor.status, true, turns);
   const before = includeTurns ? [requesterNotification("deprecationNotice", { summary: RESUME_DEPRECATION, details: null })] : [];
   const after: string[] = [];
@@ -40,6 +42,7 @@ export async function resumeLoaded(actor: ThreadActor, p: ThreadResumeParams, en
     before,
     after,
     subscribe: actor.threadId,
+    lastSeq,
     pendingRequests: actor.pending.list(),
   };
 }

@@ -60,7 +60,8 @@ export async function forkThread(services: HostServices, registry: ThreadRegistr
   };
   await store.createThread(record);
   await store.copyThreadContent(tenant, source.id, id, p.lastTurnId ?? null);
-  const actor = registry.adopt(await claimStoredThread(store, tenant, record, { abandonedTurnError: null }));
+  const epoch = await services.ownership.claim(tenant, id, record.ownerEpoch + 1);
+  const actor = registry.adopt(await claimStoredThread(store, tenant, record, { abandonedTurnError: null, epoch }));
   actor.subscribers.add(connectionKey(origin));
 
   const turns = p.excludeTurns === true ? [] : await fullTurns(store, tenant, id);

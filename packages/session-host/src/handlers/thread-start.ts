@@ -40,6 +40,7 @@ export async function startThread(services: HostServices, registry: ThreadRegist
     lastSeq: 0,
   };
   await services.store.createThread(record);
+  await services.ownership.claim(tenant, id, record.ownerEpoch);
   const actor = registry.adopt(freshThreadState(tenant, record));
   actor.subscribers.add(connectionKey(origin));
   const thread = toWireThread(record, actor.status, true);

@@ -5,6 +5,7 @@ import { clientCwd, normalizeSandboxPolicy } from "../thread-settings.ts";
 import { builtinToolSpecs, dynamicToolSpecs } from "../tools/tool-specs.ts";
 import { ActiveTurn, type QueuedInput, type TurnSettings } from "../turn/active-turn.ts";
 import { previewOf } from "../turn/history-items.ts";
+import { TurnTrace } from "../turn/turn-trace.ts";
 import { emitUserMessage, runTurn } from "../turn/turn-runner.ts";
 import type { TurnInterruptParams, TurnStartParams, TurnSteerParams } from "../params.ts";
 
@@ -24,12 +25,12 @@ export function turnStart(actor: ThreadActor, p: TurnStartParams): CommandOutcom
     return { result: { turn: actor.turn.startView() } };
   }
   const settings = applyTurnOverrides(actor, p);
-  const turn = new ActiveTurn(newId(), actor.nextTurnOrdinal(), settings, (method, params) => actor.events.notify(method, params));
+  const turnId = newId();
+  // Started in the turn/start command's trace context (the thread actor runs commands in it).
+  const spans = new TurnTrace(actor.services.telemetry.tracer, { tenant: actor.tenant, threadId: actor.threadId, turnId }, { "gen_ai.request.model": settings.model });
+  const turn = new ActiveTurn(turnId, actor.nextTurnOrdinal(), settings, spans, (method, params) => actor.events.notify(method, params));
   actor.turn = turn;
   actor.services.turnsActive(1);
-  turn.span = actor.services.telemetry.tracer.startSpan("threadmesh.turn", {
-    attributes: { "threadmesh.tenant": actor.tenant, "threadmesh.thread_id": actor.threadId, "threadmesh.turn_id": turn.id, "gen_ai.request.model": settings.model },
-  });
   const r = actor.record;
   const materialize = r.materialized ? {} : { materialized: true, preview: r.preview || previewOf(queued.input) };
   actor.writer.putTurn({ id: turn.id, ordinal: turn.ordinal, status: "inProgress", error: null, startedAt: turn.startedAt, completedAt: null, durationMs: null });

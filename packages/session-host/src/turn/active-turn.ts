@@ -1,10 +1,7 @@
 import type { AgentMessageItem, AskForApproval, SandboxPolicy, Turn, UserInput } from "@threadmesh/protocol";
 import { nowSeconds } from "@threadmesh/protocol";
-import type { Telemetry } from "@threadmesh/telemetry";
 import { TurnDiffTracker } from "../tools/turn-diff.ts";
-
-/** The long span of one turn (no-op unless the process registered an OpenTelemetry SDK). */
-export type TurnSpan = ReturnType<Telemetry["tracer"]["startSpan"]>;
+import type { TurnTrace } from "./turn-trace.ts";
 
 /** The effective settings of one turn, fixed when it starts. */
 export interface TurnSettings {
@@ -54,13 +51,15 @@ export class ActiveTurn {
   /** Index of the model request during which the turn's diff last changed; -1 while nothing changed. */
   diffRound = -1;
   finished = false;
-  span: TurnSpan | null = null;
+  /** The turn's spans (no-ops unless the process registered an OpenTelemetry SDK). */
+  readonly spans: TurnTrace;
   readonly #notify: (method: string, params: unknown) => void;
 
-  constructor(id: string, ordinal: number, settings: TurnSettings, notify: (method: string, params: unknown) => void) {
+  constructor(id: string, ordinal: number, settings: TurnSettings, spans: TurnTrace, notify: (method: string, params: unknown) => void) {
     this.id = id;
     this.ordinal = ordinal;
     this.settings = settings;
+    this.spans = spans;
     this.#notify = notify;
   }
 
@@ -77,10 +76,7 @@ export class ActiveTurn {
 
   /** Ends the turn's span with its final status. */
   endSpan(status: string, error?: string): void {
-    this.span?.setAttribute("threadmesh.turn.status", status);
-    if (error !== undefined) this.span?.setAttribute("threadmesh.turn.error", error);
-    this.span?.end();
-    this.span = null;
+    this.spans.end(status, error);
   }
 
   /** The in-progress wire view returned by `turn/start` (before the turn runs). */

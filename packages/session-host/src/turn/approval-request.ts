@@ -1,4 +1,6 @@
-import type { PendingRequests } from "../pending-requests.ts";
+import { SpanAttr } from "@threadmesh/telemetry";
+import type { PendingRequests, ServerRequestAnswer } from "../pending-requests.ts";
+import type { ActiveTurn } from "./active-turn.ts";
 
 /**
  * A client's approval decision, reduced to what the turn does with it. `failed`: the client answered
@@ -7,9 +9,22 @@ import type { PendingRequests } from "../pending-requests.ts";
  */
 export type ApprovalOutcome = "accept" | "acceptForSession" | "decline" | "cancel" | "failed" | "cleared";
 
-/** Sends an approval request to the thread's subscribers and waits for the first answer. */
-export async function requestApproval(pending: PendingRequests, method: string, params: unknown): Promise<ApprovalOutcome> {
-  const answer = await pending.request(method, params);
+/**
+ * Sends an approval request to the thread's subscribers and waits for the first answer, under a
+ * `threadmesh.approval.wait` span of the turn (nested in the tool call's).
+ */
+export async function requestApproval<P extends { itemId: string }>(turn: ActiveTurn, pending: PendingRequests, method: string, params: P): Promise<ApprovalOutcome> {
+  const span = turn.spans.start("threadmesh.approval.wait", { [SpanAttr.ItemId]: params.itemId, "threadmesh.approval.method": method });
+  try {
+    const outcome = approvalOutcome(await pending.request(method, params));
+    span.setAttribute(SpanAttr.Outcome, outcome);
+    return outcome;
+  } finally {
+    span.end();
+  }
+}
+
+function approvalOutcome(answer: ServerRequestAnswer): ApprovalOutcome {
   if (answer.kind === "cancelled") return "cleared";
   if (answer.kind === "error") return "failed";
   const decision = (answer.result as { decision?: unknown } | null | undefined)?.decision;

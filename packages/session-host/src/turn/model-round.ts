@@ -1,6 +1,7 @@
 import { ModelAbortedError, ModelError, type ModelFunctionCall, type ModelRequest, type ModelUsage } from "../model/model-client.ts";
 import type { ActiveTurn, RoundAbortReason } from "./active-turn.ts";
 import { developerMessageEntry } from "./history-items.ts";
+import { ModelStreamSpan } from "./model-stream-span.ts";
 import type { TurnContext } from "./turn-context.ts";
 import { TurnStreamSink } from "./turn-stream-sink.ts";
 
@@ -18,6 +19,14 @@ export type RoundOutcome =
  * The request is aborted by the turn's own abort (interrupt) or by a steer while a message streams.
  */
 export async function runModelRound(ctx: TurnContext, turn: ActiveTurn, tools: unknown[]): Promise<RoundOutcome> {
+  const request = buildRequest(ctx, turn, tools);
+  const span = new ModelStreamSpan(turn.spans, request);
+  const outcome = await streamRound(ctx, turn, request, span);
+  span.end(outcome);
+  return outcome;
+}
+
+async function streamRound(ctx: TurnContext, turn: ActiveTurn, request: ModelRequest, span: ModelStreamSpan): Promise<RoundOutcome> {
   const round = new AbortController();
   const onTurnAbort = () => round.abort("interrupt" satisfies RoundAbortReason);
   turn.abort.signal.addEventListener("abort", onTurnAbort, { once: true });
@@ -25,7 +34,7 @@ export async function runModelRound(ctx: TurnContext, turn: ActiveTurn, tools: u
   turn.finalMessage = null;
   const sink = new TurnStreamSink(ctx, turn, round.signal);
   try {
-    const res = await ctx.model.stream(buildRequest(ctx, turn, tools), sink, round.signal);
+    const res = await ctx.model.stream(request, span.watch(sink), round.signal);
     return { kind: "completed", calls: sink.calls, usage: res.usage };
   } catch (err) {
     if (err instanceof ModelAbortedError || round.signal.aborted) {

@@ -47,7 +47,7 @@ export async function runPatchCall(ctx: TurnContext, turn: ActiveTurn, call: Mod
   }
   if (decision === "ask") {
     ctx.setActiveFlags(["waitingOnApproval"]);
-    const outcome = await requestApproval(ctx.pending, "item/fileChange/requestApproval", {
+    const outcome = await requestApproval(turn, ctx.pending, "item/fileChange/requestApproval", {
       threadId,
       turnId: turn.id,
       itemId: item.id,

@@ -65,7 +65,7 @@ export async function runShellCall(ctx: TurnContext, turn: ActiveTurn, call: Mod
   if (ask) {
     ctx.setActiveFlags(["waitingOnApproval"]);
     turn.emit("item/started", { item, threadId, turnId: turn.id, startedAtMs: item.startedAtMs });
-    const outcome = await requestApproval(ctx.pending, "item/commandExecution/requestApproval", {
+    const outcome = await requestApproval(turn, ctx.pending, "item/commandExecution/requestApproval", {
       kind: "command",
       threadId,
       turnId: turn.id,

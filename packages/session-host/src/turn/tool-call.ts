@@ -1,3 +1,5 @@
+import { SpanAttr } from "@threadmesh/telemetry";
+import { toolLabel, type ToolOutcomeLabel } from "../host-metrics.ts";
 import type { ModelFunctionCall } from "../model/model-client.ts";
 import { ToolArgumentError } from "../tools/tool-argument-error.ts";
 import { parsePlanArgs } from "../tools/plan-tool.ts";
@@ -16,10 +18,27 @@ import type { ToolOutcome } from "./tool-outcome.ts";
  * after the call was recorded.
  */
 export async function runToolCall(ctx: TurnContext, turn: ActiveTurn, call: ModelFunctionCall, round: number): Promise<void> {
-  const outcome = await dispatch(ctx, turn, call, round);
+  const tool = toolLabel(call.name, ctx.dynamicTools);
+  let outcome: ToolOutcome | null;
+  try {
+    // Named by tool label, not call name: client-declared tools would make span names unbounded.
+    outcome = await turn.spans.tool(`threadmesh.tool ${tool}`, { [SpanAttr.ItemId]: call.callId, "gen_ai.tool.name": call.name }, async (span) => {
+      const o = await dispatch(ctx, turn, call, round);
+      span.setAttribute(SpanAttr.Outcome, outcomeLabel(turn, o));
+      return o;
+    });
+  } catch (err) {
+    ctx.metrics.toolCalls.inc({ tool, outcome: "error" });
+    throw err;
+  }
+  ctx.metrics.toolCalls.inc({ tool, outcome: outcomeLabel(turn, outcome) });
   if (outcome === null || turn.finished) return;
   ctx.appendHistory(turn.id, [functionCallEntry(call), functionCallOutputEntry(call.callId, outcome.output)]);
   if (outcome.cancel) await ctx.endTurn(turn, { status: "interrupted" });
+}
+
+function outcomeLabel(turn: ActiveTurn, outcome: ToolOutcome | null): ToolOutcomeLabel {
+  return outcome === null || turn.finished ? "interrupted" : outcome.cancel ? "cancelled" : "completed";
 }
 
 function dispatch(ctx: TurnContext, turn: ActiveTurn, call: ModelFunctionCall, round: number): Promise<ToolOutcome | null> | ToolOutcome {

@@ -1,0 +1,34 @@
+import { KvHostRegistry, KvOwnerLeases, MemoryHostRegistry, MemoryOwnerLeases, NatsBus, type Bus, type HostRegistry, type OwnerLeases } from "@threadmesh/mesh";
+import type { Config } from "./config.ts";
+
+/** The mesh control plane of one process: live hosts and thread owners, watched. */
+export interface MeshControl {
+  hosts: HostRegistry;
+  owners: OwnerLeases;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the host registry and owner entries for this process: JetStream KV buckets on NATS, one shared
+ * in-memory copy in one process (embedded mode, where router and host use the same instances).
+ * Resolves once both caches hold what is stored.
+ */
+export async function openMeshControl(config: Config, bus: Bus, onError: (err: unknown) => void): Promise<MeshControl> {
+  let hosts: HostRegistry;
+  let owners: OwnerLeases;
+  if (bus instanceof NatsBus) {
+    hosts = await KvHostRegistry.open(bus.connection, { leaseTtlMs: config.leaseTtlMs, onError });
+    owners = await KvOwnerLeases.open(bus.connection, { onError });
+  } else {
+    hosts = new MemoryHostRegistry({ leaseTtlMs: config.leaseTtlMs });
+    owners = new MemoryOwnerLeases();
+  }
+  await Promise.all([hosts.start(), owners.start()]);
+  return {
+    hosts,
+    owners,
+    async close() {
+      await Promise.all([hosts.close(), owners.close()]);
+    },
+  };
+}

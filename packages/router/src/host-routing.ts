@@ -1,0 +1,181 @@
+import { BusError, ownerLapsed, type Bus, type BusHeaders, type BusMessage, type HostLoad, type HostRegistry, type OwnerEntry, type OwnerLeases } from "@threadmesh/mesh";
+import {
+  OverloadedError,
+  PlacementRefusal,
+  decodeEnvelope,
+  hostSubject,
+  placeSubject,
+  readRefusal,
+  threadCommandSubject,
+  type CommandEnvelope,
+  type ReplyEnvelope,
+} from "@threadmesh/protocol";
+import type { Logger } from "@threadmesh/telemetry";
+import type { HostTarget } from "./host-client.ts";
+import { pickHost } from "./host-picker.ts";
+
+/** The router's view of the mesh control plane: live hosts and thread owners, both watched in memory. */
+export interface MeshView {
+  hosts: HostRegistry;
+  owners: OwnerLeases;
+}
+
+/** Hosts asked for one placement or adoption before the client is told to retry. */
+const MAX_ATTEMPTS = 3;
+/** Extra wait past a silent owner's lease end, so the adopting host also sees it lapsed. */
+const LAPSE_MARGIN_MS = 25;
+
+interface Send {
+  env: CommandEnvelope;
+  data: Uint8Array;
+  headers: BusHeaders | undefined;
+  deadline: number;
+}
+
+/**
+ * Chooses the host of every command from the watched registry and owner entries, never reading the
+ * store per request. New threads go to the less loaded of two random live hosts, which may refuse
+ * (full, draining); thread commands go to the owner's command subject, and to a live host that adopts
+ * the thread once the owner lapsed or released it. The host queue group remains the path when no
+ * host is known.
+ */
+export class HostRouting {
+  readonly #bus: Bus;
+  readonly #hosts: HostRegistry;
+  readonly #owners: OwnerLeases;
+  readonly #logger: Logger;
+  readonly #timeoutMs: number;
+  /** Hosts that refused for capacity, until a newer heartbeat than the one then known arrives. */
+  readonly #full = new Map<string, number>();
+
+  constructor(bus: Bus, view: MeshView, opts: { logger: Logger; timeoutMs: number }) {
+    this.#bus = bus;
+    this.#hosts = view.hosts;
+    this.#owners = view.owners;
+    this.#logger = opts.logger;
+    this.#timeoutMs = opts.timeoutMs;
+  }
+
+  /** Sends a command and resolves with the reply that answers it. Rejects with BusError or OverloadedError. */
+  send(env: CommandEnvelope, data: Uint8Array, target: HostTarget, headers: BusHeaders | undefined): Promise<BusMessage> {
+    const s: Send = { env, data, headers, deadline: Date.now() + this.#timeoutMs };
+    if (target.route === "thread") return this.#thread(s, target.threadId, target.fallback !== false);
+    if (env.method === "thread/start" || env.method === "thread/fork") return this.#place(s);
+    return this.#request(placeSubject(env.tenant), s);
+  }
+
+  async #place(s: Send): Promise<BusMessage> {
+    if (this.#hosts.live().length === 0) return this.#request(placeSubject(s.env.tenant), s);
+    const tried = new Set<string>();
+    let retryAfterMs: number | undefined;
+    for (let i = 0; i < MAX_ATTEMPTS; i++) {
+      const host = pickHost(this.#candidates(tried, true));
+      if (!host) break;
+      tried.add(host.hostId);
+      const r = await this.#ask(host, s);
+      if (r.kind === "answered") return r.msg;
+      if (r.kind === "refused") {
+        retryAfterMs = Math.max(retryAfterMs ?? 0, r.retryAfterMs);
+        if (r.reason === PlacementRefusal.AtCapacity) this.#full.set(host.hostId, host.at);
+      }
+    }
+    throw new OverloadedError(retryAfterMs ?? this.#hosts.leaseTtlMs, "noHostCapacity", "no session host can take a new thread; retry later");
+  }
+
+  async #thread(s: Send, threadId: string, fallback: boolean): Promise<BusMessage> {
+    const tenant = s.env.tenant;
+    const owner = this.#owners.cached(tenant, threadId);
+    if (owner && ownerLapsed(owner, this.#hosts)) {
+      if (!fallback) throw new BusError("noResponders", threadCommandSubject(tenant, threadId));
+      return this.#adopt(s);
+    }
+    try {
+      return await this.#request(threadCommandSubject(tenant, threadId), s);
+    } catch (err) {
+      if (!fallback || !(err instanceof BusError)) throw err;
+      if (err.kind === "noResponders") return this.#unheld(s, threadId);
+      const now = this.#owners.cached(tenant, threadId);
+      // A paused owner never answers; its lease has run out by now, so another host may adopt the thread.
+      if (err.kind === "timeout" && now && ownerLapsed(now, this.#hosts)) return this.#adopt({ ...s, deadline: Date.now() + this.#timeoutMs });
+      throw err;
+    }
+  }
+
+  /** Nobody answered on the thread's subject: its owner is loading it, or gone, or there is none. */
+  async #unheld(s: Send, threadId: string): Promise<BusMessage> {
+    const owner = this.#owners.cached(s.env.tenant, threadId);
+    if (owner && !ownerLapsed(owner, this.#hosts)) {
+      try {
+        return await this.#request(hostSubject(s.env.tenant, owner.hostId), s);
+      } catch (err) {
+        if (!(err instanceof BusError) || err.kind !== "noResponders") throw err;
+        // The owner is gone but its lease still runs: adopt once it ends, never before.
+        await this.#lapse(owner, s.deadline);
+      }
+    }
+    // Without an owner any host serves the thread from the store (or loads it for a resume).
+    return this.#adopt(s);
+  }
+
+  /** Sends to a live host that serves the thread: adopting it, loading it, or passing it on to its owner. */
+  async #adopt(s: Send): Promise<BusMessage> {
+    if (this.#hosts.live().length === 0) return this.#request(placeSubject(s.env.tenant), s);
+    const tried = new Set<string>();
+    let retryAfterMs: number | undefined;
+    for (let i = 0; i < MAX_ATTEMPTS; i++) {
+      const host = pickHost(this.#candidates(tried, false));
+      if (!host) break;
+      tried.add(host.hostId);
+      const r = await this.#ask(host, s);
+      if (r.kind === "answered") return r.msg;
+      if (r.kind === "refused") retryAfterMs = Math.max(retryAfterMs ?? 0, r.retryAfterMs);
+    }
+    throw new OverloadedError(retryAfterMs ?? this.#hosts.leaseTtlMs, "noSessionHost", "no session host available; retry later");
+  }
+
+  /** Waits until the owner's lease has ended (a new heartbeat extends the wait); throws a timeout at `deadline`. */
+  async #lapse(owner: OwnerEntry, deadline: number): Promise<void> {
+    for (;;) {
+      if (ownerLapsed(owner, this.#hosts)) return;
+      const wait = this.#hosts.expiresAt(owner.hostId) + LAPSE_MARGIN_MS - Date.now();
+      if (Date.now() + Math.max(0, wait) >= deadline) throw new BusError("timeout", owner.hostId);
+      await new Promise((resolve) => setTimeout(resolve, Math.max(1, wait)));
+    }
+  }
+
+  /** Live hosts not asked yet; for placements only those taking new threads, emptier ones first. */
+  #candidates(tried: ReadonlySet<string>, placement: boolean): HostLoad[] {
+    const live = this.#hosts.live().filter((h) => !tried.has(h.hostId) && !h.draining);
+    if (!placement) return live;
+    const open = live.filter((h) => h.loadedThreads < h.capacity && this.#full.get(h.hostId) !== h.at);
+    return open.length > 0 ? open : live;
+  }
+
+  async #ask(host: HostLoad, s: Send): Promise<{ kind: "answered"; msg: BusMessage } | { kind: "refused"; reason: string; retryAfterMs: number } | { kind: "gone" }> {
+    let msg: BusMessage;
+    try {
+      msg = await this.#request(hostSubject(s.env.tenant, host.hostId), s);
+    } catch (err) {
+      if (err instanceof BusError && err.kind === "noResponders") return { kind: "gone" };
+      throw err;
+    }
+    const refusal = refusalOf(msg);
+    if (refusal === undefined) return { kind: "answered", msg };
+    this.#logger.debug({ hostId: host.hostId, reason: refusal.reason }, "session host refused");
+    return { kind: "refused", ...refusal };
+  }
+
+  #request(subject: string, s: Send): Promise<BusMessage> {
+    const timeoutMs = Math.max(1, s.deadline - Date.now());
+    return this.#bus.request(subject, s.data, s.headers === undefined ? { timeoutMs } : { timeoutMs, headers: s.headers });
+  }
+}
+
+/** The refusal a host replied with, or undefined for any other reply. */
+function refusalOf(msg: BusMessage): { reason: string; retryAfterMs: number } | undefined {
+  try {
+    return readRefusal(decodeEnvelope<ReplyEnvelope>(msg.data));
+  } catch {
+    return undefined;
+  }
+}

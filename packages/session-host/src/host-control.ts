@@ -1,0 +1,171 @@
+import { MemoryHostRegistry, MemoryOwnerLeases, type Bus, type BusMessage, type HostRegistry, type OwnerLeases, type Subscription } from "@threadmesh/mesh";
+import type { ThreadRecord, ThreadStore } from "@threadmesh/persistence";
+import { MeshMethod, OverloadedError, PlacementRefusal, hostSubject, hostWildcard, placementRefusal, type RpcError } from "@threadmesh/protocol";
+import type { Logger } from "@threadmesh/telemetry";
+import { replyError } from "./command-outcome.ts";
+import type { HostConfig } from "./config.ts";
+import { HostHeartbeat } from "./host-heartbeat.ts";
+import { HostOwnership } from "./host-ownership.ts";
+import { HOST_STOPPED_ERROR, claimStoredThread, type LoadedThreadState } from "./thread-loader.ts";
+
+/** Longest wait for the owner of a thread when this host passes a command on to it, in ms. */
+const FORWARD_TIMEOUT_MS = 10_000;
+
+/** What to do with a command for a thread this host does not hold. */
+export type UnheldRoute =
+  /** A live host holds the thread: pass the command on. */
+  | { kind: "forward"; hostId: string }
+  /** Load the thread here; `adopt` when it was loaded elsewhere (its owner lapsed or released it). */
+  | { kind: "load"; adopt: boolean }
+  /** Nobody holds the thread: answer from the store. */
+  | { kind: "store" };
+
+export interface HostControlOptions {
+  hostId: string;
+  bus: Bus;
+  store: ThreadStore;
+  /** Default: a registry of this process only (embedded mode). */
+  hosts?: HostRegistry;
+  /** Default: owner entries of this process only (embedded mode). */
+  owners?: OwnerLeases;
+  config: Readonly<HostConfig>;
+  logger: Logger;
+  /** Load to report in heartbeats. */
+  load: () => { loadedThreads: number; activeTurns: number; draining: boolean };
+  /** The lease lapsed: drop every thread. */
+  onLapse: () => void;
+  /** Another host took this thread over: drop it. */
+  onLost: (tenant: string, threadId: string) => void;
+}
+
+/**
+ * A session host's part of the mesh control plane: its heartbeat and lease, its own request subject,
+ * the owner entries of its threads, and the decisions that follow from them (refuse a placement,
+ * adopt a thread whose owner lapsed, pass a command on to the live owner, hand threads over on shutdown).
+ */
+export class HostControl {
+  readonly ownership: HostOwnership;
+  readonly #opts: HostControlOptions;
+  readonly #hosts: HostRegistry;
+  readonly #owners: OwnerLeases;
+  readonly #ownsHosts: boolean;
+  readonly #ownsOwners: boolean;
+  readonly #heartbeat: HostHeartbeat;
+  #sub: Subscription | null = null;
+  #handingOver = false;
+
+  constructor(opts: HostControlOptions) {
+    this.#opts = opts;
+    this.#ownsHosts = opts.hosts === undefined;
+    this.#ownsOwners = opts.owners === undefined;
+    this.#hosts = opts.hosts ?? new MemoryHostRegistry();
+    this.#owners = opts.owners ?? new MemoryOwnerLeases();
+    this.ownership = new HostOwnership({ hostId: opts.hostId, leases: this.#owners, hosts: this.#hosts, logger: opts.logger });
+    this.#heartbeat = new HostHeartbeat({
+      hostId: opts.hostId,
+      registry: this.#hosts,
+      intervalMs: opts.config.heartbeatIntervalMs,
+      load: () => ({ ...opts.load(), capacity: opts.config.maxThreads }),
+      onLapse: opts.onLapse,
+      logger: opts.logger,
+    });
+  }
+
+  /** Follows hosts and owners, subscribes this host's subject and writes the first heartbeat. */
+  async start(onRequest: (msg: BusMessage) => void): Promise<void> {
+    await Promise.all([this.#hosts.start(), this.#owners.start()]);
+    this.ownership.listen(this.#opts.onLost);
+    this.#sub = this.#opts.bus.subscribe(hostWildcard(this.#opts.hostId), onRequest);
+    await this.#opts.bus.flush();
+    await this.#heartbeat.start();
+  }
+
+  /** True while this host's lease runs. */
+  leaseValid(): boolean {
+    return this.#heartbeat.valid();
+  }
+
+  /** Announces a change of load or state (draining) without waiting for the next beat. */
+  beat(): Promise<void> {
+    return this.#heartbeat.beat();
+  }
+
+  /** Why this host turns a request down, or null when it takes it. */
+  refusal(method: string, loadedThreads: number, running: boolean): RpcError | null {
+    const retryAfterMs = this.#opts.config.heartbeatIntervalMs;
+    if (!this.leaseValid()) return placementRefusal(PlacementRefusal.LeaseLapsed, retryAfterMs);
+    if (method !== "thread/start" && method !== "thread/fork") return null;
+    if (!running) return placementRefusal(PlacementRefusal.Draining, retryAfterMs);
+    if (loadedThreads >= this.#opts.config.maxThreads) return placementRefusal(PlacementRefusal.AtCapacity, retryAfterMs);
+    return null;
+  }
+
+  /** Where a command for a thread this host does not hold goes; see {@link UnheldRoute}. */
+  async route(tenant: string, threadId: string, method: string, running: boolean): Promise<UnheldRoute> {
+    if (method === MeshMethod.ConnectionClosed) return { kind: "store" };
+    const owner = await this.ownership.owner(tenant, threadId);
+    if (owner && this.ownership.heldElsewhere(owner)) return { kind: "forward", hostId: owner.hostId };
+    if (!owner && method !== "thread/resume") return { kind: "store" };
+    if (!running) {
+      const other = this.#otherHost();
+      if (other !== undefined) return { kind: "forward", hostId: other };
+    }
+    return { kind: "load", adopt: owner !== undefined };
+  }
+
+  /** Passes a command on to another host's subject and relays its answer. */
+  async forward(msg: BusMessage, tenant: string, hostId: string): Promise<void> {
+    try {
+      const reply = await this.#opts.bus.request(hostSubject(tenant, hostId), msg.data, { timeoutMs: FORWARD_TIMEOUT_MS, headers: msg.headers });
+      msg.respond(reply.data, reply.headers);
+    } catch (err) {
+      this.#opts.logger.warn({ err, hostId }, "command not passed on to the thread's owner");
+      replyError(msg, new OverloadedError(this.#hosts.leaseTtlMs, "threadOwnerUnavailable", "the session host holding this thread is unavailable; retry later"), this.#opts.logger);
+    }
+  }
+
+  /** Claims a stored thread (owner entry, then the store's epoch) and reads its state. */
+  async claimStored(tenant: string, record: ThreadRecord): Promise<LoadedThreadState> {
+    const epoch = await this.ownership.claim(tenant, record.id, record.ownerEpoch + 1);
+    try {
+      return await claimStoredThread(this.#opts.store, tenant, record, { abandonedTurnError: HOST_STOPPED_ERROR, epoch });
+    } catch (err) {
+      await this.ownership.release(tenant, record.id);
+      throw err;
+    }
+  }
+
+  /**
+   * Decides how threads leave at shutdown: handed over (entries released, clients stay subscribed)
+   * when another live host can adopt them, else unloaded and announced closed. True for handing over.
+   */
+  beginShutdown(): boolean {
+    this.#handingOver = this.#otherHost() !== undefined;
+    return this.#handingOver;
+  }
+
+  /** A thread finished unloading: give its owner entry back. */
+  unloaded(tenant: string, threadId: string): Promise<void> {
+    return this.#handingOver ? this.ownership.handOver(tenant, threadId) : this.ownership.release(tenant, threadId);
+  }
+
+  /** Stops heartbeating and removes this host's entry, so that routers stop sending to it at once. */
+  async stop(): Promise<void> {
+    this.#sub?.unsubscribe();
+    this.#sub = null;
+    this.#heartbeat.stop();
+    this.ownership.stop();
+    try {
+      await this.#hosts.remove(this.#opts.hostId);
+    } catch (err) {
+      this.#opts.logger.warn({ err }, "host entry not removed");
+    }
+    if (this.#ownsHosts) await this.#hosts.close();
+    if (this.#ownsOwners) await this.#owners.close();
+  }
+
+  #otherHost(): string | undefined {
+    const others = this.#hosts.live().filter((h) => h.hostId !== this.#opts.hostId && !h.draining);
+    return others[Math.floor(Math.random() * others.length)]?.hostId;
+  }
+}

@@ -1,0 +1,48 @@
+import type { Counter } from "prom-client";
+import type { Metrics } from "./metrics.ts";
+
+/**
+ * Control-plane and replay instruments, named here once so the components that count them and the
+ * Grafana dashboard (deploy/grafana) agree on names, labels and help text. Each side registers only its
+ * own: a router process exposes no host series and the other way round. Label values are created at
+ * zero so a dashboard's rate() sees the series before the first event.
+ */
+export interface HostMeshMetrics {
+  /** `outcome`: accepted (this host took the thread) | refused (draining, full, or lost the claim). */
+  readonly placements: Counter<"outcome">;
+  /** Threads this host adopted from an owner whose lease expired. */
+  readonly leaseTakeovers: Counter;
+  /** Fenced writes the store rejected because a newer owner epoch holds the thread. */
+  readonly staleEpochRejections: Counter;
+}
+
+export interface RouterMeshMetrics {
+  /** `outcome` of a `thread/resume` with `afterSeq`: recovered (the event window held the gap) | unrecovered (it had moved on). */
+  readonly replay: Counter<"outcome">;
+  /** Outbound frames merged into an earlier pending frame instead of being written on their own. */
+  readonly outboundCoalesced: Counter;
+}
+
+export function hostMeshMetrics(m: Metrics): HostMeshMetrics {
+  const placements = m.counter("tm_host_placements_total", "Placement requests answered by this session host, by outcome (accepted | refused)", ["outcome"]);
+  for (const outcome of ["accepted", "refused"]) placements.inc({ outcome }, 0);
+  return {
+    placements,
+    leaseTakeovers: m.counter("tm_host_lease_takeovers_total", "Threads this session host adopted after their owner's lease expired"),
+    staleEpochRejections: m.counter("tm_host_stale_epoch_rejections_total", "Thread writes rejected because a newer owner epoch holds the thread"),
+  };
+}
+
+export function routerMeshMetrics(m: Metrics): RouterMeshMetrics {
+  const replay = m.counter("tm_router_replay_total", "Resumes with afterSeq, by whether the event window held the gap (recovered | unrecovered)", ["outcome"]);
+  for (const outcome of ["recovered", "unrecovered"]) replay.inc({ outcome }, 0);
+  return {
+    replay,
+    outboundCoalesced: m.counter("tm_router_outbound_coalesced_total", "Outbound frames merged into a pending frame instead of written on their own"),
+  };
+}
+
+/** Both sides at once, for a process that is router and host (embedded mode) or a test. */
+export function meshMetrics(m: Metrics): HostMeshMetrics & RouterMeshMetrics {
+  return { ...hostMeshMetrics(m), ...routerMeshMetrics(m) };
+}

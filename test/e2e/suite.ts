@@ -258,6 +258,36 @@ export function describeE2E(kind: TopologyKind): void {
       );
     });
 
+    test("a client that drops mid-turn resumes with afterSeq and gets every event it missed once, in order", async () => {
+      const watcher = await connect();
+      const threadId = await startThread(watcher);
+      const words = Array.from({ length: 400 }, (_, i) => `w${i} `);
+      sim.script(threadId, [{ output: [{ type: "message", text: "materialized" }] }, { output: [{ type: "message", text: words }] }]);
+      await runTurn(watcher, threadId, "first");
+      const dropper = await connect();
+      await dropper.call("thread/resume", { threadId, excludeTurns: true });
+      const from = watcher.frames.length;
+      const { turn } = await watcher.call("turn/start", { threadId, input: [{ type: "text", text: "stream a lot" }] });
+      await dropper.waitFor((f) => f.method === "item/agentMessage/delta" && f.params.delta === "w40 ");
+      dropper.ws.terminate();
+      await dropper.waitClose();
+      const seen = Math.max(...dropper.frames.map((f) => (typeof f.seq === "number" ? f.seq : 0)));
+      await watcher.waitFor((f) => f.method === "turn/completed" && f.params.turn.id === turn.id, { from });
+
+      const ofThread = (f: Json) => typeof f.seq === "number" && (f.params?.threadId === threadId || f.params?.thread?.id === threadId);
+      const expected = watcher.frames.slice(from).filter((f) => ofThread(f) && f.seq > seen).map((f) => [f.method, f.seq]);
+      assert.ok(expected.length > 0, "the drop happened before the turn's end");
+      const back = await connect();
+      const fromBack = back.frames.length;
+      const res = await back.call("thread/resume", { threadId, afterSeq: seen });
+      assert.equal(res.replay.recovered, true);
+      await back.waitFor((f) => f.method === "turn/completed" && f.params.turn.id === turn.id, { from: fromBack });
+      const got = back.frames.slice(fromBack).filter(ofThread).map((f) => [f.method, f.seq]);
+      assert.deepEqual(got, expected);
+      const seqs = got.map(([, q]) => q as number);
+      assert.deepEqual(seqs, [...new Set(seqs)].sort((x, y) => x - y), "strictly increasing, no duplicates");
+    });
+
     test("unsubscribed connections still get broadcasts but no thread events", async () => {
       const a = await connect();
       const b = await connect();

@@ -36,7 +36,14 @@ const WORDS = (
   "excepteur sint occaecat cupidatat non proident sunt culpa qui officia deserunt mollit anim id est laborum"
 ).split(" ");
 
-/** Builds an unscripted response for `body`. */
+/** A user message starting with this asks generative mode to run the rest as an escalated shell command. */
+export const RUN_COMMAND_PREFIX = "$ ";
+
+/**
+ * Builds an unscripted response for `body`. A last user message `$ <command>` (a demo convenience)
+ * becomes a `shell` call of that command asking to run outside the sandbox, so an approval prompt
+ * can be tried from any client.
+ */
 export function generateResponse(body: SimRequestBody, options: GenerativeOptions = {}): SimResponse {
   const random = options.random ?? Math.random;
   const tps = options.tokensPerSecond ?? DEFAULT_TOKENS_PER_SECOND;
@@ -44,6 +51,11 @@ export function generateResponse(body: SimRequestBody, options: GenerativeOption
     ttftMs: options.ttftMs ?? DEFAULT_GENERATIVE_TTFT_MS,
     chunkDelayMs: tps > 0 && Number.isFinite(tps) ? 1000 / tps : 0,
   };
+  const asked = requestedCommand(body);
+  if (asked !== null && mayCallTool(body)) {
+    const args = { command: ["bash", "-lc", asked], sandbox_permissions: "require_escalated", justification: "You asked to run this command; it needs to run outside the sandbox." };
+    return { ...pace, output: [{ type: "function_call", name: GENERATED_TOOL_NAME, arguments: args }] };
+  }
   const p = options.toolCallProbability ?? DEFAULT_TOOL_CALL_PROBABILITY;
   if (p > 0 && mayCallTool(body) && random() < p) {
     return { ...pace, output: [{ type: "function_call", name: GENERATED_TOOL_NAME, arguments: GENERATED_TOOL_ARGUMENTS }] };
@@ -55,6 +67,16 @@ export function generateResponse(body: SimRequestBody, options: GenerativeOption
     chunks[i] = i === 0 ? w[0]!.toUpperCase() + w.slice(1) : i === n - 1 ? ` ${w}.` : ` ${w}`;
   }
   return { ...pace, output: [{ type: "message", text: chunks }] };
+}
+
+/** The command of a last user message `$ <command>`, else null. */
+function requestedCommand(body: SimRequestBody): string | null {
+  const input = body.input;
+  if (!Array.isArray(input) || input.length === 0) return null;
+  const last: unknown = input[input.length - 1];
+  if (!isRecord(last) || last.role !== "user" || !Array.isArray(last.content)) return null;
+  const text = last.content.map((c: unknown) => (isRecord(c) && typeof c.text === "string" ? c.text : "")).join("").trim();
+  return text.startsWith(RUN_COMMAND_PREFIX.trim()) && text.length > 1 ? text.slice(1).trim() || null : null;
 }
 
 function mayCallTool(body: SimRequestBody): boolean {

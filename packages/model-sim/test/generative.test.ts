@@ -85,6 +85,25 @@ describe("model-sim generative mode", () => {
     });
   });
 
+  test("a last user message `$ <command>` becomes an escalated shell call of that command", async () => {
+    await withSim({ toolCallProbability: 0 }, async (sim) => {
+      const stream = await sdkClient(sim).responses.create({
+        model: "m",
+        input: [{ role: "user", content: [{ type: "input_text", text: "$ touch /tmp/x && echo ok" }] }],
+        stream: true,
+      });
+      const calls: Array<{ name: string; arguments: string }> = [];
+      for await (const ev of stream) if (ev.type === "response.output_item.done" && ev.item.type === "function_call") calls.push(ev.item);
+      assert.equal(calls.length, 1);
+      assert.equal(calls[0]!.name, "shell");
+      assert.deepEqual(JSON.parse(calls[0]!.arguments), {
+        command: ["bash", "-lc", "touch /tmp/x && echo ok"],
+        sandbox_permissions: "require_escalated",
+        justification: "You asked to run this command; it needs to run outside the sandbox.",
+      });
+    });
+  });
+
   test("tokensPerSecond paces the deltas", async () => {
     await withSim({ tokensPerSecond: 200, tokensPerResponse: 21 }, async (sim) => {
       const started = performance.now();

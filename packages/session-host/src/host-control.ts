@@ -1,7 +1,7 @@
 import { MemoryHostRegistry, MemoryOwnerLeases, type Bus, type BusMessage, type HostRegistry, type OwnerLeases, type Subscription } from "@threadmesh/mesh";
 import type { ThreadRecord, ThreadStore } from "@threadmesh/persistence";
 import { MeshMethod, OverloadedError, PlacementRefusal, hostSubject, hostWildcard, placementRefusal, type RpcError } from "@threadmesh/protocol";
-import type { Logger } from "@threadmesh/telemetry";
+import { context, traceHeaders, type Logger } from "@threadmesh/telemetry";
 import { replyError } from "./command-outcome.ts";
 import type { HostConfig } from "./config.ts";
 import { HostHeartbeat } from "./host-heartbeat.ts";
@@ -116,7 +116,10 @@ export class HostControl {
   /** Passes a command on to another host's subject and relays its answer. */
   async forward(msg: BusMessage, tenant: string, hostId: string): Promise<void> {
     try {
-      const reply = await this.#opts.bus.request(hostSubject(tenant, hostId), msg.data, { timeoutMs: FORWARD_TIMEOUT_MS, headers: msg.headers });
+      // This host's command span (the active context) parents the owner's.
+      const trace = traceHeaders(context.active());
+      const headers = trace === undefined ? msg.headers : { ...msg.headers, ...trace };
+      const reply = await this.#opts.bus.request(hostSubject(tenant, hostId), msg.data, { timeoutMs: FORWARD_TIMEOUT_MS, headers });
       msg.respond(reply.data, reply.headers);
     } catch (err) {
       this.#opts.logger.warn({ err, hostId }, "command not passed on to the thread's owner");

@@ -1,4 +1,5 @@
 import type { ThreadRecord, ThreadStore, TurnRecord } from "@threadmesh/persistence";
+import type { EventLog } from "@threadmesh/mesh";
 import { InternalError, nowSeconds, type TurnError } from "@threadmesh/protocol";
 import type { ThreadActorInit } from "./thread-actor.ts";
 import { turnAbortedEntry } from "./turn/history-items.ts";
@@ -27,16 +28,19 @@ export async function claimStoredThread(
   store: ThreadStore,
   tenant: string,
   record: ThreadRecord,
-  opts: { abandonedTurnError: TurnError | null; epoch?: number } = { abandonedTurnError: HOST_STOPPED_ERROR },
+  opts: { abandonedTurnError: TurnError | null; epoch?: number; eventLog?: EventLog | undefined } = { abandonedTurnError: HOST_STOPPED_ERROR },
 ): Promise<LoadedThreadState> {
   const epoch = opts.epoch ?? record.ownerEpoch + 1;
   if (!(await store.claimEpoch(tenant, record.id, epoch))) {
     throw new InternalError(`thread ${record.id} is owned by another session host`);
   }
-  const [history, lastTurns, lastItems] = await Promise.all([
+  // The previous owner may have published past the stored lastSeq before it stopped: continue after
+  // the newest seq the event window holds, so seq stays strictly increasing across epochs.
+  const [history, lastTurns, lastItems, publishedSeq] = await Promise.all([
     store.loadHistory(tenant, record.id),
     store.listTurns(tenant, record.id, { limit: 1, sortDirection: "desc" }),
     store.listItems(tenant, record.id, { limit: 1, sortDirection: "desc" }),
+    opts.eventLog?.lastSeq(tenant, record.id) ?? 0,
   ]);
   const lastTurn = lastTurns.data[0] ?? null;
   const entries = history.map((h) => h.entry);
@@ -52,7 +56,7 @@ export async function claimStoredThread(
   }
   return {
     tenant,
-    record: { ...record, ownerEpoch: epoch, status: { type: "idle" } },
+    record: { ...record, ownerEpoch: epoch, status: { type: "idle" }, lastSeq: Math.max(record.lastSeq, publishedSeq) },
     history: entries,
     nextHistoryOrdinal,
     nextItemOrdinal: (lastItems.data[0]?.ordinal ?? -1) + 1,

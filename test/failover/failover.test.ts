@@ -1,0 +1,190 @@
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { startModelSim, type ModelSim } from "@threadmesh/model-sim";
+import { startCluster, type Cluster } from "../support/cluster.ts";
+import { eventually } from "../support/eventually.ts";
+import type { TestClient } from "../support/ws-client.ts";
+import { assertNoStaleAfter, connect, ownerOf, runTurn, startOn, text, threadEvents, threadWithHistory, type Json } from "./support.ts";
+
+/** What "at once" and "within the lease" mean for these clusters: default heartbeat 1 s, lease 3 s. */
+const LEASE_TTL_MS = 3_000;
+const TAKEOVER_BOUND_MS = 5_000;
+
+describe("failover: one router, two session hosts, NATS, PostgreSQL", () => {
+  let sim: ModelSim;
+  let cluster: Cluster;
+  const clients: TestClient[] = [];
+
+  before(async () => {
+    sim = await startModelSim({ port: 0 });
+    const c = await startCluster({ simUrl: sim.url, hosts: 2 });
+    if (!c) throw new Error("the failover suite needs nats-server (JetStream) and PostgreSQL");
+    cluster = c;
+  });
+
+  after(async () => {
+    for (const c of clients) await c.close().catch(() => undefined);
+    await cluster?.stop();
+    await sim?.close();
+  });
+
+  /** The thread's owner process and one other live host. */
+  async function owner(threadId: string) {
+    const entry = await ownerOf(cluster, threadId);
+    const other = cluster.registry.live().find((h) => h.hostId !== entry.hostId && !h.draining);
+    assert.ok(other, "another live host");
+    return { entry, victim: cluster.host(entry.hostId), survivor: other.hostId };
+  }
+
+  test("SIGKILL of the owner: the next command is served by the other host within 5 s, epoch+1, history intact", async () => {
+    const c = await connect(cluster, clients);
+    const threadId = (await c.call("thread/start", {})).thread.id as string;
+    sim.script(threadId, [{ output: [{ type: "message", text: "The number is 7." }] }, { output: [{ type: "message", text: "It was 7." }] }]);
+    await runTurn(c, threadId, "pick a number");
+    const { entry, victim, survivor } = await owner(threadId);
+
+    await victim.proc.kill();
+    const killedAt = Date.now();
+    const from = c.frames.length;
+    const { turn } = await c.call("turn/start", { threadId, input: text("what was it?") });
+    const takeoverMs = Date.now() - killedAt;
+    assert.ok(takeoverMs < TAKEOVER_BOUND_MS, `served ${takeoverMs} ms after the kill`);
+
+    const done = await c.waitFor((f) => f.method === "turn/completed" && f.params.turn.id === turn.id, { from });
+    assert.equal(done.params.turn.status, "completed");
+    assert.equal(done.params.turn.items[0].text, "It was 7.");
+    const now = await ownerOf(cluster, threadId);
+    assert.deepEqual({ hostId: now.hostId, epoch: now.epoch }, { hostId: survivor, epoch: entry.epoch + 1 });
+    assert.ok(threadEvents(c, threadId, from).every((f) => f.epoch === entry.epoch + 1), "the new owner stamps its epoch");
+    const input = JSON.stringify(sim.requests(threadId)[1]!.input);
+    for (const part of ["pick a number", "The number is 7.", "what was it?"]) assert.ok(input.includes(part), `history keeps ${part}`);
+
+    await cluster.addHost();
+  });
+
+  test("SIGSTOP past the lease: the other host serves the next turn; resumed, the paused host never reaches the model", async () => {
+    const c = await connect(cluster, clients);
+    const threadId = (await c.call("thread/start", { approvalPolicy: "never", sandbox: "danger-full-access" })).thread.id as string;
+    sim.script(threadId, [
+      { output: [{ type: "function_call", name: "shell", callId: "call-slow", arguments: { command: ["bash", "-lc", "sleep 1; echo slow-done"] } }] },
+      { output: [{ type: "message", text: "served by the new owner" }] },
+      { output: [{ type: "message", text: "still the new owner" }] },
+    ]);
+    const { entry, victim, survivor } = await owner(threadId);
+    const from = c.frames.length;
+    const first = await c.call("turn/start", { threadId, input: text("run the slow command") });
+    await c.waitFor((f) => f.method === "item/started" && f.params.item.type === "commandExecution", { from });
+    victim.proc.child.kill("SIGSTOP");
+    try {
+      // The command finishes while its host is paused; the host must not send its output to the model.
+      await eventually(() => !cluster.registry.isAlive(victim.id), "the paused host's lease lapses", 10_000);
+      const second = await runTurn(c, threadId, "are you there?");
+      assert.equal(second.params.turn.status, "completed");
+      assert.equal(second.params.turn.items[0].text, "served by the new owner");
+      const abandoned = c.frames.slice(from).find((f) => f.method === "turn/completed" && f.params.turn.id === first.turn.id);
+      assert.equal(abandoned?.params.turn.status, "interrupted", "the adopter ends the abandoned turn for its clients");
+    } finally {
+      victim.proc.child.kill("SIGCONT");
+    }
+    const resumedAt = Date.now();
+    await eventually(() => {
+      const h = cluster.registry.get(victim.id);
+      return h !== undefined && h.at > resumedAt && h.loadedThreads === 0;
+    }, "the resumed host heartbeats again, holding nothing", 10_000);
+    // A turn after the paused host came back: anything it still sent would have reached the model by now.
+    const third = await runTurn(c, threadId, "one more");
+    assert.equal(third.params.turn.items[0].text, "still the new owner");
+
+    const requests = sim.requests(threadId).map((r) => JSON.stringify(r.input));
+    assert.equal(requests.length, 3, "one request of the paused host, two of the new owner");
+    assert.ok(requests.every((r) => !r.includes("slow-done")), "the paused host's command output never reached the model");
+    assert.ok(requests[1]!.includes("are you there?") && requests[2]!.includes("one more"));
+    const now = await ownerOf(cluster, threadId);
+    assert.deepEqual({ hostId: now.hostId, epoch: now.epoch }, { hostId: survivor, epoch: entry.epoch + 1 });
+    assertNoStaleAfter(threadEvents(c, threadId, from), entry.epoch + 1);
+    const read = await c.call("thread/read", { threadId, includeTurns: true });
+    assert.equal(read.thread.turns[0].status, "interrupted");
+    assert.ok(!JSON.stringify(read.thread.turns[0]).includes("slow-done"), "the paused host's late writes were fenced off");
+  });
+
+  test("SIGTERM: the host finishes its turn, releases its threads, and the other host adopts them at once", async () => {
+    const c = await connect(cluster, clients);
+    const threadId = await threadWithHistory(c, {}, "first");
+    sim.script(threadId, [
+      { output: [{ type: "message", text: ["draining ", "lets ", "this ", "turn ", "finish"] }], chunkDelayMs: 150 },
+      { output: [{ type: "message", text: "adopted" }] },
+    ]);
+    const { entry, victim, survivor } = await owner(threadId);
+    const from = c.frames.length;
+    const { turn } = await c.call("turn/start", { threadId, input: text("a slow answer") });
+    await c.waitFor((f) => f.method === "item/agentMessage/delta", { from });
+    victim.proc.child.kill("SIGTERM");
+    const done = await c.waitFor((f) => f.method === "turn/completed" && f.params.turn.id === turn.id, { from });
+    assert.equal(done.params.turn.status, "completed", "the drain let the running turn finish");
+    await victim.proc.exited;
+    const exitedAt = Date.now();
+    const released = await ownerOf(cluster, threadId);
+    assert.deepEqual({ hostId: released.hostId, released: released.released }, { hostId: victim.id, released: true });
+
+    const next = await runTurn(c, threadId, "still there?");
+    const servedMs = Date.now() - exitedAt;
+    assert.equal(next.params.turn.items[0].text, "adopted");
+    assert.ok(servedMs < LEASE_TTL_MS, `adopted ${servedMs} ms after the exit, without waiting for a lease`);
+    const now = await ownerOf(cluster, threadId);
+    assert.deepEqual({ hostId: now.hostId, epoch: now.epoch, released: now.released }, { hostId: survivor, epoch: entry.epoch + 1, released: false });
+    assert.ok(!threadEvents(c, threadId, from).some((f) => f.method === "thread/closed"), "clients keep their subscription");
+    assert.ok(JSON.stringify(sim.requests(threadId).at(-1)!.input).includes("a slow answer"));
+
+    await cluster.addHost();
+  });
+
+  test("every server message of this suite validates against the official Codex schema", () => {
+    assert.deepEqual(clients.flatMap((c) => c.schemaViolations), []);
+  });
+});
+
+describe("failover: capacity", () => {
+  let sim: ModelSim;
+  let cluster: Cluster;
+  const clients: TestClient[] = [];
+
+  before(async () => {
+    sim = await startModelSim({ port: 0 });
+    // The full host's heartbeat is slow: the router still sees room there and tries it first.
+    const c = await startCluster({
+      simUrl: sim.url,
+      extraEnv: { THREADMESH_LEASE_TTL_MS: "30000" },
+      hosts: [
+        { THREADMESH_MAX_THREADS: "1", THREADMESH_HEARTBEAT_INTERVAL_MS: "10000" },
+        { THREADMESH_MAX_THREADS: "2", THREADMESH_HEARTBEAT_INTERVAL_MS: "200" },
+      ],
+    });
+    if (!c) throw new Error("the failover suite needs nats-server (JetStream) and PostgreSQL");
+    cluster = c;
+  });
+
+  after(async () => {
+    for (const c of clients) await c.close().catch(() => undefined);
+    await cluster?.stop();
+    await sim?.close();
+  });
+
+  test("a full host refuses and the router places on another; with every host full the client gets -32001 and retryAfterMs", async () => {
+    const small = cluster.registry.live().find((h) => h.capacity === 1)!;
+    const large = cluster.registry.live().find((h) => h.capacity === 2)!;
+    assert.ok((await startOn(cluster, large.hostId)).ok);
+    await eventually(() => cluster.registry.get(large.hostId)!.loadedThreads === 1, "the large host reports its thread");
+    assert.ok((await startOn(cluster, small.hostId)).ok, "the small host is now full, its heartbeat says empty");
+
+    const c = await connect(cluster, clients);
+    const placed = (await c.call("thread/start", {})).thread.id as string;
+    assert.equal((await ownerOf(cluster, placed)).hostId, large.hostId, "refused by the full host, placed on the other");
+
+    const refused = await c.request("thread/start", {});
+    assert.equal(refused.error.code, -32001);
+    assert.equal(refused.error.data.reason, "noHostCapacity");
+    assert.equal(typeof refused.error.data.retryAfterMs, "number");
+    assert.ok(refused.error.data.retryAfterMs > 0);
+    assert.deepEqual(clients.flatMap((x) => x.schemaViolations), []);
+  });
+});

@@ -1,0 +1,126 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { randomBytes } from "node:crypto";
+import { KvHostRegistry, KvOwnerLeases, NatsBus } from "@threadmesh/mesh";
+import { ThreadmeshProcess, runThreadmesh } from "./processes.ts";
+import { startNatsServer } from "./nats-server.ts";
+import { createTestDatabase, type TestDatabase } from "./postgres.ts";
+
+/** Tenant of the cluster's token. */
+export const CLUSTER_TENANT = "default";
+
+/** One session host process of a {@link Cluster}. */
+export interface ClusterHost {
+  readonly id: string;
+  readonly proc: ThreadmeshProcess;
+}
+
+/**
+ * One router and several session hosts as real processes on NATS (JetStream) and PostgreSQL, plus an
+ * observer connection that watches the same host registry and owner entries the processes use.
+ */
+export interface Cluster {
+  readonly url: string;
+  readonly token: string;
+  readonly hosts: ClusterHost[];
+  readonly router: ThreadmeshProcess;
+  /** The registry and owner entries, as the processes see them. */
+  readonly registry: KvHostRegistry;
+  readonly owners: KvOwnerLeases;
+  /** A NATS connection of the test's own, e.g. to address one host directly. */
+  readonly bus: NatsBus;
+  /** Starts another host (with extra environment); resolves once it is ready (heartbeating). */
+  addHost(env?: Record<string, string>): Promise<ClusterHost>;
+  /** The host process with this id. */
+  host(id: string): ClusterHost;
+  stop(): Promise<void>;
+}
+
+export interface ClusterOptions {
+  /** Base URL of the model simulator (without /v1). */
+  simUrl: string;
+  /** Number of hosts, or the extra environment of each. */
+  hosts: number | Array<Record<string, string>>;
+  /** Environment of every Threadmesh process (e.g. THREADMESH_MAX_THREADS). */
+  extraEnv?: Record<string, string>;
+}
+
+/** Starts a cluster, or returns null when NATS or PostgreSQL is missing outside CI. */
+export async function startCluster(opts: ClusterOptions): Promise<Cluster | null> {
+  const nats = await startNatsServer({ jetstream: true });
+  if (!nats) return null;
+  let db: TestDatabase | null = null;
+  const dir = mkdtempSync(join(tmpdir(), "tm-cluster-"));
+  const procs: ThreadmeshProcess[] = [];
+  let observer: NatsBus | null = null;
+  const cleanup = async () => {
+    await Promise.all(procs.map((p) => p.stop()));
+    await observer?.close();
+    await nats.stop();
+    await db?.drop();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    db = await createTestDatabase();
+    if (!db) {
+      await cleanup();
+      return null;
+    }
+    const token = randomBytes(16).toString("hex");
+    const env: Record<string, string> = {
+      OPENAI_BASE_URL: `${opts.simUrl}/v1`,
+      OPENAI_API_KEY: "sim",
+      THREADMESH_TOKEN: token,
+      THREADMESH_WORKSPACE_ROOT: join(dir, "workspaces"),
+      THREADMESH_MODEL_MAX_RETRIES: "0",
+      THREADMESH_METRICS_PORT: "0",
+      DATABASE_URL: db.url,
+      NATS_URL: nats.url,
+      ...(opts.extraEnv ?? {}),
+    };
+    const migrated = await runThreadmesh(["migrate"], env);
+    if (migrated.code !== 0) throw new Error(`threadmesh migrate failed: ${migrated.stderr}`);
+    observer = await NatsBus.connect({ servers: nats.url, name: "cluster-observer" });
+    const registry = await KvHostRegistry.open(observer.connection, { leaseTtlMs: Number(env.THREADMESH_LEASE_TTL_MS ?? 3_000) });
+    const owners = await KvOwnerLeases.open(observer.connection);
+    await Promise.all([registry.start(), owners.start()]);
+
+    const hosts: ClusterHost[] = [];
+    const addHost = async (hostEnv: Record<string, string> = {}): Promise<ClusterHost> => {
+      const proc = ThreadmeshProcess.spawn(`host-${procs.length + 1}`, ["host"], { ...env, ...hostEnv });
+      procs.push(proc);
+      const id = (await proc.waitForLine(/session host (\S+) ready/))[1]!;
+      const h = { id, proc };
+      hosts.push(h);
+      return h;
+    };
+    const hostEnvs = typeof opts.hosts === "number" ? Array.from({ length: opts.hosts }, () => ({})) : opts.hosts;
+    await Promise.all(hostEnvs.map((e) => addHost(e)));
+    const router = ThreadmeshProcess.spawn("router", ["router", "--port", "0"], env);
+    procs.push(router);
+    const url = (await router.waitForLine(/listening on: (ws:\/\/\S+)/))[1]!;
+    return {
+      url,
+      token,
+      hosts,
+      router,
+      registry,
+      owners,
+      bus: observer,
+      addHost,
+      host(id) {
+        const h = hosts.find((x) => x.id === id);
+        if (!h) throw new Error(`no host ${id} in this cluster`);
+        return h;
+      },
+      stop: async () => {
+        await Promise.all([registry.close(), owners.close()]);
+        await cleanup();
+      },
+    };
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+}

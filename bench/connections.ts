@@ -7,7 +7,7 @@
  */
 import { fork, type ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ThreadmeshProcess } from "../test/support/processes.ts";
@@ -127,7 +127,8 @@ async function run(): Promise<Record<string, unknown>> {
       heapUsedPerConnectionKb: Number(((heapAfter - heapBefore) / clients.opened / 1024).toFixed(2)),
       targetKb: TARGET_KB,
       met: perConnKb <= TARGET_KB,
-      machine: { cpus: cpus().length, node: process.version },
+      // Other work on the machine shows in the tails; the 1-minute load average puts figures in context.
+      machine: { cpus: cpus().length, node: process.version, loadAverage1m: Number(loadavg()[0]!.toFixed(2)) },
       at: new Date().toISOString(),
     };
   } finally {

@@ -8,6 +8,9 @@ import {
   jetstreamManager,
   type JetStreamClient,
   type JetStreamManager,
+  type NextMsgRequest,
+  type SeqMsgRequest,
+  type StoredMsg,
   type StreamConfig,
 } from "@nats-io/jetstream";
 import type { MsgHdrs, NatsConnection } from "@nats-io/transport-node";
@@ -28,6 +31,22 @@ const NANOS_PER_MS = 1_000_000;
 /** Messages pulled per request while reading a thread back. */
 const READ_BATCH = 1_000;
 const STREAM_NOT_FOUND = 10059;
+/**
+ * The start search stops once its bounds are this many stream sequences apart: reading up to that many
+ * extra messages costs less than more lookups (one request each).
+ */
+const SEARCH_SLACK = 64;
+
+/** A stored message of a thread: its stream sequence and the last `seq` it covers. */
+interface Located {
+  streamSeq: number;
+  last: number;
+}
+
+function located(m: StoredMsg | null): Located | null {
+  if (m === null) return null;
+  return { streamSeq: m.seq, last: seqRange(toHeaders(m.header))?.last ?? 0 };
+}
 
 /**
  * {@link EventLog} over a JetStream stream that captures the thread event and broadcast subjects.
@@ -75,11 +94,76 @@ export class JetStreamEventLog implements EventLog {
     return new JetStreamEventLog(jetstream(nc), jsm, stream, opts.readTimeoutMs ?? 2_000);
   }
 
+  /**
+   * Reads from the first stored message that reaches past `afterSeq` (see {@link #startAfter}) rather
+   * than from the start of the window: a resume usually misses the end of a long window, and the
+   * consumer's cost is per message read.
+   */
   async read(tenant: string, threadId: string, afterSeq: number): Promise<LoggedEvent[]> {
-    const consumer = await this.#js.consumers.get(this.#stream, {
-      filter_subjects: threadReplayFilter(tenant, threadId),
-      deliver_policy: DeliverPolicy.All,
-    });
+    const filter = threadReplayFilter(tenant, threadId);
+    const start = await this.#startAfter(tenant, threadId, afterSeq);
+    if (start === null) return [];
+    if (start.searched) {
+      const out = await this.#readFrom(filter, start.streamSeq, afterSeq);
+      // The search assumes seqs grow along the stream. A superseded owner publishing late breaks
+      // that and may mislead it past the gap's first event: then the whole window is read, as the
+      // caller's continuity check needs.
+      const first = out.length > 0 ? seqRange(out[0]!.headers) : null;
+      if (first !== null && first.first <= afterSeq + 1) return out;
+    }
+    return this.#readFrom(filter, 0, afterSeq);
+  }
+
+  /**
+   * Where a read after `afterSeq` starts: the stream sequence of the thread's first message when that
+   * one already reaches past `afterSeq` (or when the search is not worth it), else a position found by
+   * bisecting the stream sequences between the thread's first and last messages with "next message of
+   * the thread at or after" lookups (a few small requests instead of reading the window). Null when
+   * the window holds nothing after `afterSeq`.
+   */
+  async #startAfter(tenant: string, threadId: string, afterSeq: number): Promise<{ streamSeq: number; searched: boolean } | null> {
+    const filter = threadReplayFilter(tenant, threadId);
+    const [first, ...lasts] = await Promise.all([
+      this.#nextAt(filter, 1),
+      this.#lastOf(threadEventSubject(tenant, threadId)),
+      this.#lastOf(broadcastSubject(tenant, threadId)),
+    ]);
+    if (first === null) return null;
+    if (first.last > afterSeq) return { streamSeq: first.streamSeq, searched: false };
+    const ends = lasts.filter((m): m is Located => m !== null && m.last > afterSeq).map((m) => m.streamSeq);
+    if (ends.length === 0) return null;
+    // lo: a message of the thread that ends at or before afterSeq; every message the read needs lies after it.
+    let lo = first.streamSeq;
+    let hi = Math.min(...ends);
+    while (hi - lo > SEARCH_SLACK) {
+      const mid = Math.floor((lo + hi) / 2);
+      const m = await this.#nextAt(filter, mid);
+      if (m === null || m.streamSeq >= hi) hi = mid;
+      else if (m.last > afterSeq) hi = m.streamSeq;
+      else lo = m.streamSeq;
+    }
+    return { streamSeq: lo + 1, searched: true };
+  }
+
+  /** The thread's first message at or after stream sequence `streamSeq` (filters may be wildcards). */
+  async #nextAt(filter: string, streamSeq: number): Promise<Located | null> {
+    // STREAM.MSG.GET has taken `next_by_subj` since nats-server 2.9; the client's types only name it for direct gets.
+    const query: SeqMsgRequest & NextMsgRequest = { seq: streamSeq, next_by_subj: filter };
+    return located(await this.#jsm.streams.getMessage(this.#stream, query));
+  }
+
+  async #lastOf(subject: string): Promise<Located | null> {
+    return located(await this.#jsm.streams.getMessage(this.#stream, { last_by_subj: subject }));
+  }
+
+  /** The thread's messages from stream sequence `fromStreamSeq` (0: the whole window) that end after `afterSeq`. */
+  async #readFrom(filter: string, fromStreamSeq: number, afterSeq: number): Promise<LoggedEvent[]> {
+    const consumer = await this.#js.consumers.get(
+      this.#stream,
+      fromStreamSeq > 0
+        ? { filter_subjects: filter, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: fromStreamSeq }
+        : { filter_subjects: filter, deliver_policy: DeliverPolicy.All },
+    );
     let remaining = (await consumer.info(true)).num_pending;
     const out: LoggedEvent[] = [];
     const deadline = Date.now() + this.#readTimeoutMs;
@@ -98,7 +182,8 @@ export class JetStreamEventLog implements EventLog {
         if (got === 0) break;
       }
     } finally {
-      await consumer.delete().catch(() => {});
+      // Not awaited: the events are read, and the ephemeral consumer would expire on its own anyway.
+      void consumer.delete().catch(() => {});
     }
     return out;
   }

@@ -9,7 +9,7 @@ export interface Database {
   turns: TurnsTable;
   items: ItemsTable;
   history: HistoryTable;
-  pending_requests: PendingRequestsTable;
+  server_requests: ServerRequestsTable;
 }
 
 export interface TenantsTable {
@@ -86,12 +86,17 @@ export interface HistoryTable {
   entry: string;
 }
 
-export interface PendingRequestsTable {
+export interface ServerRequestsTable {
   tenant_id: string;
   thread_id: string;
+  /** Owner-assigned key, unique within the thread across owners. */
   request_key: string;
+  turn_id: string;
+  item_id: string | null;
   method: string;
   /** JSON params of the server request. */
   params: string;
+  /** Event sequence number of the request (issue order). */
+  seq: number;
   created_at: number;
 }

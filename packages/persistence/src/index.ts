@@ -11,6 +11,7 @@ export type {
   TurnRecord,
   ItemRecord,
   HistoryRecord,
+  ServerRequestRecord,
   ThreadListQuery,
   Page,
   ThreadView,

@@ -7,6 +7,7 @@ import {
   type HistoryRecord,
   type ItemRecord,
   type Page,
+  type ServerRequestRecord,
   type ThreadListQuery,
   type ThreadRecord,
   type ThreadStore,
@@ -14,6 +15,7 @@ import {
 } from "./store.ts";
 import { decodeOrdinalCursor, decodeThreadCursor, encodeOrdinalCursor, encodeThreadCursor } from "./cursor.ts";
 import { WriteStatements, text } from "./write-statements.ts";
+import { ServerRequestRows } from "./server-request-rows.ts";
 import { historyBatches, type HistoryBatch } from "./history-batches.ts";
 import { keysetOperator, pageSize, toPage } from "./paging.ts";
 import { jsonOrNull, rowToHistory, rowToItem, rowToThread, rowToTurn, threadPatchToRow, threadToRow } from "./row-mapping.ts";
@@ -35,12 +37,14 @@ export class KyselyThreadStore implements ThreadStore {
   readonly #db: Kysely<Database>;
   readonly #backend: StoreBackend;
   readonly #writes: WriteStatements;
+  readonly #serverRequests: ServerRequestRows;
   #closing: Promise<void> | null = null;
 
   constructor(opts: KyselyThreadStoreOptions) {
     this.#db = opts.db;
     this.#backend = opts.backend;
     this.#writes = new WriteStatements(opts.db, opts.backend);
+    this.#serverRequests = new ServerRequestRows(opts.db, opts.backend);
   }
 
   /** Which database backs this store. */
@@ -88,7 +92,7 @@ export class KyselyThreadStore implements ThreadStore {
       await trx.deleteFrom("items").where("tenant_id", "=", tenantId).where("thread_id", "=", id).execute();
       await trx.deleteFrom("history").where("tenant_id", "=", tenantId).where("thread_id", "=", id).execute();
       await trx.deleteFrom("turns").where("tenant_id", "=", tenantId).where("thread_id", "=", id).execute();
-      await trx.deleteFrom("pending_requests").where("tenant_id", "=", tenantId).where("thread_id", "=", id).execute();
+      await trx.deleteFrom("server_requests").where("tenant_id", "=", tenantId).where("thread_id", "=", id).execute();
       await trx.deleteFrom("threads").where("tenant_id", "=", tenantId).where("id", "=", id).execute();
     });
   }
@@ -231,6 +235,18 @@ export class KyselyThreadStore implements ThreadStore {
       .orderBy("ordinal", "asc")
       .execute();
     return rows.map(rowToHistory);
+  }
+
+  putServerRequest(r: ServerRequestRecord, epoch: number): Promise<void> {
+    return this.#serverRequests.put(r, epoch);
+  }
+
+  deleteServerRequest(tenantId: string, threadId: string, requestKey: string, epoch: number): Promise<void> {
+    return this.#serverRequests.delete(tenantId, threadId, requestKey, epoch);
+  }
+
+  listServerRequests(tenantId: string, threadId: string): Promise<ServerRequestRecord[]> {
+    return this.#serverRequests.list(tenantId, threadId);
   }
 
   async copyThreadContent(tenantId: string, from: string, to: string, lastTurnId: string | null): Promise<void> {

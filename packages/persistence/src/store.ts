@@ -78,6 +78,25 @@ export interface HistoryRecord {
   entry: unknown;
 }
 
+/**
+ * A server request (approval, user input, dynamic tool call) the thread's owner is waiting on: stored
+ * while it is pending, so that an owner adopting the thread can resolve it for clients.
+ */
+export interface ServerRequestRecord {
+  tenantId: string;
+  threadId: string;
+  /** Owner-assigned key, unique within the thread across owners. */
+  requestKey: string;
+  turnId: string;
+  itemId: string | null;
+  method: string;
+  params: unknown;
+  /** Event sequence number of the request; orders a thread's requests across owners. */
+  seq: number;
+  /** Seconds. */
+  createdAt: number;
+}
+
 export interface ThreadListQuery {
   tenantId: string;
   cursor?: string | null;
@@ -141,7 +160,7 @@ export interface ThreadStore {
    * newer or the thread is not stored; true when it already equals `epoch`.
    */
   claimEpoch(tenantId: string, id: string, epoch: number): Promise<boolean>;
-  /** Removes the thread with its turns, items, history and pending requests; a missing thread is a no-op. */
+  /** Removes the thread with its turns, items, history and server requests; a missing thread is a no-op. */
   deleteThread(tenantId: string, id: string): Promise<void>;
   /**
    * Materialized, non-ephemeral threads, filtered and sorted (ties broken by id). Throws InvalidCursorError
@@ -169,6 +188,19 @@ export interface ThreadStore {
   /** Appends model-history entries, fenced by epoch, all or none; an ordinal already stored is replaced. */
   appendHistory(entries: HistoryRecord[], epoch: number): Promise<void>;
   loadHistory(tenantId: string, threadId: string): Promise<HistoryRecord[]>;
+
+  /**
+   * Stores a pending server request, fenced by epoch like `putItem`; a key already stored is replaced.
+   * Rejects with StaleEpochError or MissingThreadError and then writes nothing.
+   */
+  putServerRequest(r: ServerRequestRecord, epoch: number): Promise<void>;
+  /**
+   * Removes a resolved server request, fenced by epoch; a key that is not stored is a no-op. Rejects with
+   * StaleEpochError or MissingThreadError and then removes nothing.
+   */
+  deleteServerRequest(tenantId: string, threadId: string, requestKey: string, epoch: number): Promise<void>;
+  /** The thread's stored server requests in issue order (`seq`). */
+  listServerRequests(tenantId: string, threadId: string): Promise<ServerRequestRecord[]>;
 
   /**
    * Copies turns, items and history of `from` (through `lastTurnId` inclusive when given) to `to`, keeping

@@ -59,7 +59,7 @@ test("the schema keys every table and index by tenant first and seeds the defaul
         .prepare("select name from sqlite_master where type = 'table' and name not like 'kysely_%' and name not like 'sqlite_%'")
         .pluck()
         .all() as string[];
-      assert.deepEqual(tables.sort(), ["api_keys", "history", "items", "pending_requests", "tenants", "threads", "turns"]);
+      assert.deepEqual(tables.sort(), ["api_keys", "history", "items", "server_requests", "tenants", "threads", "turns"]);
       for (const table of tables) {
         if (table === "tenants") continue;
         const indexes = db.prepare(`select name from pragma_index_list('${table}')`).pluck().all() as string[];

@@ -16,6 +16,7 @@ import {
   type TurnRecord,
 } from "../src/index.ts";
 import { history, item, thread, turn } from "./fixtures.ts";
+import { serverRequestCases } from "./server-request-cases.ts";
 
 /** A fresh, empty database for the suite to open; `dispose` removes it after the store is closed. */
 export interface StoreTarget {
@@ -392,6 +393,8 @@ export function describeThreadStore(name: string, make: () => Promise<StoreTarge
       assert.equal((await listAllItems(store, kept)).length, 1);
       assert.deepEqual(await listIds(store, { tenantId: t.tenantId }), [kept.id]);
     });
+
+    serverRequestCases(test);
 
     it("migrating an up-to-date database is a no-op", async (t: TestContext) => {
       const fresh = await make();

@@ -24,6 +24,8 @@ export interface MeshView {
 const MAX_ATTEMPTS = 3;
 /** Extra wait past a silent owner's lease end, so the adopting host also sees it lapsed. */
 const LAPSE_MARGIN_MS = 25;
+/** What the wait for an owner's lease end resolves with. */
+const LAPSED = Symbol("lapsed");
 
 interface Send {
   env: CommandEnvelope;
@@ -90,7 +92,18 @@ export class HostRouting {
       return this.#adopt(s);
     }
     try {
-      return await this.#request(threadCommandSubject(tenant, threadId), s);
+      if (!owner) return await this.#request(threadCommandSubject(tenant, threadId), s);
+      // A request delivered to an owner that died (or paused) is never answered: stop waiting once its
+      // lease ends, when another host may adopt the thread, rather than at the request timeout.
+      const lapse = this.#whenLapsed(owner);
+      try {
+        const reply = await Promise.race([this.#request(threadCommandSubject(tenant, threadId), s), lapse.promise]);
+        if (reply !== LAPSED) return reply;
+      } finally {
+        lapse.cancel();
+      }
+      if (!fallback) throw new BusError("timeout", threadCommandSubject(tenant, threadId));
+      return this.#adopt({ ...s, deadline: Date.now() + this.#timeoutMs });
     } catch (err) {
       if (!fallback || !(err instanceof BusError)) throw err;
       if (err.kind === "noResponders") return this.#unheld(s, threadId);
@@ -141,6 +154,28 @@ export class HostRouting {
       if (Date.now() + Math.max(0, wait) >= deadline) throw new BusError("timeout", owner.hostId);
       await new Promise((resolve) => setTimeout(resolve, Math.max(1, wait)));
     }
+  }
+
+  /** Resolves with {@link LAPSED} once the owner's lease has ended; renewals push the check back. */
+  #whenLapsed(owner: OwnerEntry): { promise: Promise<typeof LAPSED>; cancel: () => void } {
+    let timer: NodeJS.Timeout | undefined;
+    let cancelled = false;
+    const promise = new Promise<typeof LAPSED>((resolve) => {
+      const check = () => {
+        if (cancelled) return;
+        if (ownerLapsed(owner, this.#hosts)) return resolve(LAPSED);
+        timer = setTimeout(check, Math.max(1, this.#hosts.expiresAt(owner.hostId) + LAPSE_MARGIN_MS - Date.now()));
+        timer.unref();
+      };
+      check();
+    });
+    return {
+      promise,
+      cancel: () => {
+        cancelled = true;
+        clearTimeout(timer);
+      },
+    };
   }
 
   /** Live hosts not asked yet; for placements only those taking new threads, emptier ones first. */

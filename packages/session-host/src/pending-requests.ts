@@ -1,4 +1,5 @@
-import type { PendingServerRequest, RpcErrorShape } from "@threadmesh/protocol";
+import { nowSeconds, type PendingServerRequest, type RpcErrorShape } from "@threadmesh/protocol";
+import { requestScope, type ServerRequestJournal } from "./server-request-journal.ts";
 import type { ThreadEvents } from "./thread-events.ts";
 
 /** How a server request ended: a client's result or error, or lifecycle cleanup (`cancelled`). */
@@ -16,18 +17,21 @@ interface Entry {
 /**
  * Server requests pending on one thread. The first answer for a key wins: it publishes the resolution
  * (kind `x`) and then settles the waiter, so `serverRequest/resolved` always precedes whatever the
- * waiter emits next. Answers for unknown or already resolved keys are ignored.
+ * waiter emits next. Answers for unknown or already resolved keys are ignored. With a journal, each
+ * request is stored when it is issued and removed when it is resolved, behind its event.
  */
 export class PendingRequests {
   readonly #events: ThreadEvents;
   readonly #keyPrefix: string;
+  readonly #journal: ServerRequestJournal | undefined;
   readonly #entries = new Map<string, Entry>();
   #counter = 0;
 
   /** `keyPrefix` keeps keys unique across owners of the thread (e.g. the owner epoch). */
-  constructor(events: ThreadEvents, keyPrefix: string) {
+  constructor(events: ThreadEvents, keyPrefix: string, journal?: ServerRequestJournal) {
     this.#events = events;
     this.#keyPrefix = keyPrefix;
+    this.#journal = journal;
   }
 
   get size(): number {
@@ -40,6 +44,8 @@ export class PendingRequests {
     return new Promise((resolve) => {
       this.#entries.set(key, { method, params, resolve });
       this.#events.request(key, method, JSON.stringify(params));
+      // `lastSeq` is now the request's own sequence number.
+      this.#journal?.putServerRequest({ requestKey: key, ...requestScope(params), method, params, seq: this.#events.lastSeq, createdAt: nowSeconds() });
     });
   }
 
@@ -49,6 +55,7 @@ export class PendingRequests {
     if (!entry) return false;
     this.#entries.delete(key);
     this.#events.resolved(key, entry.method);
+    this.#journal?.deleteServerRequest(key);
     entry.resolve(answer);
     return true;
   }

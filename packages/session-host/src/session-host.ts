@@ -282,7 +282,7 @@ export class SessionHost {
         state = await this.#control.claimStored(tenant, record);
         return state;
       },
-      (actor) => announceLoaded(actor, state?.abandonedTurn),
+      (actor) => announceLoaded(actor, state?.abandonedTurn, state?.orphanedRequests),
     );
   }
 

@@ -96,7 +96,6 @@ export class ThreadActor implements TurnContext {
       onPublishError: (err) => this.logger.warn({ err }, "event publish failed"),
       isCurrent: () => s.leaseValid(),
     });
-    this.pending = new PendingRequests(this.events, `${this.epoch}.`);
     this.writer = new ThreadWriter({
       store: s.store,
       tenant: init.tenant,
@@ -108,6 +107,7 @@ export class ThreadActor implements TurnContext {
         this.drop();
       },
     });
+    this.pending = new PendingRequests(this.events, `${this.epoch}.`, this.writer);
     this.#history = init.history;
     this.#nextHistoryOrdinal = init.nextHistoryOrdinal;
     this.#nextItemOrdinal = init.nextItemOrdinal;

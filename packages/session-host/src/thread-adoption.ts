@@ -1,14 +1,25 @@
-import type { TurnRecord } from "@threadmesh/persistence";
+import type { ServerRequestRecord, TurnRecord } from "@threadmesh/persistence";
 import type { ThreadActor } from "./thread-actor.ts";
 
 /**
  * Announces a thread this host just loaded (resume) or adopted from a lapsed owner: it is idle here, and
  * a turn the previous owner left running ended interrupted with an error, so no client keeps waiting
- * for a `turn/completed` that would never come.
+ * for a `turn/completed` that would never come. The server requests the previous owner left pending are
+ * resolved after it, as a turn's end resolves its own: every router tells the connections still holding
+ * one (`serverRequest/resolved`), and their rows go.
  */
-export function announceLoaded(actor: ThreadActor, abandoned: TurnRecord | null | undefined): void {
+export function announceLoaded(actor: ThreadActor, abandoned: TurnRecord | null | undefined, orphaned: readonly ServerRequestRecord[] = []): void {
   actor.setStatus({ type: "idle" });
-  if (!abandoned) return;
+  if (abandoned) announceAbandoned(actor, abandoned);
+  for (const r of orphaned) {
+    actor.events.resolved(r.requestKey, r.method);
+    actor.writer.deleteServerRequest(r.requestKey);
+  }
+  // The thread row records the sequence numbers just used.
+  if (abandoned || orphaned.length > 0) actor.persistThread();
+}
+
+function announceAbandoned(actor: ThreadActor, abandoned: TurnRecord): void {
   actor.events.notify("turn/completed", {
     threadId: actor.threadId,
     turn: {
@@ -23,5 +34,4 @@ export function announceLoaded(actor: ThreadActor, abandoned: TurnRecord | null 
       durationMs: abandoned.durationMs,
     },
   });
-  actor.persistThread();
 }

@@ -1,4 +1,4 @@
-import type { ThreadRecord, ThreadStore, TurnRecord } from "@threadmesh/persistence";
+import type { ServerRequestRecord, ThreadRecord, ThreadStore, TurnRecord } from "@threadmesh/persistence";
 import type { EventLog } from "@threadmesh/mesh";
 import { InternalError, nowSeconds, type TurnError } from "@threadmesh/protocol";
 import type { ThreadActorInit } from "./thread-actor.ts";
@@ -16,13 +16,16 @@ export const HOST_STOPPED_ERROR: TurnError = {
 export type LoadedThreadState = Omit<ThreadActorInit, "services"> & {
   /** The turn the previous owner left running, now stored as interrupted; null when there was none. */
   abandonedTurn?: TurnRecord | null;
+  /** Server requests the previous owner left pending: nobody will answer them, so they are to be resolved. */
+  orphanedRequests?: ServerRequestRecord[];
 };
 
 /**
  * Takes ownership of a stored thread and reads what its actor needs: the epoch is raised by one (the
  * store fences the previous owner's writes), the model history is loaded whole, and the next ordinals
  * follow the stored ones. A turn the previous owner left `inProgress` is stored as interrupted with a
- * clear error and a `<turn_aborted>` marker, so it is never silently lost.
+ * clear error and a `<turn_aborted>` marker, so it is never silently lost. The server requests it left
+ * pending are read after the claim, when the previous owner can no longer store more.
  */
 export async function claimStoredThread(
   store: ThreadStore,
@@ -36,11 +39,12 @@ export async function claimStoredThread(
   }
   // The previous owner may have published past the stored lastSeq before it stopped: continue after
   // the newest seq the event window holds, so seq stays strictly increasing across epochs.
-  const [history, lastTurns, lastItems, publishedSeq] = await Promise.all([
+  const [history, lastTurns, lastItems, publishedSeq, orphanedRequests] = await Promise.all([
     store.loadHistory(tenant, record.id),
     store.listTurns(tenant, record.id, { limit: 1, sortDirection: "desc" }),
     store.listItems(tenant, record.id, { limit: 1, sortDirection: "desc" }),
     opts.eventLog?.lastSeq(tenant, record.id) ?? 0,
+    store.listServerRequests(tenant, record.id),
   ]);
   const lastTurn = lastTurns.data[0] ?? null;
   const entries = history.map((h) => h.entry);
@@ -56,13 +60,15 @@ export async function claimStoredThread(
   }
   return {
     tenant,
-    record: { ...record, ownerEpoch: epoch, status: { type: "idle" }, lastSeq: Math.max(record.lastSeq, publishedSeq) },
+    // A stored request's seq is a floor too: its resolution must come after it for clients replaying from it.
+    record: { ...record, ownerEpoch: epoch, status: { type: "idle" }, lastSeq: Math.max(record.lastSeq, publishedSeq, ...orphanedRequests.map((r) => r.seq)) },
     history: entries,
     nextHistoryOrdinal,
     nextItemOrdinal: (lastItems.data[0]?.ordinal ?? -1) + 1,
     nextTurnOrdinal: (lastTurn?.ordinal ?? -1) + 1,
     lastTurnId: lastTurn?.id ?? null,
     abandonedTurn,
+    orphanedRequests,
   };
 }
 

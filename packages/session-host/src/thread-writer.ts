@@ -1,4 +1,12 @@
-import { StaleEpochError, type HistoryRecord, type ItemRecord, type ThreadRecord, type ThreadStore, type TurnRecord } from "@threadmesh/persistence";
+import {
+  StaleEpochError,
+  type HistoryRecord,
+  type ItemRecord,
+  type ServerRequestRecord,
+  type ThreadRecord,
+  type ThreadStore,
+  type TurnRecord,
+} from "@threadmesh/persistence";
 import type { Logger } from "@threadmesh/telemetry";
 
 type ThreadPatch = Partial<Omit<ThreadRecord, "tenantId" | "id">>;
@@ -20,7 +28,7 @@ export class ThreadWriter {
   #fenced = false;
   #stopped = false;
 
-  /** `onStaleEpoch`: called for every write rejected with StaleEpochError (metrics). */
+  /** `onStaleEpoch`: called for every write rejected with StaleEpochError. */
   constructor(opts: { store: ThreadStore; tenant: string; threadId: string; epoch: number; logger: Logger; onStaleEpoch?: () => void }) {
     this.#store = opts.store;
     this.#tenant = opts.tenant;
@@ -58,6 +66,15 @@ export class ThreadWriter {
     if (entries.length === 0) return;
     const rows = entries.map((e) => ({ tenantId: this.#tenant, threadId: this.#threadId, ...e }));
     this.#enqueue("appendHistory", () => this.#store.appendHistory(rows, this.#epoch));
+  }
+
+  putServerRequest(request: Omit<ServerRequestRecord, "tenantId" | "threadId">): void {
+    const row: ServerRequestRecord = { tenantId: this.#tenant, threadId: this.#threadId, ...request };
+    this.#enqueue("putServerRequest", () => this.#store.putServerRequest(row, this.#epoch));
+  }
+
+  deleteServerRequest(requestKey: string): void {
+    this.#enqueue("deleteServerRequest", () => this.#store.deleteServerRequest(this.#tenant, this.#threadId, requestKey, this.#epoch));
   }
 
   /** Resolves once every write issued so far has settled. */

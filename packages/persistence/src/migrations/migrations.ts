@@ -1,5 +1,6 @@
 import type { Migration, MigrationProvider } from "kysely";
 import { migration0001Initial } from "./0001-initial.ts";
+import { migration0002ServerRequests } from "./0002-server-requests.ts";
 
 /**
  * Every migration, keyed by name. Names sort in apply order (kysely sorts them), so they are numbered;
@@ -7,6 +8,7 @@ import { migration0001Initial } from "./0001-initial.ts";
  */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   "0001-initial": migration0001Initial,
+  "0002-server-requests": migration0002ServerRequests,
 });
 
 /** Hands kysely's `Migrator` the static table above. */

@@ -1,0 +1,91 @@
+/**
+ * `npm run bench:failover`: takeover time after a session host is killed. One router, two hosts, NATS,
+ * PostgreSQL, model simulator. Each round loads a thread with one turn of history, SIGKILLs its owner
+ * and times a `turn/start` for it from the kill until its response (served by the other host, which
+ * adopted the thread with epoch+1); then a new host replaces the dead one. The takeover waits for the
+ * dead host's lease to end, so `afterLeaseMs` (response time minus the wait for the lease) shows what
+ * the mesh adds. Results go to bench/results/failover.json.
+ */
+import assert from "node:assert/strict";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { cpus } from "node:os";
+import { join } from "node:path";
+import { startModelSim } from "@threadmesh/model-sim";
+import { CLUSTER_TENANT, startCluster } from "../test/support/cluster.ts";
+import { eventually } from "../test/support/eventually.ts";
+import { TestClient } from "../test/support/ws-client.ts";
+
+const KILLS = Math.max(20, Number(process.env.BENCH_FAILOVER_KILLS ?? 20));
+const HEARTBEAT_INTERVAL_MS = Number(process.env.BENCH_FAILOVER_HEARTBEAT_MS ?? 1_000);
+const LEASE_TTL_MS = Number(process.env.BENCH_FAILOVER_LEASE_MS ?? 3_000);
+
+const text = (t: string) => [{ type: "text", text: t }];
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+function stats(values: number[]) {
+  const s = [...values].sort((a, b) => a - b);
+  const round = (n: number) => Math.round(n * 10) / 10;
+  return { p50: round(percentile(s, 50)), p99: round(percentile(s, 99)), min: round(s[0]!), max: round(s.at(-1)!), mean: round(s.reduce((a, b) => a + b, 0) / s.length) };
+}
+
+async function main(): Promise<void> {
+  const sim = await startModelSim({ port: 0 });
+  const cluster = await startCluster({
+    simUrl: sim.url,
+    hosts: 2,
+    extraEnv: { THREADMESH_HEARTBEAT_INTERVAL_MS: String(HEARTBEAT_INTERVAL_MS), THREADMESH_LEASE_TTL_MS: String(LEASE_TTL_MS), THREADMESH_LOG_LEVEL: "error" },
+  });
+  if (!cluster) throw new Error("bench:failover needs nats-server (JetStream) and PostgreSQL");
+  const c = await TestClient.initialized(cluster.url, { token: cluster.token, validate: false });
+  const takeover: number[] = [];
+  const afterLease: number[] = [];
+  try {
+    for (let i = 0; i < KILLS; i++) {
+      const threadId = (await c.call("thread/start", {})).thread.id as string;
+      sim.script(threadId, [{ output: [{ type: "message", text: "before" }] }, { output: [{ type: "message", text: "after" }] }]);
+      let from = c.frames.length;
+      const first = await c.call("turn/start", { threadId, input: text("before the kill") });
+      await c.waitFor((f) => f.method === "turn/completed" && f.params.turn.id === first.turn.id, { from });
+      const owner = await cluster.owners.read(CLUSTER_TENANT, threadId);
+      assert.ok(owner);
+      const leaseEnd = cluster.registry.expiresAt(owner.hostId);
+
+      await cluster.host(owner.hostId).proc.kill();
+      const killedAt = Date.now();
+      from = c.frames.length;
+      const second = await c.call("turn/start", { threadId, input: text("after the kill") });
+      const ms = Date.now() - killedAt;
+      takeover.push(ms);
+      afterLease.push(ms - Math.max(0, leaseEnd - killedAt));
+      const adopted = await cluster.owners.read(CLUSTER_TENANT, threadId);
+      assert.ok(adopted && adopted.hostId !== owner.hostId && adopted.epoch === owner.epoch + 1, "adopted by the other host with epoch+1");
+      await c.waitFor((f) => f.method === "turn/completed" && f.params.turn.id === second.turn.id, { from });
+      console.log(`kill ${i + 1}/${KILLS}: takeover ${ms} ms`);
+
+      const fresh = await cluster.addHost();
+      await eventually(() => cluster.registry.isAlive(fresh.id), "the replacement host is live");
+    }
+  } finally {
+    await c.close();
+    await cluster.stop();
+    await sim.close();
+  }
+  const result = {
+    bench: "failover",
+    machine: { cpus: cpus().length, model: cpus()[0]?.model ?? "unknown" },
+    config: { heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS, leaseTtlMs: LEASE_TTL_MS, hosts: 2 },
+    kills: KILLS,
+    takeoverMs: stats(takeover),
+    afterLeaseMs: stats(afterLease),
+    samples: takeover,
+  };
+  const dir = join(import.meta.dirname, "results");
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "failover.json"), JSON.stringify(result, null, 2) + "\n");
+  console.log(JSON.stringify({ takeoverMs: result.takeoverMs, afterLeaseMs: result.afterLeaseMs }, null, 2));
+}
+
+await main();

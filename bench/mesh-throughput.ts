@@ -1,0 +1,165 @@
+/**
+ * `npm run bench:mesh`: model deltas per second delivered to clients through the mesh, with 1 router ×
+ * 1 host and with 2 routers × 2 hosts (each on nats-server with JetStream — the `TM_EVENTS` replay
+ * stream captures every event, as it always does on NATS — and PostgreSQL). Client connections are
+ * spread evenly over the routers; the router places each new thread on a host. A round starts
+ * `concurrent` turns together (each streaming DELTAS_PER_TURN deltas from the model simulator as fast
+ * as it can) and is timed from the first turn/start to the last turn/completed; deltas are counted at
+ * the clients by frame prefix. Each turn has its own connection by default (a client follows its own
+ * thread; BENCH_MESH_CONNECTIONS=10 gives bench/run.ts's 10 connections of 10 busy threads each, where
+ * a router sheds deltas for a connection more than 4 MB behind: `dropped` counts what did not arrive;
+ * the rate counts only delivered deltas). Reported: the median of ROUNDS rounds after a
+ * warm-up round, for 1 turn and for 100 concurrent turns. Target: ≥ 50,000 deltas/s with 100 turns in
+ * both shapes. Everything (clients, simulator, routers, hosts, NATS, PostgreSQL) shares one machine,
+ * so each 100-turn round also records the CPU time every process used. Results go to
+ * bench/results/mesh-throughput.json.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
+import { join } from "node:path";
+import { startModelSim } from "@threadmesh/model-sim";
+import { KvOwnerLeases, NatsBus } from "@threadmesh/mesh";
+import { BenchClient, now } from "./support/bench-client.ts";
+import { startMeshTopology, type MeshTopology } from "./support/mesh-topology.ts";
+
+const DELTAS_PER_TURN = Number(process.env.BENCH_DELTAS_PER_TURN ?? 2_000);
+const ROUNDS_1 = Math.max(3, Number(process.env.BENCH_MESH_ROUNDS_1 ?? 5));
+const ROUNDS_100 = Math.max(3, Number(process.env.BENCH_MESH_ROUNDS_100 ?? 3));
+const CONCURRENT = 100;
+/** Client connections of a round: one per turn up to this many, never fewer than the routers. */
+const MAX_CONNECTIONS = Number(process.env.BENCH_MESH_CONNECTIONS ?? 100);
+const ROUND_TIMEOUT_MS = 180_000;
+const TARGET_PER_SECOND = 50_000;
+/** Tenant of a bearer-token client. */
+const TENANT = "default";
+const SHAPES = [
+  { routers: 1, hosts: 1 },
+  { routers: 2, hosts: 2 },
+].filter((s) => !process.env.BENCH_MESH_SHAPES || process.env.BENCH_MESH_SHAPES.split(",").includes(`${s.routers}x${s.hosts}`));
+
+const CLOCK_TICKS = 100;
+/** CPU seconds (user + system) a process has used so far (Linux). */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
+interface Round {
+  deltas: number;
+  /** Deltas the model streamed that no client received (shed for slow connections). */
+  dropped: number;
+  seconds: number;
+  perSecond: number;
+  /** CPU seconds per second of the round, per process (1.0 = one core busy). */
+  cpu?: Record<string, number>;
+  /** Threads of the round per host id. */
+  threadsPerHost?: Record<string, number>;
+}
+
+function processes(topo: MeshTopology): Record<string, number> {
+  const out: Record<string, number> = { nats: topo.natsPid };
+  topo.routers.forEach((r, i) => (out[`router-${i + 1}`] = r.child.pid!));
+  topo.hosts.forEach((h, i) => (out[`host-${i + 1}`] = h.child.pid!));
+  return out;
+}
+
+const connections = (concurrent: number, routers: number) => Math.max(routers, Math.min(concurrent, MAX_CONNECTIONS));
+
+async function round(topo: MeshTopology, owners: KvOwnerLeases, concurrent: number): Promise<Round> {
+  const conns = connections(concurrent, topo.urls.length);
+  const clients = await Promise.all(Array.from({ length: conns }, (_, i) => BenchClient.connect(topo.urls[i % topo.urls.length]!, topo.token)));
+  try {
+    const threads: Array<{ c: BenchClient; id: string }> = [];
+    for (let i = 0; i < concurrent; i++) {
+      const c = clients[i % conns]!;
+      threads.push({ c, id: (await c.call("thread/start", { approvalPolicy: "never", sandbox: "read-only" })).thread.id });
+    }
+    const pids = processes(topo);
+    const cpu0 = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuSeconds(pid)]));
+    const self0 = process.cpuUsage();
+    const t0 = now();
+    const turns = await Promise.all(threads.map(({ c, id }) => c.turn(id, "stream")));
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`round of ${concurrent} turns did not complete in ${ROUND_TIMEOUT_MS} ms`)), ROUND_TIMEOUT_MS);
+    });
+    await Promise.race([Promise.all(turns.map((t) => t.completedAt)), timeout]).finally(() => clearTimeout(timer));
+    const seconds = (now() - t0) / 1000;
+    const self = process.cpuUsage(self0);
+    const deltas = clients.reduce((n, c) => n + c.deltas, 0);
+    const r: Round = { deltas, dropped: concurrent * DELTAS_PER_TURN - deltas, seconds: Number(seconds.toFixed(3)), perSecond: Math.round(deltas / seconds) };
+    if (concurrent > 1) {
+      const cpu: Record<string, number> = {};
+      for (const [k, pid] of Object.entries(pids)) cpu[k] = Number(((cpuSeconds(pid) - cpu0[k]!) / seconds).toFixed(2));
+      cpu["bench+sim"] = Number(((self.user + self.system) / 1e6 / seconds).toFixed(2));
+      r.cpu = cpu;
+      const perHost: Record<string, number> = {};
+      for (const t of threads) {
+        const hostId = (await owners.read(TENANT, t.id))?.hostId ?? "unknown";
+        perHost[hostId] = (perHost[hostId] ?? 0) + 1;
+      }
+      r.threadsPerHost = perHost;
+    }
+    return r;
+  } finally {
+    await Promise.all(clients.map((c) => c.close()));
+  }
+}
+
+/** A warm-up round, then `rounds` measured rounds; the median round plus every round's rate. */
+async function throughput(topo: MeshTopology, owners: KvOwnerLeases, concurrent: number, rounds: number): Promise<Round & { rounds: number[]; loadAverage: number[] }> {
+  await round(topo, owners, concurrent);
+  const results: Round[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const r = await round(topo, owners, concurrent);
+    console.log(`  ${concurrent} turn(s), round ${i + 1}/${rounds}: ${r.perSecond} deltas/s, ${r.dropped} dropped${r.cpu ? ` cpu ${JSON.stringify(r.cpu)}` : ""}`);
+    results.push(r);
+  }
+  const sorted = [...results].sort((a, b) => a.perSecond - b.perSecond);
+  return { ...sorted[Math.floor(sorted.length / 2)]!, rounds: results.map((r) => r.perSecond), loadAverage: loadavg().map((x) => Number(x.toFixed(2))) };
+}
+
+async function shape(routers: number, hosts: number): Promise<Record<string, unknown>> {
+  const sim = await startModelSim({ port: 0, generative: { tokensPerSecond: 0, ttftMs: 0, tokensPerResponse: DELTAS_PER_TURN, toolCallProbability: 0 } });
+  const topo = await startMeshTopology({ simUrl: sim.url, routers, hosts, extraEnv: { THREADMESH_LOG_LEVEL: "warn" } });
+  const bus = await NatsBus.connect({ servers: topo.natsUrl, name: "bench-mesh-throughput" });
+  const owners = await KvOwnerLeases.open(bus.connection);
+  try {
+    const loadBefore = loadavg().map((x) => Number(x.toFixed(2)));
+    console.log(`${routers} router(s) × ${hosts} host(s), load average ${loadBefore.join(" ")}`);
+    const one = await throughput(topo, owners, 1, ROUNDS_1);
+    const hundred = await throughput(topo, owners, CONCURRENT, ROUNDS_100);
+    return {
+      routers,
+      hosts,
+      connections: { turn1: connections(1, routers), turns100: connections(CONCURRENT, routers) },
+      deltasPerSecond1Turn: one,
+      deltasPerSecond100Turns: hundred,
+      met: hundred.perSecond >= TARGET_PER_SECOND,
+      loadAverageBefore: loadBefore,
+    };
+  } finally {
+    await owners.close();
+    await bus.close();
+    await topo.stop();
+    await sim.close();
+  }
+}
+
+const results = [];
+for (const s of SHAPES) results.push(await shape(s.routers, s.hosts));
+const r = {
+  benchmark: "mesh-throughput",
+  deltasPerTurn: DELTAS_PER_TURN,
+  concurrentTurns: CONCURRENT,
+  targetPerSecond100Turns: TARGET_PER_SECOND,
+  met: results.every((x) => x.met),
+  shapes: results,
+  machine: { cpus: cpus().length, node: process.version },
+  at: new Date().toISOString(),
+};
+const out = join(import.meta.dirname, "results");
+mkdirSync(out, { recursive: true });
+writeFileSync(join(out, "mesh-throughput.json"), JSON.stringify(r, null, 2) + "\n");
+console.log(JSON.stringify(r, null, 2));

@@ -40,6 +40,10 @@ export class BenchClient {
   #id = 1;
   readonly #pending = new Map<number, (r: any) => void>();
   deltas = 0;
+  /** Completed turns by status; a failed turn still completes, usually without its deltas. */
+  readonly turnStatuses: Record<string, number> = {};
+  /** The error of the first turns that did not complete normally. */
+  readonly turnErrors: string[] = [];
   readonly #turnWaiters = new Map<string, (at: number) => void>();
   /** turn/completed frames that arrived before the turn/start response was handled. */
   readonly #early = new Map<string, number>();
@@ -65,6 +69,9 @@ export class BenchClient {
       if (s.startsWith(COMPLETED_PREFIX)) {
         const at = now();
         const f = JSON.parse(s);
+        const status = String(f.params.turn.status);
+        this.turnStatuses[status] = (this.turnStatuses[status] ?? 0) + 1;
+        if (status !== "completed" && this.turnErrors.length < 5) this.turnErrors.push(JSON.stringify(f.params.turn.error ?? null));
         const w = this.#turnWaiters.get(f.params.turn.id);
         if (w) w(at);
         else this.#early.set(f.params.turn.id, at);

@@ -62,6 +62,34 @@ describe("failover: one router, two session hosts, NATS, PostgreSQL", () => {
     await cluster.addHost();
   });
 
+  test("SIGKILL during a turn: with no client command, a live host adopts the thread and ends the turn interrupted", async () => {
+    const c = await connect(cluster, clients);
+    const threadId = (await c.call("thread/start", {})).thread.id as string;
+    sim.script(threadId, [
+      { output: [{ type: "message", text: ["cut ", "off ", "here"] }], fail: { kind: "hang", afterEvents: 6 } },
+      { output: [{ type: "message", text: "after the crash" }] },
+    ]);
+    const { entry, victim, survivor } = await owner(threadId);
+    const from = c.frames.length;
+    const { turn } = await c.call("turn/start", { threadId, input: text("a long story") });
+    await c.waitFor((f) => f.method === "item/agentMessage/delta", { from });
+    // Writes follow events; a read on the owner waits for them, so the turn's input is stored.
+    await c.call("thread/read", { threadId });
+    await victim.proc.kill();
+
+    const ended = await c.waitFor((f) => f.method === "turn/completed" && f.params.turn.id === turn.id, { from, timeoutMs: 4 * LEASE_TTL_MS });
+    assert.equal(ended.params.turn.status, "interrupted");
+    assert.match(ended.params.turn.error.message, /stopped before it completed/);
+    assert.equal(ended.epoch, entry.epoch + 1, "announced by the adopting host");
+    const now = await ownerOf(cluster, threadId);
+    assert.deepEqual({ hostId: now.hostId, epoch: now.epoch }, { hostId: survivor, epoch: entry.epoch + 1 });
+    const next = await runTurn(c, threadId, "go on");
+    assert.equal(next.params.turn.items[0].text, "after the crash");
+    assert.match(JSON.stringify(sim.requests(threadId)[1]!.input), /a long story[\s\S]*turn_aborted/);
+
+    await cluster.addHost();
+  });
+
   test("SIGSTOP past the lease: the other host serves the next turn; resumed, the paused host never reaches the model", async () => {
     const c = await connect(cluster, clients);
     const threadId = (await c.call("thread/start", { approvalPolicy: "never", sandbox: "danger-full-access" })).thread.id as string;

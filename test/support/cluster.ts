@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { KvHostRegistry, KvOwnerLeases, NatsBus } from "@threadmesh/mesh";
 import { ThreadmeshProcess, runThreadmesh } from "./processes.ts";
-import { startNatsServer } from "./nats-server.ts";
+import { startNatsServer, type NatsServer } from "./nats-server.ts";
 import { createTestDatabase, type TestDatabase } from "./postgres.ts";
 
 /** Tenant of the cluster's token. */
@@ -21,10 +21,15 @@ export interface ClusterHost {
  * observer connection that watches the same host registry and owner entries the processes use.
  */
 export interface Cluster {
+  /** The first router's URL. */
   readonly url: string;
+  /** Every router's URL, in start order. */
+  readonly urls: string[];
   readonly token: string;
   readonly hosts: ClusterHost[];
+  /** The first router. */
   readonly router: ThreadmeshProcess;
+  readonly routers: ThreadmeshProcess[];
   /** The registry and owner entries, as the processes see them. */
   readonly registry: KvHostRegistry;
   readonly owners: KvOwnerLeases;
@@ -34,6 +39,8 @@ export interface Cluster {
   addHost(env?: Record<string, string>): Promise<ClusterHost>;
   /** The host process with this id. */
   host(id: string): ClusterHost;
+  /** Stops the NATS server and starts it again on the same port and JetStream store. */
+  restartNats(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -44,12 +51,16 @@ export interface ClusterOptions {
   hosts: number | Array<Record<string, string>>;
   /** Environment of every Threadmesh process (e.g. THREADMESH_MAX_THREADS). */
   extraEnv?: Record<string, string>;
+  /** Number of routers; default 1. */
+  routers?: number;
 }
 
 /** Starts a cluster, or returns null when NATS or PostgreSQL is missing outside CI. */
 export async function startCluster(opts: ClusterOptions): Promise<Cluster | null> {
-  const nats = await startNatsServer({ jetstream: true });
-  if (!nats) return null;
+  const first = await startNatsServer({ jetstream: true });
+  if (!first) return null;
+  let nats: NatsServer = first;
+  const natsStore = nats.storeDir;
   let db: TestDatabase | null = null;
   const dir = mkdtempSync(join(tmpdir(), "tm-cluster-"));
   const procs: ThreadmeshProcess[] = [];
@@ -58,6 +69,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster | null
     await Promise.all(procs.map((p) => p.stop()));
     await observer?.close();
     await nats.stop();
+    if (natsStore !== null) rmSync(natsStore, { recursive: true, force: true });
     await db?.drop();
     rmSync(dir, { recursive: true, force: true });
   };
@@ -97,14 +109,16 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster | null
     };
     const hostEnvs = typeof opts.hosts === "number" ? Array.from({ length: opts.hosts }, () => ({})) : opts.hosts;
     await Promise.all(hostEnvs.map((e) => addHost(e)));
-    const router = ThreadmeshProcess.spawn("router", ["router", "--port", "0"], env);
-    procs.push(router);
-    const url = (await router.waitForLine(/listening on: (ws:\/\/\S+)/))[1]!;
+    const routers = Array.from({ length: opts.routers ?? 1 }, (_, i) => ThreadmeshProcess.spawn(`router-${i + 1}`, ["router", "--port", "0"], env));
+    procs.push(...routers);
+    const urls = await Promise.all(routers.map(async (r) => (await r.waitForLine(/listening on: (ws:\/\/\S+)/))[1]!));
     return {
-      url,
+      url: urls[0]!,
+      urls,
       token,
       hosts,
-      router,
+      router: routers[0]!,
+      routers,
       registry,
       owners,
       bus: observer,
@@ -113,6 +127,13 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster | null
         const h = hosts.find((x) => x.id === id);
         if (!h) throw new Error(`no host ${id} in this cluster`);
         return h;
+      },
+      restartNats: async () => {
+        const port = nats.port;
+        await nats.stop({ keepStore: true });
+        const again = await startNatsServer({ jetstream: true, port, storeDir: natsStore ?? undefined });
+        if (!again) throw new Error("nats-server disappeared");
+        nats = again;
       },
       stop: async () => {
         await Promise.all([registry.close(), owners.close()]);

@@ -11,7 +11,10 @@ export interface NatsServer {
   url: string;
   port: number;
   pid: number;
-  stop(): Promise<void>;
+  /** The JetStream store directory, when JetStream is on. */
+  storeDir: string | null;
+  /** `keepStore` leaves the JetStream store on disk (a restart continues from it). */
+  stop(opts?: { keepStore?: boolean }): Promise<void>;
 }
 
 export interface StartNatsServerOptions {
@@ -19,6 +22,8 @@ export interface StartNatsServerOptions {
   jetstream?: boolean;
   /** Listen on this port (e.g. to restart a server where clients expect it); default: a free one. */
   port?: number;
+  /** JetStream store directory to use (e.g. a restarted server's); kept on stop. Default: a fresh one, removed on stop. */
+  storeDir?: string;
 }
 
 /** Where the Debian package installs the binary, which is not on a normal user's PATH. */
@@ -60,19 +65,20 @@ export async function startNatsServer(opts: StartNatsServerOptions = {}): Promis
     }
     return null;
   }
-  const storeDir = opts.jetstream ? await mkdtemp(join(tmpdir(), "tm-nats-")) : null;
+  const storeDir = opts.jetstream ? (opts.storeDir ?? (await mkdtemp(join(tmpdir(), "tm-nats-")))) : null;
+  const ownsStore = opts.storeDir === undefined;
   try {
     for (let attempt = 1; ; attempt++) {
       const port = opts.port ?? (await freePort());
       const args = ["-a", "127.0.0.1", "-p", String(port)];
       if (storeDir !== null) args.push("-js", "-sd", storeDir);
       const started = await launch(binary, args);
-      if (started.kind === "ready") return handle(started.child, port, storeDir);
+      if (started.kind === "ready") return handle(started.child, port, ownsStore ? storeDir : null, storeDir);
       if (started.kind === "port-taken" && opts.port === undefined && attempt < MAX_PORT_ATTEMPTS) continue;
       throw new Error(`nats-server ${args.join(" ")} did not start: ${started.reason}\n${started.log}`);
     }
   } catch (err) {
-    if (storeDir !== null) await rm(storeDir, { recursive: true, force: true });
+    if (storeDir !== null && ownsStore) await rm(storeDir, { recursive: true, force: true });
     throw err;
   }
 }
@@ -129,7 +135,7 @@ function launch(binary: string, args: string[]): Promise<Launch> {
   });
 }
 
-function handle(child: ChildProcess, port: number, storeDir: string | null): NatsServer {
+function handle(child: ChildProcess, port: number, storeDir: string | null, usedStoreDir: string | null): NatsServer {
   const exited = new Promise<void>((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) resolve();
     else child.once("exit", () => resolve());
@@ -144,7 +150,8 @@ function handle(child: ChildProcess, port: number, storeDir: string | null): Nat
     url: `nats://127.0.0.1:${port}`,
     port,
     pid: child.pid as number,
-    stop() {
+    storeDir: usedStoreDir,
+    stop(opts = {}) {
       stopping ??= (async () => {
         process.removeListener("exit", killOnExit);
         child.kill("SIGTERM");
@@ -157,7 +164,7 @@ function handle(child: ChildProcess, port: number, storeDir: string | null): Nat
           await exited;
         }
         clearTimeout(timer);
-        if (storeDir !== null) await rm(storeDir, { recursive: true, force: true });
+        if (storeDir !== null && opts.keepStore !== true) await rm(storeDir, { recursive: true, force: true });
       })();
       return stopping;
     },

@@ -34,7 +34,7 @@ export async function composeRouter(config: Config, bus: Bus, telemetry: Telemet
 }
 
 /** Builds a session host from the validated configuration. */
-export async function composeHost(config: Config, bus: Bus, store: ThreadStore, telemetry: Telemetry, model: { baseUrl: string; apiKey: string }, mesh?: MeshControl): Promise<SessionHost> {
+export async function composeHost(config: Config, bus: Bus, store: ThreadStore, telemetry: Telemetry, model: { baseUrl: string; apiKey: string }, mesh?: MeshControl, eventLog?: EventLog): Promise<SessionHost> {
   if (config.leaseTtlMs < 2 * config.heartbeatIntervalMs) {
     throw new Error(`THREADMESH_LEASE_TTL_MS (${config.leaseTtlMs}) must be at least twice THREADMESH_HEARTBEAT_INTERVAL_MS (${config.heartbeatIntervalMs})`);
   }
@@ -44,6 +44,7 @@ export async function composeHost(config: Config, bus: Bus, store: ThreadStore, 
     telemetry,
     hosts: mesh?.hosts,
     owners: mesh?.owners,
+    eventLog,
     hostId: hostIdOf(config),
     model: { baseURL: model.baseUrl, apiKey: model.apiKey, model: config.model, maxRetries: config.modelMaxRetries },
     config: {

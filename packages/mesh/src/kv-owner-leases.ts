@@ -76,6 +76,10 @@ export class KvOwnerLeases implements OwnerLeases {
     }
   }
 
+  cachedEntries(): Iterable<{ tenant: string; threadId: string; entry: OwnerEntry }> {
+    return this.#table.entries();
+  }
+
   onChange(listener: OwnerChange): () => void {
     return this.#table.listen(listener);
   }

@@ -41,6 +41,10 @@ export class MemoryOwnerLeases implements OwnerLeases {
     return true;
   }
 
+  cachedEntries(): Iterable<{ tenant: string; threadId: string; entry: OwnerEntry }> {
+    return this.#table.entries();
+  }
+
   onChange(listener: OwnerChange): () => void {
     return this.#table.listen(listener);
   }

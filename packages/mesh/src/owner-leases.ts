@@ -24,6 +24,8 @@ export interface OwnerLeases {
   start(): Promise<void>;
   /** The watched copy of an entry; may lag the store by the watch's delay. */
   cached(tenant: string, threadId: string): OwnerEntry | undefined;
+  /** Every watched entry. */
+  cachedEntries(): Iterable<{ tenant: string; threadId: string; entry: OwnerEntry }>;
   /** The stored entry. */
   read(tenant: string, threadId: string): Promise<OwnerEntry | undefined>;
   /** Stores `record` if the thread has no entry; null when it has one. */

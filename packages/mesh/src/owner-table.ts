@@ -14,6 +14,13 @@ export class OwnerTable {
     return this.#entries.get(ownerKey(tenant, threadId));
   }
 
+  *entries(): Iterable<{ tenant: string; threadId: string; entry: OwnerEntry }> {
+    for (const [key, entry] of this.#entries) {
+      const ids = parseOwnerKey(key);
+      if (ids) yield { ...ids, entry };
+    }
+  }
+
   /** Applies a change seen at `revision`; `entry` null for a delete. Older revisions than the cached one are ignored. */
   apply(key: string, entry: OwnerEntry | null, revision: number): void {
     const prev = this.#entries.get(key);

@@ -91,19 +91,9 @@ export class HostRouting {
       if (!fallback) throw new BusError("noResponders", threadCommandSubject(tenant, threadId));
       return this.#adopt(s);
     }
+    let reply: BusMessage | typeof LAPSED;
     try {
-      if (!owner) return await this.#request(threadCommandSubject(tenant, threadId), s);
-      // A request delivered to an owner that died (or paused) is never answered: stop waiting once its
-      // lease ends, when another host may adopt the thread, rather than at the request timeout.
-      const lapse = this.#whenLapsed(owner);
-      try {
-        const reply = await Promise.race([this.#request(threadCommandSubject(tenant, threadId), s), lapse.promise]);
-        if (reply !== LAPSED) return reply;
-      } finally {
-        lapse.cancel();
-      }
-      if (!fallback) throw new BusError("timeout", threadCommandSubject(tenant, threadId));
-      return this.#adopt({ ...s, deadline: Date.now() + this.#timeoutMs });
+      reply = await this.#toOwner(s, threadId, owner);
     } catch (err) {
       if (!fallback || !(err instanceof BusError)) throw err;
       if (err.kind === "noResponders") return this.#unheld(s, threadId);
@@ -111,6 +101,25 @@ export class HostRouting {
       // A paused owner never answers; its lease has run out by now, so another host may adopt the thread.
       if (err.kind === "timeout" && now && ownerLapsed(now, this.#hosts)) return this.#adopt({ ...s, deadline: Date.now() + this.#timeoutMs });
       throw err;
+    }
+    if (reply !== LAPSED) return reply;
+    if (!fallback) throw new BusError("timeout", threadCommandSubject(tenant, threadId));
+    return this.#adopt({ ...s, deadline: Date.now() + this.#timeoutMs });
+  }
+
+  /**
+   * Sends on the thread's subject. A request delivered to an owner that died (or paused) is never
+   * answered: with a known owner, stop waiting once its lease ends ({@link LAPSED}), when another host
+   * may adopt the thread, rather than at the request timeout.
+   */
+  async #toOwner(s: Send, threadId: string, owner: OwnerEntry | undefined): Promise<BusMessage | typeof LAPSED> {
+    const request = this.#request(threadCommandSubject(s.env.tenant, threadId), s);
+    if (!owner) return request;
+    const lapse = this.#whenLapsed(owner);
+    try {
+      return await Promise.race([request, lapse.promise]);
+    } finally {
+      lapse.cancel();
     }
   }
 

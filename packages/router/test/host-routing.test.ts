@@ -135,6 +135,22 @@ describe("host routing", () => {
     assert.ok(Date.now() - started < TTL_MS * 3);
   });
 
+  test("a command the owner swallowed (it died or paused) is adopted when the owner's lease ends, not at the timeout", async () => {
+    const { bus, hosts, owners, send } = setup();
+    const seen: string[] = [];
+    fakeHost(bus, "heir", seen);
+    await hosts.heartbeat(load("heir"));
+    const beating = setInterval(() => void hosts.heartbeat(load("heir")), TTL_MS / 5);
+    await hosts.heartbeat(load("silent"));
+    await owners.create(TENANT, "t5", { hostId: "silent", epoch: 2, released: false });
+    await new Promise((r) => setImmediate(r));
+    bus.subscribe(threadCommandSubject(TENANT, "t5"), () => {});
+    const started = Date.now();
+    const reply = await send(envelope("turn/start", { threadId: "t5" }), { route: "thread", threadId: "t5" }).finally(() => clearInterval(beating));
+    assert.deepEqual(reply.ok && reply.result, { hostId: "heir" });
+    assert.ok(Date.now() - started < 1_000, "well before the 2 s request timeout");
+  });
+
   test("a live owner is reached on the thread's subject", async () => {
     const { bus, hosts, owners, send } = setup();
     await hosts.heartbeat(load("owner"));

@@ -1,11 +1,12 @@
-import { MemoryHostRegistry, MemoryOwnerLeases, type Bus, type BusMessage, type HostRegistry, type OwnerLeases, type Subscription } from "@threadmesh/mesh";
+import { MemoryHostRegistry, MemoryOwnerLeases, type Bus, type BusMessage, type EventLog, type HostRegistry, type OwnerLeases, type Subscription } from "@threadmesh/mesh";
 import type { ThreadRecord, ThreadStore } from "@threadmesh/persistence";
 import { MeshMethod, OverloadedError, PlacementRefusal, hostSubject, hostWildcard, placementRefusal, type RpcError } from "@threadmesh/protocol";
-import { context, traceHeaders, type Logger } from "@threadmesh/telemetry";
+import { context, traceHeaders, type HostMeshMetrics, type Logger } from "@threadmesh/telemetry";
 import { replyError } from "./command-outcome.ts";
 import type { HostConfig } from "./config.ts";
 import { HostHeartbeat } from "./host-heartbeat.ts";
 import { HostOwnership } from "./host-ownership.ts";
+import { OrphanSweeper } from "./orphan-sweeper.ts";
 import { HOST_STOPPED_ERROR, claimStoredThread, type LoadedThreadState } from "./thread-loader.ts";
 
 /** Longest wait for the owner of a thread when this host passes a command on to it, in ms. */
@@ -28,14 +29,19 @@ export interface HostControlOptions {
   hosts?: HostRegistry;
   /** Default: owner entries of this process only (embedded mode). */
   owners?: OwnerLeases;
+  /** Where an adopting host finds the last seq the previous owner published. */
+  eventLog?: EventLog | undefined;
   config: Readonly<HostConfig>;
   logger: Logger;
+  metrics: HostMeshMetrics;
   /** Load to report in heartbeats. */
   load: () => { loadedThreads: number; activeTurns: number; draining: boolean };
   /** The lease lapsed: drop every thread. */
   onLapse: () => void;
   /** Another host took this thread over: drop it. */
   onLost: (tenant: string, threadId: string) => void;
+  /** Loads a thread whose owner lapsed during a turn (see {@link OrphanSweeper}). */
+  adoptOrphan: (tenant: string, threadId: string) => Promise<void>;
 }
 
 /**
@@ -51,6 +57,7 @@ export class HostControl {
   readonly #ownsHosts: boolean;
   readonly #ownsOwners: boolean;
   readonly #heartbeat: HostHeartbeat;
+  readonly #sweeper: OrphanSweeper;
   #sub: Subscription | null = null;
   #handingOver = false;
 
@@ -69,6 +76,19 @@ export class HostControl {
       onLapse: opts.onLapse,
       logger: opts.logger,
     });
+    this.#sweeper = new OrphanSweeper({
+      hostId: opts.hostId,
+      hosts: this.#hosts,
+      owners: this.#owners,
+      intervalMs: this.#hosts.leaseTtlMs,
+      hasRunningTurn: async (tenant, threadId) => {
+        const last = await opts.store.listTurns(tenant, threadId, { limit: 1, sortDirection: "desc" });
+        return last.data[0]?.status === "inProgress";
+      },
+      adopt: opts.adoptOrphan,
+      active: () => !this.#handingOver && this.#sub !== null && this.leaseValid(),
+      logger: opts.logger,
+    });
   }
 
   /** Follows hosts and owners, subscribes this host's subject and writes the first heartbeat. */
@@ -78,6 +98,7 @@ export class HostControl {
     this.#sub = this.#opts.bus.subscribe(hostWildcard(this.#opts.hostId), onRequest);
     await this.#opts.bus.flush();
     await this.#heartbeat.start();
+    this.#sweeper.start();
   }
 
   /** True while this host's lease runs. */
@@ -93,11 +114,13 @@ export class HostControl {
   /** Why this host turns a request down, or null when it takes it. */
   refusal(method: string, loadedThreads: number, running: boolean): RpcError | null {
     const retryAfterMs = this.#opts.config.heartbeatIntervalMs;
-    if (!this.leaseValid()) return placementRefusal(PlacementRefusal.LeaseLapsed, retryAfterMs);
-    if (method !== "thread/start" && method !== "thread/fork") return null;
-    if (!running) return placementRefusal(PlacementRefusal.Draining, retryAfterMs);
-    if (loadedThreads >= this.#opts.config.maxThreads) return placementRefusal(PlacementRefusal.AtCapacity, retryAfterMs);
-    return null;
+    const placement = method === "thread/start" || method === "thread/fork";
+    let refusal: PlacementRefusal | null = null;
+    if (!this.leaseValid()) refusal = PlacementRefusal.LeaseLapsed;
+    else if (placement && !running) refusal = PlacementRefusal.Draining;
+    else if (placement && loadedThreads >= this.#opts.config.maxThreads) refusal = PlacementRefusal.AtCapacity;
+    if (placement) this.#opts.metrics.placements.inc({ outcome: refusal === null ? "accepted" : "refused" });
+    return refusal === null ? null : placementRefusal(refusal, retryAfterMs);
   }
 
   /** Where a command for a thread this host does not hold goes; see {@link UnheldRoute}. */
@@ -127,11 +150,12 @@ export class HostControl {
     }
   }
 
-  /** Claims a stored thread (owner entry, then the store's epoch) and reads its state. */
-  async claimStored(tenant: string, record: ThreadRecord): Promise<LoadedThreadState> {
+  /** Claims a stored thread (owner entry, then the store's epoch) and reads its state; `adopt` counts a takeover. */
+  async claimStored(tenant: string, record: ThreadRecord, adopt: boolean): Promise<LoadedThreadState> {
     const epoch = await this.ownership.claim(tenant, record.id, record.ownerEpoch + 1);
+    if (adopt) this.#opts.metrics.leaseTakeovers.inc();
     try {
-      return await claimStoredThread(this.#opts.store, tenant, record, { abandonedTurnError: HOST_STOPPED_ERROR, epoch });
+      return await claimStoredThread(this.#opts.store, tenant, record, { abandonedTurnError: HOST_STOPPED_ERROR, epoch, eventLog: this.#opts.eventLog });
     } catch (err) {
       await this.ownership.release(tenant, record.id);
       throw err;
@@ -157,6 +181,7 @@ export class HostControl {
     this.#sub?.unsubscribe();
     this.#sub = null;
     this.#heartbeat.stop();
+    this.#sweeper.stop();
     this.ownership.stop();
     try {
       await this.#hosts.remove(this.#opts.hostId);

@@ -1,4 +1,4 @@
-import type { Bus, BusMessage, HostRegistry, OwnerLeases, Subscription } from "@threadmesh/mesh";
+import type { Bus, BusMessage, EventLog, HostRegistry, OwnerLeases, Subscription } from "@threadmesh/mesh";
 import type { ThreadStore } from "@threadmesh/persistence";
 import {
   HOST_QUEUE_GROUP,
@@ -46,6 +46,8 @@ export interface SessionHostOptions {
   hostId: string;
   /** Model client to use instead of {@link OpenAIResponsesModel} over `model` (other providers). */
   modelClient?: ModelClient;
+  /** The thread event window (JetStream on NATS): an adopting owner continues after its last seq. */
+  eventLog?: EventLog;
   /** Live hosts (heartbeats). Default: this process only. Share one with the routers in embedded mode. */
   hosts?: HostRegistry;
   /** Owner entries of loaded threads. Default: this process only. Share one with the routers in embedded mode. */
@@ -86,13 +88,18 @@ export class SessionHost {
       store: opts.store,
       hosts: opts.hosts,
       owners: opts.owners,
+      eventLog: opts.eventLog,
       config,
       logger: this.#logger,
+      metrics: hostMetrics(m).mesh,
       load: () => ({ loadedThreads: this.#registry.size, activeTurns: this.#activeTurns, draining: this.#state === "draining" || this.#state === "stopped" }),
       onLapse: () => {
         for (const actor of this.#registry.all()) actor.drop();
       },
       onLost: (tenant, threadId) => this.#registry.get(tenant, threadId)?.drop(),
+      adoptOrphan: async (tenant, threadId) => {
+        if (this.#state === "running" && !this.#registry.get(tenant, threadId)) await this.#loadStored(tenant, threadId, true);
+      },
     });
     this.#services = {
       hostId: opts.hostId,
@@ -279,7 +286,7 @@ export class SessionHost {
       async () => {
         const record = await this.#services.store.getThread(tenant, threadId);
         if (!record || record.archived || (!adopt && (!record.materialized || record.ephemeral))) return null;
-        state = await this.#control.claimStored(tenant, record);
+        state = await this.#control.claimStored(tenant, record, adopt);
         return state;
       },
       (actor) => announceLoaded(actor, state?.abandonedTurn, state?.orphanedRequests),

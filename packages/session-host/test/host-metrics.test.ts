@@ -47,7 +47,8 @@ describe("session host: metrics endpoint", () => {
     assert.equal(sample(body, 'tm_host_commands_total{method="turn/start"}'), 1);
     assert.equal(sample(body, "tm_host_threads_loaded"), 1);
     assert.equal(sample(body, "tm_host_turns_active"), 0);
-    assert.equal(sample(body, 'tm_host_placements_total{outcome="accepted"}'), 0, "registered at zero until placement counts it");
+    assert.equal(sample(body, 'tm_host_placements_total{outcome="accepted"}'), 1, "the thread/start");
+    assert.equal(sample(body, 'tm_host_placements_total{outcome="refused"}'), 0);
     assert.equal(sample(body, "tm_host_stale_epoch_rejections_total"), 0);
   });
 

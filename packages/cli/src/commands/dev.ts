@@ -28,7 +28,7 @@ export async function runDev(config: Config): Promise<void> {
   const eventLog = await openEventLog(config, bus);
   // One copy shared by the router and the host: they see the same hosts and owners, as over NATS.
   const mesh = await openMeshControl(config, bus, (err) => telemetry.logger.warn({ err }, "mesh control failed"));
-  const host = await composeHost({ ...config, ...ids }, bus, store, telemetry, model, mesh);
+  const host = await composeHost({ ...config, ...ids }, bus, store, telemetry, model, mesh, eventLog);
   const token = resolveToken(config);
   const router = await composeRouter({ ...config, ...ids }, bus, telemetry, { devMode: true, token, readiness: () => store.ping(), eventLog, mesh });
   const { url } = await router.listen();

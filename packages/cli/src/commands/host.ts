@@ -32,7 +32,7 @@ export async function runHost(config: Config): Promise<void> {
   // The stream must exist before this host publishes its first event.
   const eventLog = await openEventLog(config, bus);
   const mesh = await openMeshControl(config, bus, (err) => telemetry.logger.warn({ err }, "mesh control watch failed"));
-  const running = await composeHost({ ...config, hostId }, bus, store, telemetry, { baseUrl: config.modelBaseUrl, apiKey: config.modelApiKey ?? "" }, mesh);
+  const running = await composeHost({ ...config, hostId }, bus, store, telemetry, { baseUrl: config.modelBaseUrl, apiKey: config.modelApiKey ?? "" }, mesh, eventLog);
   host = running;
   console.log(`session host ${running.hostId} ready`);
   onShutdown(async () => {

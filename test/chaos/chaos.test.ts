@@ -1,0 +1,201 @@
+import { after, afterEach, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { startModelSim, type ModelSim, type SimResponse } from "@threadmesh/model-sim";
+import { startCluster, CLUSTER_TENANT, type Cluster } from "../support/cluster.ts";
+import { TestClient } from "../support/ws-client.ts";
+import { assertEpochsNeverGoBack, assertItemsStored, assertSeqContinuity, pool, threadEvents, type Json } from "./invariants.ts";
+
+/**
+ * Chaos with real processes: a session host killed with SIGKILL during 100 active turns, a router
+ * killed while it holds 200 connections, the NATS server restarted under load. After each: no completed
+ * item lost or duplicated, every subscriber's seq continuous, never two owners at once, every turn ended
+ * within a bound, every thread usable. Sizes can be lowered with CHAOS_TURNS / CHAOS_CONNECTIONS.
+ */
+const TURNS = Number(process.env.CHAOS_TURNS ?? 100);
+const CONNECTIONS = Number(process.env.CHAOS_CONNECTIONS ?? 200);
+/** Every turn in flight when something dies ends within this (lease 3 s + sweep + the rest of the stream). */
+const TURN_END_BOUND_MS = 30_000;
+
+const text = (t: string) => [{ type: "text", text: t }];
+/** A response that streams for about `ms` (40 words), so turns are still running when the fault hits. */
+const slow = (ms: number): SimResponse => ({ output: [{ type: "message", text: Array.from({ length: 40 }, (_, i) => `word${i} `) }], chunkDelayMs: ms / 40 });
+const quick = (t: string): SimResponse => ({ output: [{ type: "message", text: t }] });
+
+describe("chaos: real processes over NATS (JetStream) and PostgreSQL", () => {
+  let sim: ModelSim;
+  let cluster: Cluster | null = null;
+  const clients: TestClient[] = [];
+
+  const connect = async (url: string): Promise<TestClient> => {
+    const c = await TestClient.initialized(url, { token: cluster!.token, name: "chaos" });
+    clients.push(c);
+    return c;
+  };
+
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.close().catch(() => undefined)));
+    await cluster?.stop();
+    cluster = null;
+  });
+  after(async () => {
+    await sim?.close();
+  });
+
+  async function start(opts: { hosts: number; routers: number }): Promise<Cluster> {
+    sim ??= await startModelSim({ port: 0 });
+    const c = await startCluster({ simUrl: sim.url, hosts: opts.hosts, routers: opts.routers });
+    if (!c) throw new Error("the chaos suite needs nats-server (JetStream) and PostgreSQL");
+    cluster = c;
+    return c;
+  }
+
+  /** Starts `n` threads spread over `conns` connections; each thread's starter follows it. */
+  async function threads(conns: TestClient[], n: number): Promise<Array<{ c: TestClient; id: string }>> {
+    return pool(Array.from({ length: n }, (_, i) => conns[i % conns.length]!), 8, async (c) => ({
+      c,
+      id: (await c.call("thread/start", { approvalPolicy: "never", sandbox: "read-only" })).thread.id as string,
+    }));
+  }
+
+  /** Starts a turn on each thread and resolves once every one of them is streaming. */
+  async function startStreamingTurns(list: Array<{ c: TestClient; id: string }>): Promise<string[]> {
+    const turnIds = await pool(list, 16, async ({ c, id }) => (await c.call("turn/start", { threadId: id, input: text("stream") })).turn.id as string);
+    await pool(list, 32, ({ c, id }) => c.waitFor((f) => f.method === "item/agentMessage/delta" && f.params.threadId === id, { timeoutMs: 20_000 }));
+    return turnIds;
+  }
+
+  test(`SIGKILL of a session host during ${TURNS} active turns`, async () => {
+    const cl = await start({ hosts: 2, routers: 1 });
+    // One connection per thread, so each connection's feed is exactly one thread's.
+    const conns = await pool(Array.from({ length: TURNS }), 20, () => connect(cl.url));
+    const list = await threads(conns, TURNS);
+    // Materialize every thread first, then script the streaming turn and the one after the fault.
+    for (const { id } of list) sim.script(id, [quick("ready"), slow(4_000), quick("usable afterwards")]);
+    await pool(list, 16, async ({ c, id }) => {
+      const { turn } = await c.call("turn/start", { threadId: id, input: text("ready?") });
+      await c.waitFor((f) => f.method === "turn/completed" && f.params.turn.id === turn.id, { timeoutMs: 20_000 });
+    });
+    const turnIds = await startStreamingTurns(list);
+
+    const owners = await Promise.all(list.map(({ id }) => cl.owners.read(CLUSTER_TENANT, id)));
+    const victim = owners[0]!.hostId;
+    const orphaned = owners.filter((o) => o?.hostId === victim).length;
+    assert.ok(orphaned > 0 && orphaned < TURNS, `both hosts hold turns (victim holds ${orphaned} of ${TURNS})`);
+    const killedAt = Date.now();
+    await cl.host(victim).proc.kill();
+
+    const ends = await pool(list, 32, ({ c, id }, i) =>
+      c
+        .waitFor((f) => f.method === "turn/completed" && f.params.turn.id === turnIds[i], { timeoutMs: TURN_END_BOUND_MS })
+        .then((f) => ({ id, f }))
+        .catch((err: Error) => {
+          throw new Error(`turn ${turnIds[i]} of thread ${id} (owner ${owners[i]?.hostId}, victim ${victim}) did not end: ${err.message}`);
+        }),
+    );
+    const statuses = ends.map((e) => e.f.params.turn.status as string);
+    assert.ok(statuses.every((s) => s === "completed" || s === "interrupted"), `turns end completed or interrupted: ${[...new Set(statuses)]}`);
+    assert.ok(statuses.filter((s) => s === "interrupted").length <= orphaned, "only the killed host's turns were interrupted");
+    const worstMs = Date.now() - killedAt;
+
+    // Every thread is usable afterwards, and the feeds kept their invariants.
+    await pool(list, 16, async ({ c, id }) => {
+      const from = c.frames.length;
+      const { turn } = await c.call("turn/start", { threadId: id, input: text("still there?") });
+      const done = await c.waitFor((f) => f.method === "turn/completed" && f.params.turn.id === turn.id, { from, timeoutMs: 20_000 });
+      assert.equal(done.params.turn.status, "completed");
+    });
+    for (const { c, id } of list) {
+      const events = threadEvents(c.frames, id);
+      assertSeqContinuity(events, `thread ${id}`);
+      assertEpochsNeverGoBack(events, `thread ${id}`);
+      await assertItemsStored(c, id, events);
+    }
+    assert.ok(worstMs < TURN_END_BOUND_MS, `every turn ended within ${worstMs} ms of the kill`);
+  });
+
+  test(`SIGKILL of a router holding ${CONNECTIONS} connections: clients resume on another router with afterSeq`, async () => {
+    const cl = await start({ hosts: 2, routers: 2 });
+    const [doomed, survivor] = cl.urls as [string, string];
+    const perThread = 4;
+    const conns = await pool(Array.from({ length: CONNECTIONS }), 20, () => connect(doomed));
+    /** Where each connection began to follow its thread: its feed is complete from there. */
+    const joinedAt = new Map<TestClient, number>();
+    const starters = conns.filter((_, i) => i % perThread === 0);
+    const list = await threads(starters, starters.length);
+    for (const { id } of list) sim.script(id, [quick("ready"), slow(3_000)]);
+    await pool(list, 16, async ({ c, id }) => {
+      const { turn } = await c.call("turn/start", { threadId: id, input: text("ready?") });
+      await c.waitFor((f) => f.method === "turn/completed" && f.params.turn.id === turn.id, { timeoutMs: 20_000 });
+    });
+    // Three more connections follow each thread.
+    const followers = conns.map((c, i) => ({ c, id: list[Math.floor(i / perThread)]!.id }));
+    await pool(followers, 20, async ({ c, id }) => {
+      if (c.frames.some((f) => f.result?.thread?.id === id)) joinedAt.set(c, 0);
+      else {
+        await c.call("thread/resume", { threadId: id, excludeTurns: true });
+        joinedAt.set(c, c.frames.findIndex((f) => f.result?.thread?.id === id));
+      }
+    });
+    const turnIds = await startStreamingTurns(list);
+    const turnOf = new Map(list.map(({ id }, i) => [id, turnIds[i]!]));
+
+    cl.router.child.kill("SIGKILL");
+    await pool(conns, 50, (c) => c.waitClose());
+
+    // Each client comes back on the other router and asks for what it missed.
+    const resumed = await pool(followers, 20, async ({ c, id }) => {
+      const seen = threadEvents(c.frames.slice(joinedAt.get(c) ?? 0), id);
+      const afterSeq = seen.at(-1)!.seq as number;
+      const back = await connect(survivor);
+      const res = await back.call("thread/resume", { threadId: id, excludeTurns: true, afterSeq });
+      return { old: c, back, id, seen, from: back.frames.findIndex((f) => f.result?.replay !== undefined), recovered: res.replay?.recovered as boolean };
+    });
+    assert.deepEqual(resumed.filter((r) => !r.recovered).map((r) => r.id), [], "every gap was in the replay window");
+    await pool(resumed, 50, ({ back, id }) =>
+      back.waitFor((f) => f.method === "turn/completed" && f.params.turn.id === turnOf.get(id), { timeoutMs: TURN_END_BOUND_MS }),
+    );
+    for (const { back, id, seen, from } of resumed) {
+      const all = [...seen, ...threadEvents(back.frames.slice(from), id)];
+      assertSeqContinuity(all, `a client of thread ${id}`);
+      assert.equal(all.at(-1)!.method, "turn/completed");
+      assert.equal(all.filter((f) => f.method === "turn/completed" && f.params.turn.id === turnOf.get(id)).length, 1, "the turn ends exactly once per client");
+    }
+  });
+
+  test("restart of the NATS server under load: every turn ends, every thread is usable afterwards", async () => {
+    const cl = await start({ hosts: 2, routers: 1 });
+    const conns = await pool(Array.from({ length: 20 }), 20, () => connect(cl.url));
+    const list = await threads(conns, 20);
+    for (const { id } of list) sim.script(id, [quick("ready"), slow(3_000), quick("after the restart")]);
+    await pool(list, 16, async ({ c, id }) => {
+      const { turn } = await c.call("turn/start", { threadId: id, input: text("ready?") });
+      await c.waitFor((f) => f.method === "turn/completed" && f.params.turn.id === turn.id, { timeoutMs: 20_000 });
+    });
+    const turnIds = await startStreamingTurns(list);
+    await cl.restartNats();
+
+    // A turn whose events were lost with the connection still ends: the client asks for the gap.
+    await pool(list, 8, async ({ c, id }, i) => {
+      const ended = (from = 0) => c.frames.slice(from).some((f) => f.method === "turn/completed" && f.params.turn.id === turnIds[i]);
+      const deadline = Date.now() + TURN_END_BOUND_MS;
+      while (!ended()) {
+        assert.ok(Date.now() < deadline, `turn of ${id} ended within ${TURN_END_BOUND_MS} ms`);
+        const last = threadEvents(c.frames, id).at(-1)?.seq ?? 0;
+        const from = c.frames.length;
+        await c.call("thread/resume", { threadId: id, excludeTurns: true, afterSeq: last }).catch(() => undefined);
+        await c.waitFor((f) => f.method === "turn/completed" && f.params.turn.id === turnIds[i], { from, timeoutMs: 2_000 }).catch(() => undefined);
+      }
+    });
+    await pool(list, 8, async ({ c, id }) => {
+      const from = c.frames.length;
+      const { turn } = await c.call("turn/start", { threadId: id, input: text("after") });
+      const done = await c.waitFor((f) => f.method === "turn/completed" && f.params.turn.id === turn.id, { from, timeoutMs: 20_000 });
+      assert.equal(done.params.turn.status, "completed");
+    });
+    for (const { c, id } of list) {
+      const read = await c.call("thread/read", { threadId: id, includeTurns: true });
+      const ids: string[] = read.thread.turns.flatMap((t: Json) => t.items.map((x: Json) => x.id));
+      assert.equal(new Set(ids).size, ids.length, `thread ${id}: no item stored twice`);
+    }
+  });
+});

@@ -44,7 +44,7 @@ if (prep.status !== 0) {
 }
 const r = spawnSync(
   process.execPath,
-  ["--import", "tsx", "--test", "--test-concurrency=2", "--test-timeout=180000", ...selected],
+  ["--import", "tsx", "--test", "--test-concurrency=2", "--test-timeout=600000", ...selected],
   { stdio: "inherit", env: process.env },
 );
 process.exit(r.status ?? 1);

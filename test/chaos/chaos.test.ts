@@ -89,7 +89,8 @@ describe("chaos: real processes over NATS (JetStream) and PostgreSQL", () => {
         .waitFor((f) => f.method === "turn/completed" && f.params.turn.id === turnIds[i], { timeoutMs: TURN_END_BOUND_MS })
         .then((f) => ({ id, f }))
         .catch((err: Error) => {
-          throw new Error(`turn ${turnIds[i]} of thread ${id} (owner ${owners[i]?.hostId}, victim ${victim}) did not end: ${err.message}`);
+          const logs = cl.hosts.filter((h) => h.id !== victim).map((h) => h.proc.stderr.join("").slice(-3000));
+          throw new Error(`turn ${turnIds[i]} of thread ${id} (owner ${owners[i]?.hostId}, victim ${victim}) did not end: ${err.message}\nsurviving hosts' logs:\n${logs.join("\n")}`);
         }),
     );
     const statuses = ends.map((e) => e.f.params.turn.status as string);
@@ -145,17 +146,20 @@ describe("chaos: real processes over NATS (JetStream) and PostgreSQL", () => {
     // Each client comes back on the other router and asks for what it missed.
     const resumed = await pool(followers, 20, async ({ c, id }) => {
       const seen = threadEvents(c.frames.slice(joinedAt.get(c) ?? 0), id);
-      const afterSeq = seen.at(-1)!.seq as number;
+      // Broadcasts of the thread reach every connection, so the newest seq may predate the join.
+      const afterSeq = Math.max(0, ...threadEvents(c.frames, id).map((f) => f.seq as number));
       const back = await connect(survivor);
       const res = await back.call("thread/resume", { threadId: id, excludeTurns: true, afterSeq });
-      return { old: c, back, id, seen, from: back.frames.findIndex((f) => f.result?.replay !== undefined), recovered: res.replay?.recovered as boolean };
+      return { old: c, back, id, seen, afterSeq, from: back.frames.findIndex((f) => f.result?.replay !== undefined), recovered: res.replay?.recovered as boolean };
     });
     assert.deepEqual(resumed.filter((r) => !r.recovered).map((r) => r.id), [], "every gap was in the replay window");
     await pool(resumed, 50, ({ back, id }) =>
       back.waitFor((f) => f.method === "turn/completed" && f.params.turn.id === turnOf.get(id), { timeoutMs: TURN_END_BOUND_MS }),
     );
-    for (const { back, id, seen, from } of resumed) {
-      const all = [...seen, ...threadEvents(back.frames.slice(from), id)];
+    for (const { back, id, seen, from, afterSeq } of resumed) {
+      const after = threadEvents(back.frames.slice(from), id);
+      assert.equal(after[0]?.seq, afterSeq + 1, `a client of thread ${id}: the replay starts right after afterSeq`);
+      const all = [...seen, ...after];
       assertSeqContinuity(all, `a client of thread ${id}`);
       assert.equal(all.at(-1)!.method, "turn/completed");
       assert.equal(all.filter((f) => f.method === "turn/completed" && f.params.turn.id === turnOf.get(id)).length, 1, "the turn ends exactly once per client");

@@ -124,7 +124,7 @@ export class HostForwarder {
         this.#logger.warn({ err, threadId: joiner?.threadId }, "event replay read failed");
         return { recovered: false, events: [], coveredThrough: reply.ok ? (reply.lastSeq ?? 0) : 0 };
       });
-      this.#metrics.replay.inc({ outcome: replay.recovered ? "recovered" : "unrecovered" });
+      this.#metrics.mesh.replay.inc({ outcome: replay.recovered ? "recovered" : "unrecovered" });
     }
     try {
       return this.#applyReply(conn, req, reply, joiner, replay);

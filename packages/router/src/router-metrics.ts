@@ -12,11 +12,9 @@ export interface RouterMetrics {
   readonly outboundDropped: Counter<"reason">;
   /** `reason`: outboundFull | frameTooLarge | draining. */
   readonly connectionsClosed: Counter<"reason">;
-  /** `outcome`: recovered | unrecovered — `thread/resume` with `afterSeq`. */
-  readonly replay: Counter<"outcome">;
   /** `stat`: sum | max over open connections, sampled at each scrape. */
   readonly outboundBuffered: Gauge<"stat">;
-  /** Replay and coalescing counters (names shared with the dashboard, see @threadmesh/telemetry). */
+  /** Replay counters (names shared with the dashboard, see @threadmesh/telemetry). */
   readonly mesh: RouterMeshMetrics;
 }
 
@@ -31,7 +29,6 @@ export function createRouterMetrics(m: Metrics): RouterMetrics {
     ]),
     outboundDropped: m.counter("tm_router_outbound_dropped_total", "Events not delivered to a connection, by reason", ["reason"]),
     connectionsClosed: m.counter("tm_router_connections_closed_total", "Connections the router closed, by reason", ["reason"]),
-    replay: m.counter("tm_router_replay_total", "Resumes with afterSeq, by whether the event window held the gap", ["outcome"]),
     outboundBuffered: m.gauge("tm_router_outbound_buffered_bytes", "Outbound bytes buffered per connection (sum and max)", ["stat"]),
     mesh: routerMeshMetrics(m),
   };

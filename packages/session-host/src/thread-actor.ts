@@ -11,7 +11,7 @@ import {
   type ThreadStatus,
   type ThreadTokenUsage,
 } from "@threadmesh/protocol";
-import type { Logger } from "@threadmesh/telemetry";
+import { hostMeshMetrics, type Logger } from "@threadmesh/telemetry";
 import { replyError, serve } from "./command-outcome.ts";
 import { inCommandContext } from "./command-span.ts";
 import { hostMetrics, type HostMetrics } from "./host-metrics.ts";
@@ -87,6 +87,7 @@ export class ThreadActor implements TurnContext {
     this.threadId = init.record.id;
     this.epoch = init.record.ownerEpoch;
     this.logger = s.logger.child({ tenant: init.tenant, threadId: this.threadId });
+    const coalesced = hostMeshMetrics(s.telemetry.metrics).eventsCoalesced;
     this.events = new ThreadEvents({
       bus: s.bus,
       tenant: init.tenant,
@@ -94,6 +95,7 @@ export class ThreadActor implements TurnContext {
       epoch: this.epoch,
       lastSeq: init.record.lastSeq,
       onPublishError: (err) => this.logger.warn({ err }, "event publish failed"),
+      onBatch: (frames) => coalesced.inc(frames),
       isCurrent: () => s.leaseValid(),
     });
     this.writer = new ThreadWriter({

@@ -17,6 +17,8 @@ export interface ThreadEventsOptions {
   epoch: number;
   /** Last sequence number already used for this thread; the next event gets `lastSeq + 1`. */
   lastSeq: number;
+  /** Called with the number of frames of each multi-frame batch published (metrics). */
+  onBatch?: (frames: number) => void;
   /** Called when a publish fails (bus closed); events are never retried. */
   onPublishError?: (err: unknown) => void;
   /** Checked before every publish: false while this host may no longer speak for the thread. */
@@ -42,6 +44,7 @@ export class ThreadEvents {
   readonly #threadSubject: string;
   readonly #broadcastSubject: string;
   readonly #onPublishError: (err: unknown) => void;
+  readonly #onBatch: ((frames: number) => void) | undefined;
   readonly #isCurrent: () => boolean;
   #silenced = false;
   /** Depth of {@link cork} calls; while above zero thread notifications collect in the batch. */
@@ -59,6 +62,7 @@ export class ThreadEvents {
     this.#threadSubject = threadEventSubject(opts.tenant, opts.threadId);
     this.#broadcastSubject = broadcastSubject(opts.tenant, opts.threadId);
     this.#onPublishError = opts.onPublishError ?? (() => {});
+    this.#onBatch = opts.onBatch;
     this.#isCurrent = opts.isCurrent ?? (() => true);
   }
 
@@ -133,7 +137,10 @@ export class ThreadEvents {
       [EventHeader.Epoch]: this.#epochText,
     };
     if (n === 1) headers[EventHeader.Method] = this.#batchMethod;
-    else headers[EventHeader.FirstSeq] = String(last - n + 1);
+    else {
+      headers[EventHeader.FirstSeq] = String(last - n + 1);
+      this.#onBatch?.(n);
+    }
     this.#publish(this.#threadSubject, TEXT_ENCODER.encode(n === 1 ? frames[0]! : frames.join("\n")), headers);
   }
 

@@ -3,6 +3,7 @@ import type { EventLog } from "@threadmesh/mesh";
 import { InternalError, nowSeconds, type TurnError } from "@threadmesh/protocol";
 import type { ThreadActorInit } from "./thread-actor.ts";
 import { turnAbortedEntry } from "./turn/history-items.ts";
+import { recoverFromWindow } from "./window-recovery.ts";
 
 /** Error of a turn found `inProgress` when a thread is loaded: its previous owner stopped mid-turn. */
 export const HOST_STOPPED_ERROR: TurnError = {
@@ -49,6 +50,25 @@ export async function claimStoredThread(
   const lastTurn = lastTurns.data[0] ?? null;
   const entries = history.map((h) => h.entry);
   let nextHistoryOrdinal = (history.at(-1)?.ordinal ?? -1) + 1;
+  let nextItemOrdinal = (lastItems.data[0]?.ordinal ?? -1) + 1;
+  // The writer stores a turn's end after everything before it: a turn still `inProgress` means the
+  // previous owner stopped with writes pending, which the event window may still hold.
+  if (opts.eventLog !== undefined && lastTurn?.status === "inProgress") {
+    const recovered = await recoverFromWindow({
+      store,
+      log: opts.eventLog,
+      tenant,
+      threadId: record.id,
+      previousEpoch: record.ownerEpoch,
+      epoch,
+      nextItemOrdinal,
+      nextHistoryOrdinal,
+      storedHistory: history,
+    });
+    nextItemOrdinal += recovered.items.length;
+    nextHistoryOrdinal += recovered.history.length;
+    entries.push(...recovered.history.map((h) => h.entry));
+  }
   let abandonedTurn: TurnRecord | null = null;
   if (lastTurn?.status === "inProgress") {
     const now = nowSeconds();
@@ -64,7 +84,7 @@ export async function claimStoredThread(
     record: { ...record, ownerEpoch: epoch, status: { type: "idle" }, lastSeq: Math.max(record.lastSeq, publishedSeq, ...orphanedRequests.map((r) => r.seq)) },
     history: entries,
     nextHistoryOrdinal,
-    nextItemOrdinal: (lastItems.data[0]?.ordinal ?? -1) + 1,
+    nextItemOrdinal,
     nextTurnOrdinal: (lastTurn?.ordinal ?? -1) + 1,
     lastTurnId: lastTurn?.id ?? null,
     abandonedTurn,

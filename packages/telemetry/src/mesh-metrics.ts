@@ -14,13 +14,13 @@ export interface HostMeshMetrics {
   readonly leaseTakeovers: Counter;
   /** Fenced writes the store rejected because a newer owner epoch holds the thread. */
   readonly staleEpochRejections: Counter;
+  /** Notifications that travelled to routers inside a batch with others (one bus message per model read). */
+  readonly eventsCoalesced: Counter;
 }
 
 export interface RouterMeshMetrics {
   /** `outcome` of a `thread/resume` with `afterSeq`: recovered (the event window held the gap) | unrecovered (it had moved on). */
   readonly replay: Counter<"outcome">;
-  /** Outbound frames merged into an earlier pending frame instead of being written on their own. */
-  readonly outboundCoalesced: Counter;
 }
 
 export function hostMeshMetrics(m: Metrics): HostMeshMetrics {
@@ -30,16 +30,14 @@ export function hostMeshMetrics(m: Metrics): HostMeshMetrics {
     placements,
     leaseTakeovers: m.counter("tm_host_lease_takeovers_total", "Threads this session host adopted after their owner's lease expired"),
     staleEpochRejections: m.counter("tm_host_stale_epoch_rejections_total", "Thread writes rejected because a newer owner epoch holds the thread"),
+    eventsCoalesced: m.counter("tm_host_events_coalesced_total", "Notifications that travelled to routers inside a batch with others (one bus message per model read)"),
   };
 }
 
 export function routerMeshMetrics(m: Metrics): RouterMeshMetrics {
   const replay = m.counter("tm_router_replay_total", "Resumes with afterSeq, by whether the event window held the gap (recovered | unrecovered)", ["outcome"]);
   for (const outcome of ["recovered", "unrecovered"]) replay.inc({ outcome }, 0);
-  return {
-    replay,
-    outboundCoalesced: m.counter("tm_router_outbound_coalesced_total", "Outbound frames merged into a pending frame instead of written on their own"),
-  };
+  return { replay };
 }
 
 /** Both sides at once, for a process that is router and host (embedded mode) or a test. */

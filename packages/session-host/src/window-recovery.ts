@@ -1,0 +1,77 @@
+import type { EventLog } from "@threadmesh/mesh";
+import type { ItemRecord, HistoryRecord, ThreadStore } from "@threadmesh/persistence";
+import { TEXT_DECODER, splitEventBatch, type ThreadItem, type UserInput } from "@threadmesh/protocol";
+import { assistantMessageEntry, userMessageEntry } from "./turn/history-items.ts";
+
+/** Stored items compared against the window: lost writes are always the newest ones (the writer is ordered). */
+const RECENT_ITEMS = 500;
+
+/** What the new owner wrote back. */
+export interface RecoveredItems {
+  items: ItemRecord[];
+  history: HistoryRecord[];
+}
+
+/**
+ * Writes back what the previous owner announced but did not live to store. A host publishes
+ * `item/completed` before its ordered writer stores the item, so a host killed in between leaves an
+ * item its clients saw completed but the store lacks. The event window still holds that event; the
+ * adopting owner stores every such item of the previous epoch (and the messages' model history, so the
+ * next request sees them) after the stored ones, in publish order.
+ */
+export async function recoverFromWindow(opts: {
+  store: ThreadStore;
+  log: EventLog;
+  tenant: string;
+  threadId: string;
+  previousEpoch: number;
+  epoch: number;
+  nextItemOrdinal: number;
+  nextHistoryOrdinal: number;
+  /** The stored history: an entry already there (written before its item) is not added twice. */
+  storedHistory: readonly HistoryRecord[];
+}): Promise<RecoveredItems> {
+  const { store, tenant, threadId } = opts;
+  const announced = completedItems(await opts.log.read(tenant, threadId, 0), opts.previousEpoch);
+  if (announced.length === 0) return { items: [], history: [] };
+  const stored = new Set((await store.listItems(tenant, threadId, { limit: RECENT_ITEMS, sortDirection: "desc" })).data.map((r) => r.item.id));
+  const storedEntries = new Set(opts.storedHistory.map((h) => `${h.turnId} ${JSON.stringify(h.entry)}`));
+  const items: ItemRecord[] = [];
+  const history: HistoryRecord[] = [];
+  let itemOrdinal = opts.nextItemOrdinal;
+  let historyOrdinal = opts.nextHistoryOrdinal;
+  for (const { turnId, item } of announced) {
+    if (stored.has(item.id)) continue;
+    stored.add(item.id);
+    items.push({ tenantId: tenant, threadId, turnId, ordinal: itemOrdinal++, item });
+    const entry = await historyEntryOf(item);
+    if (entry !== null && !storedEntries.has(`${turnId} ${JSON.stringify(entry)}`)) history.push({ tenantId: tenant, threadId, turnId, ordinal: historyOrdinal++, entry });
+  }
+  for (const i of items) await store.putItem(i, opts.epoch);
+  if (history.length > 0) await store.appendHistory(history, opts.epoch);
+  return { items, history };
+}
+
+/** `item/completed` notifications of one epoch in the window, oldest first. */
+function completedItems(events: Awaited<ReturnType<EventLog["read"]>>, epoch: number): Array<{ turnId: string; item: ThreadItem }> {
+  const out: Array<{ turnId: string; item: ThreadItem }> = [];
+  for (const e of events) {
+    const kind = e.headers["tm-k"];
+    if (Number(e.headers["tm-e"]) !== epoch || (kind !== "n" && kind !== "b")) continue;
+    const frames = kind === "b" ? splitEventBatch(e.data) : [e.data];
+    for (const f of frames) {
+      const text = TEXT_DECODER.decode(f);
+      if (!text.startsWith('{"method":"item/completed"')) continue;
+      const params = (JSON.parse(text) as { params: { turnId: string; item: ThreadItem } }).params;
+      out.push({ turnId: params.turnId, item: params.item });
+    }
+  }
+  return out;
+}
+
+/** The model history entry a completed item stands for, where the item alone is enough to rebuild it. */
+async function historyEntryOf(item: ThreadItem): Promise<unknown> {
+  if (item.type === "agentMessage") return assistantMessageEntry(item.text);
+  if (item.type === "userMessage") return userMessageEntry(item.content as UserInput[]);
+  return null;
+}

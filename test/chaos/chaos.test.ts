@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { startModelSim, type ModelSim, type SimResponse } from "@threadmesh/model-sim";
 import { startCluster, CLUSTER_TENANT, type Cluster } from "../support/cluster.ts";
 import { TestClient } from "../support/ws-client.ts";
-import { assertEpochsNeverGoBack, assertItemsStored, assertSeqContinuity, pool, threadEvents, type Json } from "./invariants.ts";
+import { assertEpochsNeverGoBack, assertItemsStored, assertSeqContinuity, callRetrying, pool, threadEvents, type Json } from "./invariants.ts";
 
 /**
  * Chaos with real processes: a session host killed with SIGKILL during 100 active turns, a router
@@ -53,13 +53,13 @@ describe("chaos: real processes over NATS (JetStream) and PostgreSQL", () => {
   async function threads(conns: TestClient[], n: number): Promise<Array<{ c: TestClient; id: string }>> {
     return pool(Array.from({ length: n }, (_, i) => conns[i % conns.length]!), 8, async (c) => ({
       c,
-      id: (await c.call("thread/start", { approvalPolicy: "never", sandbox: "read-only" })).thread.id as string,
+      id: (await callRetrying(c, "thread/start", { approvalPolicy: "never", sandbox: "read-only" })).thread.id as string,
     }));
   }
 
   /** Starts a turn on each thread and resolves once every one of them is streaming. */
   async function startStreamingTurns(list: Array<{ c: TestClient; id: string }>): Promise<string[]> {
-    const turnIds = await pool(list, 16, async ({ c, id }) => (await c.call("turn/start", { threadId: id, input: text("stream") })).turn.id as string);
+    const turnIds = await pool(list, 16, async ({ c, id }) => (await callRetrying(c, "turn/start", { threadId: id, input: text("stream") })).turn.id as string);
     await pool(list, 32, ({ c, id }) => c.waitFor((f) => f.method === "item/agentMessage/delta" && f.params.threadId === id, { timeoutMs: 20_000 }));
     return turnIds;
   }
@@ -72,7 +72,7 @@ describe("chaos: real processes over NATS (JetStream) and PostgreSQL", () => {
     // Materialize every thread first, then script the streaming turn and the one after the fault.
     for (const { id } of list) sim.script(id, [quick("ready"), slow(4_000), quick("usable afterwards")]);
     await pool(list, 16, async ({ c, id }) => {
-      const { turn } = await c.call("turn/start", { threadId: id, input: text("ready?") });
+      const { turn } = await callRetrying(c, "turn/start", { threadId: id, input: text("ready?") });
       await c.waitFor((f) => f.method === "turn/completed" && f.params.turn.id === turn.id, { timeoutMs: 20_000 });
     });
     const turnIds = await startStreamingTurns(list);
@@ -101,7 +101,7 @@ describe("chaos: real processes over NATS (JetStream) and PostgreSQL", () => {
     // Every thread is usable afterwards, and the feeds kept their invariants.
     await pool(list, 16, async ({ c, id }) => {
       const from = c.frames.length;
-      const { turn } = await c.call("turn/start", { threadId: id, input: text("still there?") });
+      const { turn } = await callRetrying(c, "turn/start", { threadId: id, input: text("still there?") });
       const done = await c.waitFor((f) => f.method === "turn/completed" && f.params.turn.id === turn.id, { from, timeoutMs: 20_000 });
       assert.equal(done.params.turn.status, "completed");
     });
@@ -125,7 +125,7 @@ describe("chaos: real processes over NATS (JetStream) and PostgreSQL", () => {
     const list = await threads(starters, starters.length);
     for (const { id } of list) sim.script(id, [quick("ready"), slow(3_000)]);
     await pool(list, 16, async ({ c, id }) => {
-      const { turn } = await c.call("turn/start", { threadId: id, input: text("ready?") });
+      const { turn } = await callRetrying(c, "turn/start", { threadId: id, input: text("ready?") });
       await c.waitFor((f) => f.method === "turn/completed" && f.params.turn.id === turn.id, { timeoutMs: 20_000 });
     });
     // Three more connections follow each thread.
@@ -133,7 +133,7 @@ describe("chaos: real processes over NATS (JetStream) and PostgreSQL", () => {
     await pool(followers, 20, async ({ c, id }) => {
       if (c.frames.some((f) => f.result?.thread?.id === id)) joinedAt.set(c, 0);
       else {
-        await c.call("thread/resume", { threadId: id, excludeTurns: true });
+        await callRetrying(c, "thread/resume", { threadId: id, excludeTurns: true });
         joinedAt.set(c, c.frames.findIndex((f) => f.result?.thread?.id === id));
       }
     });
@@ -149,7 +149,7 @@ describe("chaos: real processes over NATS (JetStream) and PostgreSQL", () => {
       // Broadcasts of the thread reach every connection, so the newest seq may predate the join.
       const afterSeq = Math.max(0, ...threadEvents(c.frames, id).map((f) => f.seq as number));
       const back = await connect(survivor);
-      const res = await back.call("thread/resume", { threadId: id, excludeTurns: true, afterSeq });
+      const res = await callRetrying(back, "thread/resume", { threadId: id, excludeTurns: true, afterSeq });
       return { old: c, back, id, seen, afterSeq, from: back.frames.findIndex((f) => f.result?.replay !== undefined), recovered: res.replay?.recovered as boolean };
     });
     assert.deepEqual(resumed.filter((r) => !r.recovered).map((r) => r.id), [], "every gap was in the replay window");
@@ -159,7 +159,7 @@ describe("chaos: real processes over NATS (JetStream) and PostgreSQL", () => {
     for (const { back, id, seen, from, afterSeq } of resumed) {
       const after = threadEvents(back.frames.slice(from), id);
       assert.equal(after[0]?.seq, afterSeq + 1, `a client of thread ${id}: the replay starts right after afterSeq`);
-      const all = [...seen, ...after];
+      const all: Json[] = [...seen.map((f) => ({ ...f, __source: "old" })), ...after.map((f) => ({ ...f, __source: "new" }))];
       assertSeqContinuity(all, `a client of thread ${id}`);
       assert.equal(all.at(-1)!.method, "turn/completed");
       assert.equal(all.filter((f) => f.method === "turn/completed" && f.params.turn.id === turnOf.get(id)).length, 1, "the turn ends exactly once per client");
@@ -172,7 +172,7 @@ describe("chaos: real processes over NATS (JetStream) and PostgreSQL", () => {
     const list = await threads(conns, 20);
     for (const { id } of list) sim.script(id, [quick("ready"), slow(3_000), quick("after the restart")]);
     await pool(list, 16, async ({ c, id }) => {
-      const { turn } = await c.call("turn/start", { threadId: id, input: text("ready?") });
+      const { turn } = await callRetrying(c, "turn/start", { threadId: id, input: text("ready?") });
       await c.waitFor((f) => f.method === "turn/completed" && f.params.turn.id === turn.id, { timeoutMs: 20_000 });
     });
     const turnIds = await startStreamingTurns(list);
@@ -192,7 +192,7 @@ describe("chaos: real processes over NATS (JetStream) and PostgreSQL", () => {
     });
     await pool(list, 8, async ({ c, id }) => {
       const from = c.frames.length;
-      const { turn } = await c.call("turn/start", { threadId: id, input: text("after") });
+      const { turn } = await callRetrying(c, "turn/start", { threadId: id, input: text("after") });
       const done = await c.waitFor((f) => f.method === "turn/completed" && f.params.turn.id === turn.id, { from, timeoutMs: 20_000 });
       assert.equal(done.params.turn.status, "completed");
     });

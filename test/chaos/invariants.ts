@@ -20,7 +20,9 @@ export function threadEvents(frames: readonly Json[], threadId: string): Json[] 
 export function assertSeqContinuity(events: readonly Json[], what: string): void {
   const seqs = events.map((f) => f.seq as number);
   for (let i = 1; i < seqs.length; i++) {
-    assert.equal(seqs[i], seqs[i - 1]! + 1, `${what}: seq ${seqs[i]} after ${seqs[i - 1]} (${events[i]!.method})`);
+    if (seqs[i] === seqs[i - 1]! + 1) continue;
+    const around = events.slice(Math.max(0, i - 4), i + 3).map((f) => `${f.seq}:${f.method}${f.__source ? `@${f.__source}` : ""}`);
+    assert.equal(seqs[i], seqs[i - 1]! + 1, `${what}: seq ${seqs[i]} after ${seqs[i - 1]} (${events[i]!.method}); around: ${around.join(" ")}`);
   }
 }
 
@@ -60,4 +62,21 @@ export async function pool<T, R>(items: readonly T[], limit: number, fn: (item: 
     }),
   );
   return out;
+}
+
+/**
+ * A request as a well-behaved client sends it: an overload answer (-32001) is retried after its
+ * `retryAfterMs`, up to a deadline. Under chaos a host may be briefly unavailable; it says so.
+ */
+export async function callRetrying(c: TestClient, method: string, params: unknown, deadlineMs = 20_000): Promise<Json> {
+  const deadline = Date.now() + deadlineMs;
+  for (;;) {
+    try {
+      return await c.call(method, params);
+    } catch (err) {
+      const rpc = (err as { rpc?: { code: number; data?: { retryAfterMs?: number } } }).rpc;
+      if (rpc?.code !== -32001 || Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, Math.min(1_000, Math.max(50, rpc.data?.retryAfterMs ?? 250))));
+    }
+  }
 }

@@ -10,6 +10,8 @@ export interface Membership {
   readonly threadId: string;
   /** `tm-s` of the last event of this thread written to (or deliberately filtered for) the connection. */
   lastSeq: string | undefined;
+  /** Highest seq of this thread handed to the connection: an event at or below it (seen in a replay already) is not sent again. */
+  delivered: number;
 }
 
 /** Codex sends no `serverRequest/resolved` for dynamic tool calls. */

@@ -98,7 +98,7 @@ export class FanOut {
     const existing = conn.memberships.get(threadId);
     if (existing !== undefined) return existing;
     const entry = this.#acquire(conn.tenant, threadId);
-    const m: Membership = { conn, threadId, lastSeq: undefined };
+    const m: Membership = { conn, threadId, lastSeq: undefined, delivered: -Infinity };
     entry.members.add(m);
     conn.memberships.set(threadId, m);
     return m;
@@ -235,29 +235,32 @@ export class FanOut {
     const h = msg.headers as BusHeaders;
     const kind = h[EventHeader.Kind];
     const seq = h[EventHeader.Seq];
-    if (after !== -Infinity && !(Number(seq) > after)) return;
-    if (kind === "b" && after !== -Infinity) {
-      const first = Number(h[EventHeader.FirstSeq]);
-      const frames = splitEventBatch(msg.data);
+    const last = seq === undefined ? NaN : Number(seq);
+    // Each member gets each seq once: a replay may already have carried what the live feed repeats.
+    const floorOf = (m: Membership) => Math.max(after, m.delivered);
+    const covered = (m: Membership) => last <= floorOf(m);
+    const advance = (m: Membership) => {
+      if (seq === undefined) return;
+      m.lastSeq = seq;
+      if (last > m.delivered) m.delivered = last;
+    };
+    if (kind === "n") {
+      const method = h[EventHeader.Method] ?? "";
       for (const m of members) {
-        frames.forEach((f, i) => {
-          if (first + i > after) m.conn.deliverEvent(f, frameMethod(f));
-        });
-        if (seq !== undefined) m.lastSeq = seq;
+        if (covered(m)) continue;
+        if (m.conn.deliverEvent(msg.data, method)) advance(m);
       }
       return;
     }
-    if (kind === "n") {
-      const method = h[EventHeader.Method] ?? "";
-      for (const m of members) if (m.conn.deliverEvent(msg.data, method) && seq !== undefined) m.lastSeq = seq;
-      return;
-    }
     if (kind === "b") {
+      const first = Number(h[EventHeader.FirstSeq]);
       const frames = splitEventBatch(msg.data);
       const methods = frames.map(frameMethod);
       for (const m of members) {
-        for (let i = 0; i < frames.length; i++) m.conn.deliverEvent(frames[i]!, methods[i]!);
-        if (seq !== undefined) m.lastSeq = seq;
+        if (covered(m)) continue;
+        const floor = floorOf(m);
+        for (let i = 0; i < frames.length; i++) if (!(first + i <= floor)) m.conn.deliverEvent(frames[i]!, methods[i]!);
+        advance(m);
       }
       return;
     }
@@ -270,19 +273,22 @@ export class FanOut {
     if (kind === "r") {
       const params = TEXT_DECODER.decode(msg.data);
       for (const m of members) {
+        if (covered(m)) continue;
         m.conn.sendServerRequest(entry.threadId, key, method, params);
-        if (seq !== undefined) m.lastSeq = seq;
+        advance(m);
       }
     } else if (kind === "x") {
       const extra = numericExtra(seq, h[EventHeader.Epoch]);
       for (const m of members) {
+        if (covered(m)) continue;
         m.conn.resolveServerRequest(entry.threadId, key, method, extra);
-        if (seq !== undefined) m.lastSeq = seq;
+        advance(m);
       }
     } else {
       this.#logger.warn({ kind, threadId: entry.threadId }, "thread event of unknown kind");
     }
   }
+
 
   #onBroadcast(tenant: string, conns: ReadonlySet<Connection>, msg: BusMessage): void {
     const h = msg.headers;
@@ -291,7 +297,24 @@ export class FanOut {
     const entry = threadId === undefined ? undefined : this.#threads.get(entryKey(tenant, threadId));
     if (entry !== undefined && !this.#acceptEpoch(entry, h)) return;
     const method = h[EventHeader.Method] ?? "";
-    for (const c of conns) if (c.initialized) c.deliverEvent(msg.data, method);
+    if (entry === undefined) {
+      for (const c of conns) if (c.initialized) c.deliverEvent(msg.data, method);
+    } else {
+      // Followers and joiners of the thread get its broadcasts in order with its other events, once.
+      const joining = new Map<Connection, JoinerState>();
+      for (const j of entry.joiners) joining.set(j.conn, j as JoinerState);
+      for (const c of conns) {
+        if (!c.initialized) continue;
+        const j = joining.get(c);
+        if (j !== undefined && !c.memberships.has(entry.threadId)) {
+          this.#hold(j, msg);
+          continue;
+        }
+        const m = c.memberships.get(entry.threadId);
+        if (m === undefined) c.deliverEvent(msg.data, method);
+        else this.#dispatch(entry, [m], msg);
+      }
+    }
     const drop = h[EventHeader.DropSubscriptions];
     if (threadId !== undefined && drop !== undefined && drop !== "" && drop !== "0") this.dropThread(tenant, threadId);
   }

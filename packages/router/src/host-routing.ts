@@ -49,6 +49,8 @@ export class HostRouting {
   readonly #timeoutMs: number;
   /** Hosts that refused for capacity, until a newer heartbeat than the one then known arrives. */
   readonly #full = new Map<string, number>();
+  /** Placements this router made on a host since the heartbeat it last saw (`at`). */
+  readonly #placedSince = new Map<string, { at: number; n: number }>();
 
   constructor(bus: Bus, view: MeshView, opts: { logger: Logger; timeoutMs: number }) {
     this.#bus = bus;
@@ -75,7 +77,10 @@ export class HostRouting {
       if (!host) break;
       tried.add(host.hostId);
       const r = await this.#ask(host, s);
-      if (r.kind === "answered") return r.msg;
+      if (r.kind === "answered") {
+        this.#countPlacement(host);
+        return r.msg;
+      }
       if (r.kind === "refused") {
         retryAfterMs = Math.max(retryAfterMs ?? 0, r.retryAfterMs);
         if (r.reason === PlacementRefusal.AtCapacity) this.#full.set(host.hostId, host.at);
@@ -191,8 +196,20 @@ export class HostRouting {
   #candidates(tried: ReadonlySet<string>, placement: boolean): HostLoad[] {
     const live = this.#hosts.live().filter((h) => !tried.has(h.hostId) && !h.draining);
     if (!placement) return live;
-    const open = live.filter((h) => h.loadedThreads < h.capacity && this.#full.get(h.hostId) !== h.at);
-    return open.length > 0 ? open : live;
+    // A heartbeat's load is up to an interval old: add what this router placed since, so a burst of
+    // starts does not all land on the host that looked emptiest.
+    const current = live.map((h) => {
+      const placed = this.#placedSince.get(h.hostId);
+      return placed !== undefined && placed.at === h.at ? { ...h, loadedThreads: h.loadedThreads + placed.n } : h;
+    });
+    const open = current.filter((h) => h.loadedThreads < h.capacity && this.#full.get(h.hostId) !== h.at);
+    return open.length > 0 ? open : current;
+  }
+
+  #countPlacement(host: HostLoad): void {
+    const placed = this.#placedSince.get(host.hostId);
+    if (placed !== undefined && placed.at === host.at) placed.n++;
+    else this.#placedSince.set(host.hostId, { at: host.at, n: 1 });
   }
 
   async #ask(host: HostLoad, s: Send): Promise<{ kind: "answered"; msg: BusMessage } | { kind: "refused"; reason: string; retryAfterMs: number } | { kind: "gone" }> {

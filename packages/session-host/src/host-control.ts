@@ -38,6 +38,8 @@ export interface HostControlOptions {
   load: () => { loadedThreads: number; activeTurns: number; draining: boolean };
   /** The lease lapsed: drop every thread. */
   onLapse: () => void;
+  /** True while this host holds (or is loading) the thread. */
+  holds: (tenant: string, threadId: string) => boolean;
   /** Another host took this thread over: drop it. */
   onLost: (tenant: string, threadId: string) => void;
   /** Loads a thread whose owner lapsed during a turn (see {@link OrphanSweeper}). */
@@ -85,6 +87,7 @@ export class HostControl {
         const last = await opts.store.listTurns(tenant, threadId, { limit: 1, sortDirection: "desc" });
         return last.data[0]?.status === "inProgress";
       },
+      holds: opts.holds,
       adopt: opts.adoptOrphan,
       active: () => !this.#handingOver && this.#sub !== null && this.leaseValid(),
       logger: opts.logger,

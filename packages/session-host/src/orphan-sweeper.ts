@@ -11,6 +11,8 @@ export interface OrphanSweeperOptions {
   intervalMs: number;
   /** True when the thread's last stored turn is still running (its host died during it). */
   hasRunningTurn: (tenant: string, threadId: string) => Promise<boolean>;
+  /** True while this host holds (or is loading) the thread. */
+  holds: (tenant: string, threadId: string) => boolean;
   /** Loads the thread here, which ends the abandoned turn for its clients. */
   adopt: (tenant: string, threadId: string) => Promise<void>;
   /** False while this host should not take work (draining, lease lapsed). */
@@ -49,9 +51,13 @@ export class OrphanSweeper {
     if (!live.includes(o.hostId)) return 0;
     const mine: Array<{ tenant: string; threadId: string }> = [];
     for (const { tenant, threadId, entry } of o.owners.cachedEntries()) {
-      if (entry.hostId === o.hostId || !ownerLapsed(entry, o.hosts)) continue;
       const key = `${tenant}.${threadId}`;
-      if (this.#inFlight.has(key) || live[hash(key) % live.length] !== o.hostId) continue;
+      if (this.#inFlight.has(key)) continue;
+      if (entry.hostId === o.hostId) {
+        // A thread this host let go of when its own lease lapsed (a long stall) while its entry still
+        // names it: nobody else will see it as orphaned, so this host picks it up again.
+        if (o.holds(tenant, threadId)) continue;
+      } else if (!ownerLapsed(entry, o.hosts) || live[hash(key) % live.length] !== o.hostId) continue;
       mine.push({ tenant, threadId });
       if (mine.length >= MAX_PER_SWEEP) break;
     }

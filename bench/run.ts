@@ -5,82 +5,12 @@
  */
 import { writeFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { performance } from "node:perf_hooks";
-import { WebSocket } from "ws";
 import { startModelSim, type ModelSim } from "@threadmesh/model-sim";
 import { startTopology, type TopologyKind } from "../test/support/topology.ts";
+import { BenchClient, now, pct } from "./support/bench-client.ts";
 
-const now = (): number => performance.timeOrigin + performance.now();
 const TURNS = Number(process.env.BENCH_TURNS ?? 200);
 const DELTAS_PER_TURN = Number(process.env.BENCH_DELTAS_PER_TURN ?? 2000);
-
-/** A lean client: JSON-parses only responses and lifecycle frames; counts deltas by prefix. */
-class BenchClient {
-  private id = 1;
-  private readonly pending = new Map<number, (r: any) => void>();
-  deltas = 0;
-  private readonly turnWaiters = new Map<string, (at: number) => void>();
-  /** turn/completed frames that arrived in the same read as the turn/start response. */
-  private readonly early = new Map<string, number>();
-  private constructor(private readonly ws: WebSocket) {
-    ws.on("message", (data) => {
-      const s = data.toString();
-      if (s.startsWith('{"method":"item/agentMessage/delta"')) {
-        this.deltas++;
-        return;
-      }
-      if (s.startsWith('{"method":"turn/completed"')) {
-        const at = now();
-        const f = JSON.parse(s);
-        const w = this.turnWaiters.get(f.params.turn.id);
-        if (w) w(at);
-        else this.early.set(f.params.turn.id, at);
-        this.turnWaiters.delete(f.params.turn.id);
-        return;
-      }
-      if (s.startsWith('{"id":')) {
-        const f = JSON.parse(s);
-        this.pending.get(f.id)?.(f);
-        this.pending.delete(f.id);
-      }
-    });
-  }
-  static async connect(url: string, token: string): Promise<BenchClient> {
-    const ws = new WebSocket(url, { headers: { authorization: `Bearer ${token}` }, perMessageDeflate: false });
-    await new Promise((r, j) => (ws.once("open", r), ws.once("error", j)));
-    const c = new BenchClient(ws);
-    await c.call("initialize", { clientInfo: { name: "bench", version: "1" }, capabilities: { optOutNotificationMethods: [] } });
-    return c;
-  }
-  call(method: string, params: unknown): Promise<any> {
-    const id = this.id++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, (f) => (f.error ? reject(new Error(`${method}: ${f.error.message}`)) : resolve(f.result)));
-      this.ws.send(JSON.stringify({ id, method, params }));
-    });
-  }
-  /** Starts a turn; resolves with the send time, the turn id and a promise of its turn/completed arrival. */
-  async turn(threadId: string, text: string): Promise<{ sentAt: number; completedAt: Promise<number> }> {
-    const sentAt = now();
-    let resolveDone!: (at: number) => void;
-    const completedAt = new Promise<number>((r) => (resolveDone = r));
-    const r = await this.call("turn/start", { threadId, input: [{ type: "text", text }] });
-    const early = this.early.get(r.turn.id);
-    if (early !== undefined) {
-      this.early.delete(r.turn.id);
-      resolveDone(early);
-    } else this.turnWaiters.set(r.turn.id, resolveDone);
-    return { sentAt, completedAt };
-  }
-  close(): void {
-    this.ws.close();
-  }
-}
-
-function pct(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return Number(s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!.toFixed(2));
-}
 
 async function overhead(sim: ModelSim, c: BenchClient): Promise<{ toModel: number[]; toCompleted: number[] }> {
   const threadId = (await c.call("thread/start", { approvalPolicy: "never", sandbox: "read-only" })).thread.id as string;
@@ -104,6 +34,8 @@ interface Throughput {
   deltas: number;
   seconds: number;
   perSecond: number;
+  /** Turns by final status: a failed turn would inflate nothing but must not pass unnoticed. */
+  turns: Record<string, number>;
 }
 
 /** One round: `concurrent` turns started together, timed from the first turn/start to the last turn/completed. */
@@ -120,8 +52,10 @@ async function throughputRound(url: string, token: string, concurrent: number): 
   await Promise.all(turns.map((t) => t.completedAt));
   const seconds = (now() - t0) / 1000;
   const deltas = clients.reduce((n, c) => n + c.deltas, 0);
-  for (const c of clients) c.close();
-  return { deltas, seconds: Number(seconds.toFixed(3)), perSecond: Math.round(deltas / seconds) };
+  const statuses: Record<string, number> = {};
+  for (const c of clients) for (const [status, n] of Object.entries(c.turnStatuses)) statuses[status] = (statuses[status] ?? 0) + n;
+  await Promise.all(clients.map((c) => c.close()));
+  return { deltas, seconds: Number(seconds.toFixed(3)), perSecond: Math.round(deltas / seconds), turns: statuses };
 }
 
 /** A warm-up round, then `rounds` measured rounds; reports the median round and every round's rate. */
@@ -140,7 +74,7 @@ async function benchTopology(kind: TopologyKind): Promise<Record<string, unknown
   try {
     const c = await BenchClient.connect(topo.url, topo.token);
     const o = await overhead(sim, c);
-    c.close();
+    await c.close();
     const one = await throughput(topo.url, topo.token, 1, 9);
     const hundred = await throughput(topo.url, topo.token, 100, 3);
     return {

@@ -39,3 +39,11 @@ test("help lists every option of the command with its variable", () => {
   assert.match(h, /--workspace-root\s+THREADMESH_WORKSPACE_ROOT/);
   assert.doesNotMatch(h, /--allowed-origins/);
 });
+
+test("the README's configuration table lists every option with its variable and flag", async () => {
+  const { readFileSync } = await import("node:fs");
+  const { OPTIONS } = await import("../src/options.ts");
+  const readme = readFileSync(new URL("../../../README.md", import.meta.url), "utf8");
+  const missing = OPTIONS.filter((o) => !readme.includes(`| \`${o.env}\` | \`${o.flag}\` |`)).map((o) => o.env);
+  assert.deepEqual(missing, []);
+});

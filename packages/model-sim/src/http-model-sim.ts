@@ -38,7 +38,9 @@ export class HttpModelSim extends EventEmitter<ModelSimEvents> implements ModelS
     this.#log = new RequestLog(options.maxRequestsPerKey);
     this.#generative = { ...options.generative };
     this.#models = options.models?.length ? [...options.models] : [DEFAULT_MODEL];
-    this.#server = createServer({ noDelay: true }, (req, res) => void this.#handle(req, res));
+    // Idle keep-alive sockets stay open longer than clients keep them (undici: 4 s), so a client never
+    // sends a request on a socket the server is closing at that moment (a spurious "Connection error").
+    this.#server = createServer({ noDelay: true, keepAliveTimeout: 65_000 }, (req, res) => void this.#handle(req, res));
   }
 
   get url(): string {

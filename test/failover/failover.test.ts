@@ -166,6 +166,30 @@ describe("failover: one router, two session hosts, NATS, PostgreSQL", () => {
     await cluster.addHost();
   });
 
+  test("thread/loaded/list lists the threads loaded on every live host, page by page", async () => {
+    const live = cluster.registry.live().filter((h) => !h.draining);
+    assert.ok(live.length >= 2, "two live hosts");
+    const ids: string[] = [];
+    for (const h of live) {
+      const reply = await startOn(cluster, h.hostId);
+      assert.ok(reply.ok);
+      ids.push((reply.result as Json).thread.id as string);
+    }
+    const c = await connect(cluster, clients);
+    const all = await c.call("thread/loaded/list", {});
+    for (const id of ids) assert.ok(all.data.includes(id), `${id} is listed`);
+    assert.deepEqual(all.data, [...all.data].sort());
+    const paged: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: Json = await c.call("thread/loaded/list", { limit: 1, cursor });
+      assert.ok(page.data.length <= 1);
+      paged.push(...page.data);
+      cursor = page.nextCursor;
+    } while (cursor !== null);
+    assert.deepEqual(paged, all.data);
+  });
+
   test("every server message of this suite validates against the official Codex schema", () => {
     assert.deepEqual(clients.flatMap((c) => c.schemaViolations), []);
   });

@@ -16,9 +16,13 @@ export interface MeshControl {
 export async function openMeshControl(config: Config, bus: Bus, onError: (err: unknown) => void): Promise<MeshControl> {
   let hosts: HostRegistry;
   let owners: OwnerLeases;
+  let control: NatsBus | null = null;
   if (bus instanceof NatsBus) {
-    hosts = await KvHostRegistry.open(bus.connection, { leaseTtlMs: config.leaseTtlMs, onError });
-    owners = await KvOwnerLeases.open(bus.connection, { onError });
+    // A connection of its own: heartbeats and owner writes must not queue behind a host's event flood
+    // on the data connection, or a busy host would miss its own lease.
+    control = await NatsBus.connect({ servers: config.natsUrl.split(","), name: "threadmesh-control" });
+    hosts = await KvHostRegistry.open(control.connection, { leaseTtlMs: config.leaseTtlMs, onError });
+    owners = await KvOwnerLeases.open(control.connection, { onError });
   } else {
     hosts = new MemoryHostRegistry({ leaseTtlMs: config.leaseTtlMs });
     owners = new MemoryOwnerLeases();
@@ -29,6 +33,7 @@ export async function openMeshControl(config: Config, bus: Bus, onError: (err: u
     owners,
     async close() {
       await Promise.all([hosts.close(), owners.close()]);
+      await control?.close();
     },
   };
 }

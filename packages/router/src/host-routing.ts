@@ -1,8 +1,10 @@
 import { BusError, ownerLapsed, type Bus, type BusHeaders, type BusMessage, type HostLoad, type HostRegistry, type OwnerEntry, type OwnerLeases } from "@threadmesh/mesh";
 import {
+  ENVELOPE_VERSION,
   OverloadedError,
   PlacementRefusal,
   decodeEnvelope,
+  encodeEnvelope,
   hostSubject,
   placeSubject,
   readRefusal,
@@ -24,6 +26,8 @@ export interface MeshView {
 const MAX_ATTEMPTS = 3;
 /** Extra wait past a silent owner's lease end, so the adopting host also sees it lapsed. */
 const LAPSE_MARGIN_MS = 25;
+/** Longest wait for one host's part of a cluster-wide `thread/loaded/list`. */
+const LOADED_LIST_HOST_TIMEOUT_MS = 2_000;
 /** What the wait for an owner's lease end resolves with. */
 const LAPSED = Symbol("lapsed");
 
@@ -65,7 +69,36 @@ export class HostRouting {
     const s: Send = { env, data, headers, deadline: Date.now() + this.#timeoutMs };
     if (target.route === "thread") return this.#thread(s, target.threadId, target.fallback !== false);
     if (env.method === "thread/start" || env.method === "thread/fork") return this.#place(s);
+    if (env.method === "thread/loaded/list" && this.#hosts.live().length > 1) return this.#loadedEverywhere(s);
     return this.#request(placeSubject(env.tenant), s);
+  }
+
+  /**
+   * `thread/loaded/list` over every live host: each answers its own page after the cursor (ids sorted,
+   * the cursor is the last id of the previous page), and the merged, sorted ids make the page. A host
+   * that does not answer in time is left out rather than failing the listing.
+   */
+  async #loadedEverywhere(s: Send): Promise<BusMessage> {
+    const p = (s.env.params ?? {}) as { limit?: number | null };
+    const each: Send = { ...s, deadline: Math.min(s.deadline, Date.now() + LOADED_LIST_HOST_TIMEOUT_MS) };
+    const pages = await Promise.all(
+      this.#hosts.live().map(async (h) => {
+        try {
+          const reply = decodeEnvelope<ReplyEnvelope>((await this.#request(hostSubject(s.env.tenant, h.hostId), each)).data);
+          return reply.ok ? (reply.result as { data: string[]; nextCursor: string | null }) : null;
+        } catch (err) {
+          this.#logger.debug({ err, hostId: h.hostId }, "a host did not list its loaded threads");
+          return null;
+        }
+      }),
+    );
+    const ids = [...new Set(pages.flatMap((page) => page?.data ?? []))].sort();
+    const more = pages.some((page) => page?.nextCursor != null);
+    const limit = p.limit ?? ids.length;
+    const data = ids.slice(0, limit);
+    const nextCursor = (ids.length > limit || more) && data.length > 0 ? data[data.length - 1]! : null;
+    const reply: ReplyEnvelope = { v: ENVELOPE_VERSION, ok: true, result: { data, nextCursor } };
+    return { subject: "", data: encodeEnvelope(reply), headers: undefined, expectsReply: false, respond: () => {} };
   }
 
   async #place(s: Send): Promise<BusMessage> {

@@ -28,7 +28,6 @@ export class HostHeartbeat {
   readonly #selfLeaseMs: number;
   #renewedAt = 0;
   #lapsed = false;
-  #writing = false;
   #lagMs = 0;
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
@@ -89,19 +88,16 @@ export class HostHeartbeat {
     const now = Date.now();
     this.#lagMs = Math.max(0, now - due);
     this.valid();
-    if (!this.#writing) void this.beat();
+    // Never wait for a slow write before the next: one stalled acknowledgement must not cost the lease.
+    // Each write carries its own time and the newest acknowledged one renews.
+    void this.beat();
     this.#schedule(Math.max(due + this.#opts.intervalMs, now + 1));
   }
 
   async #write(): Promise<void> {
     const at = Date.now();
     const load: HostLoad = { ...this.#opts.load(), hostId: this.#opts.hostId, eventLoopLagMs: this.#lagMs, at };
-    this.#writing = true;
-    try {
-      await this.#opts.registry.heartbeat(load);
-    } finally {
-      this.#writing = false;
-    }
+    await this.#opts.registry.heartbeat(load);
     if (at <= this.#renewedAt) return;
     this.#renewedAt = at;
     if (this.#lapsed && this.valid()) {

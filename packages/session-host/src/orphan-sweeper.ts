@@ -49,7 +49,7 @@ export class OrphanSweeper {
     if (!o.active()) return 0;
     const live = o.hosts.live().filter((h) => !h.draining).map((h) => h.hostId).sort();
     if (!live.includes(o.hostId)) return 0;
-    const mine: Array<{ tenant: string; threadId: string }> = [];
+    const mine: Array<{ tenant: string; threadId: string; own: boolean }> = [];
     for (const { tenant, threadId, entry } of o.owners.cachedEntries()) {
       const key = `${tenant}.${threadId}`;
       if (this.#inFlight.has(key)) continue;
@@ -58,15 +58,16 @@ export class OrphanSweeper {
         // names it: nobody else will see it as orphaned, so this host picks it up again.
         if (o.holds(tenant, threadId)) continue;
       } else if (!ownerLapsed(entry, o.hosts) || live[hash(key) % live.length] !== o.hostId) continue;
-      mine.push({ tenant, threadId });
+      mine.push({ tenant, threadId, own: entry.hostId === o.hostId });
       if (mine.length >= MAX_PER_SWEEP) break;
     }
     let adopted = 0;
-    for (const { tenant, threadId } of mine) {
+    for (const { tenant, threadId, own } of mine) {
       const key = `${tenant}.${threadId}`;
       this.#inFlight.add(key);
       try {
-        if (await o.hasRunningTurn(tenant, threadId)) {
+        // A thread this host dropped may have a turn its clients saw start that never reached the store.
+        if (own || (await o.hasRunningTurn(tenant, threadId))) {
           await o.adopt(tenant, threadId);
           adopted++;
         }

@@ -32,7 +32,7 @@ export async function claimStoredThread(
   store: ThreadStore,
   tenant: string,
   record: ThreadRecord,
-  opts: { abandonedTurnError: TurnError | null; epoch?: number; eventLog?: EventLog | undefined } = { abandonedTurnError: HOST_STOPPED_ERROR },
+  opts: { abandonedTurnError: TurnError | null; epoch?: number; eventLog?: EventLog | undefined; recover?: boolean } = { abandonedTurnError: HOST_STOPPED_ERROR },
 ): Promise<LoadedThreadState> {
   const epoch = opts.epoch ?? record.ownerEpoch + 1;
   if (!(await store.claimEpoch(tenant, record.id, epoch))) {
@@ -47,13 +47,14 @@ export async function claimStoredThread(
     opts.eventLog?.lastSeq(tenant, record.id) ?? 0,
     store.listServerRequests(tenant, record.id),
   ]);
-  const lastTurn = lastTurns.data[0] ?? null;
+  let lastTurn = lastTurns.data[0] ?? null;
   const entries = history.map((h) => h.entry);
   let nextHistoryOrdinal = (history.at(-1)?.ordinal ?? -1) + 1;
   let nextItemOrdinal = (lastItems.data[0]?.ordinal ?? -1) + 1;
   // The writer stores a turn's end after everything before it: a turn still `inProgress` means the
-  // previous owner stopped with writes pending, which the event window may still hold.
-  if (opts.eventLog !== undefined && lastTurn?.status === "inProgress") {
+  // previous owner stopped with writes pending, which the event window may still hold. An adoption
+  // (the owner lapsed) looks too: the turn's start itself may be among the writes that never landed.
+  if (opts.eventLog !== undefined && (opts.recover === true || lastTurn?.status === "inProgress")) {
     const recovered = await recoverFromWindow({
       store,
       log: opts.eventLog,
@@ -68,6 +69,10 @@ export async function claimStoredThread(
     nextItemOrdinal += recovered.items.length;
     nextHistoryOrdinal += recovered.history.length;
     entries.push(...recovered.history.map((h) => h.entry));
+    const open = recovered.unfinishedTurn;
+    if (open !== null && open.id !== lastTurn?.id) {
+      lastTurn = { tenantId: tenant, threadId: record.id, id: open.id, ordinal: (lastTurn?.ordinal ?? -1) + 1, status: "inProgress", error: null, startedAt: open.startedAt, completedAt: null, durationMs: null };
+    }
   }
   let abandonedTurn: TurnRecord | null = null;
   if (lastTurn?.status === "inProgress") {

@@ -6,10 +6,12 @@ import { assistantMessageEntry, userMessageEntry } from "./turn/history-items.ts
 /** Stored items compared against the window: lost writes are always the newest ones (the writer is ordered). */
 const RECENT_ITEMS = 500;
 
-/** What the new owner wrote back. */
+/** What the new owner wrote back, and the turn the previous owner left running, as its clients saw it. */
 export interface RecoveredItems {
   items: ItemRecord[];
   history: HistoryRecord[];
+  /** A turn started (per the window) by the previous owner without a `turn/completed`; null when none. */
+  unfinishedTurn: { id: string; startedAt: number | null } | null;
 }
 
 /**
@@ -32,8 +34,10 @@ export async function recoverFromWindow(opts: {
   storedHistory: readonly HistoryRecord[];
 }): Promise<RecoveredItems> {
   const { store, tenant, threadId } = opts;
-  const announced = completedItems(await opts.log.read(tenant, threadId, 0), opts.previousEpoch);
-  if (announced.length === 0) return { items: [], history: [] };
+  const events = await opts.log.read(tenant, threadId, 0);
+  const unfinishedTurn = unfinished(events, opts.previousEpoch);
+  const announced = completedItems(events, opts.previousEpoch);
+  if (announced.length === 0) return { items: [], history: [], unfinishedTurn };
   const stored = new Set((await store.listItems(tenant, threadId, { limit: RECENT_ITEMS, sortDirection: "desc" })).data.map((r) => r.item.id));
   const storedEntries = new Set(opts.storedHistory.map((h) => `${h.turnId} ${JSON.stringify(h.entry)}`));
   const items: ItemRecord[] = [];
@@ -49,24 +53,42 @@ export async function recoverFromWindow(opts: {
   }
   for (const i of items) await store.putItem(i, opts.epoch);
   if (history.length > 0) await store.appendHistory(history, opts.epoch);
-  return { items, history };
+  return { items, history, unfinishedTurn };
 }
 
-/** `item/completed` notifications of one epoch in the window, oldest first. */
-function completedItems(events: Awaited<ReturnType<EventLog["read"]>>, epoch: number): Array<{ turnId: string; item: ThreadItem }> {
-  const out: Array<{ turnId: string; item: ThreadItem }> = [];
+type Logged = Awaited<ReturnType<EventLog["read"]>>;
+
+/** Notification frames of one epoch in the window whose method is one of `methods`, oldest first. */
+function framesOf(events: Logged, epoch: number, methods: readonly string[]): Array<{ method: string; params: any }> {
+  const prefixes = methods.map((m) => `{"method":${JSON.stringify(m)}`);
+  const out: Array<{ method: string; params: any }> = [];
   for (const e of events) {
     const kind = e.headers["tm-k"];
     if (Number(e.headers["tm-e"]) !== epoch || (kind !== "n" && kind !== "b")) continue;
     const frames = kind === "b" ? splitEventBatch(e.data) : [e.data];
     for (const f of frames) {
       const text = TEXT_DECODER.decode(f);
-      if (!text.startsWith('{"method":"item/completed"')) continue;
-      const params = (JSON.parse(text) as { params: { turnId: string; item: ThreadItem } }).params;
-      out.push({ turnId: params.turnId, item: params.item });
+      if (!prefixes.some((p) => text.startsWith(p))) continue;
+      out.push(JSON.parse(text) as { method: string; params: any });
     }
   }
   return out;
+}
+
+/** `item/completed` notifications of one epoch in the window, oldest first. */
+function completedItems(events: Logged, epoch: number): Array<{ turnId: string; item: ThreadItem }> {
+  return framesOf(events, epoch, ["item/completed"]).map((f) => ({ turnId: f.params.turnId as string, item: f.params.item as ThreadItem }));
+}
+
+/** The last turn the epoch announced started but never completed. */
+function unfinished(events: Logged, epoch: number): { id: string; startedAt: number | null } | null {
+  let open: { id: string; startedAt: number | null } | null = null;
+  for (const f of framesOf(events, epoch, ["turn/started", "turn/completed"])) {
+    const turn = f.params.turn as { id: string; startedAt?: number | null };
+    if (f.method === "turn/started") open = { id: turn.id, startedAt: turn.startedAt ?? null };
+    else if (open?.id === turn.id) open = null;
+  }
+  return open;
 }
 
 /** The model history entry a completed item stands for, where the item alone is enough to rebuild it. */

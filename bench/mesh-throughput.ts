@@ -23,9 +23,10 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { startModelSim } from "@threadmesh/model-sim";
-import { KvOwnerLeases, NatsBus } from "@threadmesh/mesh";
+import type { KvOwnerLeases } from "@threadmesh/mesh";
 import { BenchClient, now } from "./support/bench-client.ts";
-import { startMeshTopology, type MeshTopology } from "./support/mesh-topology.ts";
+import type { Cluster } from "../test/support/cluster.ts";
+import { requireCluster } from "./support/require-cluster.ts";
 
 const DELTAS_PER_TURN = Number(process.env.BENCH_DELTAS_PER_TURN ?? 2_000);
 const ROUNDS_1 = Math.max(3, Number(process.env.BENCH_MESH_ROUNDS_1 ?? 5));
@@ -53,7 +54,7 @@ function cpuSeconds(pid: number): number {
 }
 
 /** Sum over the routers of `tm_router_outbound_dropped_total` (every reason). */
-async function routerDropped(topo: MeshTopology): Promise<number> {
+async function routerDropped(topo: Cluster): Promise<number> {
   let n = 0;
   for (const url of topo.urls) {
     const body = await (await fetch(`${url.replace(/^ws/, "http")}/metrics`)).text();
@@ -86,10 +87,10 @@ interface Round {
   threadsPerHost?: Record<string, number>;
 }
 
-function processes(topo: MeshTopology): Record<string, number> {
+function processes(topo: Cluster): Record<string, number> {
   const out: Record<string, number> = { nats: topo.natsPid };
   topo.routers.forEach((r, i) => (out[`router-${i + 1}`] = r.child.pid!));
-  topo.hosts.forEach((h, i) => (out[`host-${i + 1}`] = h.child.pid!));
+  topo.hosts.forEach((h, i) => (out[`host-${i + 1}`] = h.proc.child.pid!));
   return out;
 }
 
@@ -98,7 +99,7 @@ const connections = (concurrent: number, routers: number) => Math.max(routers, M
 /** Heartbeat lease lapses seen on any host of the current shape. */
 let lapses = 0;
 
-async function round(topo: MeshTopology, owners: KvOwnerLeases, concurrent: number): Promise<Round> {
+async function round(topo: Cluster, owners: KvOwnerLeases, concurrent: number): Promise<Round> {
   const conns = connections(concurrent, topo.urls.length);
   const clients = await Promise.all(Array.from({ length: conns }, (_, i) => BenchClient.connect(topo.urls[i % topo.urls.length]!, topo.token)));
   try {
@@ -166,7 +167,7 @@ const MAX_DISCARDED = 3;
  * `discarded` and replaced.
  */
 async function throughput(
-  topo: MeshTopology,
+  topo: Cluster,
   owners: KvOwnerLeases,
   concurrent: number,
   rounds: number,
@@ -197,7 +198,7 @@ async function throughput(
 async function shape(routers: number, hosts: number): Promise<Record<string, unknown>> {
   lapses = 0;
   const sim = await startModelSim({ port: 0, generative: { tokensPerSecond: 0, ttftMs: 0, tokensPerResponse: DELTAS_PER_TURN, toolCallProbability: 0 } });
-  const topo = await startMeshTopology({
+  const topo = await requireCluster({
     simUrl: sim.url,
     routers,
     hosts,
@@ -210,12 +211,11 @@ async function shape(routers: number, hosts: number): Promise<Record<string, unk
     },
   });
   for (const h of topo.hosts) {
-    h.child.stderr!.on("data", (d: string) => {
+    h.proc.child.stderr!.on("data", (d: string) => {
       if (d.includes(LAPSE_LINE)) lapses++;
     });
   }
-  const bus = await NatsBus.connect({ servers: topo.natsUrl, name: "bench-mesh-throughput" });
-  const owners = await KvOwnerLeases.open(bus.connection);
+  const owners = topo.owners;
   try {
     const loadBefore = loadavg().map((x) => Number(x.toFixed(2)));
     console.log(`${routers} router(s) × ${hosts} host(s), load average ${loadBefore.join(" ")}`);
@@ -231,8 +231,6 @@ async function shape(routers: number, hosts: number): Promise<Record<string, unk
       loadAverageBefore: loadBefore,
     };
   } finally {
-    await owners.close();
-    await bus.close();
     await topo.stop();
     await sim.close();
   }

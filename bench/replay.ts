@@ -22,9 +22,10 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { startModelSim, type ModelSim } from "@threadmesh/model-sim";
-import { JetStreamEventLog, NatsBus, seqRange } from "@threadmesh/mesh";
+import { JetStreamEventLog, seqRange } from "@threadmesh/mesh";
 import { BenchClient, frameSeq, now, summary } from "./support/bench-client.ts";
-import { startMeshTopology, type MeshTopology } from "./support/mesh-topology.ts";
+import { type Cluster } from "../test/support/cluster.ts";
+import { requireCluster } from "./support/require-cluster.ts";
 
 const GAP = 1_000;
 const RESUMES = Math.max(50, Number(process.env.BENCH_REPLAY_RESUMES ?? 60));
@@ -132,7 +133,7 @@ async function plainResume(url: string, token: string, threadId: string): Promis
   }
 }
 
-async function scenario(sim: ModelSim, topo: MeshTopology, log: JetStreamEventLog, s: Scenario): Promise<Record<string, unknown>> {
+async function scenario(sim: ModelSim, topo: Cluster, log: JetStreamEventLog, s: Scenario): Promise<Record<string, unknown>> {
   const url = topo.urls[0]!;
   const { threadId, lastSeq } = await prepareThread(sim, url, topo.token, s);
   const afterSeq = lastSeq - GAP;
@@ -178,8 +179,8 @@ async function scenario(sim: ModelSim, topo: MeshTopology, log: JetStreamEventLo
 async function run(): Promise<Record<string, unknown>> {
   const loadBefore = loadavg().map((x) => Number(x.toFixed(2)));
   const sim = await startModelSim({ port: 0 });
-  const topo = await startMeshTopology({ simUrl: sim.url, routers: 1, hosts: 1, extraEnv: { THREADMESH_LOG_LEVEL: "warn" } });
-  const bus = await NatsBus.connect({ servers: topo.natsUrl, name: "bench-replay" });
+  const topo = await requireCluster({ simUrl: sim.url, routers: 1, hosts: 1, extraEnv: { THREADMESH_LOG_LEVEL: "warn" } });
+  const bus = topo.bus;
   try {
     // Opening it with the defaults the processes use leaves the stream's configuration unchanged.
     const log = await JetStreamEventLog.open(bus.connection);
@@ -197,7 +198,6 @@ async function run(): Promise<Record<string, unknown>> {
       at: new Date().toISOString(),
     };
   } finally {
-    await bus.close();
     await topo.stop();
     await sim.close();
   }

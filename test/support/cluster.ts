@@ -35,6 +35,8 @@ export interface Cluster {
   readonly owners: KvOwnerLeases;
   /** A NATS connection of the test's own, e.g. to address one host directly. */
   readonly bus: NatsBus;
+  /** Process id of the nats-server now running (e.g. to read its CPU time). */
+  readonly natsPid: number;
   /** Starts another host (with extra environment); resolves once it is ready (heartbeating). */
   addHost(env?: Record<string, string>): Promise<ClusterHost>;
   /** The host process with this id. */
@@ -122,6 +124,9 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster | null
       registry,
       owners,
       bus: observer,
+      get natsPid() {
+        return nats.pid;
+      },
       addHost,
       host(id) {
         const h = hosts.find((x) => x.id === id);

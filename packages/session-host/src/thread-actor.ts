@@ -256,13 +256,8 @@ export class ThreadActor implements TurnContext {
     this.closed = true;
     clearTimeout(this.#idleTimer);
     this.#commandSub?.unsubscribe();
-    const turn = this.turn;
+    const turn = this.#stopTurn("interrupted");
     if (turn) {
-      turn.finished = true;
-      turn.abort.abort("interrupt");
-      this.turn = null;
-      this.services.turnsActive(-1);
-      turn.endSpan("interrupted");
       this.appendHistory(turn.id, [turnAbortedEntry()]);
       const now = Date.now();
       this.writer.putTurn({ id: turn.id, ordinal: turn.ordinal, status: "interrupted", error: null, startedAt: turn.startedAt, completedAt: nowSeconds(now), durationMs: now - turn.startedAtMs });
@@ -272,6 +267,18 @@ export class ThreadActor implements TurnContext {
     this.persistThread();
     this.#unloading = this.writer.flush().then(() => this.services.unloaded(this.tenant, this.threadId));
     return this.#unloading;
+  }
+
+  /** Ends the running turn at once (no `turn/completed`): aborts its work and closes its span. */
+  #stopTurn(spanStatus: string): ActiveTurn | null {
+    const turn = this.turn;
+    if (!turn) return null;
+    turn.finished = true;
+    turn.abort.abort("interrupt");
+    this.turn = null;
+    this.services.turnsActive(-1);
+    turn.endSpan(spanStatus);
+    return turn;
   }
 
   /**
@@ -287,14 +294,7 @@ export class ThreadActor implements TurnContext {
     this.#commandSub?.unsubscribe();
     this.events.silence();
     this.writer.stop();
-    const turn = this.turn;
-    if (turn) {
-      turn.finished = true;
-      turn.abort.abort("interrupt");
-      this.turn = null;
-      this.services.turnsActive(-1);
-      turn.endSpan("dropped");
-    }
+    this.#stopTurn("dropped");
     this.pending.cancelAll();
     // An unload in progress finishes on its own; its writes are fenced if another host took over.
     if (!this.#unloading) {

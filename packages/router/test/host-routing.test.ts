@@ -87,6 +87,19 @@ describe("host routing", () => {
     });
   });
 
+  test("a burst of placements between heartbeats spreads over the hosts, counting the router's own placements", async () => {
+    const { bus, hosts, send } = setup();
+    const seen: string[] = [];
+    fakeHost(bus, "a", seen);
+    fakeHost(bus, "b", seen);
+    // Both report the same load; no heartbeat arrives during the burst.
+    await hosts.heartbeat(load("a"));
+    await hosts.heartbeat(load("b"));
+    for (let i = 0; i < 10; i++) await send(envelope("thread/start"), { route: "place" });
+    const onA = seen.filter((x) => x.startsWith("a:")).length;
+    assert.equal(onA, 5, `placed ${onA} of 10 on a`);
+  });
+
   test("draining hosts take no placements; without any live host the queue group is used", async () => {
     const { bus, hosts, send } = setup();
     const seen: string[] = [];

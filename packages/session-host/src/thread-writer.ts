@@ -25,6 +25,13 @@ export class ThreadWriter {
   readonly #logger: Logger;
   readonly #onStaleEpoch: (() => void) | undefined;
   #chain: Promise<void> = Promise.resolve();
+  /**
+   * Writes issued during the current event-loop turn. They join the chain on the next turn (or at
+   * `flush()`), so whatever the caller sends after issuing them — events, the model request — reaches
+   * its socket before the store's queries compete with it.
+   */
+  #held: Array<{ op: string; write: () => Promise<void> }> = [];
+  readonly #releaseHeld = (): void => this.#release();
   #fenced = false;
   #stopped = false;
 
@@ -79,17 +86,29 @@ export class ThreadWriter {
 
   /** Resolves once every write issued so far has settled. */
   flush(): Promise<void> {
+    this.#release();
     return this.#chain;
   }
 
   #enqueue(op: string, write: () => Promise<void>): void {
     if (this.#stopped) return;
-    this.#chain = this.#chain.then(write).catch((err: unknown) => {
-      if (err instanceof StaleEpochError) {
-        this.#fenced = true;
-        this.#onStaleEpoch?.();
-      }
-      this.#logger.error({ err, op, threadId: this.#threadId }, "thread write failed");
-    });
+    this.#held.push({ op, write });
+    if (this.#held.length === 1) setImmediate(this.#releaseHeld);
+  }
+
+  /** Moves the held writes onto the chain, in order. */
+  #release(): void {
+    const held = this.#held;
+    if (held.length === 0) return;
+    this.#held = [];
+    for (const { op, write } of held) this.#chain = this.#chain.then(write).catch((err: unknown) => this.#failed(op, err));
+  }
+
+  #failed(op: string, err: unknown): void {
+    if (err instanceof StaleEpochError) {
+      this.#fenced = true;
+      this.#onStaleEpoch?.();
+    }
+    this.#logger.error({ err, op, threadId: this.#threadId }, "thread write failed");
   }
 }

@@ -39,8 +39,14 @@ export function turnStart(actor: ThreadActor, p: TurnStartParams): CommandOutcom
     afterReply: async () => {
       actor.setActiveFlags([]);
       actor.persistThread(materialize);
-      turn.emit("turn/started", { threadId: actor.threadId, turn: turn.startedView() });
-      await emitUserMessage(actor, turn, queued);
+      // turn/started and the user message travel as one bus message.
+      actor.events.cork();
+      try {
+        turn.emit("turn/started", { threadId: actor.threadId, turn: turn.startedView() });
+        await emitUserMessage(actor, turn, queued);
+      } finally {
+        actor.events.uncork();
+      }
       const tools = [...builtinToolSpecs(), ...dynamicToolSpecs(actor.dynamicTools)];
       void runTurn(actor, turn, tools);
     },

@@ -30,14 +30,22 @@ export async function runTurn(ctx: TurnContext, turn: ActiveTurn, tools: unknown
         await runToolCall(ctx, turn, call, round);
         if (turn.finished) return;
       }
-      ctx.reportUsage(turn, outcome.usage);
-      if (turn.diffRound >= 0 && turn.diffRound < round) {
-        turn.emit("turn/diff/updated", { threadId: ctx.threadId, turnId: turn.id, diff: turn.diff.unifiedDiff(turn.settings.cwd) });
+      // The round's usage (and the turn's end) travel as one bus message.
+      let ending: Promise<void> | undefined;
+      ctx.events.cork();
+      try {
+        ctx.reportUsage(turn, outcome.usage);
+        if (turn.diffRound >= 0 && turn.diffRound < round) {
+          turn.emit("turn/diff/updated", { threadId: ctx.threadId, turnId: turn.id, diff: turn.diff.unifiedDiff(turn.settings.cwd) });
+        }
+        round++;
+        // endTurn publishes synchronously and then waits for storage: uncork before that wait.
+        if (outcome.calls.length === 0 && turn.steers.length === 0) ending = ctx.endTurn(turn, { status: "completed" });
+      } finally {
+        ctx.events.uncork();
       }
-      round++;
-      if (outcome.calls.length === 0 && turn.steers.length === 0) break;
+      if (ending !== undefined) return await ending;
     }
-    await ctx.endTurn(turn, { status: "completed" });
   } catch (err) {
     ctx.logger.error({ err, threadId: ctx.threadId, turnId: turn.id }, "turn failed unexpectedly");
     if (!turn.finished) {

@@ -62,12 +62,13 @@ describe("failover: one router, two session hosts, NATS, PostgreSQL", () => {
     await cluster.addHost();
   });
 
-  test("SIGKILL during a turn: with no client command, a live host adopts the thread and ends the turn interrupted", async () => {
+  test("SIGKILL mid-stream: with no client command, a live host adopts the thread and continues the turn with a new model request", async () => {
     const c = await connect(cluster, clients);
     const threadId = (await c.call("thread/start", {})).thread.id as string;
     sim.script(threadId, [
       { output: [{ type: "message", text: ["cut ", "off ", "here"] }], fail: { kind: "hang", afterEvents: 6 } },
       { output: [{ type: "message", text: "after the crash" }] },
+      { output: [{ type: "message", text: "and on" }] },
     ]);
     const { entry, victim, survivor } = await owner(threadId);
     const from = c.frames.length;
@@ -78,14 +79,48 @@ describe("failover: one router, two session hosts, NATS, PostgreSQL", () => {
     await victim.proc.kill();
 
     const ended = await c.waitFor((f) => f.method === "turn/completed" && f.params.turn.id === turn.id, { from, timeoutMs: 4 * LEASE_TTL_MS });
-    assert.equal(ended.params.turn.status, "interrupted");
-    assert.match(ended.params.turn.error.message, /stopped before it completed/);
-    assert.equal(ended.epoch, entry.epoch + 1, "announced by the adopting host");
+    assert.equal(ended.params.turn.status, "completed", "the turn runs on at its last safe point: its input");
+    assert.equal(ended.params.turn.items.at(-1).text, "after the crash");
+    assert.equal(ended.epoch, entry.epoch + 1, "finished by the adopting host");
     const now = await ownerOf(cluster, threadId);
     assert.deepEqual({ hostId: now.hostId, epoch: now.epoch }, { hostId: survivor, epoch: entry.epoch + 1 });
+    const requests = sim.requests(threadId).map((r) => JSON.stringify(r.input));
+    assert.equal(requests.length, 2, "the new owner re-issued the model request once");
+    assert.ok(requests[1]!.includes("a long story") && !requests[1]!.includes("turn_aborted"), "with the turn's input, not as an aborted turn");
+    const events = threadEvents(c, threadId, from);
+    const turnStarts = events.filter((f) => f.method === "turn/started");
+    assert.equal(turnStarts.length, 1, "clients saw the turn start once");
+    assert.ok(events.some((f) => f.method === "thread/status/changed" && f.params.status.type === "active" && f.epoch === entry.epoch + 1), "the adopter shows the thread active");
+    const read = await c.call("thread/read", { threadId, includeTurns: true });
+    const stored = read.thread.turns.find((t: { id: string }) => t.id === turn.id);
+    assert.equal(stored.status, "completed");
+    assert.ok(stored.items.some((i: { type: string; text?: string }) => i.type === "agentMessage" && i.text === "after the crash"));
+    const next = await runTurn(c, threadId, "go on");
+    assert.equal(next.params.turn.items[0].text, "and on");
+
+    await cluster.addHost();
+  });
+
+  test("SIGKILL while a command runs: the adopter ends the turn interrupted, saying the session host was lost", async () => {
+    const c = await connect(cluster, clients);
+    const threadId = (await c.call("thread/start", { approvalPolicy: "never", sandbox: "danger-full-access" })).thread.id as string;
+    sim.script(threadId, [
+      { output: [{ type: "function_call", name: "shell", callId: "call-cut", arguments: { command: ["bash", "-lc", "sleep 30"] } }] },
+      { output: [{ type: "message", text: "after the crash" }] },
+    ]);
+    const { entry, victim } = await owner(threadId);
+    const from = c.frames.length;
+    const { turn } = await c.call("turn/start", { threadId, input: text("run something long") });
+    await c.waitFor((f) => f.method === "item/started" && f.params.item.type === "commandExecution", { from });
+    await victim.proc.kill();
+
+    const ended = await c.waitFor((f) => f.method === "turn/completed" && f.params.turn.id === turn.id, { from, timeoutMs: 4 * LEASE_TTL_MS });
+    assert.equal(ended.params.turn.status, "interrupted", "a command may have run halfway: the turn does not go on");
+    assert.match(ended.params.turn.error.message, /session host running this turn was lost/);
+    assert.equal(ended.epoch, entry.epoch + 1, "announced by the adopting host");
     const next = await runTurn(c, threadId, "go on");
     assert.equal(next.params.turn.items[0].text, "after the crash");
-    assert.match(JSON.stringify(sim.requests(threadId)[1]!.input), /a long story[\s\S]*turn_aborted/);
+    assert.match(JSON.stringify(sim.requests(threadId)[1]!.input), /run something long[\s\S]*turn_aborted/);
 
     await cluster.addHost();
   });

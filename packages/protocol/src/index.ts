@@ -32,6 +32,8 @@ export {
   threadReplayFilter,
   assertSubjectToken,
   isSubjectToken,
+  HOST_HEARTBEAT_WILDCARD,
+  hostHeartbeatSubject,
 } from "./subjects.ts";
 export {
   ENVELOPE_VERSION,

@@ -49,6 +49,17 @@ export function threadReplayFilter(tenant: string, threadId: string): string {
   return `${SUBJECT_PREFIX}.${tenant}.ev.${threadId}.*`;
 }
 
+/**
+ * Host heartbeats on core NATS: `tm.ctl.v1.hb.<hostId>`, outside the tenant-scoped `tm.v1.` tree so no
+ * tenant id can address them. A core message reaches every watching process at once; it never waits
+ * behind a stream's storage the way a KV write does.
+ */
+export const HOST_HEARTBEAT_PREFIX = "tm.ctl.v1.hb";
+export function hostHeartbeatSubject(hostId: string): string {
+  return `${HOST_HEARTBEAT_PREFIX}.${hostId}`;
+}
+export const HOST_HEARTBEAT_WILDCARD = `${HOST_HEARTBEAT_PREFIX}.*`;
+
 const TOKEN = /^[A-Za-z0-9_-]{1,64}$/;
 /** Tenant ids and thread ids become subject tokens; reject anything that could address other subjects. */
 export function assertSubjectToken(s: string): string {

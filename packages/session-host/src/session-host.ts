@@ -290,7 +290,7 @@ export class SessionHost {
         state = await this.#control.claimStored(tenant, record, adopt);
         return state;
       },
-      (actor) => announceLoaded(actor, state?.abandonedTurn, state?.orphanedRequests),
+      (actor) => announceLoaded(actor, state?.abandonedTurn, state?.orphanedRequests, state?.continuedTurn ?? null),
     );
   }
 

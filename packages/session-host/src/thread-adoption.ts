@@ -1,15 +1,22 @@
 import type { ServerRequestRecord, TurnRecord } from "@threadmesh/persistence";
+import { continueTurn } from "./handlers/turn-handlers.ts";
 import type { ThreadActor } from "./thread-actor.ts";
 
 /**
  * Announces a thread this host just loaded (resume) or adopted from a lapsed owner: it is idle here, and
  * a turn the previous owner left running ended interrupted with an error, so no client keeps waiting
- * for a `turn/completed` that would never come. The server requests the previous owner left pending are
+ * for a `turn/completed` that would never come — or, left at a safe point, runs on here. The server requests the previous owner left pending are
  * resolved after it, as a turn's end resolves its own: every router tells the connections still holding
  * one (`serverRequest/resolved`), and their rows go.
  */
-export function announceLoaded(actor: ThreadActor, abandoned: TurnRecord | null | undefined, orphaned: readonly ServerRequestRecord[] = []): void {
-  actor.setStatus({ type: "idle" });
+export function announceLoaded(
+  actor: ThreadActor,
+  abandoned: TurnRecord | null | undefined,
+  orphaned: readonly ServerRequestRecord[] = [],
+  continued: TurnRecord | null = null,
+): void {
+  if (continued !== null) continueTurn(actor, continued);
+  else actor.setStatus({ type: "idle" });
   if (abandoned) announceAbandoned(actor, abandoned);
   for (const r of orphaned) {
     actor.events.resolved(r.requestKey, r.method);

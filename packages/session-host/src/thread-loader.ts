@@ -1,13 +1,13 @@
-import type { ServerRequestRecord, ThreadRecord, ThreadStore, TurnRecord } from "@threadmesh/persistence";
+import type { HistoryRecord, ServerRequestRecord, ThreadRecord, ThreadStore, TurnRecord } from "@threadmesh/persistence";
 import type { EventLog } from "@threadmesh/mesh";
 import { InternalError, nowSeconds, type TurnError } from "@threadmesh/protocol";
 import type { ThreadActorInit } from "./thread-actor.ts";
 import { turnAbortedEntry } from "./turn/history-items.ts";
-import { recoverFromWindow } from "./window-recovery.ts";
+import { recoverFromWindow, type UnfinishedTurn } from "./window-recovery.ts";
 
 /** Error of a turn found `inProgress` when a thread is loaded: its previous owner stopped mid-turn. */
 export const HOST_STOPPED_ERROR: TurnError = {
-  message: "the session host running this turn stopped before it completed",
+  message: "the session host running this turn was lost before the turn completed; it could not safely continue",
   codexErrorInfo: "other",
   additionalDetails: null,
   misalignment: null,
@@ -17,6 +17,8 @@ export const HOST_STOPPED_ERROR: TurnError = {
 export type LoadedThreadState = Omit<ThreadActorInit, "services"> & {
   /** The turn the previous owner left running, now stored as interrupted; null when there was none. */
   abandonedTurn?: TurnRecord | null;
+  /** The turn the previous owner left running at a safe point: this owner runs it on (see {@link continuable}). */
+  continuedTurn?: TurnRecord | null;
   /** Server requests the previous owner left pending: nobody will answer them, so they are to be resolved. */
   orphanedRequests?: ServerRequestRecord[];
 };
@@ -24,9 +26,10 @@ export type LoadedThreadState = Omit<ThreadActorInit, "services"> & {
 /**
  * Takes ownership of a stored thread and reads what its actor needs: the epoch is raised by one (the
  * store fences the previous owner's writes), the model history is loaded whole, and the next ordinals
- * follow the stored ones. A turn the previous owner left `inProgress` is stored as interrupted with a
- * clear error and a `<turn_aborted>` marker, so it is never silently lost. The server requests it left
- * pending are read after the claim, when the previous owner can no longer store more.
+ * follow the stored ones. A turn the previous owner left `inProgress` continues here when it stopped at a
+ * safe point ({@link continuable}); otherwise it is stored as interrupted with a clear error and a
+ * `<turn_aborted>` marker, so it is never silently lost. The server requests it left pending are read
+ * after the claim, when the previous owner can no longer store more.
  */
 export async function claimStoredThread(
   store: ThreadStore,
@@ -49,6 +52,9 @@ export async function claimStoredThread(
   ]);
   let lastTurn = lastTurns.data[0] ?? null;
   const entries = history.map((h) => h.entry);
+  const turnEntries = (turnId: string) => [...history, ...recoveredHistory].filter((h) => h.turnId === turnId).map((h) => h.entry);
+  let recoveredHistory: HistoryRecord[] = [];
+  let unfinishedTurn: UnfinishedTurn | null = null;
   let nextHistoryOrdinal = (history.at(-1)?.ordinal ?? -1) + 1;
   let nextItemOrdinal = (lastItems.data[0]?.ordinal ?? -1) + 1;
   // The writer stores a turn's end after everything before it: a turn still `inProgress` means the
@@ -69,13 +75,23 @@ export async function claimStoredThread(
     nextItemOrdinal += recovered.items.length;
     nextHistoryOrdinal += recovered.history.length;
     entries.push(...recovered.history.map((h) => h.entry));
+    recoveredHistory = recovered.history;
+    unfinishedTurn = recovered.unfinishedTurn;
     const open = recovered.unfinishedTurn;
     if (open !== null && open.id !== lastTurn?.id) {
       lastTurn = { tenantId: tenant, threadId: record.id, id: open.id, ordinal: (lastTurn?.ordinal ?? -1) + 1, status: "inProgress", error: null, startedAt: open.startedAt, completedAt: null, durationMs: null };
     }
   }
   let abandonedTurn: TurnRecord | null = null;
-  if (lastTurn?.status === "inProgress") {
+  let continuedTurn: TurnRecord | null = null;
+  if (
+    lastTurn?.status === "inProgress" &&
+    opts.abandonedTurnError !== null &&
+    unfinishedTurn?.id === lastTurn.id &&
+    continuable(unfinishedTurn, turnEntries(lastTurn.id), orphanedRequests)
+  ) {
+    continuedTurn = lastTurn;
+  } else if (lastTurn?.status === "inProgress") {
     const now = nowSeconds();
     abandonedTurn = { ...lastTurn, status: "interrupted", error: opts.abandonedTurnError, completedAt: now, durationMs: lastTurn.startedAt === null ? null : (now - lastTurn.startedAt) * 1000 };
     await store.putTurn(abandonedTurn, epoch);
@@ -93,8 +109,39 @@ export async function claimStoredThread(
     nextTurnOrdinal: (lastTurn?.ordinal ?? -1) + 1,
     lastTurnId: lastTurn?.id ?? null,
     abandonedTurn,
+    continuedTurn,
     orphanedRequests,
   };
+}
+
+/**
+ * True when a turn the previous owner left running can go on with a new model request: the clients saw
+ * no tool item start without completing (a command may have run halfway), no server request of the turn
+ * waits for an answer, every tool the turn completed has its output in the history, and the turn's last
+ * model-history step is its input or a tool result. A response that had completed its message but not
+ * yet ended the turn is not re-requested: the answer would come twice.
+ */
+export function continuable(turn: UnfinishedTurn, entries: readonly unknown[], orphaned: readonly ServerRequestRecord[]): boolean {
+  if (turn.openItems.some((i) => !MODEL_ITEM_TYPES.has(i.type))) return false;
+  if (orphaned.some((r) => r.turnId === turn.id)) return false;
+  const outputs = new Set(entries.flatMap((e) => (isEntry(e, "function_call_output") ? [(e as { call_id?: unknown }).call_id] : [])));
+  if (turn.completedItems.some((i) => TOOL_ITEM_TYPES.has(i.type) && !outputs.has(i.id))) return false;
+  const last = entries.at(-1);
+  if (isEntry(last, "function_call_output")) return true;
+  return isEntry(last, "message") && (last as { role?: unknown }).role === "user" && !isTurnAborted(last);
+}
+
+/** Items a model response streams: left open, nothing ran. */
+const MODEL_ITEM_TYPES = new Set(["agentMessage", "reasoning", "userMessage", "plan"]);
+/** Items of a tool call whose output goes back to the model. */
+const TOOL_ITEM_TYPES = new Set(["commandExecution", "fileChange", "dynamicToolCall", "mcpToolCall"]);
+
+function isEntry(e: unknown, type: string): boolean {
+  return typeof e === "object" && e !== null && (e as { type?: unknown }).type === type;
+}
+
+function isTurnAborted(e: unknown): boolean {
+  return JSON.stringify(e).includes("<turn_aborted>");
 }
 
 /** State of a thread this host just created: nothing to read back. */

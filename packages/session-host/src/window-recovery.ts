@@ -6,12 +6,22 @@ import { assistantMessageEntry, userMessageEntry } from "./turn/history-items.ts
 /** Stored items compared against the window: lost writes are always the newest ones (the writer is ordered). */
 const RECENT_ITEMS = 500;
 
+/** A turn the previous owner announced started and never completed, as the event window shows it. */
+export interface UnfinishedTurn {
+  id: string;
+  startedAt: number | null;
+  /** Items of the turn announced started and never completed (`item/started` without `item/completed`). */
+  openItems: Array<{ id: string; type: string }>;
+  /** Ids of the turn's items announced completed. */
+  completedItems: Array<{ id: string; type: string }>;
+}
+
 /** What the new owner wrote back, and the turn the previous owner left running, as its clients saw it. */
 export interface RecoveredItems {
   items: ItemRecord[];
   history: HistoryRecord[];
   /** A turn started (per the window) by the previous owner without a `turn/completed`; null when none. */
-  unfinishedTurn: { id: string; startedAt: number | null } | null;
+  unfinishedTurn: UnfinishedTurn | null;
 }
 
 /**
@@ -80,14 +90,28 @@ function completedItems(events: Logged, epoch: number): Array<{ turnId: string; 
   return framesOf(events, epoch, ["item/completed"]).map((f) => ({ turnId: f.params.turnId as string, item: f.params.item as ThreadItem }));
 }
 
-/** The last turn the epoch announced started but never completed. */
-function unfinished(events: Logged, epoch: number): { id: string; startedAt: number | null } | null {
-  let open: { id: string; startedAt: number | null } | null = null;
-  for (const f of framesOf(events, epoch, ["turn/started", "turn/completed"])) {
-    const turn = f.params.turn as { id: string; startedAt?: number | null };
-    if (f.method === "turn/started") open = { id: turn.id, startedAt: turn.startedAt ?? null };
-    else if (open?.id === turn.id) open = null;
+/** The last turn the epoch announced started but never completed, with the items it left open. */
+function unfinished(events: Logged, epoch: number): UnfinishedTurn | null {
+  let open: UnfinishedTurn | null = null;
+  let started = new Map<string, string>();
+  for (const f of framesOf(events, epoch, ["turn/started", "turn/completed", "item/started", "item/completed"])) {
+    if (f.method === "turn/started" || f.method === "turn/completed") {
+      const turn = f.params.turn as { id: string; startedAt?: number | null };
+      if (f.method === "turn/started") {
+        open = { id: turn.id, startedAt: turn.startedAt ?? null, openItems: [], completedItems: [] };
+        started = new Map();
+      } else if (open?.id === turn.id) open = null;
+      continue;
+    }
+    if (open === null || f.params.turnId !== open.id) continue;
+    const item = f.params.item as { id: string; type: string };
+    if (f.method === "item/started") started.set(item.id, item.type);
+    else {
+      started.delete(item.id);
+      open.completedItems.push({ id: item.id, type: item.type });
+    }
   }
+  if (open !== null) open.openItems = [...started].map(([id, type]) => ({ id, type }));
   return open;
 }
 

@@ -6,7 +6,8 @@ import { join } from "node:path";
 import { InProcessBus, MemoryEventLog } from "@threadmesh/mesh";
 import { openStore, type ThreadRecord } from "@threadmesh/persistence";
 import { ThreadEvents } from "../src/thread-events.ts";
-import { HOST_STOPPED_ERROR, claimStoredThread } from "../src/thread-loader.ts";
+import { HOST_STOPPED_ERROR, claimStoredThread, continuable } from "../src/thread-loader.ts";
+import type { UnfinishedTurn } from "../src/window-recovery.ts";
 
 const TENANT = "t1";
 
@@ -78,4 +79,56 @@ test("adopting a thread whose owner died ends the turn its clients saw start and
     await bus.close();
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("adopting a thread whose owner died mid-stream keeps the turn running: its input is the last step", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "tm-recovery-"));
+  const bus = new InProcessBus();
+  const log = new MemoryEventLog(bus);
+  const store = await openStore({ url: `sqlite:${join(dir, "t.db")}` });
+  try {
+    const threadId = "th-continue";
+    await store.createThread(record(threadId));
+    // The dead owner announced the turn, its input, and an answer that was still streaming.
+    const events = new ThreadEvents({ bus, tenant: TENANT, threadId, epoch: 1, lastSeq: 0 });
+    const input = { type: "userMessage", id: "in-1", clientId: null, content: [{ type: "text", text: "tell me", text_elements: [] }], startedAtMs: 1, completedAtMs: 1 };
+    const partial = { type: "agentMessage", id: "msg-1", text: "", phase: null, moderation: null, memoryCitation: null, delivery: null, questions: null, startedAtMs: 2, completedAtMs: null };
+    events.notify("turn/started", { threadId, turn: { id: "turn-1", startedAt: 5 } });
+    events.notify("item/started", { threadId, turnId: "turn-1", item: input, startedAtMs: 1 });
+    events.notify("item/completed", { threadId, turnId: "turn-1", item: input, completedAtMs: 1 });
+    events.notify("item/started", { threadId, turnId: "turn-1", item: partial, startedAtMs: 2 });
+    events.notify("item/agentMessage/delta", { threadId, turnId: "turn-1", itemId: "msg-1", delta: "hal" });
+    await bus.flush();
+
+    const state = await claimStoredThread(store, TENANT, (await store.getThread(TENANT, threadId))!, { abandonedTurnError: HOST_STOPPED_ERROR, epoch: 2, eventLog: log, recover: true });
+
+    assert.equal(state.continuedTurn?.id, "turn-1");
+    assert.equal(state.continuedTurn?.startedAt, 5);
+    assert.equal(state.abandonedTurn ?? null, null);
+    assert.ok(JSON.stringify(state.history.at(-1)).includes("tell me"), "the history ends with the turn's input, ready for a new request");
+    assert.ok(!JSON.stringify(state.history).includes("turn_aborted"));
+    assert.equal(state.nextTurnOrdinal, 1, "the continued turn keeps its ordinal");
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a turn continues only from a safe point: its input or a tool result, with nothing running or waiting", () => {
+  const user = { type: "message", role: "user", content: [{ type: "input_text", text: "go" }] };
+  const assistant = { type: "message", role: "assistant", content: [{ type: "output_text", text: "done", annotations: [] }] };
+  const call = { type: "function_call", call_id: "c1", name: "shell", arguments: "{}" };
+  const output = { type: "function_call_output", call_id: "c1", output: "ok" };
+  const aborted = { type: "message", role: "user", content: [{ type: "input_text", text: "<turn_aborted>\n</turn_aborted>" }] };
+  const turn = (patch: Partial<UnfinishedTurn> = {}): UnfinishedTurn => ({ id: "t", startedAt: 1, openItems: [], completedItems: [], ...patch });
+  const request = { tenantId: TENANT, threadId: "th", requestKey: "k", turnId: "t", itemId: "c2", method: "item/commandExecution/requestApproval", params: {}, seq: 3, createdAt: 1 };
+
+  assert.equal(continuable(turn({ openItems: [{ id: "m", type: "agentMessage" }] }), [user], []), true, "input last, an answer was streaming");
+  assert.equal(continuable(turn({ completedItems: [{ id: "c1", type: "commandExecution" }] }), [user, call, output], []), true, "a tool result last");
+  assert.equal(continuable(turn({ openItems: [{ id: "c2", type: "commandExecution" }] }), [user, call, output], []), false, "a command was running");
+  assert.equal(continuable(turn({ completedItems: [{ id: "c2", type: "fileChange" }] }), [user, call, output], []), false, "a tool's result never reached the history");
+  assert.equal(continuable(turn(), [user, assistant], []), false, "an answer was complete: it would come twice");
+  assert.equal(continuable(turn(), [user], [request]), false, "an approval was waiting");
+  assert.equal(continuable(turn(), [], []), false, "nothing of the turn is stored");
+  assert.equal(continuable(turn(), [user, aborted], []), false, "the turn was already ended");
 });

@@ -1,4 +1,5 @@
 import { InvalidRequestError, newId, type AskForApproval, type SandboxPolicy, type UserInput } from "@threadmesh/protocol";
+import type { TurnRecord } from "@threadmesh/persistence";
 import type { CommandOutcome } from "../command-outcome.ts";
 import type { ThreadActor } from "../thread-actor.ts";
 import { clientCwd, normalizeSandboxPolicy } from "../thread-settings.ts";
@@ -47,10 +48,27 @@ export function turnStart(actor: ThreadActor, p: TurnStartParams): CommandOutcom
       } finally {
         actor.events.uncork();
       }
-      const tools = [...builtinToolSpecs(), ...dynamicToolSpecs(actor.dynamicTools)];
-      void runTurn(actor, turn, tools);
+      void runTurn(actor, turn, [...builtinToolSpecs(), ...dynamicToolSpecs(actor.dynamicTools)]);
     },
   };
+}
+
+/**
+ * Runs on a turn a previous owner left at a safe point (see `continuable`): same id, ordinal and start
+ * time, the thread's current settings, and a new model request with the history as stored. Its clients
+ * saw `turn/started` from the previous owner; they now see the thread active again, the rest of the
+ * turn, and its `turn/completed`.
+ */
+export function continueTurn(actor: ThreadActor, record: TurnRecord): void {
+  const settings = turnSettings(actor, undefined);
+  const spans = new TurnTrace(actor.services.telemetry.tracer, { tenant: actor.tenant, threadId: actor.threadId, turnId: record.id }, { "gen_ai.request.model": settings.model });
+  const startedAtMs = record.startedAt === null ? Date.now() : record.startedAt * 1000;
+  const turn = new ActiveTurn(record.id, record.ordinal, settings, spans, (method, params) => actor.events.notify(method, params), startedAtMs);
+  actor.turn = turn;
+  actor.services.turnsActive(1);
+  actor.setActiveFlags([]);
+  actor.logger.info({ turnId: turn.id }, "continuing a turn the previous owner left at a safe point");
+  void runTurn(actor, turn, [...builtinToolSpecs(), ...dynamicToolSpecs(actor.dynamicTools)]);
 }
 
 /** `turn/steer`: queues input for the active turn's next model request. */
@@ -82,6 +100,13 @@ function applyTurnOverrides(actor: ThreadActor, p: TurnStartParams): TurnSetting
   if (p.sandboxPolicy) s.sandbox = normalizeSandboxPolicy(p.sandboxPolicy as Record<string, unknown> & { type: string });
   if (p.serviceTier) s.serviceTier = p.serviceTier;
   if (p.summary) actor.summary = p.summary;
+  return turnSettings(actor, p.outputSchema);
+}
+
+/** The settings a turn runs with: the thread's, after any overrides of its `turn/start`. */
+function turnSettings(actor: ThreadActor, outputSchema: TurnStartParams["outputSchema"]): TurnSettings {
+  const r = actor.record;
+  const s = r.settings;
   return {
     model: s.model,
     effort: s.reasoningEffort,
@@ -92,6 +117,6 @@ function applyTurnOverrides(actor: ThreadActor, p: TurnStartParams): TurnSetting
     instructions: s.baseInstructions ?? actor.services.config.instructions,
     developerInstructions: s.developerInstructions,
     serviceTier: s.serviceTier,
-    outputSchema: p.outputSchema,
+    outputSchema,
   };
 }

@@ -36,8 +36,8 @@ export class ActiveTurn {
   readonly id: string;
   readonly ordinal: number;
   readonly settings: TurnSettings;
-  readonly startedAtMs = Date.now();
-  readonly startedAt = nowSeconds();
+  readonly startedAtMs: number;
+  readonly startedAt: number;
   /** Aborted when the turn ends early: cancels the model request and any running command. */
   readonly abort = new AbortController();
   readonly diff = new TurnDiffTracker();
@@ -55,7 +55,10 @@ export class ActiveTurn {
   readonly spans: TurnTrace;
   readonly #notify: (method: string, params: unknown) => void;
 
-  constructor(id: string, ordinal: number, settings: TurnSettings, spans: TurnTrace, notify: (method: string, params: unknown) => void) {
+  /** `startedAtMs`: when the turn began, for a turn continued by a new owner; default now. */
+  constructor(id: string, ordinal: number, settings: TurnSettings, spans: TurnTrace, notify: (method: string, params: unknown) => void, startedAtMs = Date.now()) {
+    this.startedAtMs = startedAtMs;
+    this.startedAt = nowSeconds(startedAtMs);
     this.id = id;
     this.ordinal = ordinal;
     this.settings = settings;

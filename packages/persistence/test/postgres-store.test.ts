@@ -2,7 +2,10 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import pg from "pg";
 import { createTestDatabase } from "../../../test/support/postgres.ts";
+import { Kysely, PostgresDialect, sql } from "kysely";
 import { StaleEpochError, openStore } from "../src/index.ts";
+import { PreparingClient } from "../src/dialects/postgres-backend.ts";
+import { PreparedStatement, preparedStatementName } from "../src/prepared-statement.ts";
 import { describeThreadStore } from "./store-behaviour.ts";
 import { item, thread } from "./fixtures.ts";
 
@@ -62,3 +65,31 @@ async function waitForLockWaiter(client: pg.Client, deadlineMs: number): Promise
     await new Promise((resolve) => setImmediate(resolve));
   }
 }
+
+test("the store's prepared statements run as named server-side statements, parsed once per connection", async (t) => {
+  const db = await createTestDatabase();
+  if (!db) {
+    t.skip("PostgreSQL unavailable");
+    return;
+  }
+  // Compiles only: this pool never connects.
+  const compiler = new Kysely<Record<string, never>>({ dialect: new PostgresDialect({ pool: new pg.Pool() }) });
+  const sum = (a: unknown, b: unknown) => compiler.selectNoFrom(sql<number>`cast(${a} as int) + cast(${b} as int)`.as("sum"));
+  const statement = new PreparedStatement<"a" | "b">((p) => sum(p("a"), p("b")));
+  const text = sum(0, 0).compile().sql;
+  const name = preparedStatementName(text);
+  assert.ok(name, "the statement's SQL has a name");
+  const client = new PreparingClient({ connectionString: db.url });
+  try {
+    await client.connect();
+    assert.equal((await client.query(text, [1, 2])).rows[0].sum, 3);
+    assert.equal((await client.query(text, [40, 2])).rows[0].sum, 42);
+    const prepared = await client.query("select name from pg_prepared_statements");
+    assert.deepEqual(prepared.rows.map((r: { name: string }) => r.name), [name], "one named statement on this connection, other queries unnamed");
+    assert.ok(statement, "built once");
+  } finally {
+    await client.end();
+    await compiler.destroy();
+    await db.drop();
+  }
+});

@@ -1,6 +1,7 @@
 import OpenAI, { APIError } from "openai";
 import type { ResponseCreateParamsStreaming, ResponseStreamEvent } from "openai/resources/responses/responses";
 import type { ModelConfig } from "../config.ts";
+import { createPooledFetch } from "./pooled-fetch.ts";
 import { readSseData } from "./sse-reader.ts";
 import {
   ModelAbortedError,
@@ -34,6 +35,7 @@ export class OpenAIResponsesModel implements ModelClient {
       maxRetries: config.maxRetries,
       // The idle watchdog bounds every wait; the SDK's own timeout only backs it up.
       timeout: Math.max(config.idleTimeoutMs * 2, 60_000),
+      fetch: createPooledFetch().fetch,
     });
     this.#idleTimeoutMs = config.idleTimeoutMs;
   }

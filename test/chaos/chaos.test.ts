@@ -15,6 +15,8 @@ const TURNS = Number(process.env.CHAOS_TURNS ?? 100);
 const CONNECTIONS = Number(process.env.CHAOS_CONNECTIONS ?? 200);
 /** Every turn in flight when something dies ends within this (lease 3 s + sweep + the rest of the stream). */
 const TURN_END_BOUND_MS = 30_000;
+/** A JetStream cluster: the event stream and the KV buckets have 3 replicas, and one node is restarted. */
+const NATS_NODES = Number(process.env.CHAOS_NATS_NODES ?? 3);
 
 const text = (t: string) => [{ type: "text", text: t }];
 /** A response that streams for about `ms` (40 words), so turns are still running when the fault hits. */
@@ -43,7 +45,7 @@ describe("chaos: real processes over NATS (JetStream) and PostgreSQL", () => {
 
   async function start(opts: { hosts: number; routers: number }): Promise<Cluster> {
     sim ??= await startModelSim({ port: 0 });
-    const c = await startCluster({ simUrl: sim.url, hosts: opts.hosts, routers: opts.routers });
+    const c = await startCluster({ simUrl: sim.url, hosts: opts.hosts, routers: opts.routers, natsNodes: NATS_NODES });
     if (!c) throw new Error("the chaos suite needs nats-server (JetStream) and PostgreSQL");
     cluster = c;
     return c;
@@ -168,7 +170,7 @@ describe("chaos: real processes over NATS (JetStream) and PostgreSQL", () => {
     }
   });
 
-  test("restart of the NATS server under load: every turn ends, every thread is usable afterwards", async () => {
+  test(`restart of a NATS node (of ${NATS_NODES}) under load: every turn ends, every thread is usable afterwards`, async () => {
     const cl = await start({ hosts: 2, routers: 1 });
     const conns = await pool(Array.from({ length: 20 }), 20, () => connect(cl.url));
     const list = await threads(conns, 20);

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { KvHostRegistry, KvOwnerLeases, NatsBus } from "@threadmesh/mesh";
 import { ThreadmeshProcess, runThreadmesh } from "./processes.ts";
-import { startNatsServer, type NatsServer } from "./nats-server.ts";
+import { startNatsCluster, startNatsServer, type NatsServer } from "./nats-server.ts";
 import { createTestDatabase, type TestDatabase } from "./postgres.ts";
 
 /** Tenant of the cluster's token. */
@@ -35,13 +35,15 @@ export interface Cluster {
   readonly owners: KvOwnerLeases;
   /** A NATS connection of the test's own, e.g. to address one host directly. */
   readonly bus: NatsBus;
-  /** Process id of the nats-server now running (e.g. to read its CPU time). */
+  /** Process id of the (first) nats-server now running (e.g. to read its CPU time). */
   readonly natsPid: number;
+  /** Number of nats-server nodes (JetStream replicas follow it). */
+  readonly natsNodes: number;
   /** Starts another host (with extra environment); resolves once it is ready (heartbeating). */
   addHost(env?: Record<string, string>): Promise<ClusterHost>;
   /** The host process with this id. */
   host(id: string): ClusterHost;
-  /** Stops the NATS server and starts it again on the same port and JetStream store. */
+  /** Stops the NATS server (on a cluster: its first node) and starts it again on the same port and JetStream store. */
   restartNats(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -55,14 +57,19 @@ export interface ClusterOptions {
   extraEnv?: Record<string, string>;
   /** Number of routers; default 1. */
   routers?: number;
+  /** nats-server nodes: 1 (default) or a JetStream cluster of this many, with every stream and bucket replicated on each. */
+  natsNodes?: number;
 }
 
 /** Starts a cluster, or returns null when NATS or PostgreSQL is missing outside CI. */
 export async function startCluster(opts: ClusterOptions): Promise<Cluster | null> {
-  const first = await startNatsServer({ jetstream: true });
+  const nodes = opts.natsNodes ?? 1;
+  const natsCluster = nodes > 1 ? await startNatsCluster(nodes) : null;
+  const first = natsCluster !== null ? natsCluster.nodes[0]! : await startNatsServer({ jetstream: true });
   if (!first) return null;
   let nats: NatsServer = first;
-  const natsStore = nats.storeDir;
+  const natsUrl = natsCluster?.url ?? first.url;
+  const natsStore = natsCluster === null ? nats.storeDir : null;
   let db: TestDatabase | null = null;
   const dir = mkdtempSync(join(tmpdir(), "tm-cluster-"));
   const procs: ThreadmeshProcess[] = [];
@@ -70,7 +77,8 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster | null
   const cleanup = async () => {
     await Promise.all(procs.map((p) => p.stop()));
     await observer?.close();
-    await nats.stop();
+    if (natsCluster !== null) await natsCluster.stop();
+    else await nats.stop();
     if (natsStore !== null) rmSync(natsStore, { recursive: true, force: true });
     await db?.drop();
     rmSync(dir, { recursive: true, force: true });
@@ -90,14 +98,15 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster | null
       THREADMESH_MODEL_MAX_RETRIES: "0",
       THREADMESH_METRICS_PORT: "0",
       DATABASE_URL: db.url,
-      NATS_URL: nats.url,
+      NATS_URL: natsUrl,
+      THREADMESH_JETSTREAM_REPLICAS: String(nodes),
       ...(opts.extraEnv ?? {}),
     };
     const migrated = await runThreadmesh(["migrate"], env);
     if (migrated.code !== 0) throw new Error(`threadmesh migrate failed: ${migrated.stderr}`);
-    observer = await NatsBus.connect({ servers: nats.url, name: "cluster-observer" });
-    const registry = await KvHostRegistry.open(observer.connection, { leaseTtlMs: Number(env.THREADMESH_LEASE_TTL_MS ?? 3_000) });
-    const owners = await KvOwnerLeases.open(observer.connection);
+    observer = await NatsBus.connect({ servers: natsUrl.split(","), name: "cluster-observer" });
+    const registry = await KvHostRegistry.open(observer.connection, { leaseTtlMs: Number(env.THREADMESH_LEASE_TTL_MS ?? 3_000), replicas: nodes });
+    const owners = await KvOwnerLeases.open(observer.connection, { replicas: nodes });
     await Promise.all([registry.start(), owners.start()]);
 
     const hosts: ClusterHost[] = [];
@@ -125,8 +134,9 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster | null
       owners,
       bus: observer,
       get natsPid() {
-        return nats.pid;
+        return natsCluster !== null ? natsCluster.nodes[0]!.pid : nats.pid;
       },
+      natsNodes: nodes,
       addHost,
       host(id) {
         const h = hosts.find((x) => x.id === id);
@@ -134,6 +144,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster | null
         return h;
       },
       restartNats: async () => {
+        if (natsCluster !== null) return natsCluster.restartNode(0);
         const port = nats.port;
         await nats.stop({ keepStore: true });
         const again = await startNatsServer({ jetstream: true, port, storeDir: natsStore ?? undefined });

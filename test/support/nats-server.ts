@@ -4,6 +4,9 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
+import { setTimeout as delay } from "node:timers/promises";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
 
 /** A nats-server child process on an ephemeral port; `stop()` kills it and removes its store (idempotent). */
 export interface NatsServer {
@@ -24,6 +27,8 @@ export interface StartNatsServerOptions {
   port?: number;
   /** JetStream store directory to use (e.g. a restarted server's); kept on stop. Default: a fresh one, removed on stop. */
   storeDir?: string;
+  /** Join a cluster: this node's name, its route port and the other nodes' route URLs. */
+  cluster?: { name: string; serverName: string; port: number; routes: string[] };
 }
 
 /** Where the Debian package installs the binary, which is not on a normal user's PATH. */
@@ -72,6 +77,10 @@ export async function startNatsServer(opts: StartNatsServerOptions = {}): Promis
       const port = opts.port ?? (await freePort());
       const args = ["-a", "127.0.0.1", "-p", String(port)];
       if (storeDir !== null) args.push("-js", "-sd", storeDir);
+      const c = opts.cluster;
+      if (c !== undefined) {
+        args.push("--server_name", c.serverName, "--cluster_name", c.name, "--cluster", `nats://127.0.0.1:${c.port}`, "--routes", c.routes.join(","));
+      }
       const started = await launch(binary, args);
       if (started.kind === "ready") return handle(started.child, port, ownsStore ? storeDir : null, storeDir);
       if (started.kind === "port-taken" && opts.port === undefined && attempt < MAX_PORT_ATTEMPTS) continue;
@@ -80,6 +89,79 @@ export async function startNatsServer(opts: StartNatsServerOptions = {}): Promis
   } catch (err) {
     if (storeDir !== null && ownsStore) await rm(storeDir, { recursive: true, force: true });
     throw err;
+  }
+}
+
+/** A JetStream cluster of nats-server nodes on 127.0.0.1, each with its own store. */
+export interface NatsCluster {
+  /** Every node's client URL, comma-separated (what `NATS_URL` takes). */
+  readonly url: string;
+  readonly nodes: readonly NatsServer[];
+  /** Stops node `i` and starts it again on the same ports and store; resolves once JetStream answers again. */
+  restartNode(i: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Longest wait for a cluster's JetStream to elect its meta leader, in ms. */
+const CLUSTER_READY_TIMEOUT_MS = 30_000;
+
+/**
+ * Starts `nodes` clustered nats-server processes with JetStream and resolves once JetStream answers
+ * through them (a meta leader is elected). Null when the binary is missing outside CI, as {@link startNatsServer}.
+ */
+export async function startNatsCluster(nodes: number): Promise<NatsCluster | null> {
+  if (natsServerBinary() === null) return startNatsServer().then(() => null);
+  const clientPorts = await Promise.all(Array.from({ length: nodes }, () => freePort()));
+  const routePorts = await Promise.all(Array.from({ length: nodes }, () => freePort()));
+  const stores = await Promise.all(Array.from({ length: nodes }, () => mkdtemp(join(tmpdir(), "tm-nats-node-"))));
+  const name = `tm-${process.pid}`;
+  const optionsOf = (i: number): StartNatsServerOptions => ({
+    jetstream: true,
+    port: clientPorts[i]!,
+    storeDir: stores[i]!,
+    cluster: { name, serverName: `n${i + 1}`, port: routePorts[i]!, routes: routePorts.filter((_, j) => j !== i).map((p) => `nats://127.0.0.1:${p}`) },
+  });
+  const started: NatsServer[] = [];
+  const cleanup = async () => {
+    await Promise.all(started.map((n) => n.stop()));
+    await Promise.all(stores.map((d) => rm(d, { recursive: true, force: true })));
+  };
+  try {
+    for (const server of await Promise.all(clientPorts.map((_, i) => startNatsServer(optionsOf(i))))) started.push(server!);
+    const url = started.map((n) => n.url).join(",");
+    await jetStreamReady(url);
+    return {
+      url,
+      nodes: started,
+      async restartNode(i) {
+        await started[i]!.stop({ keepStore: true });
+        started[i] = (await startNatsServer(optionsOf(i)))!;
+        await jetStreamReady(started[i]!.url);
+      },
+      stop: cleanup,
+    };
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+}
+
+/** Resolves once JetStream answers an account-info request through `url`. */
+async function jetStreamReady(url: string): Promise<void> {
+  const nc = await connect({ servers: url.split(","), maxReconnectAttempts: -1 });
+  try {
+    const until = Date.now() + CLUSTER_READY_TIMEOUT_MS;
+    for (;;) {
+      try {
+        await (await jetstreamManager(nc)).getAccountInfo();
+        return;
+      } catch (err) {
+        if (Date.now() > until) throw new Error(`JetStream of ${url} not ready after ${CLUSTER_READY_TIMEOUT_MS} ms: ${String(err)}`);
+        await delay(200);
+      }
+    }
+  } finally {
+    await nc.close();
   }
 }
 

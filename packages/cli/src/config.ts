@@ -21,7 +21,7 @@ export interface Config {
   readonly maxThreads: number;
   readonly replayMaxAgeMs: number;
   readonly replayMaxEvents: number;
-  readonly eventStreamReplicas: number;
+  readonly jetstreamReplicas: number;
   readonly modelBaseUrl: string | null;
   readonly modelApiKey: string | null;
   readonly model: string;

@@ -8,6 +8,6 @@ import type { Config } from "./config.ts";
  */
 export async function openEventLog(config: Config, bus: Bus): Promise<EventLog> {
   const window = { maxAgeMs: config.replayMaxAgeMs, maxEventsPerThread: config.replayMaxEvents };
-  if (bus instanceof NatsBus) return JetStreamEventLog.open(bus.connection, { ...window, replicas: config.eventStreamReplicas });
+  if (bus instanceof NatsBus) return JetStreamEventLog.open(bus.connection, { ...window, replicas: config.jetstreamReplicas });
   return new MemoryEventLog(bus, window);
 }

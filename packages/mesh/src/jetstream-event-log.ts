@@ -1,3 +1,4 @@
+import { setUpJetStream } from "./kv-bucket.ts";
 import {
   DeliverPolicy,
   DiscardPolicy,
@@ -84,13 +85,15 @@ export class JetStreamEventLog implements EventLog {
       num_replicas: opts.replicas ?? 1,
       duplicate_window: Math.min(window.maxAgeMs, 60_000) * NANOS_PER_MS,
     };
-    try {
-      await jsm.streams.info(stream);
-      await jsm.streams.update(stream, config);
-    } catch (err) {
-      if (!(err instanceof JetStreamApiError) || err.code !== STREAM_NOT_FOUND) throw err;
-      await jsm.streams.add(config);
-    }
+    await setUpJetStream(`stream ${stream}`, async () => {
+      try {
+        await jsm.streams.info(stream);
+        await jsm.streams.update(stream, config);
+      } catch (err) {
+        if (!(err instanceof JetStreamApiError) || err.code !== STREAM_NOT_FOUND) throw err;
+        await jsm.streams.add(config);
+      }
+    });
     return new JetStreamEventLog(jetstream(nc), jsm, stream, opts.readTimeoutMs ?? 2_000);
   }
 

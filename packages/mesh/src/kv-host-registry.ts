@@ -14,6 +14,8 @@ export interface KvHostRegistryOptions {
   bucket?: string;
   /** Default {@link DEFAULT_LEASE_TTL_MS}. */
   leaseTtlMs?: number;
+  /** Replicas of the bucket when it is created (3 on a clustered NATS); default 1. */
+  replicas?: number;
   /** Watch and store failures; default: ignored (the watch re-opens itself, the next beat writes again). */
   onError?: (err: unknown) => void;
 }
@@ -58,7 +60,7 @@ export class KvHostRegistry implements HostRegistry {
   }
 
   static async open(nc: NatsConnection, opts: KvHostRegistryOptions = {}): Promise<KvHostRegistry> {
-    const kv = await openBucket(nc, opts.bucket ?? DEFAULT_HOSTS_BUCKET, { ttl: HOST_ENTRY_MAX_AGE_MS });
+    const kv = await openBucket(nc, opts.bucket ?? DEFAULT_HOSTS_BUCKET, { ttl: HOST_ENTRY_MAX_AGE_MS, replicas: opts.replicas ?? 1 });
     return new KvHostRegistry(nc, kv, opts.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS, opts.onError ?? (() => {}));
   }
 

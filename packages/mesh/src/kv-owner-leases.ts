@@ -9,6 +9,8 @@ export const DEFAULT_OWNERS_BUCKET = "tm_owners";
 export interface KvOwnerLeasesOptions {
   /** Default {@link DEFAULT_OWNERS_BUCKET}. */
   bucket?: string;
+  /** Replicas of the bucket when it is created (3 on a clustered NATS); default 1. */
+  replicas?: number;
   /** Watch and listener failures; default: ignored. */
   onError?: (err: unknown) => void;
 }
@@ -29,7 +31,7 @@ export class KvOwnerLeases implements OwnerLeases {
   }
 
   static async open(nc: NatsConnection, opts: KvOwnerLeasesOptions = {}): Promise<KvOwnerLeases> {
-    const kv = await openBucket(nc, opts.bucket ?? DEFAULT_OWNERS_BUCKET, {});
+    const kv = await openBucket(nc, opts.bucket ?? DEFAULT_OWNERS_BUCKET, { replicas: opts.replicas ?? 1 });
     return new KvOwnerLeases(kv, opts.onError ?? (() => {}));
   }
 

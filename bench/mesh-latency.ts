@@ -3,7 +3,9 @@
  * Distributed topology (router process, host process, nats-server, PostgreSQL); one connection sends
  * cheap thread-scoped requests to a loaded thread one at a time: `thread/read` without turns and
  * `thread/name/set`. Targets: p50 ≤ 1 ms, p99 ≤ 5 ms. `model/list`, which the router answers itself, is
- * measured too: the client ↔ router share of the round trip. Results go to bench/results/mesh-latency.json.
+ * measured too: the client ↔ router share of the round trip, and so is the floor: a bare NATS
+ * request/reply between this process and an echo process, 300-byte payloads, on a nats-server of its own.
+ * Results go to bench/results/mesh-latency.json.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
@@ -11,6 +13,10 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { WebSocket } from "ws";
 import { startModelSim } from "@threadmesh/model-sim";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { connect } from "@nats-io/transport-node";
+import { startNatsServer } from "../test/support/nats-server.ts";
 import { startTopology } from "../test/support/topology.ts";
 
 const REQUESTS = Number(process.env.BENCH_LATENCY_REQUESTS ?? 2_000);
@@ -75,7 +81,34 @@ async function measure(c: LatencyClient, method: string, make: (i: number) => un
   return out;
 }
 
+/** Request/reply round trips to an echo process over a nats-server of its own, in ms. */
+async function bareNats(): Promise<number[]> {
+  const server = await startNatsServer();
+  if (!server) throw new Error("nats-server is missing");
+  const echo = spawn(process.execPath, ["--import", "tsx", join(import.meta.dirname, "support", "nats-echo.ts"), server.url, "bench.echo"], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const nc = await connect({ servers: server.url });
+  try {
+    await once(echo.stdout!, "data");
+    const payload = new Uint8Array(300);
+    const out: number[] = [];
+    for (let i = 0; i < WARMUP + REQUESTS; i++) {
+      const t0 = performance.now();
+      await nc.request("bench.echo", payload, { timeout: 5_000 });
+      if (i >= WARMUP) out.push(performance.now() - t0);
+    }
+    return out;
+  } finally {
+    await nc.close();
+    echo.kill("SIGTERM");
+    await once(echo, "exit");
+    await server.stop();
+  }
+}
+
 async function run(): Promise<Record<string, unknown>> {
+  const bare = stats(await bareNats());
   const sim = await startModelSim({ port: 0 });
   const topo = await startTopology("distributed", { simUrl: sim.url, extraEnv: { THREADMESH_LOG_LEVEL: "warn" } });
   if (!topo) throw new Error("nats-server or PostgreSQL is missing");
@@ -91,6 +124,7 @@ async function run(): Promise<Record<string, unknown>> {
       topology: "distributed",
       requests: REQUESTS,
       warmup: WARMUP,
+      bareNatsRequestReplyMs: bare,
       routerLocalModelListMs: local,
       threadReadMs: read,
       threadNameSetMs: nameSet,

@@ -80,3 +80,17 @@ test("a refused connection rejects, as fetch does", async () => {
   await once(closed, "close");
   await assert.rejects(pooled.fetch(`http://127.0.0.1:${port}/`, { method: "POST", body: "{}" }));
 });
+
+test("a body sent with a content coding arrives decoded, as fetch delivers it", async () => {
+  const { gzipSync, brotliCompressSync } = await import("node:zlib");
+  const text = "data: " + "x".repeat(5_000) + "\n\n";
+  for (const [coding, encode] of [["gzip", gzipSync], ["br", brotliCompressSync]] as const) {
+    handler = (_req, _body, res) => {
+      res.writeHead(200, { "content-type": "text/event-stream", "content-encoding": coding });
+      res.end(encode(Buffer.from(text)));
+    };
+    const res = await pooled.fetch(`${base}/v1/responses`, { method: "POST", body: "{}" });
+    assert.equal(res.headers.get("content-encoding"), null);
+    assert.equal(await res.text(), text, coding);
+  }
+});

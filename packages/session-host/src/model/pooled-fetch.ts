@@ -1,5 +1,13 @@
 import { Readable } from "node:stream";
+import { createBrotliDecompress, createGunzip, createInflate } from "node:zlib";
 import { Agent, request } from "undici";
+
+const DECODERS: Record<string, () => NodeJS.ReadWriteStream & Readable> = {
+  gzip: createGunzip,
+  "x-gzip": createGunzip,
+  deflate: createInflate,
+  br: createBrotliDecompress,
+};
 
 /** Statuses whose responses carry no body (a `Response` must be built without one). */
 const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
@@ -9,7 +17,8 @@ const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
  * WHATWG `fetch` runs every request through its spec machinery (a dozen promise hops, header guards,
  * body mixins); on the turn path that costs about a third of a millisecond and twice the CPU of a
  * plain request. The SDK needs only what this gives it: status, headers and a streaming body.
- * Redirects are not followed (the Responses API does not send them).
+ * Bodies with a content coding (gzip, deflate, br) are decoded as fetch would; redirects are not
+ * followed (the Responses API does not send them).
  */
 export function createPooledFetch(opts: { connections?: number } = {}): { fetch: typeof fetch; close(): Promise<void> } {
   const agent = new Agent({ connections: opts.connections ?? null, keepAliveTimeout: 60_000 });
@@ -36,7 +45,17 @@ export function createPooledFetch(opts: { connections?: number } = {}): { fetch:
       res.body.resume();
       return new Response(null, { status: res.statusCode, headers });
     }
-    return new Response(Readable.toWeb(res.body) as ReadableStream<Uint8Array>, { status: res.statusCode, headers });
+    // As fetch does: a body sent with a content coding arrives decoded.
+    const decode = DECODERS[(headers.get("content-encoding") ?? "").trim().toLowerCase()];
+    let stream: Readable = res.body;
+    if (decode !== undefined) {
+      const decoder = decode();
+      stream = res.body.pipe(decoder);
+      res.body.once("error", (err) => decoder.destroy(err));
+      headers.delete("content-encoding");
+      headers.delete("content-length");
+    }
+    return new Response(Readable.toWeb(stream) as ReadableStream<Uint8Array>, { status: res.statusCode, headers });
   };
   return { fetch: pooledFetch as typeof fetch, close: () => agent.close() };
 }

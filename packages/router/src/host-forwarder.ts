@@ -24,7 +24,7 @@ import {
   type Span,
   type Tracer,
 } from "@threadmesh/telemetry";
-import type { EventLog } from "@threadmesh/mesh";
+import type { EventLog, LoggedEvent } from "@threadmesh/mesh";
 import type { Connection } from "./connection.ts";
 import { planReplay, type ReplayPlan } from "./replay.ts";
 import type { RouterMetrics } from "./router-metrics.ts";
@@ -92,12 +92,20 @@ export class HostForwarder {
 
   async #forward(conn: Connection, req: ForwardedRequest, span: Span): Promise<ForwardOutcome> {
     let joiner: Joiner | undefined;
+    let early: Promise<LoggedEvent[]> | undefined;
     let reply: ReplyEnvelope;
     try {
       // Resume names its thread up front: listen before asking, so no event falls between the
       // snapshot in the response and the live feed. Start and fork learn the id from the reply.
       if (req.method === "thread/resume" && req.threadId !== undefined && !conn.memberships.has(req.threadId)) {
         joiner = this.#fanout.beginJoin(conn, req.threadId);
+        // The gap is read while the owner takes its snapshot; the plan checks the read reaches it.
+        const afterSeq = afterSeqOf(req);
+        if (afterSeq !== undefined && this.#eventLog !== undefined) {
+          early = this.#eventLog.read(conn.tenant, req.threadId, afterSeq);
+          // Handled where it is used; a failed early read only means reading again.
+          early.catch(() => undefined);
+        }
       }
       const env: CommandEnvelope = {
         v: ENVELOPE_VERSION,
@@ -118,9 +126,9 @@ export class HostForwarder {
     if (reply.ok && typeof reply.subscribe === "string") span.setAttribute(SpanAttr.ThreadId, reply.subscribe);
     else if (!reply.ok) span.setStatus({ code: SpanStatusCode.ERROR, message: isRpcErrorShape(reply.error) ? reply.error.message : BAD_REPLY.message });
     let replay: ReplayPlan | undefined;
-    const afterSeq = (req.params as { afterSeq?: unknown } | null)?.afterSeq;
+    const afterSeq = afterSeqOf(req);
     if (joiner !== undefined && reply.ok && typeof afterSeq === "number" && typeof reply.lastSeq === "number") {
-      replay = await planReplay(this.#eventLog, conn.tenant, joiner.threadId, afterSeq, reply.lastSeq).catch((err: unknown) => {
+      replay = await planReplay(this.#eventLog, conn.tenant, joiner.threadId, afterSeq, reply.lastSeq, early).catch((err: unknown) => {
         this.#logger.warn({ err, threadId: joiner?.threadId }, "event replay read failed");
         return { recovered: false, events: [], coveredThrough: reply.ok ? (reply.lastSeq ?? 0) : 0 };
       });
@@ -208,4 +216,10 @@ export class HostForwarder {
 function withReplay(result: unknown, plan: ReplayPlan): unknown {
   if (typeof result !== "object" || result === null) return result;
   return { ...result, replay: { recovered: plan.recovered, events: plan.events.length } };
+}
+
+/** The `afterSeq` of a resume, when it has one. */
+function afterSeqOf(req: ForwardedRequest): number | undefined {
+  const afterSeq = (req.params as { afterSeq?: unknown } | null)?.afterSeq;
+  return typeof afterSeq === "number" ? afterSeq : undefined;
 }

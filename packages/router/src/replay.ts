@@ -18,11 +18,26 @@ const RETRY_DELAY_MS = 15;
  * Reads what a client resuming with `afterSeq` missed: the thread's events after it, which must run
  * without a gap from `afterSeq + 1` through `snapshotSeq` (the last seq the host's snapshot covers).
  * Events of a superseded owner epoch are left out. With no gap the plan is recovered; otherwise the
- * client rebuilds from the snapshot, and only live events after it follow.
+ * client rebuilds from the snapshot, and only live events after it follow. `early` is a read of the
+ * same events started while the snapshot was being taken: when it already reaches the snapshot it is
+ * the plan, else the window is read again.
  */
-export async function planReplay(log: EventLog | undefined, tenant: string, threadId: string, afterSeq: number, snapshotSeq: number): Promise<ReplayPlan> {
+export async function planReplay(
+  log: EventLog | undefined,
+  tenant: string,
+  threadId: string,
+  afterSeq: number,
+  snapshotSeq: number,
+  early?: Promise<LoggedEvent[]>,
+): Promise<ReplayPlan> {
   if (afterSeq >= snapshotSeq) return { recovered: true, events: [], coveredThrough: afterSeq };
   if (log === undefined) return { recovered: false, events: [], coveredThrough: snapshotSeq };
+  const first = await early?.catch(() => undefined);
+  if (first !== undefined) {
+    const events = currentEpochOnly(first);
+    const through = contiguousThrough(events, afterSeq);
+    if (through >= snapshotSeq) return { recovered: true, events, coveredThrough: through };
+  }
   for (let attempt = 1; ; attempt++) {
     const events = currentEpochOnly(await log.read(tenant, threadId, afterSeq));
     const through = contiguousThrough(events, afterSeq);

@@ -85,7 +85,7 @@ export class JetStreamEventLog implements EventLog {
       num_replicas: opts.replicas ?? 1,
       duplicate_window: Math.min(window.maxAgeMs, 60_000) * NANOS_PER_MS,
     };
-    await setUpJetStream(`stream ${stream}`, async () => {
+    await setUpJetStream(async () => {
       try {
         await jsm.streams.info(stream);
         await jsm.streams.update(stream, config);

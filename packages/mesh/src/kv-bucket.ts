@@ -1,6 +1,7 @@
 import { JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
 import { Kvm, type KV, type KvOptions, type KvWatchEntry } from "@nats-io/kv";
 import { TimeoutError, type NatsConnection } from "@nats-io/transport-node";
+import pRetry from "p-retry";
 
 /** How long creating a stream or bucket may take in all, in ms. */
 export const JETSTREAM_SETUP_DEADLINE_MS = 60_000;
@@ -8,24 +9,22 @@ export const JETSTREAM_SETUP_DEADLINE_MS = 60_000;
 /**
  * Runs an idempotent stream or bucket setup until it answers. On a JetStream cluster a create that
  * races another process's create of the same stream may never be answered, and a replicated one waits
- * for its raft group; a timed-out attempt is simply made again (it then finds the stream).
+ * for its raft group; an attempt that timed out is made again (it then finds the stream). Other errors
+ * are final.
  */
-export async function setUpJetStream<T>(what: string, attempt: () => Promise<T>): Promise<T> {
-  const deadline = Date.now() + JETSTREAM_SETUP_DEADLINE_MS;
-  for (;;) {
-    try {
-      return await attempt();
-    } catch (err) {
-      if (!(err instanceof TimeoutError) || Date.now() >= deadline) {
-        throw new Error(`setting up JetStream ${what} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-      }
-    }
-  }
+export function setUpJetStream<T>(attempt: () => Promise<T>): Promise<T> {
+  return pRetry(attempt, {
+    retries: 20,
+    minTimeout: 100,
+    maxTimeout: 2_000,
+    maxRetryTime: JETSTREAM_SETUP_DEADLINE_MS,
+    shouldRetry: (err) => err instanceof TimeoutError,
+  });
 }
 
 /** Opens a JetStream KV bucket, creating it with `opts` when it does not exist yet. */
 export function openBucket(nc: NatsConnection, name: string, opts: Partial<KvOptions>): Promise<KV> {
-  return setUpJetStream(`bucket ${name}`, () => new Kvm(nc).create(name, { history: 1, ...opts }));
+  return setUpJetStream(() => new Kvm(nc).create(name, { history: 1, ...opts }));
 }
 
 /** True for a compare-and-swap that lost: the key moved (or exists, for create) since the caller read it. */

@@ -1,7 +1,9 @@
+import pRetry from "p-retry";
 import { setUpJetStream } from "./kv-bucket.ts";
 import {
   DeliverPolicy,
   DiscardPolicy,
+  JetStreamApiCodes,
   JetStreamApiError,
   RetentionPolicy,
   StorageType,
@@ -191,16 +193,26 @@ export class JetStreamEventLog implements EventLog {
     return out;
   }
 
+  /**
+   * The newest seq the window holds for the thread; 0 when it holds none. A failed read rejects (after
+   * retries): an adopting owner must never number its events from a floor it could not read.
+   */
   async lastSeq(tenant: string, threadId: string): Promise<number> {
     const lasts = await Promise.all(
-      [threadEventSubject(tenant, threadId), broadcastSubject(tenant, threadId)].map(async (subject) => {
-        try {
-          const m = await this.#jsm.streams.getMessage(this.#stream, { last_by_subj: subject });
-          return m === null ? 0 : (seqRange(toHeaders(m.header))?.last ?? 0);
-        } catch {
-          return 0;
-        }
-      }),
+      [threadEventSubject(tenant, threadId), broadcastSubject(tenant, threadId)].map((subject) =>
+        pRetry(
+          async () => {
+            try {
+              const m = await this.#jsm.streams.getMessage(this.#stream, { last_by_subj: subject });
+              return m === null ? 0 : (seqRange(toHeaders(m.header))?.last ?? 0);
+            } catch (err) {
+              if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.NoMessageFound) return 0;
+              throw err;
+            }
+          },
+          { retries: 3, minTimeout: 50, maxTimeout: 500 },
+        ),
+      ),
     );
     return Math.max(...lasts);
   }

@@ -205,8 +205,23 @@ export class FanOut {
       this.#metrics.outboundDropped.inc({ reason: "staleEpoch" });
       return false;
     }
+    if (epoch > entry.maxEpoch && entry.maxEpoch > 0) this.#checkEpochStart(entry, epoch, headers);
     entry.maxEpoch = epoch;
     return true;
+  }
+
+  /**
+   * A new owner must number its events after every seq its predecessor published. Its first event at or
+   * below a seq already delivered here means it read too low a floor: its events would be taken for
+   * repeats. That is a bug worth shouting about, never a state to hide.
+   */
+  #checkEpochStart(entry: ThreadEntry, epoch: number, headers: BusHeaders): void {
+    const first = Number(headers[EventHeader.FirstSeq] ?? headers[EventHeader.Seq]);
+    if (!Number.isFinite(first)) return;
+    let delivered = -Infinity;
+    for (const m of entry.members) delivered = Math.max(delivered, m.delivered);
+    if (first > delivered) return;
+    this.#logger.error({ threadId: entry.threadId, epoch, firstSeq: first, delivered }, "new thread owner numbered its events at or below seqs already delivered");
   }
 
   #onThreadEvent(entry: ThreadEntry, msg: BusMessage): void {

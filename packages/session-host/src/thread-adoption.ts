@@ -15,9 +15,14 @@ export function announceLoaded(
   orphaned: readonly ServerRequestRecord[] = [],
   continued: TurnRecord | null = null,
 ): void {
-  if (continued !== null) continueTurn(actor, continued);
-  else actor.setStatus({ type: "idle" });
-  if (abandoned) announceAbandoned(actor, abandoned);
+  if (continued !== null) {
+    continueTurn(actor, continued);
+    actor.metrics.mesh.turnsRecovered.inc({ outcome: "continued" });
+  } else actor.setStatus({ type: "idle" });
+  if (abandoned) {
+    announceAbandoned(actor, abandoned);
+    actor.metrics.mesh.turnsRecovered.inc({ outcome: "interrupted" });
+  }
   for (const r of orphaned) {
     actor.events.resolved(r.requestKey, r.method);
     actor.writer.deleteServerRequest(r.requestKey);

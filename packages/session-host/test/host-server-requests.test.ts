@@ -2,6 +2,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { InProcessBus } from "@threadmesh/mesh";
 import type { SimOutput } from "@threadmesh/model-sim";
+import { createTelemetry } from "@threadmesh/telemetry";
 import { SessionHost } from "../src/index.ts";
 import { HOST_STOPPED_ERROR } from "../src/thread-loader.ts";
 import { TENANT, startHarness, startThread, text, type Harness } from "./host-harness.ts";
@@ -29,8 +30,9 @@ async function storedRequests(h: Harness, c: HostTestClient, threadId: string) {
 
 describe("session host: durable server requests", () => {
   let h: Harness;
+  const telemetry = createTelemetry({ service: "host", logLevel: "silent" });
   before(async () => {
-    h = await startHarness();
+    h = await startHarness({ telemetry });
   });
   after(async () => {
     await h.close();
@@ -118,6 +120,10 @@ describe("session host: durable server requests", () => {
       const turn = await h.store.getTurn(TENANT, threadId, turnId);
       assert.equal(turn?.status, "interrupted");
       assert.deepEqual(turn?.error, HOST_STOPPED_ERROR);
+
+      const exposed = (await telemetry.metrics.render()).body;
+      assert.match(exposed, /^tm_host_turns_recovered_total\{outcome="interrupted"\} 1$/m, "counted as a turn interrupted on adoption");
+      assert.match(exposed, /^tm_host_turns_recovered_total\{outcome="continued"\} 0$/m);
 
       const late = await c.respond(threadId, req.requestKey, { result: { decision: "accept" } });
       assert.deepEqual(late.ok && late.result, { accepted: false }, "an answer to the orphaned request is not taken");

@@ -16,6 +16,8 @@ export interface HostMeshMetrics {
   readonly staleEpochRejections: Counter;
   /** Notifications that travelled to routers inside a batch with others (one bus message per model read). */
   readonly eventsCoalesced: Counter;
+  /** `outcome` of a turn found running when this host adopted its thread: continued | interrupted. */
+  readonly turnsRecovered: Counter<"outcome">;
 }
 
 export interface RouterMeshMetrics {
@@ -26,7 +28,14 @@ export interface RouterMeshMetrics {
 export function hostMeshMetrics(m: Metrics): HostMeshMetrics {
   const placements = m.counter("tm_host_placements_total", "Placement requests answered by this session host, by outcome (accepted | refused)", ["outcome"]);
   for (const outcome of ["accepted", "refused"]) placements.inc({ outcome }, 0);
+  const turnsRecovered = m.counter(
+    "tm_host_turns_recovered_total",
+    "Turns a lost owner left running, by what this host did with them when it adopted their thread (continued | interrupted)",
+    ["outcome"],
+  );
+  for (const outcome of ["continued", "interrupted"]) turnsRecovered.inc({ outcome }, 0);
   return {
+    turnsRecovered,
     placements,
     leaseTakeovers: m.counter("tm_host_lease_takeovers_total", "Threads this session host adopted after their owner's lease expired"),
     staleEpochRejections: m.counter("tm_host_stale_epoch_rejections_total", "Thread writes rejected because a newer owner epoch holds the thread"),

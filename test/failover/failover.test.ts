@@ -17,7 +17,7 @@ describe("failover: one router, two session hosts, NATS, PostgreSQL", () => {
 
   before(async () => {
     sim = await startModelSim({ port: 0 });
-    const c = await startCluster({ simUrl: sim.url, hosts: 2 });
+    const c = await startCluster({ simUrl: sim.url, hosts: 2, extraEnv: { THREADMESH_CONTINUE_TURNS: "true" } });
     if (!c) throw new Error("the failover suite needs nats-server (JetStream) and PostgreSQL");
     cluster = c;
   });

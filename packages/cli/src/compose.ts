@@ -56,6 +56,7 @@ export async function composeHost(config: Config, bus: Bus, store: ThreadStore, 
       commandEnv: commandEnvironment(),
       heartbeatIntervalMs: config.heartbeatIntervalMs,
       maxThreads: config.maxThreads,
+      continueTurns: config.continueTurns,
     },
   });
 }

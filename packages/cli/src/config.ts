@@ -19,6 +19,7 @@ export interface Config {
   readonly heartbeatIntervalMs: number;
   readonly leaseTtlMs: number;
   readonly maxThreads: number;
+  readonly continueTurns: boolean;
   readonly replayMaxAgeMs: number;
   readonly replayMaxEvents: number;
   readonly jetstreamReplicas: number;

@@ -91,6 +91,11 @@ export interface HostConfig {
   heartbeatIntervalMs: number;
   /** Loaded threads beyond which placements are refused. Default {@link DEFAULT_MAX_THREADS}. */
   maxThreads: number;
+  /**
+   * A turn a lost owner left at a safe point runs on here with a new model request, instead of ending
+   * interrupted. Default false.
+   */
+  continueTurns: boolean;
 }
 
 /** Fills every missing field with its default and freezes the result. */
@@ -110,6 +115,7 @@ export function resolveHostConfig(partial: Partial<HostConfig> = {}): Readonly<H
     overloadRetryAfterMs: partial.overloadRetryAfterMs ?? DEFAULT_OVERLOAD_RETRY_AFTER_MS,
     heartbeatIntervalMs: partial.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS,
     maxThreads: partial.maxThreads ?? DEFAULT_MAX_THREADS,
+    continueTurns: partial.continueTurns ?? false,
   });
 }
 

@@ -158,7 +158,13 @@ export class HostControl {
     const epoch = await this.ownership.claim(tenant, record.id, record.ownerEpoch + 1);
     if (adopt) this.#opts.metrics.leaseTakeovers.inc();
     try {
-      return await claimStoredThread(this.#opts.store, tenant, record, { abandonedTurnError: HOST_STOPPED_ERROR, epoch, eventLog: this.#opts.eventLog, recover: adopt });
+      return await claimStoredThread(this.#opts.store, tenant, record, {
+        abandonedTurnError: HOST_STOPPED_ERROR,
+        epoch,
+        eventLog: this.#opts.eventLog,
+        recover: adopt,
+        continueTurns: this.#opts.config.continueTurns,
+      });
     } catch (err) {
       await this.ownership.release(tenant, record.id);
       throw err;

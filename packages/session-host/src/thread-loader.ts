@@ -35,7 +35,9 @@ export async function claimStoredThread(
   store: ThreadStore,
   tenant: string,
   record: ThreadRecord,
-  opts: { abandonedTurnError: TurnError | null; epoch?: number; eventLog?: EventLog | undefined; recover?: boolean } = { abandonedTurnError: HOST_STOPPED_ERROR },
+  opts: { abandonedTurnError: TurnError | null; epoch?: number; eventLog?: EventLog | undefined; recover?: boolean; continueTurns?: boolean } = {
+    abandonedTurnError: HOST_STOPPED_ERROR,
+  },
 ): Promise<LoadedThreadState> {
   const epoch = opts.epoch ?? record.ownerEpoch + 1;
   if (!(await store.claimEpoch(tenant, record.id, epoch))) {
@@ -86,6 +88,7 @@ export async function claimStoredThread(
   let continuedTurn: TurnRecord | null = null;
   if (
     lastTurn?.status === "inProgress" &&
+    opts.continueTurns === true &&
     opts.abandonedTurnError !== null &&
     unfinishedTurn?.id === lastTurn.id &&
     continuable(unfinishedTurn, turnEntries(lastTurn.id), orphanedRequests)

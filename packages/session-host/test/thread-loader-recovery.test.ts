@@ -100,7 +100,7 @@ test("adopting a thread whose owner died mid-stream keeps the turn running: its 
     events.notify("item/agentMessage/delta", { threadId, turnId: "turn-1", itemId: "msg-1", delta: "hal" });
     await bus.flush();
 
-    const state = await claimStoredThread(store, TENANT, (await store.getThread(TENANT, threadId))!, { abandonedTurnError: HOST_STOPPED_ERROR, epoch: 2, eventLog: log, recover: true });
+    const state = await claimStoredThread(store, TENANT, (await store.getThread(TENANT, threadId))!, { abandonedTurnError: HOST_STOPPED_ERROR, epoch: 2, eventLog: log, recover: true, continueTurns: true });
 
     assert.equal(state.continuedTurn?.id, "turn-1");
     assert.equal(state.continuedTurn?.startedAt, 5);

@@ -59,6 +59,16 @@ describe("chaos: real processes over NATS (JetStream) and PostgreSQL", () => {
     }));
   }
 
+  /** Every thread takes a new turn (`input`, at most `concurrency` at once) and completes it. */
+  async function assertUsable(list: Array<{ c: TestClient; id: string }>, input: string, concurrency: number): Promise<void> {
+    await pool(list, concurrency, async ({ c, id }) => {
+      const from = c.frames.length;
+      const { turn } = await callRetrying(c, "turn/start", { threadId: id, input: text(input) });
+      const done = await c.waitFor((f) => f.method === "turn/completed" && f.params.turn.id === turn.id, { from, timeoutMs: 20_000 });
+      assert.equal(done.params.turn.status, "completed");
+    });
+  }
+
   /** Starts a turn on each thread and resolves once every one of them is streaming. */
   async function startStreamingTurns(list: Array<{ c: TestClient; id: string }>): Promise<string[]> {
     const turnIds = await pool(list, 16, async ({ c, id }) => (await callRetrying(c, "turn/start", { threadId: id, input: text("stream") })).turn.id as string);
@@ -104,12 +114,7 @@ describe("chaos: real processes over NATS (JetStream) and PostgreSQL", () => {
     const worstMs = Date.now() - killedAt;
 
     // Every thread is usable afterwards, and the feeds kept their invariants.
-    await pool(list, 16, async ({ c, id }) => {
-      const from = c.frames.length;
-      const { turn } = await callRetrying(c, "turn/start", { threadId: id, input: text("still there?") });
-      const done = await c.waitFor((f) => f.method === "turn/completed" && f.params.turn.id === turn.id, { from, timeoutMs: 20_000 });
-      assert.equal(done.params.turn.status, "completed");
-    });
+    await assertUsable(list, "still there?", 16);
     for (const { c, id } of list) {
       const events = threadEvents(c.frames, id);
       assertSeqContinuity(events, `thread ${id}`);
@@ -195,12 +200,7 @@ describe("chaos: real processes over NATS (JetStream) and PostgreSQL", () => {
         await c.waitFor((f) => f.method === "turn/completed" && f.params.turn.id === turnIds[i], { from, timeoutMs: 2_000 }).catch(() => undefined);
       }
     });
-    await pool(list, 8, async ({ c, id }) => {
-      const from = c.frames.length;
-      const { turn } = await callRetrying(c, "turn/start", { threadId: id, input: text("after") });
-      const done = await c.waitFor((f) => f.method === "turn/completed" && f.params.turn.id === turn.id, { from, timeoutMs: 20_000 });
-      assert.equal(done.params.turn.status, "completed");
-    });
+    await assertUsable(list, "after", 8);
     for (const { c, id } of list) {
       const read = await c.call("thread/read", { threadId: id, includeTurns: true });
       const ids: string[] = read.thread.turns.flatMap((t: Json) => t.items.map((x: Json) => x.id));

@@ -54,8 +54,8 @@ export async function claimStoredThread(
   ]);
   let lastTurn = lastTurns.data[0] ?? null;
   const entries = history.map((h) => h.entry);
-  const turnEntries = (turnId: string) => [...history, ...recoveredHistory].filter((h) => h.turnId === turnId).map((h) => h.entry);
-  let recoveredHistory: HistoryRecord[] = [];
+  /** The stored history with what the window recovery wrote back. */
+  let records: readonly HistoryRecord[] = history;
   let unfinishedTurn: UnfinishedTurn | null = null;
   let nextHistoryOrdinal = (history.at(-1)?.ordinal ?? -1) + 1;
   let nextItemOrdinal = (lastItems.data[0]?.ordinal ?? -1) + 1;
@@ -77,9 +77,9 @@ export async function claimStoredThread(
     nextItemOrdinal += recovered.items.length;
     nextHistoryOrdinal += recovered.history.length;
     entries.push(...recovered.history.map((h) => h.entry));
-    recoveredHistory = recovered.history;
+    records = [...history, ...recovered.history];
     unfinishedTurn = recovered.unfinishedTurn;
-    const open = recovered.unfinishedTurn;
+    const open = unfinishedTurn;
     if (open !== null && open.id !== lastTurn?.id) {
       lastTurn = { tenantId: tenant, threadId: record.id, id: open.id, ordinal: (lastTurn?.ordinal ?? -1) + 1, status: "inProgress", error: null, startedAt: open.startedAt, completedAt: null, durationMs: null };
     }
@@ -91,7 +91,7 @@ export async function claimStoredThread(
     opts.continueTurns === true &&
     opts.abandonedTurnError !== null &&
     unfinishedTurn?.id === lastTurn.id &&
-    continuable(unfinishedTurn, turnEntries(lastTurn.id), orphanedRequests)
+    continuable(unfinishedTurn, records.filter((h) => h.turnId === lastTurn!.id).map((h) => h.entry), orphanedRequests)
   ) {
     continuedTurn = lastTurn;
   } else if (lastTurn?.status === "inProgress") {

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { InProcessBus, MemoryEventLog } from "@threadmesh/mesh";
-import { openStore, type ThreadRecord } from "@threadmesh/persistence";
+import { openStore, type ThreadRecord, type ThreadStore } from "@threadmesh/persistence";
 import { ThreadEvents } from "../src/thread-events.ts";
 import { HOST_STOPPED_ERROR, claimStoredThread, continuable } from "../src/thread-loader.ts";
 import type { UnfinishedTurn } from "../src/window-recovery.ts";
@@ -34,12 +34,24 @@ function record(id: string): ThreadRecord {
   };
 }
 
-test("adopting a thread whose owner died ends the turn its clients saw start and writes back the items it announced", async () => {
+/** A SQLite store and an in-memory event window on an in-process bus, removed after `fn`. */
+async function withRecoveryFixture(fn: (f: { bus: InProcessBus; log: MemoryEventLog; store: ThreadStore }) => Promise<void>): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "tm-recovery-"));
   const bus = new InProcessBus();
   const log = new MemoryEventLog(bus);
   const store = await openStore({ url: `sqlite:${join(dir, "t.db")}` });
   try {
+    await fn({ bus, log, store });
+  } finally {
+    await store.close();
+    await log.close();
+    await bus.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test("adopting a thread whose owner died ends the turn its clients saw start and writes back the items it announced", () =>
+  withRecoveryFixture(async ({ bus, log, store }) => {
     const threadId = "th-recovery";
     await store.createThread(record(threadId));
     // The dead owner (epoch 1) published a turn's start and a completed message, then died before its
@@ -73,20 +85,10 @@ test("adopting a thread whose owner died ends the turn its clients saw start and
     const again = await claimStoredThread(store, TENANT, (await store.getThread(TENANT, threadId))!, { abandonedTurnError: HOST_STOPPED_ERROR, epoch: 3, eventLog: log, recover: true });
     assert.equal(again.abandonedTurn ?? null, null);
     assert.equal((await store.listItems(TENANT, threadId, { limit: 10, sortDirection: "asc" })).data.length, 1);
-  } finally {
-    await store.close();
-    await log.close();
-    await bus.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }));
 
-test("adopting a thread whose owner died mid-stream keeps the turn running: its input is the last step", async () => {
-  const dir = mkdtempSync(join(tmpdir(), "tm-recovery-"));
-  const bus = new InProcessBus();
-  const log = new MemoryEventLog(bus);
-  const store = await openStore({ url: `sqlite:${join(dir, "t.db")}` });
-  try {
+test("adopting a thread whose owner died mid-stream keeps the turn running: its input is the last step", () =>
+  withRecoveryFixture(async ({ bus, log, store }) => {
     const threadId = "th-continue";
     await store.createThread(record(threadId));
     // The dead owner announced the turn, its input, and an answer that was still streaming.
@@ -108,11 +110,7 @@ test("adopting a thread whose owner died mid-stream keeps the turn running: its 
     assert.ok(JSON.stringify(state.history.at(-1)).includes("tell me"), "the history ends with the turn's input, ready for a new request");
     assert.ok(!JSON.stringify(state.history).includes("turn_aborted"));
     assert.equal(state.nextTurnOrdinal, 1, "the continued turn keeps its ordinal");
-  } finally {
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }));
 
 test("a turn continues only from a safe point: its input or a tool result, with nothing running or waiting", () => {
   const user = { type: "message", role: "user", content: [{ type: "input_text", text: "go" }] };

@@ -221,6 +221,7 @@ export class FanOut {
     let delivered = -Infinity;
     for (const m of entry.members) delivered = Math.max(delivered, m.delivered);
     if (first > delivered) return;
+    this.#metrics.seqRegressions.inc();
     this.#logger.error({ threadId: entry.threadId, epoch, firstSeq: first, delivered }, "new thread owner numbered its events at or below seqs already delivered");
   }
 

@@ -10,6 +10,8 @@ export interface RouterMetrics {
   readonly requestDuration: Histogram<"method" | "outcome">;
   /** `reason`: slowConsumer (a delta over the high-water mark) | staleEpoch (an event from a superseded owner). */
   readonly outboundDropped: Counter<"reason">;
+  /** New thread owners whose first event was numbered at or below a seq already delivered (an owner bug). */
+  readonly seqRegressions: Counter;
   /** `reason`: outboundFull | frameTooLarge | draining. */
   readonly connectionsClosed: Counter<"reason">;
   /** `stat`: sum | max over open connections, sampled at each scrape. */
@@ -28,6 +30,10 @@ export function createRouterMetrics(m: Metrics): RouterMetrics {
       "outcome",
     ]),
     outboundDropped: m.counter("tm_router_outbound_dropped_total", "Events not delivered to a connection, by reason", ["reason"]),
+    seqRegressions: m.counter(
+      "tm_router_seq_regressions_total",
+      "New thread owners whose first event was numbered at or below a seq already delivered here (their events are taken for repeats)",
+    ),
     connectionsClosed: m.counter("tm_router_connections_closed_total", "Connections the router closed, by reason", ["reason"]),
     outboundBuffered: m.gauge("tm_router_outbound_buffered_bytes", "Outbound bytes buffered per connection (sum and max)", ["stat"]),
     mesh: routerMeshMetrics(m),

@@ -50,6 +50,23 @@ describe("fan-out of host events", () => {
     assert.match(ev.__raw, /^\{"method":"turn\/started","params":\{"threadId":"[^"]+","turn":\{"id":"u"\}\},"emittedAtMs":\d+,"seq":\d+\}$/);
   });
 
+  test("a new owner whose first event is numbered at or below a delivered seq is counted", async () => {
+    const a = await h.client();
+    const threadId = await startThread(a);
+    const before = await h.metric("tm_router_seq_regressions_total");
+    h.host.notify(threadId, "turn/started", { threadId, turn: { id: "t1" } }, { epoch: 1, seq: 5 });
+    await a.waitForMethod("turn/started");
+    // Epoch 2 starts after what was delivered: fine. Epoch 3 starts at an old seq: counted.
+    h.host.notify(threadId, "item/started", { threadId, item: { id: "i2" } }, { epoch: 2, seq: 6 });
+    await a.waitForMethod("item/started");
+    assert.equal(await h.metric("tm_router_seq_regressions_total"), before);
+    h.host.notify(threadId, "item/completed", { threadId, item: { id: "i3" } }, { epoch: 3, seq: 4 });
+    h.host.notify(threadId, "turn/completed", { threadId, turn: { id: "t1" } }, { epoch: 3, seq: 7 });
+    await a.waitForMethod("turn/completed");
+    assert.equal(await h.metric("tm_router_seq_regressions_total"), before + 1);
+    assert.ok(!a.methods().includes("item/completed"), "the repeated seq is not delivered");
+  });
+
   test("optOutNotificationMethods suppresses exactly the named methods", async () => {
     const a = await h.client({ capabilities: { optOutNotificationMethods: ["item/agentMessage/delta", "thread/started"] } });
     const threadId = await startThread(a);

@@ -1,5 +1,6 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import pg from "pg";
 import { startModelSim, type ModelSim } from "@threadmesh/model-sim";
 import { startCluster, type Cluster } from "../support/cluster.ts";
 import { eventually } from "../support/eventually.ts";
@@ -97,6 +98,53 @@ describe("failover: one router, two session hosts, NATS, PostgreSQL", () => {
     assert.ok(stored.items.some((i: { type: string; text?: string }) => i.type === "agentMessage" && i.text === "after the crash"));
     const next = await runTurn(c, threadId, "go on");
     assert.equal(next.params.turn.items[0].text, "and on");
+
+    await cluster.addHost();
+  });
+
+  test("SIGKILL before the turn's start reaches the store: the window shows it running, and a live host adopts and continues it", async () => {
+    const c = await connect(cluster, clients);
+    const threadId = (await c.call("thread/start", {})).thread.id as string;
+    sim.script(threadId, [
+      { output: [{ type: "message", text: ["held ", "back"] }], fail: { kind: "hang", afterEvents: 6 } },
+      { output: [{ type: "message", text: "after the crash" }] },
+    ]);
+    const { entry, victim, survivor } = await owner(threadId);
+    await c.call("thread/read", { threadId });
+    // Writes to the turns table wait while the owner starts and streams the turn (its events do not).
+    const db = new pg.Client({ connectionString: cluster.databaseUrl });
+    await db.connect();
+    const from = c.frames.length;
+    let turnId: string;
+    try {
+      await db.query("BEGIN");
+      await db.query("LOCK TABLE turns IN EXCLUSIVE MODE");
+      turnId = (await c.call("turn/start", { threadId, input: text("a story") })).turn.id as string;
+      await c.waitFor((f) => f.method === "item/agentMessage/delta", { from });
+      const waiting = "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()";
+      await eventually(async () => (await db.query(waiting)).rowCount! > 0, "the owner's turn write waits on the lock");
+      await victim.proc.kill();
+      // The dead host's statement would still run once the lock goes: end it, as if it had never been sent.
+      await db.query(`SELECT pg_terminate_backend(pid) FROM (${waiting}) w`);
+    } finally {
+      await db.query("ROLLBACK").catch(() => undefined);
+    }
+    try {
+      const stored = await db.query("SELECT count(*)::int AS n FROM turns WHERE id = $1", [turnId]);
+      assert.equal(stored.rows[0].n, 0, "the store never heard of the turn");
+    } finally {
+      await db.end();
+    }
+
+    const ended = await c.waitFor((f) => f.method === "turn/completed" && f.params.turn.id === turnId, { from, timeoutMs: 4 * LEASE_TTL_MS });
+    assert.equal(ended.params.turn.status, "completed");
+    assert.equal(ended.params.turn.items.at(-1).text, "after the crash");
+    assert.equal(ended.epoch, entry.epoch + 1, "finished by the adopting host");
+    assert.equal((await ownerOf(cluster, threadId)).hostId, survivor);
+    const read = await c.call("thread/read", { threadId, includeTurns: true });
+    const turn = read.thread.turns.find((t: { id: string }) => t.id === turnId);
+    assert.equal(turn.status, "completed", "the adopter stored the turn");
+    assert.ok(turn.items.some((i: { type: string }) => i.type === "userMessage"), "with the input its clients saw");
 
     await cluster.addHost();
   });

@@ -33,6 +33,8 @@ export interface Cluster {
   /** The registry and owner entries, as the processes see them. */
   readonly registry: KvHostRegistry;
   readonly owners: KvOwnerLeases;
+  /** The cluster's PostgreSQL database. */
+  readonly databaseUrl: string;
   /** A NATS connection of the test's own, e.g. to address one host directly. */
   readonly bus: NatsBus;
   /** Process id of the (first) nats-server now running (e.g. to read its CPU time). */
@@ -132,6 +134,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster | null
       routers,
       registry,
       owners,
+      databaseUrl: db.url,
       bus: observer,
       get natsPid() {
         return natsCluster !== null ? natsCluster.nodes[0]!.pid : nats.pid;

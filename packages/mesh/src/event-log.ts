@@ -1,10 +1,31 @@
 import type { BusHeaders } from "./bus.ts";
+import { EventHeader } from "@threadmesh/protocol";
 
 /** One thread event as it travelled on the bus: subject, payload and headers (`tm-s`, `tm-e`, `tm-k`, …). */
 export interface LoggedEvent {
   readonly subject: string;
   readonly data: Uint8Array;
   readonly headers: BusHeaders;
+}
+
+/** Where a thread's events stand, as the newest event in the window tells it. */
+export interface EventTail {
+  /** The highest `seq` published for the thread that the window still holds. */
+  readonly seq: number;
+  /** The turn running when that event was published (`tm-a`); null when the thread was idle. */
+  readonly activeTurn: string | null;
+}
+
+/** The {@link EventTail} an event's headers describe; null when they carry no seq. */
+export function tailOf(headers: BusHeaders): EventTail | null {
+  const range = seqRange(headers);
+  return range === null ? null : { seq: range.last, activeTurn: headers[EventHeader.ActiveTurn] ?? null };
+}
+
+/** The newer of two tails. */
+export function newerTail(a: EventTail | null, b: EventTail | null): EventTail | null {
+  if (a === null) return b;
+  return b === null || a.seq >= b.seq ? a : b;
 }
 
 /** Size of the replay window; whichever limit is reached first drops the oldest events. */
@@ -30,8 +51,8 @@ export interface EventLog {
    * the start of the gap.
    */
   read(tenant: string, threadId: string, afterSeq: number): Promise<LoggedEvent[]>;
-  /** The highest `seq` published for the thread that the window still holds; 0 when none. */
-  lastSeq(tenant: string, threadId: string): Promise<number>;
+  /** The newest event the window holds for the thread (thread-scoped or broadcast); null when none. */
+  tail(tenant: string, threadId: string): Promise<EventTail | null>;
   close(): Promise<void>;
 }
 

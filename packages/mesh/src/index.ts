@@ -23,5 +23,5 @@ export type { ClaimOutcome, ClaimRequest } from "./owner-claim.ts";
 export { MemoryEventLog } from "./memory-event-log.ts";
 export { JetStreamEventLog } from "./jetstream-event-log.ts";
 export { DEFAULT_REPLAY_WINDOW, seqRange } from "./event-log.ts";
-export type { EventLog, LoggedEvent, ReplayWindow } from "./event-log.ts";
+export type { EventLog, EventTail, LoggedEvent, ReplayWindow } from "./event-log.ts";
 export type { JetStreamEventLogOptions } from "./jetstream-event-log.ts";

@@ -19,7 +19,7 @@ import {
 import type { MsgHdrs, NatsConnection } from "@nats-io/transport-node";
 import { EVENT_STREAM_SUBJECT, broadcastSubject, threadEventSubject, threadReplayFilter } from "@threadmesh/protocol";
 import type { BusHeaders } from "./bus.ts";
-import { DEFAULT_REPLAY_WINDOW, seqRange, type EventLog, type LoggedEvent, type ReplayWindow } from "./event-log.ts";
+import { DEFAULT_REPLAY_WINDOW, newerTail, seqRange, tailOf, type EventLog, type EventTail, type LoggedEvent, type ReplayWindow } from "./event-log.ts";
 
 export interface JetStreamEventLogOptions extends Partial<ReplayWindow> {
   /** Stream name; default `TM_EVENTS`. */
@@ -194,19 +194,19 @@ export class JetStreamEventLog implements EventLog {
   }
 
   /**
-   * The newest seq the window holds for the thread; 0 when it holds none. A failed read rejects (after
-   * retries): an adopting owner must never number its events from a floor it could not read.
+   * The newest event the window holds for the thread; null when it holds none. A failed read rejects
+   * (after retries): an adopting owner must never number its events from a floor it could not read.
    */
-  async lastSeq(tenant: string, threadId: string): Promise<number> {
-    const lasts = await Promise.all(
+  async tail(tenant: string, threadId: string): Promise<EventTail | null> {
+    const tails = await Promise.all(
       [threadEventSubject(tenant, threadId), broadcastSubject(tenant, threadId)].map((subject) =>
         pRetry(
           async () => {
             try {
               const m = await this.#jsm.streams.getMessage(this.#stream, { last_by_subj: subject });
-              return m === null ? 0 : (seqRange(toHeaders(m.header))?.last ?? 0);
+              return m === null ? null : tailOf(toHeaders(m.header));
             } catch (err) {
-              if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.NoMessageFound) return 0;
+              if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.NoMessageFound) return null;
               throw err;
             }
           },
@@ -214,7 +214,7 @@ export class JetStreamEventLog implements EventLog {
         ),
       ),
     );
-    return Math.max(...lasts);
+    return newerTail(tails[0]!, tails[1]!);
   }
 
   async close(): Promise<void> {}

@@ -1,6 +1,6 @@
 import { BROADCAST_WILDCARD, THREAD_EVENT_WILDCARD } from "@threadmesh/protocol";
 import type { Bus, BusMessage, Subscription } from "./bus.ts";
-import { DEFAULT_REPLAY_WINDOW, seqRange, type EventLog, type LoggedEvent, type ReplayWindow } from "./event-log.ts";
+import { DEFAULT_REPLAY_WINDOW, newerTail, seqRange, tailOf, type EventLog, type EventTail, type LoggedEvent, type ReplayWindow } from "./event-log.ts";
 
 interface Held extends LoggedEvent {
   readonly at: number;
@@ -39,10 +39,11 @@ export class MemoryEventLog implements EventLog {
     return [...pick(log.evt), ...pick(log.bcast)].sort((a, b) => a.last - b.last).map(({ subject, data, headers }) => ({ subject, data, headers }));
   }
 
-  async lastSeq(tenant: string, threadId: string): Promise<number> {
+  async tail(tenant: string, threadId: string): Promise<EventTail | null> {
     const log = this.#live(tenant, threadId);
-    if (log === undefined) return 0;
-    return Math.max(log.evt.at(-1)?.last ?? 0, log.bcast.at(-1)?.last ?? 0);
+    if (log === undefined) return null;
+    const last = (list: Held[]) => (list.length === 0 ? null : tailOf(list.at(-1)!.headers));
+    return newerTail(last(log.evt), last(log.bcast));
   }
 
   async close(): Promise<void> {

@@ -17,7 +17,7 @@ const seqs = (events: LoggedEvent[]) => events.map((e) => e.headers["tm-s"]);
 /** Resolves once the log holds `seq` for the thread (the stream captures publishes asynchronously). */
 async function logged(log: EventLog, tenant: string, threadId: string, seq: number): Promise<void> {
   const deadline = Date.now() + 5_000;
-  while ((await log.lastSeq(tenant, threadId)) < seq) {
+  while (((await log.tail(tenant, threadId))?.seq ?? 0) < seq) {
     if (Date.now() > deadline) throw new Error(`seq ${seq} of ${threadId} never reached the log`);
     await new Promise((r) => setTimeout(r, 5));
   }
@@ -28,9 +28,10 @@ export function describeEventLog(name: string, make: () => Promise<EventLogFixtu
   describe(`event log: ${name}`, () => {
     const tenant = "t1";
     const thread = () => randomBytes(6).toString("hex");
-    function publish(bus: Bus, threadId: string, seq: number, opts: { broadcast?: boolean; first?: number; epoch?: number; tenant?: string } = {}): void {
+    function publish(bus: Bus, threadId: string, seq: number, opts: { broadcast?: boolean; first?: number; epoch?: number; tenant?: string; turn?: string } = {}): void {
       const headers: BusHeaders = { "tm-k": opts.first === undefined ? "n" : "b", "tm-t": threadId, "tm-s": String(seq), "tm-e": String(opts.epoch ?? 1) };
       if (opts.first !== undefined) headers["tm-f"] = String(opts.first);
+      if (opts.turn !== undefined) headers["tm-a"] = opts.turn;
       const subject = opts.broadcast ? broadcastSubject(opts.tenant ?? tenant, threadId) : threadEventSubject(opts.tenant ?? tenant, threadId);
       bus.publish(subject, TEXT_ENCODER.encode(`{"method":"m","params":{},"seq":${seq}}`), headers);
     }
@@ -63,20 +64,20 @@ export function describeEventLog(name: string, make: () => Promise<EventLogFixtu
       }
     });
 
-    test("lastSeq is the highest seq of either subject; 0 for an unknown thread", async () => {
+    test("the tail is the newest event of either subject, with the turn it names; null for an unknown thread", async () => {
       const f = await make();
       try {
         const a = thread();
         publish(f.bus, a, 4, { first: 1 });
-        publish(f.bus, a, 5, { broadcast: true });
+        publish(f.bus, a, 5, { broadcast: true, turn: "turn-a" });
         const b = thread();
         publish(f.bus, b, 9);
-        publish(f.bus, b, 8, { broadcast: true });
+        publish(f.bus, b, 8, { broadcast: true, turn: "turn-b" });
         await logged(f.log, tenant, a, 5);
         await logged(f.log, tenant, b, 9);
-        assert.equal(await f.log.lastSeq(tenant, a), 5);
-        assert.equal(await f.log.lastSeq(tenant, b), 9);
-        assert.equal(await f.log.lastSeq(tenant, thread()), 0);
+        assert.deepEqual(await f.log.tail(tenant, a), { seq: 5, activeTurn: "turn-a" });
+        assert.deepEqual(await f.log.tail(tenant, b), { seq: 9, activeTurn: null }, "the turn ended before seq 9");
+        assert.equal(await f.log.tail(tenant, thread()), null);
       } finally {
         await f.cleanup();
       }

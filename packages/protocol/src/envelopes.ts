@@ -100,6 +100,12 @@ export const EventHeader = {
   RequestKey: "tm-r",
   /** On a broadcast event: every subscription to the thread ends (archive, delete, close). */
   DropSubscriptions: "tm-d",
+  /**
+   * The id of the turn running on the thread once the event's frames are applied; absent when none is.
+   * A host adopting a thread whose owner died reads it off the window's newest event: a turn whose start
+   * never reached the store is still seen running.
+   */
+  ActiveTurn: "tm-a",
 } as const;
 
 /**

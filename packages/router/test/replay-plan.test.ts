@@ -17,8 +17,8 @@ function logOf(stored: LoggedEvent[]): EventLog & { reads: number } {
       log.reads++;
       return stored.filter((e) => Number(e.headers["tm-s"]) > afterSeq);
     },
-    async lastSeq() {
-      return stored.length;
+    async tail() {
+      return stored.length === 0 ? null : { seq: stored.length, activeTurn: null };
     },
     async close() {},
   };

@@ -7,6 +7,7 @@ import type { HostConfig } from "./config.ts";
 import { HostHeartbeat } from "./host-heartbeat.ts";
 import { HostOwnership } from "./host-ownership.ts";
 import { OrphanSweeper } from "./orphan-sweeper.ts";
+import { hasRunningTurn } from "./running-turn.ts";
 import { HOST_STOPPED_ERROR, claimStoredThread, type LoadedThreadState } from "./thread-loader.ts";
 
 /** Longest wait for the owner of a thread when this host passes a command on to it, in ms. */
@@ -29,7 +30,7 @@ export interface HostControlOptions {
   hosts?: HostRegistry;
   /** Default: owner entries of this process only (embedded mode). */
   owners?: OwnerLeases;
-  /** Where an adopting host finds the last seq the previous owner published. */
+  /** Where an adopting host finds the last seq the previous owner published, and whether a turn was running. */
   eventLog?: EventLog | undefined;
   config: Readonly<HostConfig>;
   logger: Logger;
@@ -83,10 +84,7 @@ export class HostControl {
       hosts: this.#hosts,
       owners: this.#owners,
       intervalMs: this.#hosts.leaseTtlMs,
-      hasRunningTurn: async (tenant, threadId) => {
-        const last = await opts.store.listTurns(tenant, threadId, { limit: 1, sortDirection: "desc" });
-        return last.data[0]?.status === "inProgress";
-      },
+      hasRunningTurn: (tenant, threadId) => hasRunningTurn(opts.store, opts.eventLog, tenant, threadId),
       holds: opts.holds,
       adopt: opts.adoptOrphan,
       active: () => !this.#handingOver && this.#sub !== null && this.leaseValid(),

@@ -9,7 +9,7 @@ export interface OrphanSweeperOptions {
   hosts: HostRegistry;
   owners: OwnerLeases;
   intervalMs: number;
-  /** True when the thread's last stored turn is still running (its host died during it). */
+  /** True when the thread's owner stopped during a turn (see `hasRunningTurn`). */
   hasRunningTurn: (tenant: string, threadId: string) => Promise<boolean>;
   /** True while this host holds (or is loading) the thread. */
   holds: (tenant: string, threadId: string) => boolean;
@@ -28,6 +28,11 @@ export interface OrphanSweeperOptions {
 export class OrphanSweeper {
   readonly #opts: OrphanSweeperOptions;
   readonly #inFlight = new Set<string>();
+  /**
+   * Orphans found idle, by the owner epoch they were checked at: a lapsed owner publishes and stores
+   * nothing more, so they are not read again each sweep (the next command adopts them).
+   */
+  #idle = new Map<string, number>();
   #timer: NodeJS.Timeout | undefined;
 
   constructor(opts: OrphanSweeperOptions) {
@@ -49,20 +54,26 @@ export class OrphanSweeper {
     if (!o.active()) return 0;
     const live = o.hosts.live().filter((h) => !h.draining).map((h) => h.hostId).sort();
     if (!live.includes(o.hostId)) return 0;
-    const mine: Array<{ tenant: string; threadId: string; own: boolean }> = [];
+    const mine: Array<{ tenant: string; threadId: string; own: boolean; epoch: number }> = [];
+    const idle = new Map<string, number>();
     for (const { tenant, threadId, entry } of o.owners.cachedEntries()) {
       const key = `${tenant}.${threadId}`;
       if (this.#inFlight.has(key)) continue;
+      if (this.#idle.get(key) === entry.epoch) {
+        idle.set(key, entry.epoch);
+        continue;
+      }
       if (entry.hostId === o.hostId) {
         // A thread this host let go of when its own lease lapsed (a long stall) while its entry still
         // names it: nobody else will see it as orphaned, so this host picks it up again.
         if (o.holds(tenant, threadId)) continue;
       } else if (!ownerLapsed(entry, o.hosts) || live[hash(key) % live.length] !== o.hostId) continue;
-      mine.push({ tenant, threadId, own: entry.hostId === o.hostId });
-      if (mine.length >= MAX_PER_SWEEP) break;
+      if (mine.length < MAX_PER_SWEEP) mine.push({ tenant, threadId, own: entry.hostId === o.hostId, epoch: entry.epoch });
     }
+    // Entries that moved or went are forgotten; the ones read idle this sweep join below.
+    this.#idle = idle;
     let adopted = 0;
-    for (const { tenant, threadId, own } of mine) {
+    for (const { tenant, threadId, own, epoch } of mine) {
       const key = `${tenant}.${threadId}`;
       this.#inFlight.add(key);
       try {
@@ -70,7 +81,7 @@ export class OrphanSweeper {
         if (own || (await o.hasRunningTurn(tenant, threadId))) {
           await o.adopt(tenant, threadId);
           adopted++;
-        }
+        } else idle.set(key, epoch);
       } catch (err) {
         o.logger.warn({ err, tenant, threadId }, "orphaned thread not adopted");
       } finally {

@@ -63,13 +63,13 @@ export class ThreadActor implements TurnContext {
   readonly sessionApprovals = new Set<string>();
   record: ThreadRecord;
   status: ThreadStatus = { type: "idle" };
-  turn: ActiveTurn | null = null;
   /** Reasoning summary mode chosen by the last turn/start that named one (not persisted). */
   summary: string | null = null;
   lastTurnId: string | null;
   /** True once the actor stopped taking commands (unloading or unloaded). */
   closed = false;
   #unloading: Promise<void> | null = null;
+  #turn: ActiveTurn | null = null;
   #dropped = false;
   #history: unknown[];
   #nextHistoryOrdinal: number;
@@ -121,6 +121,16 @@ export class ThreadActor implements TurnContext {
   /** The subscription of the thread's command subject, ended when the actor unloads. */
   attach(sub: Subscription): void {
     this.#commandSub = sub;
+  }
+
+  /** The turn running on the thread; its id is stamped on every event published while it runs. */
+  get turn(): ActiveTurn | null {
+    return this.#turn;
+  }
+
+  set turn(turn: ActiveTurn | null) {
+    this.#turn = turn;
+    this.events.activeTurn = turn?.id ?? null;
   }
 
   /** Queues a command; a full mailbox answers -32001 right away. */

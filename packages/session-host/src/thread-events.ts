@@ -47,6 +47,8 @@ export class ThreadEvents {
   readonly #onBatch: ((frames: number) => void) | undefined;
   readonly #isCurrent: () => boolean;
   #silenced = false;
+  /** Id of the turn running on the thread, stamped on every event (`tm-a`); null while idle. */
+  #activeTurn: string | null = null;
   /** Depth of {@link cork} calls; while above zero thread notifications collect in the batch. */
   #corked = 0;
   #batch: string[] = [];
@@ -81,6 +83,15 @@ export class ThreadEvents {
   }
 
   /**
+   * Sets the turn running on the thread: every event published from now on names it, so the window's
+   * newest event tells an adopting host whether a turn was running even when its start never reached the
+   * store. A batch carries the state at its flush (a turn's closing batch: none).
+   */
+  set activeTurn(turnId: string | null) {
+    this.#activeTurn = turnId;
+  }
+
+  /**
    * Publishes a notification: to the tenant's broadcast subject for the broadcast methods
    * (`thread/started`, `thread/status/changed`, …), else to the thread's event subject.
    * `dropSubscriptions` marks the event that ends every subscription to the thread (archive, delete, close).
@@ -105,6 +116,7 @@ export class ThreadEvents {
       [EventHeader.Epoch]: this.#epochText,
     };
     if (dropSubscriptions) headers[EventHeader.DropSubscriptions] = "1";
+    if (this.#activeTurn !== null) headers[EventHeader.ActiveTurn] = this.#activeTurn;
     this.#publish(broadcast ? this.#broadcastSubject : this.#threadSubject, TEXT_ENCODER.encode(frame), headers);
   }
 
@@ -141,6 +153,7 @@ export class ThreadEvents {
       headers[EventHeader.FirstSeq] = String(last - n + 1);
       this.#onBatch?.(n);
     }
+    if (this.#activeTurn !== null) headers[EventHeader.ActiveTurn] = this.#activeTurn;
     this.#publish(this.#threadSubject, TEXT_ENCODER.encode(n === 1 ? frames[0]! : frames.join("\n")), headers);
   }
 
@@ -157,7 +170,7 @@ export class ThreadEvents {
   }
 
   #headers(kind: "r" | "x", method: string, requestKey: string): BusHeaders {
-    return {
+    const headers: BusHeaders = {
       [EventHeader.Method]: method,
       [EventHeader.Kind]: kind,
       [EventHeader.ThreadId]: this.threadId,
@@ -165,6 +178,8 @@ export class ThreadEvents {
       [EventHeader.Epoch]: this.#epochText,
       [EventHeader.RequestKey]: requestKey,
     };
+    if (this.#activeTurn !== null) headers[EventHeader.ActiveTurn] = this.#activeTurn;
+    return headers;
   }
 
   #publish(subject: string, data: Uint8Array, headers: BusHeaders): void {

@@ -49,7 +49,7 @@ export async function claimStoredThread(
     store.loadHistory(tenant, record.id),
     store.listTurns(tenant, record.id, { limit: 1, sortDirection: "desc" }),
     store.listItems(tenant, record.id, { limit: 1, sortDirection: "desc" }),
-    opts.eventLog?.lastSeq(tenant, record.id) ?? 0,
+    opts.eventLog?.tail(tenant, record.id).then((t) => t?.seq ?? 0) ?? 0,
     store.listServerRequests(tenant, record.id),
   ]);
   let lastTurn = lastTurns.data[0] ?? null;

@@ -115,6 +115,30 @@ describe("host units", () => {
     await bus.close();
   });
 
+  test("thread events: while a turn runs every event names it (tm-a); a batch carries the state at its flush", async () => {
+    const bus = new InProcessBus();
+    const got: BusMessage[] = [];
+    bus.subscribe("tm.v1.t1.ev.th.*", (m) => got.push(m));
+    const ev = new ThreadEvents({ bus, tenant: "t1", threadId: "th", epoch: 1, lastSeq: 0 });
+    ev.notify("thread/name/updated", { threadId: "th" });
+    ev.activeTurn = "turn-1";
+    ev.notify("thread/status/changed", { threadId: "th" });
+    ev.notify("turn/started", { threadId: "th" });
+    ev.request("1.0", "item/tool/call", "{}");
+    ev.resolved("1.0", "item/tool/call");
+    ev.cork();
+    ev.notify("thread/tokenUsage/updated", { threadId: "th" });
+    ev.activeTurn = null;
+    ev.notify("turn/completed", { threadId: "th" });
+    ev.uncork();
+    await bus.flush();
+    assert.deepEqual(
+      got.map((m) => [m.headers?.["tm-s"], m.headers?.["tm-a"] ?? null]),
+      [["1", null], ["2", "turn-1"], ["3", "turn-1"], ["4", "turn-1"], ["5", "turn-1"], ["7", null]],
+    );
+    await bus.close();
+  });
+
   test("pending requests: the first answer wins and resolves before the waiter continues; cleanup cancels the rest", async () => {
     const published: string[] = [];
     const events = {

@@ -18,7 +18,7 @@ describe("failover: one router, two session hosts, NATS, PostgreSQL", () => {
 
   before(async () => {
     sim = await startModelSim({ port: 0 });
-    const c = await startCluster({ simUrl: sim.url, hosts: 2, extraEnv: { THREADMESH_CONTINUE_TURNS: "true" } });
+    const c = await startCluster({ simUrl: sim.url, hosts: 2 });
     if (!c) throw new Error("the failover suite needs nats-server (JetStream) and PostgreSQL");
     cluster = c;
   });
@@ -73,7 +73,8 @@ describe("failover: one router, two session hosts, NATS, PostgreSQL", () => {
     ]);
     const { entry, victim, survivor } = await owner(threadId);
     const from = c.frames.length;
-    const { turn } = await c.call("turn/start", { threadId, input: text("a long story") });
+    const outputSchema = { type: "object", properties: { story: { type: "string" } }, required: ["story"] };
+    const { turn } = await c.call("turn/start", { threadId, input: text("a long story"), outputSchema });
     await c.waitFor((f) => f.method === "item/agentMessage/delta", { from });
     // Writes follow events; a read on the owner waits for them, so the turn's input is stored.
     await c.call("thread/read", { threadId });
@@ -88,6 +89,7 @@ describe("failover: one router, two session hosts, NATS, PostgreSQL", () => {
     const requests = sim.requests(threadId).map((r) => JSON.stringify(r.input));
     assert.equal(requests.length, 2, "the new owner re-issued the model request once");
     assert.ok(requests[1]!.includes("a long story") && !requests[1]!.includes("turn_aborted"), "with the turn's input, not as an aborted turn");
+    assert.deepEqual(sim.requests(threadId).map((r) => (r as Json).text?.format?.schema), [outputSchema, outputSchema], "and the turn's output schema");
     const events = threadEvents(c, threadId, from);
     const turnStarts = events.filter((f) => f.method === "turn/started");
     assert.equal(turnStarts.length, 1, "clients saw the turn start once");

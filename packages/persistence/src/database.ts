@@ -64,6 +64,8 @@ export interface TurnsTable {
   started_at: number | null;
   completed_at: number | null;
   duration_ms: number | null;
+  /** JSON Schema of the turn's final answer (`outputSchema`), or null. */
+  output_schema: string | null;
 }
 
 export interface ItemsTable {

@@ -149,6 +149,7 @@ export class KyselyThreadStore implements ThreadStore {
       startedAt: t.startedAt,
       completedAt: t.completedAt,
       durationMs: t.durationMs,
+      outputSchema: jsonOrNull(t.outputSchema),
     });
     if (!r.numAffectedRows) await this.#explainFenced(this.#db, t.tenantId, t.threadId, epoch);
   }
@@ -284,13 +285,14 @@ export class KyselyThreadStore implements ThreadStore {
           "started_at",
           "completed_at",
           "duration_ms",
+          "output_schema",
         ])
         .where("tenant_id", "=", tenantId)
         .where("thread_id", "=", from);
       if (lastOrdinal !== null) turns = turns.where("ordinal", "<=", lastOrdinal);
       await trx
         .insertInto("turns")
-        .columns(["tenant_id", "thread_id", "id", "ordinal", "status", "error", "started_at", "completed_at", "duration_ms"])
+        .columns(["tenant_id", "thread_id", "id", "ordinal", "status", "error", "started_at", "completed_at", "duration_ms", "output_schema"])
         .expression(turns)
         .onConflict((oc) => oc.doNothing())
         .execute();

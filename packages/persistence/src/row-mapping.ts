@@ -88,6 +88,7 @@ export function rowToTurn(r: Selectable<TurnsTable>): TurnRecord {
     startedAt: r.started_at,
     completedAt: r.completed_at,
     durationMs: r.duration_ms,
+    outputSchema: r.output_schema === null ? null : JSON.parse(r.output_schema),
   };
 }
 

@@ -58,6 +58,8 @@ export interface TurnRecord {
   startedAt: number | null;
   completedAt: number | null;
   durationMs: number | null;
+  /** JSON Schema the turn's final answer must follow (`turn/start`'s `outputSchema`); null or absent when none. */
+  outputSchema?: unknown;
 }
 
 export interface ItemRecord {

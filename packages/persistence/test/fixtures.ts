@@ -49,6 +49,7 @@ export function turn(t: ThreadRecord, id: string, ordinal: number): TurnRecord {
     startedAt: 10 + ordinal,
     completedAt: 11 + ordinal,
     durationMs: 1_000,
+    outputSchema: null,
   };
 }
 

@@ -229,7 +229,8 @@ export function describeThreadStore(name: string, make: () => Promise<StoreTarge
       const t = thread();
       await store.createThread(t);
       for (const o of [2, 0, 4, 1, 3]) await store.putTurn(turn(t, `turn-${o}`, o), 1);
-      const done: TurnRecord = { ...turn(t, "turn-1", 1), status: "failed", error: turnError(), completedAt: 20, durationMs: 5 };
+      const outputSchema = { type: "object", properties: { title: { type: "string" } } };
+      const done: TurnRecord = { ...turn(t, "turn-1", 1), status: "failed", error: turnError(), completedAt: 20, durationMs: 5, outputSchema };
       await store.putTurn(done, 1);
       assert.deepEqual(await store.getTurn(t.tenantId, t.id, "turn-1"), done);
 

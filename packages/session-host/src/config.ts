@@ -93,7 +93,7 @@ export interface HostConfig {
   maxThreads: number;
   /**
    * A turn a lost owner left at a safe point runs on here with a new model request, instead of ending
-   * interrupted. Default false.
+   * interrupted. Default true.
    */
   continueTurns: boolean;
 }
@@ -115,7 +115,7 @@ export function resolveHostConfig(partial: Partial<HostConfig> = {}): Readonly<H
     overloadRetryAfterMs: partial.overloadRetryAfterMs ?? DEFAULT_OVERLOAD_RETRY_AFTER_MS,
     heartbeatIntervalMs: partial.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS,
     maxThreads: partial.maxThreads ?? DEFAULT_MAX_THREADS,
-    continueTurns: partial.continueTurns ?? false,
+    continueTurns: partial.continueTurns ?? true,
   });
 }
 

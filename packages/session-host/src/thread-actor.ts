@@ -220,7 +220,7 @@ export class ThreadActor implements TurnContext {
     this.events.notify("turn/completed", { threadId: this.threadId, turn: view });
     // Lifecycle cleanup resolves pending requests after turn/completed (§5.4).
     this.pending.cancelAll();
-    this.writer.putTurn({ id: turn.id, ordinal: turn.ordinal, status: view.status, error: view.error, startedAt: view.startedAt, completedAt: view.completedAt, durationMs: view.durationMs });
+    this.writer.putTurn({ ...turn.row(), status: view.status, error: view.error, completedAt: view.completedAt, durationMs: view.durationMs });
     this.persistThread();
     this.touch();
     await this.writer.flush();
@@ -270,7 +270,7 @@ export class ThreadActor implements TurnContext {
     if (turn) {
       this.appendHistory(turn.id, [turnAbortedEntry()]);
       const now = Date.now();
-      this.writer.putTurn({ id: turn.id, ordinal: turn.ordinal, status: "interrupted", error: null, startedAt: turn.startedAt, completedAt: nowSeconds(now), durationMs: now - turn.startedAtMs });
+      this.writer.putTurn({ ...turn.row(), status: "interrupted", completedAt: nowSeconds(now), durationMs: now - turn.startedAtMs });
     }
     this.pending.cancelAll();
     this.status = { type: "notLoaded" };

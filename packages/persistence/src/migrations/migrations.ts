@@ -1,6 +1,7 @@
 import type { Migration, MigrationProvider } from "kysely";
 import { migration0001Initial } from "./0001-initial.ts";
 import { migration0002ServerRequests } from "./0002-server-requests.ts";
+import { migration0003TurnOutputSchema } from "./0003-turn-output-schema.ts";
 
 /**
  * Every migration, keyed by name. Names sort in apply order (kysely sorts them), so they are numbered;
@@ -9,6 +10,7 @@ import { migration0002ServerRequests } from "./0002-server-requests.ts";
 export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   "0001-initial": migration0001Initial,
   "0002-server-requests": migration0002ServerRequests,
+  "0003-turn-output-schema": migration0003TurnOutputSchema,
 });
 
 /** Hands kysely's `Migrator` the static table above. */

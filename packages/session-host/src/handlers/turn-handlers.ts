@@ -34,7 +34,7 @@ export function turnStart(actor: ThreadActor, p: TurnStartParams): CommandOutcom
   actor.services.turnsActive(1);
   const r = actor.record;
   const materialize = r.materialized ? {} : { materialized: true, preview: r.preview || previewOf(queued.input) };
-  actor.writer.putTurn({ id: turn.id, ordinal: turn.ordinal, status: "inProgress", error: null, startedAt: turn.startedAt, completedAt: null, durationMs: null });
+  actor.writer.putTurn(turn.row());
   return {
     result: { turn: turn.startView() },
     afterReply: async () => {
@@ -55,12 +55,12 @@ export function turnStart(actor: ThreadActor, p: TurnStartParams): CommandOutcom
 
 /**
  * Runs on a turn a previous owner left at a safe point (see `continuable`): same id, ordinal and start
- * time, the thread's current settings, and a new model request with the history as stored. Its clients
+ * time, the thread's current settings with the turn's stored `outputSchema`, and a new model request with the history as stored. Its clients
  * saw `turn/started` from the previous owner; they now see the thread active again, the rest of the
  * turn, and its `turn/completed`.
  */
 export function continueTurn(actor: ThreadActor, record: TurnRecord): void {
-  const settings = turnSettings(actor, undefined);
+  const settings = turnSettings(actor, (record.outputSchema ?? undefined) as TurnStartParams["outputSchema"]);
   const spans = new TurnTrace(actor.services.telemetry.tracer, { tenant: actor.tenant, threadId: actor.threadId, turnId: record.id }, { "gen_ai.request.model": settings.model });
   const startedAtMs = record.startedAt === null ? Date.now() : record.startedAt * 1000;
   const turn = new ActiveTurn(record.id, record.ordinal, settings, spans, (method, params) => actor.events.notify(method, params), startedAtMs);

@@ -1,5 +1,6 @@
 import type { AgentMessageItem, AskForApproval, SandboxPolicy, Turn, UserInput } from "@threadmesh/protocol";
 import { nowSeconds } from "@threadmesh/protocol";
+import type { TurnRecord } from "@threadmesh/persistence";
 import { TurnDiffTracker } from "../tools/turn-diff.ts";
 import type { TurnTrace } from "./turn-trace.ts";
 
@@ -90,5 +91,11 @@ export class ActiveTurn {
   /** The `turn/started` view. */
   startedView(): Turn {
     return { ...this.startView(), startedAt: this.startedAt };
+  }
+
+  /** The turn's stored row while it runs; its end overrides status, error, completion and duration. */
+  row(): Omit<TurnRecord, "tenantId" | "threadId"> {
+    const outputSchema = this.settings.outputSchema ?? null;
+    return { id: this.id, ordinal: this.ordinal, status: "inProgress", error: null, startedAt: this.startedAt, completedAt: null, durationMs: null, outputSchema };
   }
 }

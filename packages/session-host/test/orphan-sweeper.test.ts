@@ -1,0 +1,48 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { MemoryHostRegistry, MemoryOwnerLeases, type HostLoad } from "@threadmesh/mesh";
+import { OrphanSweeper } from "../src/orphan-sweeper.ts";
+import { createLogger } from "@threadmesh/telemetry";
+
+const load = (hostId: string, at: number): HostLoad => ({ hostId, loadedThreads: 0, activeTurns: 0, capacity: 10, eventLoopLagMs: 0, draining: false, at });
+
+test("orphan sweep: adopts a dead owner's threads with a running turn, reads an idle one once per owner epoch", async () => {
+  const hosts = new MemoryHostRegistry({ leaseTtlMs: 1_000 });
+  const owners = new MemoryOwnerLeases();
+  await hosts.heartbeat(load("me", Date.now()));
+  // The dead host's last beat is older than its lease.
+  await hosts.heartbeat(load("dead", Date.now() - 5_000));
+  for (const id of ["busy", "idle"]) await owners.create("t1", id, { hostId: "dead", epoch: 3, released: false });
+  const checks: string[] = [];
+  const adopted: string[] = [];
+  const sweeper = new OrphanSweeper({
+    hostId: "me",
+    hosts,
+    owners,
+    intervalMs: 1_000,
+    hasRunningTurn: async (_tenant, threadId) => {
+      checks.push(threadId);
+      return threadId === "busy";
+    },
+    holds: (_tenant, threadId) => adopted.includes(threadId),
+    adopt: async (_tenant, threadId) => {
+      adopted.push(threadId);
+      const e = (await owners.read("t1", threadId))!;
+      await owners.swap("t1", threadId, { hostId: "me", epoch: e.epoch + 1, released: false }, e.revision);
+    },
+    active: () => true,
+    logger: createLogger({ service: "test", level: "silent" }),
+  });
+
+  assert.equal(await sweeper.sweep(), 1);
+  assert.deepEqual(adopted, ["busy"]);
+  assert.deepEqual(checks.sort(), ["busy", "idle"]);
+  assert.equal(await sweeper.sweep(), 0);
+  assert.deepEqual(checks.sort(), ["busy", "idle"], "an orphan found idle is not read again while its entry stays");
+
+  // Its entry moves (another dead owner, a new epoch): it is read again.
+  const e = (await owners.read("t1", "idle"))!;
+  await owners.swap("t1", "idle", { hostId: "dead", epoch: 4, released: false }, e.revision);
+  await sweeper.sweep();
+  assert.deepEqual(checks.sort(), ["busy", "idle", "idle"]);
+});

@@ -1,46 +1,29 @@
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import pg from "pg";
-import { startModelSim, type ModelSim } from "@threadmesh/model-sim";
-import { startCluster, type Cluster } from "../support/cluster.ts";
 import { eventually } from "../support/eventually.ts";
-import type { TestClient } from "../support/ws-client.ts";
-import { assertNoStaleAfter, connect, ownerOf, runTurn, startOn, text, threadEvents, threadWithHistory, type Json } from "./support.ts";
+import { assertNoStaleAfter, connect, failoverCluster, ownerOf, runTurn, startOn, text, threadEvents, threadWithHistory, type Json } from "./support.ts";
 
 /** What "at once" and "within the lease" mean for these clusters: default heartbeat 1 s, lease 3 s. */
 const LEASE_TTL_MS = 3_000;
 const TAKEOVER_BOUND_MS = 5_000;
 
 describe("failover: one router, two session hosts, NATS, PostgreSQL", () => {
-  let sim: ModelSim;
-  let cluster: Cluster;
-  const clients: TestClient[] = [];
-
-  before(async () => {
-    sim = await startModelSim({ port: 0 });
-    const c = await startCluster({ simUrl: sim.url, hosts: 2 });
-    if (!c) throw new Error("the failover suite needs nats-server (JetStream) and PostgreSQL");
-    cluster = c;
-  });
-
-  after(async () => {
-    for (const c of clients) await c.close().catch(() => undefined);
-    await cluster?.stop();
-    await sim?.close();
-  });
+  const f = failoverCluster();
+  const { clients } = f;
 
   /** The thread's owner process and one other live host. */
   async function owner(threadId: string) {
-    const entry = await ownerOf(cluster, threadId);
-    const other = cluster.registry.live().find((h) => h.hostId !== entry.hostId && !h.draining);
+    const entry = await ownerOf(f.cluster, threadId);
+    const other = f.cluster.registry.live().find((h) => h.hostId !== entry.hostId && !h.draining);
     assert.ok(other, "another live host");
-    return { entry, victim: cluster.host(entry.hostId), survivor: other.hostId };
+    return { entry, victim: f.cluster.host(entry.hostId), survivor: other.hostId };
   }
 
   test("SIGKILL of the owner: the next command is served by the other host within 5 s, epoch+1, history intact", async () => {
-    const c = await connect(cluster, clients);
+    const c = await connect(f.cluster, clients);
     const threadId = (await c.call("thread/start", {})).thread.id as string;
-    sim.script(threadId, [{ output: [{ type: "message", text: "The number is 7." }] }, { output: [{ type: "message", text: "It was 7." }] }]);
+    f.sim.script(threadId, [{ output: [{ type: "message", text: "The number is 7." }] }, { output: [{ type: "message", text: "It was 7." }] }]);
     await runTurn(c, threadId, "pick a number");
     const { entry, victim, survivor } = await owner(threadId);
 
@@ -54,19 +37,19 @@ describe("failover: one router, two session hosts, NATS, PostgreSQL", () => {
     const done = await c.waitFor((f) => f.method === "turn/completed" && f.params.turn.id === turn.id, { from });
     assert.equal(done.params.turn.status, "completed");
     assert.equal(done.params.turn.items[0].text, "It was 7.");
-    const now = await ownerOf(cluster, threadId);
+    const now = await ownerOf(f.cluster, threadId);
     assert.deepEqual({ hostId: now.hostId, epoch: now.epoch }, { hostId: survivor, epoch: entry.epoch + 1 });
     assert.ok(threadEvents(c, threadId, from).every((f) => f.epoch === entry.epoch + 1), "the new owner stamps its epoch");
-    const input = JSON.stringify(sim.requests(threadId)[1]!.input);
+    const input = JSON.stringify(f.sim.requests(threadId)[1]!.input);
     for (const part of ["pick a number", "The number is 7.", "what was it?"]) assert.ok(input.includes(part), `history keeps ${part}`);
 
-    await cluster.addHost();
+    await f.cluster.addHost();
   });
 
   test("SIGKILL mid-stream: with no client command, a live host adopts the thread and continues the turn with a new model request", async () => {
-    const c = await connect(cluster, clients);
+    const c = await connect(f.cluster, clients);
     const threadId = (await c.call("thread/start", {})).thread.id as string;
-    sim.script(threadId, [
+    f.sim.script(threadId, [
       { output: [{ type: "message", text: ["cut ", "off ", "here"] }], fail: { kind: "hang", afterEvents: 6 } },
       { output: [{ type: "message", text: "after the crash" }] },
       { output: [{ type: "message", text: "and on" }] },
@@ -84,12 +67,12 @@ describe("failover: one router, two session hosts, NATS, PostgreSQL", () => {
     assert.equal(ended.params.turn.status, "completed", "the turn runs on at its last safe point: its input");
     assert.equal(ended.params.turn.items.at(-1).text, "after the crash");
     assert.equal(ended.epoch, entry.epoch + 1, "finished by the adopting host");
-    const now = await ownerOf(cluster, threadId);
+    const now = await ownerOf(f.cluster, threadId);
     assert.deepEqual({ hostId: now.hostId, epoch: now.epoch }, { hostId: survivor, epoch: entry.epoch + 1 });
-    const requests = sim.requests(threadId).map((r) => JSON.stringify(r.input));
+    const requests = f.sim.requests(threadId).map((r) => JSON.stringify(r.input));
     assert.equal(requests.length, 2, "the new owner re-issued the model request once");
     assert.ok(requests[1]!.includes("a long story") && !requests[1]!.includes("turn_aborted"), "with the turn's input, not as an aborted turn");
-    assert.deepEqual(sim.requests(threadId).map((r) => (r as Json).text?.format?.schema), [outputSchema, outputSchema], "and the turn's output schema");
+    assert.deepEqual(f.sim.requests(threadId).map((r) => (r as Json).text?.format?.schema), [outputSchema, outputSchema], "and the turn's output schema");
     const events = threadEvents(c, threadId, from);
     const turnStarts = events.filter((f) => f.method === "turn/started");
     assert.equal(turnStarts.length, 1, "clients saw the turn start once");
@@ -101,20 +84,20 @@ describe("failover: one router, two session hosts, NATS, PostgreSQL", () => {
     const next = await runTurn(c, threadId, "go on");
     assert.equal(next.params.turn.items[0].text, "and on");
 
-    await cluster.addHost();
+    await f.cluster.addHost();
   });
 
   test("SIGKILL before the turn's start reaches the store: the window shows it running, and a live host adopts and continues it", async () => {
-    const c = await connect(cluster, clients);
+    const c = await connect(f.cluster, clients);
     const threadId = (await c.call("thread/start", {})).thread.id as string;
-    sim.script(threadId, [
+    f.sim.script(threadId, [
       { output: [{ type: "message", text: ["held ", "back"] }], fail: { kind: "hang", afterEvents: 6 } },
       { output: [{ type: "message", text: "after the crash" }] },
     ]);
     const { entry, victim, survivor } = await owner(threadId);
     await c.call("thread/read", { threadId });
     // Writes to the turns table wait while the owner starts and streams the turn (its events do not).
-    const db = new pg.Client({ connectionString: cluster.databaseUrl });
+    const db = new pg.Client({ connectionString: f.cluster.databaseUrl });
     await db.connect();
     const from = c.frames.length;
     let turnId: string;
@@ -142,19 +125,19 @@ describe("failover: one router, two session hosts, NATS, PostgreSQL", () => {
     assert.equal(ended.params.turn.status, "completed");
     assert.equal(ended.params.turn.items.at(-1).text, "after the crash");
     assert.equal(ended.epoch, entry.epoch + 1, "finished by the adopting host");
-    assert.equal((await ownerOf(cluster, threadId)).hostId, survivor);
+    assert.equal((await ownerOf(f.cluster, threadId)).hostId, survivor);
     const read = await c.call("thread/read", { threadId, includeTurns: true });
     const turn = read.thread.turns.find((t: { id: string }) => t.id === turnId);
     assert.equal(turn.status, "completed", "the adopter stored the turn");
     assert.ok(turn.items.some((i: { type: string }) => i.type === "userMessage"), "with the input its clients saw");
 
-    await cluster.addHost();
+    await f.cluster.addHost();
   });
 
   test("SIGKILL while a command runs: the adopter ends the turn interrupted, saying the session host was lost", async () => {
-    const c = await connect(cluster, clients);
+    const c = await connect(f.cluster, clients);
     const threadId = (await c.call("thread/start", { approvalPolicy: "never", sandbox: "danger-full-access" })).thread.id as string;
-    sim.script(threadId, [
+    f.sim.script(threadId, [
       { output: [{ type: "function_call", name: "shell", callId: "call-cut", arguments: { command: ["bash", "-lc", "sleep 30"] } }] },
       { output: [{ type: "message", text: "after the crash" }] },
     ]);
@@ -170,15 +153,15 @@ describe("failover: one router, two session hosts, NATS, PostgreSQL", () => {
     assert.equal(ended.epoch, entry.epoch + 1, "announced by the adopting host");
     const next = await runTurn(c, threadId, "go on");
     assert.equal(next.params.turn.items[0].text, "after the crash");
-    assert.match(JSON.stringify(sim.requests(threadId)[1]!.input), /run something long[\s\S]*turn_aborted/);
+    assert.match(JSON.stringify(f.sim.requests(threadId)[1]!.input), /run something long[\s\S]*turn_aborted/);
 
-    await cluster.addHost();
+    await f.cluster.addHost();
   });
 
   test("SIGSTOP past the lease: the other host serves the next turn; resumed, the paused host never reaches the model", async () => {
-    const c = await connect(cluster, clients);
+    const c = await connect(f.cluster, clients);
     const threadId = (await c.call("thread/start", { approvalPolicy: "never", sandbox: "danger-full-access" })).thread.id as string;
-    sim.script(threadId, [
+    f.sim.script(threadId, [
       { output: [{ type: "function_call", name: "shell", callId: "call-slow", arguments: { command: ["bash", "-lc", "sleep 1; echo slow-done"] } }] },
       { output: [{ type: "message", text: "served by the new owner" }] },
       { output: [{ type: "message", text: "still the new owner" }] },
@@ -190,7 +173,7 @@ describe("failover: one router, two session hosts, NATS, PostgreSQL", () => {
     victim.proc.child.kill("SIGSTOP");
     try {
       // The command finishes while its host is paused; the host must not send its output to the model.
-      await eventually(() => !cluster.registry.isAlive(victim.id), "the paused host's lease lapses", 10_000);
+      await eventually(() => !f.cluster.registry.isAlive(victim.id), "the paused host's lease lapses", 10_000);
       const second = await runTurn(c, threadId, "are you there?");
       assert.equal(second.params.turn.status, "completed");
       assert.equal(second.params.turn.items[0].text, "served by the new owner");
@@ -201,18 +184,18 @@ describe("failover: one router, two session hosts, NATS, PostgreSQL", () => {
     }
     const resumedAt = Date.now();
     await eventually(() => {
-      const h = cluster.registry.get(victim.id);
+      const h = f.cluster.registry.get(victim.id);
       return h !== undefined && h.at > resumedAt && h.loadedThreads === 0;
     }, "the resumed host heartbeats again, holding nothing", 10_000);
     // A turn after the paused host came back: anything it still sent would have reached the model by now.
     const third = await runTurn(c, threadId, "one more");
     assert.equal(third.params.turn.items[0].text, "still the new owner");
 
-    const requests = sim.requests(threadId).map((r) => JSON.stringify(r.input));
+    const requests = f.sim.requests(threadId).map((r) => JSON.stringify(r.input));
     assert.equal(requests.length, 3, "one request of the paused host, two of the new owner");
     assert.ok(requests.every((r) => !r.includes("slow-done")), "the paused host's command output never reached the model");
     assert.ok(requests[1]!.includes("are you there?") && requests[2]!.includes("one more"));
-    const now = await ownerOf(cluster, threadId);
+    const now = await ownerOf(f.cluster, threadId);
     assert.deepEqual({ hostId: now.hostId, epoch: now.epoch }, { hostId: survivor, epoch: entry.epoch + 1 });
     assertNoStaleAfter(threadEvents(c, threadId, from), entry.epoch + 1);
     const read = await c.call("thread/read", { threadId, includeTurns: true });
@@ -221,9 +204,9 @@ describe("failover: one router, two session hosts, NATS, PostgreSQL", () => {
   });
 
   test("SIGTERM: the host finishes its turn, releases its threads, and the other host adopts them at once", async () => {
-    const c = await connect(cluster, clients);
+    const c = await connect(f.cluster, clients);
     const threadId = await threadWithHistory(c, {}, "first");
-    sim.script(threadId, [
+    f.sim.script(threadId, [
       { output: [{ type: "message", text: ["draining ", "lets ", "this ", "turn ", "finish"] }], chunkDelayMs: 150 },
       { output: [{ type: "message", text: "adopted" }] },
     ]);
@@ -236,31 +219,31 @@ describe("failover: one router, two session hosts, NATS, PostgreSQL", () => {
     assert.equal(done.params.turn.status, "completed", "the drain let the running turn finish");
     await victim.proc.exited;
     const exitedAt = Date.now();
-    const released = await ownerOf(cluster, threadId);
+    const released = await ownerOf(f.cluster, threadId);
     assert.deepEqual({ hostId: released.hostId, released: released.released }, { hostId: victim.id, released: true });
 
     const next = await runTurn(c, threadId, "still there?");
     const servedMs = Date.now() - exitedAt;
     assert.equal(next.params.turn.items[0].text, "adopted");
     assert.ok(servedMs < LEASE_TTL_MS, `adopted ${servedMs} ms after the exit, without waiting for a lease`);
-    const now = await ownerOf(cluster, threadId);
+    const now = await ownerOf(f.cluster, threadId);
     assert.deepEqual({ hostId: now.hostId, epoch: now.epoch, released: now.released }, { hostId: survivor, epoch: entry.epoch + 1, released: false });
     assert.ok(!threadEvents(c, threadId, from).some((f) => f.method === "thread/closed"), "clients keep their subscription");
-    assert.ok(JSON.stringify(sim.requests(threadId).at(-1)!.input).includes("a slow answer"));
+    assert.ok(JSON.stringify(f.sim.requests(threadId).at(-1)!.input).includes("a slow answer"));
 
-    await cluster.addHost();
+    await f.cluster.addHost();
   });
 
   test("thread/loaded/list lists the threads loaded on every live host, page by page", async () => {
-    const live = cluster.registry.live().filter((h) => !h.draining);
+    const live = f.cluster.registry.live().filter((h) => !h.draining);
     assert.ok(live.length >= 2, "two live hosts");
     const ids: string[] = [];
     for (const h of live) {
-      const reply = await startOn(cluster, h.hostId);
+      const reply = await startOn(f.cluster, h.hostId);
       assert.ok(reply.ok);
       ids.push((reply.result as Json).thread.id as string);
     }
-    const c = await connect(cluster, clients);
+    const c = await connect(f.cluster, clients);
     const all = await c.call("thread/loaded/list", {});
     for (const id of ids) assert.ok(all.data.includes(id), `${id} is listed`);
     assert.deepEqual(all.data, [...all.data].sort());
@@ -281,41 +264,26 @@ describe("failover: one router, two session hosts, NATS, PostgreSQL", () => {
 });
 
 describe("failover: capacity", () => {
-  let sim: ModelSim;
-  let cluster: Cluster;
-  const clients: TestClient[] = [];
-
-  before(async () => {
-    sim = await startModelSim({ port: 0 });
-    // The full host's heartbeat is slow: the router still sees room there and tries it first.
-    const c = await startCluster({
-      simUrl: sim.url,
-      extraEnv: { THREADMESH_LEASE_TTL_MS: "30000" },
-      hosts: [
-        { THREADMESH_MAX_THREADS: "1", THREADMESH_HEARTBEAT_INTERVAL_MS: "10000" },
-        { THREADMESH_MAX_THREADS: "2", THREADMESH_HEARTBEAT_INTERVAL_MS: "200" },
-      ],
-    });
-    if (!c) throw new Error("the failover suite needs nats-server (JetStream) and PostgreSQL");
-    cluster = c;
+  // The full host's heartbeat is slow: the router still sees room there and tries it first.
+  const f = failoverCluster({
+    extraEnv: { THREADMESH_LEASE_TTL_MS: "30000" },
+    hosts: [
+      { THREADMESH_MAX_THREADS: "1", THREADMESH_HEARTBEAT_INTERVAL_MS: "10000" },
+      { THREADMESH_MAX_THREADS: "2", THREADMESH_HEARTBEAT_INTERVAL_MS: "200" },
+    ],
   });
-
-  after(async () => {
-    for (const c of clients) await c.close().catch(() => undefined);
-    await cluster?.stop();
-    await sim?.close();
-  });
+  const { clients } = f;
 
   test("a full host refuses and the router places on another; with every host full the client gets -32001 and retryAfterMs", async () => {
-    const small = cluster.registry.live().find((h) => h.capacity === 1)!;
-    const large = cluster.registry.live().find((h) => h.capacity === 2)!;
-    assert.ok((await startOn(cluster, large.hostId)).ok);
-    await eventually(() => cluster.registry.get(large.hostId)!.loadedThreads === 1, "the large host reports its thread");
-    assert.ok((await startOn(cluster, small.hostId)).ok, "the small host is now full, its heartbeat says empty");
+    const small = f.cluster.registry.live().find((h) => h.capacity === 1)!;
+    const large = f.cluster.registry.live().find((h) => h.capacity === 2)!;
+    assert.ok((await startOn(f.cluster, large.hostId)).ok);
+    await eventually(() => f.cluster.registry.get(large.hostId)!.loadedThreads === 1, "the large host reports its thread");
+    assert.ok((await startOn(f.cluster, small.hostId)).ok, "the small host is now full, its heartbeat says empty");
 
-    const c = await connect(cluster, clients);
+    const c = await connect(f.cluster, clients);
     const placed = (await c.call("thread/start", {})).thread.id as string;
-    assert.equal((await ownerOf(cluster, placed)).hostId, large.hostId, "refused by the full host, placed on the other");
+    assert.equal((await ownerOf(f.cluster, placed)).hostId, large.hostId, "refused by the full host, placed on the other");
 
     const refused = await c.request("thread/start", {});
     assert.equal(refused.error.code, -32001);

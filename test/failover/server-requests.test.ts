@@ -1,35 +1,19 @@
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { startModelSim, type ModelSim } from "@threadmesh/model-sim";
-import { startCluster, type Cluster } from "../support/cluster.ts";
 import type { TestClient } from "../support/ws-client.ts";
-import { connect, ownerOf, text, type Json } from "./support.ts";
+import { connect, failoverCluster, ownerOf, text, type Json } from "./support.ts";
 
 const APPROVAL = "item/commandExecution/requestApproval";
 
 describe("failover: server requests of a lost owner", () => {
-  let sim: ModelSim;
-  let cluster: Cluster;
-  const clients: TestClient[] = [];
-
-  before(async () => {
-    sim = await startModelSim({ port: 0 });
-    const c = await startCluster({ simUrl: sim.url, hosts: 2 });
-    if (!c) throw new Error("the failover suite needs nats-server (JetStream) and PostgreSQL");
-    cluster = c;
-  });
-
-  after(async () => {
-    for (const c of clients) await c.close().catch(() => undefined);
-    await cluster?.stop();
-    await sim?.close();
-  });
+  const f = failoverCluster();
+  const { clients } = f;
 
   test("SIGKILL of the owner while an approval is pending: the adopter resolves it for every connection holding it", async () => {
-    const first = await connect(cluster, clients);
-    const second = await connect(cluster, clients);
+    const first = await connect(f.cluster, clients);
+    const second = await connect(f.cluster, clients);
     const threadId = (await first.call("thread/start", { approvalPolicy: "on-request" })).thread.id as string;
-    sim.script(threadId, [
+    f.sim.script(threadId, [
       { output: [{ type: "function_call", name: "shell", callId: "call-orphan", arguments: { command: ["bash", "-lc", "true"], sandbox_permissions: "require_escalated" } }] },
     ]);
     const from = [first.frames.length, second.frames.length] as const;
@@ -38,9 +22,9 @@ describe("failover: server requests of a lost owner", () => {
     const firstRequest = await first.waitFor(isRequest, { from: from[0] });
     await second.call("thread/resume", { threadId, excludeTurns: true });
     const secondRequest = await second.waitFor(isRequest, { from: from[1] });
-    const { hostId } = await ownerOf(cluster, threadId);
+    const { hostId } = await ownerOf(f.cluster, threadId);
 
-    await cluster.host(hostId).proc.kill();
+    await f.cluster.host(hostId).proc.kill();
     // Any command for the thread makes the surviving host adopt it.
     await first.call("thread/resume", { threadId, excludeTurns: true });
 
@@ -51,9 +35,9 @@ describe("failover: server requests of a lost owner", () => {
       assert.equal(done.params.turn.status, "interrupted");
       assert.match(done.params.turn.error.message, /session host running this turn was lost/);
     }
-    assert.notEqual((await ownerOf(cluster, threadId)).hostId, hostId);
+    assert.notEqual((await ownerOf(f.cluster, threadId)).hostId, hostId);
     assert.deepEqual(clients.flatMap((c) => c.schemaViolations), []);
 
-    await cluster.addHost();
+    await f.cluster.addHost();
   });
 });

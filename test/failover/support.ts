@@ -1,11 +1,52 @@
+import { after, before } from "node:test";
 import assert from "node:assert/strict";
+import { startModelSim, type ModelSim } from "@threadmesh/model-sim";
 import { ENVELOPE_VERSION, encodeEnvelope, decodeEnvelope, hostSubject, type ReplyEnvelope } from "@threadmesh/protocol";
-import { CLUSTER_TENANT, type Cluster } from "../support/cluster.ts";
+import { CLUSTER_TENANT, startCluster, type Cluster, type ClusterOptions } from "../support/cluster.ts";
 import { TestClient } from "../support/ws-client.ts";
 
 export type Json = Record<string, any>;
 
 export const text = (t: string) => [{ type: "text", text: t }];
+
+/** A model simulator and a cluster of real processes shared by one suite, and the clients its tests open. */
+export interface FailoverFixture {
+  readonly sim: ModelSim;
+  readonly cluster: Cluster;
+  readonly clients: TestClient[];
+}
+
+/**
+ * Registers the suite's `before` (a model simulator, then a cluster on NATS and PostgreSQL: by default one
+ * router and two session hosts) and `after` (every client closed, the cluster and the simulator stopped).
+ */
+export function failoverCluster(opts: Omit<ClusterOptions, "simUrl"> = { hosts: 2 }): FailoverFixture {
+  let sim: ModelSim | undefined;
+  let cluster: Cluster | undefined;
+  const clients: TestClient[] = [];
+  before(async () => {
+    sim = await startModelSim({ port: 0 });
+    const c = await startCluster({ ...opts, simUrl: sim.url });
+    if (!c) throw new Error("the failover suites need nats-server (JetStream) and PostgreSQL");
+    cluster = c;
+  });
+  after(async () => {
+    for (const c of clients) await c.close().catch(() => undefined);
+    await cluster?.stop();
+    await sim?.close();
+  });
+  return {
+    get sim() {
+      if (!sim) throw new Error("the suite has not started");
+      return sim;
+    },
+    get cluster() {
+      if (!cluster) throw new Error("the suite has not started");
+      return cluster;
+    },
+    clients,
+  };
+}
 
 export async function connect(cluster: Cluster, clients: TestClient[]): Promise<TestClient> {
   const c = await TestClient.initialized(cluster.url, { token: cluster.token });

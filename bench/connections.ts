@@ -6,7 +6,8 @@
  * Results go to bench/results/connections.json.
  */
 import { fork, type ChildProcess } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { writeResult } from "./support/results.ts";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -138,7 +139,4 @@ async function run(): Promise<Record<string, unknown>> {
 }
 
 const r = await run();
-const out = join(import.meta.dirname, "results");
-mkdirSync(out, { recursive: true });
-writeFileSync(join(out, "connections.json"), JSON.stringify(r, null, 2) + "\n");
-console.log(JSON.stringify(r, null, 2));
+writeResult("connections", r);

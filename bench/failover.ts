@@ -7,9 +7,8 @@
  * the mesh adds. Results go to bench/results/failover.json.
  */
 import assert from "node:assert/strict";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { writeResult } from "./support/results.ts";
 import { cpus } from "node:os";
-import { join } from "node:path";
 import { startModelSim } from "@threadmesh/model-sim";
 import { CLUSTER_TENANT, startCluster } from "../test/support/cluster.ts";
 import { eventually } from "../test/support/eventually.ts";
@@ -82,10 +81,7 @@ async function main(): Promise<void> {
     afterLeaseMs: stats(afterLease),
     samples: takeover,
   };
-  const dir = join(import.meta.dirname, "results");
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, "failover.json"), JSON.stringify(result, null, 2) + "\n");
-  console.log(JSON.stringify({ takeoverMs: result.takeoverMs, afterLeaseMs: result.afterLeaseMs }, null, 2));
+  writeResult("failover", result, { takeoverMs: result.takeoverMs, afterLeaseMs: result.afterLeaseMs });
 }
 
 await main();

@@ -7,7 +7,7 @@
  * request/reply between this process and an echo process, 300-byte payloads, on a nats-server of its own.
  * Results go to bench/results/mesh-latency.json.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { writeResult } from "./support/results.ts";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -141,7 +141,4 @@ async function run(): Promise<Record<string, unknown>> {
 }
 
 const r = await run();
-const out = join(import.meta.dirname, "results");
-mkdirSync(out, { recursive: true });
-writeFileSync(join(out, "mesh-latency.json"), JSON.stringify(r, null, 2) + "\n");
-console.log(JSON.stringify(r, null, 2));
+writeResult("mesh-latency", r);

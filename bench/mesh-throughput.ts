@@ -17,9 +17,9 @@
  * The hosts run with the default 3 s lease (BENCH_MESH_LEASE_TTL_MS overrides it). A host whose lease
  * lapsed drops every thread mid-turn; the bench counts lapses and fails on any.
  */
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
+import { writeResult } from "./support/results.ts";
 import { cpus, loadavg } from "node:os";
-import { join } from "node:path";
 import { startModelSim } from "@threadmesh/model-sim";
 import type { KvOwnerLeases } from "@threadmesh/mesh";
 import { BenchClient, now } from "./support/bench-client.ts";
@@ -247,7 +247,4 @@ const r = {
   machine: { cpus: cpus().length, node: process.version },
   at: new Date().toISOString(),
 };
-const out = join(import.meta.dirname, "results");
-mkdirSync(out, { recursive: true });
-writeFileSync(join(out, "mesh-throughput.json"), JSON.stringify(r, null, 2) + "\n");
-console.log(JSON.stringify(r, null, 2));
+writeResult("mesh-throughput", r);

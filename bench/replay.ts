@@ -16,9 +16,8 @@
  * the time to the resume response. Results go to bench/results/replay.json.
  */
 import assert from "node:assert/strict";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { writeResult } from "./support/results.ts";
 import { cpus, loadavg } from "node:os";
-import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { startModelSim, type ModelSim } from "@threadmesh/model-sim";
@@ -204,7 +203,4 @@ async function run(): Promise<Record<string, unknown>> {
 }
 
 const r = await run();
-const out = join(import.meta.dirname, "results");
-mkdirSync(out, { recursive: true });
-writeFileSync(join(out, "replay.json"), JSON.stringify(r, null, 2) + "\n");
-console.log(JSON.stringify(r, null, 2));
+writeResult("replay", r);

@@ -3,8 +3,7 @@
  * Results go to bench/results/<topology>.json; the README table is made from them. Throughput is the
  * median of several rounds after a warm-up round (1 turn: 9 rounds; 100 turns: 3 rounds).
  */
-import { writeFileSync, mkdirSync } from "node:fs";
-import { join } from "node:path";
+import { writeResult } from "./support/results.ts";
 import { startModelSim, type ModelSim } from "@threadmesh/model-sim";
 import { startTopology, type TopologyKind } from "../test/support/topology.ts";
 import { BenchClient, now, pct } from "./support/bench-client.ts";
@@ -96,11 +95,8 @@ async function benchTopology(kind: TopologyKind): Promise<Record<string, unknown
   }
 }
 
-const out = join(import.meta.dirname, "results");
-mkdirSync(out, { recursive: true });
 const only = process.argv[2] as TopologyKind | undefined;
 for (const kind of only ? [only] : (["embedded", "distributed"] as const)) {
   const r = await benchTopology(kind);
-  writeFileSync(join(out, `${kind}.json`), JSON.stringify(r, null, 2) + "\n");
-  console.log(JSON.stringify(r, null, 2));
+  writeResult(kind, r);
 }

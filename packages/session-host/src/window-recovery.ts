@@ -45,7 +45,7 @@ export async function recoverFromWindow(opts: {
 }): Promise<RecoveredItems> {
   const { store, tenant, threadId } = opts;
   const events = await opts.log.read(tenant, threadId, 0);
-  const unfinishedTurn = unfinished(events, opts.previousEpoch);
+  const unfinishedTurn = unfinished(events);
   const announced = completedItems(events, opts.previousEpoch);
   if (announced.length === 0) return { items: [], history: [], unfinishedTurn };
   const stored = new Set((await store.listItems(tenant, threadId, { limit: RECENT_ITEMS, sortDirection: "desc" })).data.map((r) => r.item.id));
@@ -68,13 +68,13 @@ export async function recoverFromWindow(opts: {
 
 type Logged = Awaited<ReturnType<EventLog["read"]>>;
 
-/** Notification frames of one epoch in the window whose method is one of `methods`, oldest first. */
-function framesOf(events: Logged, epoch: number, methods: readonly string[]): Array<{ method: string; params: any }> {
+/** Notification frames in the window (of one epoch, or of every one) whose method is one of `methods`, oldest first. */
+function framesOf(events: Logged, epoch: number | "any", methods: readonly string[]): Array<{ method: string; params: any }> {
   const prefixes = methods.map((m) => `{"method":${JSON.stringify(m)}`);
   const out: Array<{ method: string; params: any }> = [];
   for (const e of events) {
     const kind = e.headers["tm-k"];
-    if (Number(e.headers["tm-e"]) !== epoch || (kind !== "n" && kind !== "b")) continue;
+    if ((epoch !== "any" && Number(e.headers["tm-e"]) !== epoch) || (kind !== "n" && kind !== "b")) continue;
     const frames = kind === "b" ? splitEventBatch(e.data) : [e.data];
     for (const f of frames) {
       const text = TEXT_DECODER.decode(f);
@@ -90,11 +90,14 @@ function completedItems(events: Logged, epoch: number): Array<{ turnId: string; 
   return framesOf(events, epoch, ["item/completed"]).map((f) => ({ turnId: f.params.turnId as string, item: f.params.item as ThreadItem }));
 }
 
-/** The last turn the epoch announced started but never completed, with the items it left open. */
-function unfinished(events: Logged, epoch: number): UnfinishedTurn | null {
+/**
+ * The last turn announced started and never completed, with the items left open. Every epoch counts: a
+ * turn one owner started and the next continued (without a new `turn/started`) is still that turn.
+ */
+function unfinished(events: Logged): UnfinishedTurn | null {
   let open: UnfinishedTurn | null = null;
   let started = new Map<string, string>();
-  for (const f of framesOf(events, epoch, ["turn/started", "turn/completed", "item/started", "item/completed"])) {
+  for (const f of framesOf(events, "any", ["turn/started", "turn/completed", "item/started", "item/completed"])) {
     if (f.method === "turn/started" || f.method === "turn/completed") {
       const turn = f.params.turn as { id: string; startedAt?: number | null };
       if (f.method === "turn/started") {

@@ -112,6 +112,36 @@ test("adopting a thread whose owner died mid-stream keeps the turn running: its 
     assert.equal(state.nextTurnOrdinal, 1, "the continued turn keeps its ordinal");
   }));
 
+test("a continued turn whose new owner dies too continues again: the turn started two owners back", () =>
+  withRecoveryFixture(async ({ bus, log, store }) => {
+    const threadId = "th-twice";
+    await store.createThread(record(threadId));
+    const input = { type: "userMessage", id: "in-1", clientId: null, content: [{ type: "text", text: "tell me", text_elements: [] }], startedAtMs: 1, completedAtMs: 1 };
+    const partial = (id: string) => ({ type: "agentMessage", id, text: "", phase: null, moderation: null, memoryCitation: null, delivery: null, questions: null, startedAtMs: 2, completedAtMs: null });
+    const first = new ThreadEvents({ bus, tenant: TENANT, threadId, epoch: 1, lastSeq: 0 });
+    first.notify("turn/started", { threadId, turn: { id: "turn-1", startedAt: 5 } });
+    first.notify("item/started", { threadId, turnId: "turn-1", item: input, startedAtMs: 1 });
+    first.notify("item/completed", { threadId, turnId: "turn-1", item: input, completedAtMs: 1 });
+    first.notify("item/started", { threadId, turnId: "turn-1", item: partial("msg-1"), startedAtMs: 2 });
+    await bus.flush();
+    const claim = async (epoch: number) =>
+      claimStoredThread(store, TENANT, (await store.getThread(TENANT, threadId))!, { abandonedTurnError: HOST_STOPPED_ERROR, epoch, eventLog: log, recover: true, continueTurns: true });
+    const second = await claim(2);
+    assert.equal(second.continuedTurn?.id, "turn-1");
+    await store.putTurn({ ...second.continuedTurn!, tenantId: TENANT, threadId }, 2);
+
+    // The second owner shows the thread active and streams a new answer, then dies as well.
+    const again = new ThreadEvents({ bus, tenant: TENANT, threadId, epoch: 2, lastSeq: second.record.lastSeq });
+    again.activeTurn = "turn-1";
+    again.notify("thread/status/changed", { threadId, status: { type: "active", activeFlags: [] } });
+    again.notify("item/started", { threadId, turnId: "turn-1", item: partial("msg-2"), startedAtMs: 3 });
+    await bus.flush();
+    const third = await claim(3);
+    assert.equal(third.continuedTurn?.id, "turn-1", "still at a safe point: its input is the last step");
+    assert.equal(third.abandonedTurn ?? null, null);
+    assert.equal(third.nextTurnOrdinal, 1);
+  }));
+
 test("a turn continues only from a safe point: its input or a tool result, with nothing running or waiting", () => {
   const user = { type: "message", role: "user", content: [{ type: "input_text", text: "go" }] };
   const assistant = { type: "message", role: "assistant", content: [{ type: "output_text", text: "done", annotations: [] }] };

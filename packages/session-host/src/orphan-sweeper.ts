@@ -1,8 +1,10 @@
 import { ownerLapsed, type HostRegistry, type OwnerLeases } from "@threadmesh/mesh";
 import type { Logger } from "@threadmesh/telemetry";
 
-/** Threads adopted per sweep at most: a dead host's turns are picked up over a few sweeps, not in one burst. */
-const MAX_PER_SWEEP = 50;
+/** Orphans one pass takes at most; a pass that made progress and left some is followed by another at once. */
+const MAX_PER_PASS = 50;
+/** Orphans checked and adopted at the same time: a dead host's turns are picked up a few at a time, not in one burst. */
+const ADOPT_CONCURRENCY = 4;
 
 export interface OrphanSweeperOptions {
   hostId: string;
@@ -40,7 +42,13 @@ export class OrphanSweeper {
   }
 
   start(): void {
-    this.#timer = setInterval(() => void this.sweep(), this.#opts.intervalMs);
+    // A sweep still adopting when the next is due lets that one go.
+    let sweeping = false;
+    this.#timer = setInterval(() => {
+      if (sweeping) return;
+      sweeping = true;
+      void this.sweep().finally(() => (sweeping = false));
+    }, this.#opts.intervalMs);
     this.#timer.unref();
   }
 
@@ -48,14 +56,25 @@ export class OrphanSweeper {
     clearInterval(this.#timer);
   }
 
-  /** One pass; resolves with the number of threads it adopted. */
+  /** Adopts every orphan this host is due to take, pass after pass; resolves with the number adopted. */
   async sweep(): Promise<number> {
+    let adopted = 0;
+    for (;;) {
+      const pass = await this.#pass();
+      adopted += pass.adopted;
+      if (!pass.more || pass.settled === 0) return adopted;
+    }
+  }
+
+  /** One pass over the owner entries: `settled` orphans were adopted or found idle; `more` were left for the next. */
+  async #pass(): Promise<{ adopted: number; settled: number; more: boolean }> {
     const o = this.#opts;
-    if (!o.active()) return 0;
+    if (!o.active()) return { adopted: 0, settled: 0, more: false };
     const live = o.hosts.live().filter((h) => !h.draining).map((h) => h.hostId).sort();
-    if (!live.includes(o.hostId)) return 0;
+    if (!live.includes(o.hostId)) return { adopted: 0, settled: 0, more: false };
     const mine: Array<{ tenant: string; threadId: string; own: boolean; epoch: number }> = [];
     const idle = new Map<string, number>();
+    let more = false;
     for (const { tenant, threadId, entry } of o.owners.cachedEntries()) {
       const key = `${tenant}.${threadId}`;
       if (this.#inFlight.has(key)) continue;
@@ -68,12 +87,14 @@ export class OrphanSweeper {
         // names it: nobody else will see it as orphaned, so this host picks it up again.
         if (o.holds(tenant, threadId)) continue;
       } else if (!ownerLapsed(entry, o.hosts) || live[hash(key) % live.length] !== o.hostId) continue;
-      if (mine.length < MAX_PER_SWEEP) mine.push({ tenant, threadId, own: entry.hostId === o.hostId, epoch: entry.epoch });
+      if (mine.length < MAX_PER_PASS) mine.push({ tenant, threadId, own: entry.hostId === o.hostId, epoch: entry.epoch });
+      else more = true;
     }
-    // Entries that moved or went are forgotten; the ones read idle this sweep join below.
+    // Entries that moved or went are forgotten; the ones read idle in this pass join below.
     this.#idle = idle;
     let adopted = 0;
-    for (const { tenant, threadId, own, epoch } of mine) {
+    let settled = 0;
+    const take = async ({ tenant, threadId, own, epoch }: (typeof mine)[number]): Promise<void> => {
       const key = `${tenant}.${threadId}`;
       this.#inFlight.add(key);
       try {
@@ -82,13 +103,19 @@ export class OrphanSweeper {
           await o.adopt(tenant, threadId);
           adopted++;
         } else idle.set(key, epoch);
+        settled++;
       } catch (err) {
         o.logger.warn({ err, tenant, threadId }, "orphaned thread not adopted");
       } finally {
         this.#inFlight.delete(key);
       }
-    }
-    return adopted;
+    };
+    let next = 0;
+    const worker = async () => {
+      while (next < mine.length) await take(mine[next++]!);
+    };
+    await Promise.all(Array.from({ length: Math.min(ADOPT_CONCURRENCY, mine.length) }, worker));
+    return { adopted, settled, more };
   }
 }
 

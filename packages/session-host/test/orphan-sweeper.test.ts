@@ -46,3 +46,36 @@ test("orphan sweep: adopts a dead owner's threads with a running turn, reads an 
   await sweeper.sweep();
   assert.deepEqual(checks.sort(), ["busy", "idle", "idle"]);
 });
+
+test("orphan sweep: more running orphans than one pass takes are all adopted in one sweep, a few at a time", async () => {
+  const hosts = new MemoryHostRegistry({ leaseTtlMs: 1_000 });
+  const owners = new MemoryOwnerLeases();
+  await hosts.heartbeat(load("me", Date.now()));
+  await hosts.heartbeat(load("dead", Date.now() - 5_000));
+  const ids = Array.from({ length: 120 }, (_, i) => `th-${i}`);
+  for (const id of ids) await owners.create("t1", id, { hostId: "dead", epoch: 1, released: false });
+  const adopted = new Set<string>();
+  let running = 0;
+  let most = 0;
+  const sweeper = new OrphanSweeper({
+    hostId: "me",
+    hosts,
+    owners,
+    intervalMs: 1_000,
+    hasRunningTurn: async () => true,
+    holds: (_tenant, threadId) => adopted.has(threadId),
+    adopt: async (_tenant, threadId) => {
+      most = Math.max(most, ++running);
+      await new Promise((r) => setImmediate(r));
+      running--;
+      adopted.add(threadId);
+      const e = (await owners.read("t1", threadId))!;
+      await owners.swap("t1", threadId, { hostId: "me", epoch: e.epoch + 1, released: false }, e.revision);
+    },
+    active: () => true,
+    logger: createLogger({ service: "test", level: "silent" }),
+  });
+  assert.equal(await sweeper.sweep(), 120);
+  assert.equal(adopted.size, 120);
+  assert.ok(most > 1 && most <= 4, `adoptions overlap, a few at a time (at most ${most} at once)`);
+});

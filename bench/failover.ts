@@ -4,7 +4,10 @@
  * and times a `turn/start` for it from the kill until its response (served by the other host, which
  * adopted the thread with epoch+1); then a new host replaces the dead one. The takeover waits for the
  * dead host's lease to end, so `afterLeaseMs` (response time minus the wait for the lease) shows what
- * the mesh adds. Results go to bench/results/failover.json.
+ * the mesh adds. A second series kills the owner while a turn streams and no client sends anything:
+ * the orphan sweep of the other host adopts the thread and continues the turn; `orphanAdoptedMs` runs
+ * from the kill to the adopter's first event for the thread (epoch+1), `orphanTurnEndMs` to the
+ * continued turn's `turn/completed`. Results go to bench/results/failover.json.
  */
 import assert from "node:assert/strict";
 import { writeResult } from "./support/results.ts";
@@ -41,6 +44,12 @@ async function main(): Promise<void> {
   const c = await TestClient.initialized(cluster.url, { token: cluster.token, validate: false });
   const takeover: number[] = [];
   const afterLease: number[] = [];
+  const orphanAdopted: number[] = [];
+  const orphanTurnEnd: number[] = [];
+  const replaceHost = async (dead: string) => {
+    const fresh = await cluster.addHost();
+    await eventually(() => cluster.registry.isAlive(fresh.id) && !cluster.registry.isAlive(dead), "the replacement host is live");
+  };
   try {
     for (let i = 0; i < KILLS; i++) {
       const threadId = (await c.call("thread/start", {})).thread.id as string;
@@ -63,9 +72,32 @@ async function main(): Promise<void> {
       assert.ok(adopted && adopted.hostId !== owner.hostId && adopted.epoch === owner.epoch + 1, "adopted by the other host with epoch+1");
       await c.waitFor((f) => f.method === "turn/completed" && f.params.turn.id === second.turn.id, { from });
       console.log(`kill ${i + 1}/${KILLS}: takeover ${ms} ms`);
+      await replaceHost(owner.hostId);
+    }
+    for (let i = 0; i < KILLS; i++) {
+      const threadId = (await c.call("thread/start", {})).thread.id as string;
+      sim.script(threadId, [
+        { output: [{ type: "message", text: ["cut ", "off ", "here"] }], fail: { kind: "hang", afterEvents: 6 } },
+        { output: [{ type: "message", text: "continued" }] },
+      ]);
+      const from = c.frames.length;
+      const turn = await c.call("turn/start", { threadId, input: text("a turn in flight") });
+      await c.waitFor((f) => f.method === "item/agentMessage/delta" && f.params.threadId === threadId, { from });
+      const owner = await cluster.owners.read(CLUSTER_TENANT, threadId);
+      assert.ok(owner);
 
-      const fresh = await cluster.addHost();
-      await eventually(() => cluster.registry.isAlive(fresh.id), "the replacement host is live");
+      await cluster.host(owner.hostId).proc.kill();
+      const killedAt = Date.now();
+      const adoptedFrom = c.frames.length;
+      await c.waitFor((f) => f.epoch === owner.epoch + 1 && (f.params?.threadId === threadId || f.params?.thread?.id === threadId), { from: adoptedFrom, timeoutMs: 30_000 });
+      const adoptedMs = Date.now() - killedAt;
+      const ended = await c.waitFor((f) => f.method === "turn/completed" && f.params.turn.id === turn.turn.id, { from: adoptedFrom, timeoutMs: 30_000 });
+      const endMs = Date.now() - killedAt;
+      assert.equal(ended.params.turn.status, "completed", "the adopter continued the turn");
+      orphanAdopted.push(adoptedMs);
+      orphanTurnEnd.push(endMs);
+      console.log(`kill ${i + 1}/${KILLS} mid-turn: adopted ${adoptedMs} ms, turn ended ${endMs} ms`);
+      await replaceHost(owner.hostId);
     }
   } finally {
     await c.close();
@@ -79,9 +111,12 @@ async function main(): Promise<void> {
     kills: KILLS,
     takeoverMs: stats(takeover),
     afterLeaseMs: stats(afterLease),
+    orphanAdoptedMs: stats(orphanAdopted),
+    orphanTurnEndMs: stats(orphanTurnEnd),
     samples: takeover,
+    orphanSamples: orphanAdopted,
   };
-  writeResult("failover", result, { takeoverMs: result.takeoverMs, afterLeaseMs: result.afterLeaseMs });
+  writeResult("failover", result, { takeoverMs: result.takeoverMs, afterLeaseMs: result.afterLeaseMs, orphanAdoptedMs: result.orphanAdoptedMs, orphanTurnEndMs: result.orphanTurnEndMs });
 }
 
 await main();

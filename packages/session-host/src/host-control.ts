@@ -83,7 +83,8 @@ export class HostControl {
       hostId: opts.hostId,
       hosts: this.#hosts,
       owners: this.#owners,
-      intervalMs: this.#hosts.leaseTtlMs,
+      // Every heartbeat period: a dead owner's running turns are picked up at most that long after its lease ends.
+      intervalMs: opts.config.heartbeatIntervalMs,
       hasRunningTurn: (tenant, threadId) => hasRunningTurn(opts.store, opts.eventLog, tenant, threadId),
       holds: opts.holds,
       adopt: opts.adoptOrphan,

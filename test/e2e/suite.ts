@@ -21,9 +21,13 @@ export function describeE2E(kind: TopologyKind): void {
       clients.push(c);
       return c;
     };
+    /** Starts a thread and waits for its `thread/started`, which follows the response (a broadcast, on its own path). */
     const startThread = async (c: TestClient, params: Json = {}): Promise<string> => {
+      const from = c.frames.length;
       const r = await c.call("thread/start", params);
-      return r.thread.id as string;
+      const threadId = r.thread.id as string;
+      await c.waitFor((f) => f.method === "thread/started" && f.params.thread.id === threadId, { from });
+      return threadId;
     };
     const runTurn = async (c: TestClient, threadId: string, text: string, extra: Json = {}): Promise<{ from: number; completed: Json; turnId: string }> => {
       const from = c.frames.length;

@@ -367,7 +367,11 @@ export function describeE2E(kind: TopologyKind): void {
       const early = await c.request("thread/resume", { threadId });
       assert.equal(early.error.message, `no rollout found for thread id ${threadId}`);
       sim.script(threadId, [{ output: [{ type: "message", text: "listed" }] }, { output: [{ type: "message", text: "again" }] }]);
-      const t1 = await runTurn(c, threadId, "list me");
+      const fromT1 = c.frames.length;
+      const t1 = { turnId: (await c.call("turn/start", { threadId, input: [{ type: "text", text: "list me" }] })).turn.id as string };
+      const listedAtOnce = await c.call("thread/list", { limit: 100, cwd: topo.workspaceRoot });
+      assert.ok(listedAtOnce.data.some((t: Json) => t.id === threadId), "listed as soon as its first turn/start is answered");
+      await c.waitFor((f) => f.method === "turn/completed" && f.params.turn.id === t1.turnId, { from: fromT1 });
       await runTurn(c, threadId, "and again");
       const list = await c.call("thread/list", { limit: 100, cwd: topo.workspaceRoot });
       assert.ok(list.data.some((t: Json) => t.id === threadId));

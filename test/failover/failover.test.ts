@@ -87,14 +87,17 @@ describe("failover: one router, two session hosts, NATS, PostgreSQL", () => {
     await f.cluster.addHost();
   });
 
-  test("SIGKILL before the turn's start reaches the store: the window shows it running, and a live host adopts and continues it", async () => {
+  test("SIGKILL before a turn's start reaches the store: the window shows it running, and a live host adopts and continues it", async () => {
     const c = await connect(f.cluster, clients);
     const threadId = (await c.call("thread/start", {})).thread.id as string;
     f.sim.script(threadId, [
+      { output: [{ type: "message", text: "listed" }] },
       { output: [{ type: "message", text: ["held ", "back"] }], fail: { kind: "hang", afterEvents: 6 } },
       { output: [{ type: "message", text: "after the crash" }] },
     ]);
     const { entry, victim, survivor } = await owner(threadId);
+    // A thread's first turn is stored before its reply; later ones are not waited for.
+    await runTurn(c, threadId, "first");
     await c.call("thread/read", { threadId });
     // Writes to the turns table wait while the owner starts and streams the turn (its events do not).
     const db = new pg.Client({ connectionString: f.cluster.databaseUrl });

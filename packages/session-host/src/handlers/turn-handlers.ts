@@ -16,7 +16,7 @@ import type { TurnInterruptParams, TurnStartParams, TurnSteerParams } from "../p
  * user message; the agent loop runs as the actor's turn task. On a busy thread the input joins the
  * active turn like a steer and the active turn is returned.
  */
-export function turnStart(actor: ThreadActor, p: TurnStartParams): CommandOutcome {
+export function turnStart(actor: ThreadActor, p: TurnStartParams): CommandOutcome | Promise<CommandOutcome> {
   if (actor.services.draining) {
     throw new InvalidRequestError("Server is draining; retry after reconnecting", { reason: "serverShuttingDown" });
   }
@@ -33,13 +33,14 @@ export function turnStart(actor: ThreadActor, p: TurnStartParams): CommandOutcom
   actor.turn = turn;
   actor.services.turnsActive(1);
   const r = actor.record;
-  const materialize = r.materialized ? {} : { materialized: true, preview: r.preview || previewOf(queued.input) };
+  const first = !r.materialized;
   actor.writer.putTurn(turn.row());
-  return {
+  if (first) actor.persistThread({ materialized: true, preview: r.preview || previewOf(queued.input) });
+  const outcome: CommandOutcome = {
     result: { turn: turn.startView() },
     afterReply: async () => {
       actor.setActiveFlags([]);
-      actor.persistThread(materialize);
+      actor.persistThread();
       // turn/started and the user message travel as one bus message.
       actor.events.cork();
       try {
@@ -51,6 +52,9 @@ export function turnStart(actor: ThreadActor, p: TurnStartParams): CommandOutcom
       void runTurn(actor, turn, [...builtinToolSpecs(), ...dynamicToolSpecs(actor.dynamicTools)]);
     },
   };
+  // A thread's first turn makes it listed: the thread and the turn are stored before the reply, so a
+  // client that saw the turn finds the thread in thread/list on any host. Later turns do not wait.
+  return first ? actor.writer.flush().then(() => outcome) : outcome;
 }
 
 /**

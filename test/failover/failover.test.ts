@@ -2,7 +2,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import pg from "pg";
 import { eventually } from "../support/eventually.ts";
-import { assertNoStaleAfter, connect, failoverCluster, ownerOf, runTurn, startOn, text, threadEvents, threadWithHistory, type Json } from "./support.ts";
+import { assertNoStaleAfter, connect, failoverCluster, ownerOf, requestOn, runTurn, startOn, text, threadEvents, threadWithHistory, type Json } from "./support.ts";
 
 /** What "at once" and "within the lease" mean for these clusters: default heartbeat 1 s, lease 3 s. */
 const LEASE_TTL_MS = 3_000;
@@ -135,6 +135,35 @@ describe("failover: one router, two session hosts, NATS, PostgreSQL", () => {
     assert.ok(turn.items.some((i: { type: string }) => i.type === "userMessage"), "with the input its clients saw");
 
     await f.cluster.addHost();
+  });
+
+  test("a fork on another host right after a turn completes waits for the owner's writes and copies the turn", async () => {
+    const c = await connect(f.cluster, clients);
+    const threadId = (await c.call("thread/start", {})).thread.id as string;
+    f.sim.script(threadId, [{ output: [{ type: "message", text: "first" }] }, { output: [{ type: "message", text: "second" }] }]);
+    await runTurn(c, threadId, "one");
+    const { survivor: other } = await owner(threadId);
+    const db = new pg.Client({ connectionString: f.cluster.databaseUrl });
+    await db.connect();
+    try {
+      // The owner's writes for the next turn wait; its events (turn/completed included) do not.
+      await db.query("BEGIN");
+      await db.query("LOCK TABLE turns IN EXCLUSIVE MODE");
+      const done = await runTurn(c, threadId, "two");
+      const lastTurnId = done.params.turn.id as string;
+      const fork = requestOn(f.cluster, other, "thread/fork", { threadId, lastTurnId });
+      const early = await Promise.race([fork.then(() => "answered"), new Promise((r) => setTimeout(r, 500, "waiting"))]);
+      assert.equal(early, "waiting", "the fork waits while the owner's writes cannot land");
+      await db.query("ROLLBACK");
+      const reply = await fork;
+      assert.ok(reply.ok, JSON.stringify(reply));
+      const forked = (reply as { result: Json }).result.thread;
+      assert.deepEqual(forked.turns.map((t: Json) => t.status), ["completed", "completed"]);
+      assert.equal(forked.turns[1].items.at(-1).text, "second");
+    } finally {
+      await db.query("ROLLBACK").catch(() => undefined);
+      await db.end();
+    }
   });
 
   test("SIGKILL while a command runs: the adopter ends the turn interrupted, saying the session host was lost", async () => {

@@ -87,15 +87,20 @@ export function assertNoStaleAfter(events: Json[], newEpoch: number): void {
   assert.deepEqual(stale.map((f) => `${f.method}@${f.epoch}`), [], "no event of the old owner after the new one spoke");
 }
 
-/** `thread/start` sent to one host's own subject, bypassing the router (fills a host up). */
-export async function startOn(cluster: Cluster, hostId: string): Promise<ReplyEnvelope> {
+/** A request sent to one host's own subject, bypassing the router (e.g. `thread/start` to fill a host up). */
+export async function requestOn(cluster: Cluster, hostId: string, method: string, params: Json = {}): Promise<ReplyEnvelope> {
   const env = {
     v: ENVELOPE_VERSION,
     tenant: CLUSTER_TENANT,
-    method: "thread/start",
-    params: {},
+    method,
+    params,
     origin: { routerId: "test", connId: "direct", experimentalApi: false, clientName: "failover-test", clientVersion: "1" },
   } as const;
   const reply = await cluster.bus.request(hostSubject(CLUSTER_TENANT, hostId), encodeEnvelope(env), { timeoutMs: 10_000 });
   return decodeEnvelope<ReplyEnvelope>(reply.data);
+}
+
+/** `thread/start` sent to one host's own subject (fills a host up). */
+export function startOn(cluster: Cluster, hostId: string): Promise<ReplyEnvelope> {
+  return requestOn(cluster, hostId, "thread/start");
 }

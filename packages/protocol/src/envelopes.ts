@@ -66,10 +66,13 @@ export type ReplyEnvelope = ReplyOk | ReplyErr;
  * Internal host commands, never accepted from clients.
  * - `mesh/serverRequest/respond`: a client answered a server request.
  * - `mesh/connection/closed`: a connection that was subscribed to the thread went away.
+ * - `mesh/thread/flush`: another host is about to read the thread from the store (a fork).
  */
 export const MeshMethod = {
   RespondServerRequest: "mesh/serverRequest/respond",
   ConnectionClosed: "mesh/connection/closed",
+  /** Host → the thread's owner: answer once every write issued for the thread so far is stored. */
+  FlushThread: "mesh/thread/flush",
 } as const;
 
 export interface RespondServerRequestParams {

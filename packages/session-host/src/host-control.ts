@@ -127,7 +127,8 @@ export class HostControl {
 
   /** Where a command for a thread this host does not hold goes; see {@link UnheldRoute}. */
   async route(tenant: string, threadId: string, method: string, running: boolean): Promise<UnheldRoute> {
-    if (method === MeshMethod.ConnectionClosed) return { kind: "store" };
+    // Notices only a holder acts on: never a reason to load or adopt the thread.
+    if (method === MeshMethod.ConnectionClosed || method === MeshMethod.FlushThread) return { kind: "store" };
     const owner = await this.ownership.owner(tenant, threadId);
     if (owner && this.ownership.heldElsewhere(owner)) return { kind: "forward", hostId: owner.hostId };
     if (!owner && method !== "thread/resume") return { kind: "store" };

@@ -41,6 +41,10 @@ const HANDLERS: Record<string, Handler> = {
   "turn/interrupt": turnInterrupt,
   [MeshMethod.RespondServerRequest]: respondServerRequest,
   [MeshMethod.ConnectionClosed]: connectionClosed,
+  [MeshMethod.FlushThread]: async (a) => {
+    await a.writer.flush();
+    return { result: {} };
+  },
 };
 
 /** Serves one command of a loaded thread. */

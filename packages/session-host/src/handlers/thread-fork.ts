@@ -3,6 +3,7 @@ import { InvalidRequestError, newId, nowSeconds, type Origin } from "@threadmesh
 import type { CommandOutcome } from "../command-outcome.ts";
 import { connectionKey, type HostServices } from "../host-services.ts";
 import { fullTurns } from "../store-reads.ts";
+import { flushOwner } from "../owner-flush.ts";
 import { noRolloutError } from "../thread-errors.ts";
 import { requesterNotification } from "../thread-events.ts";
 import { claimStoredThread } from "../thread-loader.ts";
@@ -27,7 +28,9 @@ export async function forkThread(services: HostServices, registry: ThreadRegistr
     await live.unload();
     live = undefined;
   }
+  // The source's owner publishes before it stores: its writes so far are stored before they are copied.
   if (live) await live.writer.flush();
+  else await flushOwner(services.bus, tenant, p.threadId, origin, services.logger);
   const source = live?.record ?? (await store.getThread(tenant, p.threadId));
   if (!source || !source.materialized || source.ephemeral || source.archived) throw noRolloutError(p.threadId);
   if (p.lastTurnId) {

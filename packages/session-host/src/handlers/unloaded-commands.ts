@@ -70,6 +70,7 @@ export async function serveUnloaded(services: HostServices, tenant: string, env:
     case MeshMethod.RespondServerRequest:
       return { result: { accepted: false } };
     case MeshMethod.ConnectionClosed:
+    case MeshMethod.FlushThread:
       return { result: {} };
     default:
       throw new MethodNotFoundError(env.method);

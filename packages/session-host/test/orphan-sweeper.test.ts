@@ -1,37 +1,48 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { MemoryHostRegistry, MemoryOwnerLeases, type HostLoad } from "@threadmesh/mesh";
-import { OrphanSweeper } from "../src/orphan-sweeper.ts";
+import { OrphanSweeper, type OrphanSweeperOptions } from "../src/orphan-sweeper.ts";
 import { createLogger } from "@threadmesh/telemetry";
 
 const load = (hostId: string, at: number): HostLoad => ({ hostId, loadedThreads: 0, activeTurns: 0, capacity: 10, eventLoopLagMs: 0, draining: false, at });
 
-test("orphan sweep: adopts a dead owner's threads with a running turn, reads an idle one once per owner epoch", async () => {
+/**
+ * A live host `me` and a host `dead` whose last beat is older than its lease, owning `ids` at `epoch`;
+ * the sweeper of `me` adopts a thread by moving its entry to itself (after `beforeAdopt`).
+ */
+async function deadOwner(ids: string[], epoch: number, hooks: { hasRunningTurn: OrphanSweeperOptions["hasRunningTurn"]; beforeAdopt?: () => Promise<void> }) {
   const hosts = new MemoryHostRegistry({ leaseTtlMs: 1_000 });
   const owners = new MemoryOwnerLeases();
   await hosts.heartbeat(load("me", Date.now()));
-  // The dead host's last beat is older than its lease.
   await hosts.heartbeat(load("dead", Date.now() - 5_000));
-  for (const id of ["busy", "idle"]) await owners.create("t1", id, { hostId: "dead", epoch: 3, released: false });
-  const checks: string[] = [];
+  for (const id of ids) await owners.create("t1", id, { hostId: "dead", epoch, released: false });
   const adopted: string[] = [];
   const sweeper = new OrphanSweeper({
     hostId: "me",
     hosts,
     owners,
     intervalMs: 1_000,
-    hasRunningTurn: async (_tenant, threadId) => {
-      checks.push(threadId);
-      return threadId === "busy";
-    },
+    hasRunningTurn: hooks.hasRunningTurn,
     holds: (_tenant, threadId) => adopted.includes(threadId),
     adopt: async (_tenant, threadId) => {
+      await hooks.beforeAdopt?.();
       adopted.push(threadId);
       const e = (await owners.read("t1", threadId))!;
       await owners.swap("t1", threadId, { hostId: "me", epoch: e.epoch + 1, released: false }, e.revision);
     },
     active: () => true,
     logger: createLogger({ service: "test", level: "silent" }),
+  });
+  return { owners, sweeper, adopted };
+}
+
+test("orphan sweep: adopts a dead owner's threads with a running turn, reads an idle one once per owner epoch", async () => {
+  const checks: string[] = [];
+  const { owners, sweeper, adopted } = await deadOwner(["busy", "idle"], 3, {
+    hasRunningTurn: async (_tenant, threadId) => {
+      checks.push(threadId);
+      return threadId === "busy";
+    },
   });
 
   assert.equal(await sweeper.sweep(), 1);
@@ -48,34 +59,21 @@ test("orphan sweep: adopts a dead owner's threads with a running turn, reads an 
 });
 
 test("orphan sweep: more running orphans than one pass takes are all adopted in one sweep, a few at a time", async () => {
-  const hosts = new MemoryHostRegistry({ leaseTtlMs: 1_000 });
-  const owners = new MemoryOwnerLeases();
-  await hosts.heartbeat(load("me", Date.now()));
-  await hosts.heartbeat(load("dead", Date.now() - 5_000));
-  const ids = Array.from({ length: 120 }, (_, i) => `th-${i}`);
-  for (const id of ids) await owners.create("t1", id, { hostId: "dead", epoch: 1, released: false });
-  const adopted = new Set<string>();
   let running = 0;
   let most = 0;
-  const sweeper = new OrphanSweeper({
-    hostId: "me",
-    hosts,
-    owners,
-    intervalMs: 1_000,
-    hasRunningTurn: async () => true,
-    holds: (_tenant, threadId) => adopted.has(threadId),
-    adopt: async (_tenant, threadId) => {
-      most = Math.max(most, ++running);
-      await new Promise((r) => setImmediate(r));
-      running--;
-      adopted.add(threadId);
-      const e = (await owners.read("t1", threadId))!;
-      await owners.swap("t1", threadId, { hostId: "me", epoch: e.epoch + 1, released: false }, e.revision);
+  const { sweeper, adopted } = await deadOwner(
+    Array.from({ length: 120 }, (_, i) => `th-${i}`),
+    1,
+    {
+      hasRunningTurn: async () => true,
+      beforeAdopt: async () => {
+        most = Math.max(most, ++running);
+        await new Promise((r) => setImmediate(r));
+        running--;
+      },
     },
-    active: () => true,
-    logger: createLogger({ service: "test", level: "silent" }),
-  });
+  );
   assert.equal(await sweeper.sweep(), 120);
-  assert.equal(adopted.size, 120);
+  assert.equal(new Set(adopted).size, 120);
   assert.ok(most > 1 && most <= 4, `adoptions overlap, a few at a time (at most ${most} at once)`);
 });

@@ -59,9 +59,9 @@ export function turnStart(actor: ThreadActor, p: TurnStartParams): CommandOutcom
 
 /**
  * Runs on a turn a previous owner left at a safe point (see `continuable`): same id, ordinal and start
- * time, the thread's current settings with the turn's stored `outputSchema`, and a new model request with the history as stored. Its clients
- * saw `turn/started` from the previous owner; they now see the thread active again, the rest of the
- * turn, and its `turn/completed`.
+ * time, the thread's current settings with the turn's stored `outputSchema`, and a new model request
+ * with the history as stored. Its clients saw `turn/started` from the previous owner; they now see the
+ * thread active again, the rest of the turn, and its `turn/completed`.
  */
 export function continueTurn(actor: ThreadActor, record: TurnRecord): void {
   const settings = turnSettings(actor, (record.outputSchema ?? undefined) as TurnStartParams["outputSchema"]);

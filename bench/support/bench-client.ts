@@ -6,6 +6,7 @@ export const now = (): number => performance.timeOrigin + performance.now();
 
 const DELTA_PREFIX = '{"method":"item/agentMessage/delta"';
 const COMPLETED_PREFIX = '{"method":"turn/completed"';
+const ITEM_COMPLETED_PREFIX = '{"method":"item/completed"';
 const SEQ_KEY = '"seq":';
 
 /**
@@ -35,6 +36,8 @@ export interface BenchClientOptions {
 /**
  * A lean benchmark client (as in bench/run.ts): JSON-parses only responses and turn/completed frames,
  * counts deltas by frame prefix, so the client costs as little CPU as possible on a shared machine.
+ * The frames a delivery audit needs (deltas, item/completed, turn/completed) are kept as text and
+ * parsed only when `auditFrames` is called, after the measurement.
  */
 export class BenchClient {
   #id = 1;
@@ -48,6 +51,8 @@ export class BenchClient {
   /** turn/completed frames that arrived before the turn/start response was handled. */
   readonly #early = new Map<string, number>();
   readonly closed: Promise<void>;
+  /** Delta, item/completed and turn/completed frames as received, for {@link auditFrames}. */
+  #kept: string[] = [];
 
   private constructor(private readonly ws: WebSocket, opts: BenchClientOptions) {
     const onNotification = opts.onNotification;
@@ -56,6 +61,7 @@ export class BenchClient {
       const s = data.toString();
       if (s.startsWith(DELTA_PREFIX)) {
         this.deltas++;
+        this.#kept.push(s);
         if (onNotification) onNotification(s, now());
         return;
       }
@@ -66,7 +72,9 @@ export class BenchClient {
         return;
       }
       if (onNotification) onNotification(s, now());
+      if (s.startsWith(ITEM_COMPLETED_PREFIX)) this.#kept.push(s);
       if (s.startsWith(COMPLETED_PREFIX)) {
+        this.#kept.push(s);
         const at = now();
         const f = JSON.parse(s);
         const status = String(f.params.turn.status);
@@ -98,8 +106,15 @@ export class BenchClient {
     });
   }
 
-  /** Starts a turn; resolves once started, with a promise of its turn/completed arrival time. */
-  async turn(threadId: string, text: string): Promise<{ sentAt: number; completedAt: Promise<number> }> {
+  /** The kept frames parsed, in arrival order; they are forgotten here. */
+  auditFrames(): Array<Record<string, any>> {
+    const out = this.#kept.map((s) => JSON.parse(s) as Record<string, any>);
+    this.#kept = [];
+    return out;
+  }
+
+  /** Starts a turn; resolves once started, with its id and a promise of its turn/completed arrival time. */
+  async turn(threadId: string, text: string): Promise<{ turnId: string; sentAt: number; completedAt: Promise<number> }> {
     const sentAt = now();
     let resolveDone!: (at: number) => void;
     const completedAt = new Promise<number>((r) => (resolveDone = r));
@@ -109,7 +124,7 @@ export class BenchClient {
       this.#early.delete(r.turn.id);
       resolveDone(early);
     } else this.#turnWaiters.set(r.turn.id, resolveDone);
-    return { sentAt, completedAt };
+    return { turnId: r.turn.id as string, sentAt, completedAt };
   }
 
   async close(): Promise<void> {

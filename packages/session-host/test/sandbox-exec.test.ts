@@ -28,7 +28,8 @@ function spec(mode: SandboxSpec["mode"], extra: Partial<SandboxSpec> = {}): Sand
 }
 
 function run(argv: string[], sandbox: SandboxSpec, extra: Partial<ExecRequest> = {}) {
-  return runCommand({ argv, cwd: ws, timeoutMs: 30_000, outputCapBytes: 1 << 16, sandbox, bwrapPath: requireBwrap(), ...extra });
+  // Workspaces under the temporary directory are handed to the sandbox user, as the host does under its workspace root.
+  return runCommand({ argv, cwd: ws, timeoutMs: 30_000, outputCapBytes: 1 << 16, sandbox, bwrapPath: requireBwrap(), workspaceRoot: tmpdir(), ...extra });
 }
 
 function unique(name: string): string {

@@ -1,9 +1,14 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { statSync } from "node:fs";
 import { constants as osConstants } from "node:os";
 import { performance } from "node:perf_hooks";
-import { wrapCommand } from "../sandbox/bwrap.ts";
-import type { SandboxSpec } from "../sandbox/sandbox-spec.ts";
+import { wrapCommand, type WrappedCommand } from "../sandbox/bwrap.ts";
+import { probeSandbox } from "../sandbox/sandbox-probe.ts";
+import type { SandboxLimits } from "../sandbox/sandbox-limits.ts";
+import { canonicalPath, type SandboxSpec } from "../sandbox/sandbox-spec.ts";
+import { sandboxUser, type SandboxUser } from "../sandbox/sandbox-user.ts";
+import { spawnWrapped } from "../sandbox/spawn-wrapped.ts";
+import { adoptWorkspace, forgetAdoptions } from "../sandbox/workspace-owner.ts";
 
 /** One command to run for a tool call. */
 export interface ExecRequest {
@@ -11,8 +16,12 @@ export interface ExecRequest {
   argv: string[];
   /** Absolute working directory. */
   cwd: string;
-  /** The child's complete environment. Default: this process's environment. */
-  env?: Record<string, string>;
+  /**
+   * The operator's command environment. Sandboxed commands get it plus `HOME`/`TMPDIR` of the sandbox,
+   * or a minimal default; unsandboxed ones get it as is, or the secret-free part of the host's. Never
+   * the host's whole environment.
+   */
+  env?: Record<string, string> | undefined;
   /** Wall-clock limit in milliseconds; on expiry the whole process tree is killed and `exitCode` is 124. */
   timeoutMs: number;
   /** Most bytes of output kept (stdout and stderr together); the rest is read and discarded. */
@@ -21,6 +30,19 @@ export interface ExecRequest {
   sandbox: SandboxSpec;
   /** bubblewrap executable from `findBwrap`; null makes sandboxed modes fail with `SandboxUnavailableError`. */
   bwrapPath: string | null;
+  /**
+   * Host user of the sandbox when the host is root: the tenant's (`sandboxUser(tenant)`). Undefined
+   * derives one from the workspace path; ignored in `danger-full-access`.
+   */
+  user?: SandboxUser | null;
+  /**
+   * Directory holding all workspaces. When the host is root, the workspace and writable roots inside it
+   * are handed to the sandbox user before the command runs (see `adoptWorkspace`); paths outside are
+   * never re-owned. Undefined re-owns nothing.
+   */
+  workspaceRoot?: string;
+  /** Resource limits of sandboxed commands. Default `DEFAULT_SANDBOX_LIMITS`. */
+  limits?: SandboxLimits;
   /** Aborting kills the whole process tree; the result then has `aborted: true` and `exitCode` 130. */
   signal?: AbortSignal;
   /** Called with each decoded chunk as it arrives, until the cap is reached. Exceptions it throws are ignored. */
@@ -62,30 +84,40 @@ const BWRAP_EXEC_ENOENT = /^bwrap: execvp [^\n]*: No such file or directory\n?$/
 /**
  * Runs one command to completion in its own process group, streaming output through `onOutput`.
  * Never rejects for process failures (they become exit codes and an explanatory output); rejects only
- * with `SandboxUnavailableError` when a sandboxed mode has no bubblewrap. stdin is /dev/null.
+ * with `SandboxUnavailableError` when a sandboxed mode cannot be provided (no bubblewrap, the start-up
+ * probe failed, a spec exposing `/`). stdin is /dev/null.
  */
 export async function runCommand(req: ExecRequest): Promise<ExecResult> {
   if (req.argv.length === 0) return notStarted("cannot run an empty command");
-  const { file, args } = wrapCommand(req.argv, req.sandbox, req.bwrapPath, req.cwd);
+  const sandboxed = req.sandbox.mode !== "danger-full-access";
+  const user = sandboxed ? (req.user === undefined ? sandboxUser(canonicalPath(req.sandbox.workspace)) : req.user) : null;
+  const wrapped: WrappedCommand = wrapCommand(req.argv, req.sandbox, req.bwrapPath, req.cwd, {
+    user,
+    env: req.env,
+    ...(req.limits ? { limits: req.limits } : {}),
+  });
+  if (sandboxed) {
+    await probeSandbox(req.bwrapPath!);
+    if (user && req.workspaceRoot !== undefined) {
+      const roots = req.sandbox.mode === "workspace-write" ? [req.sandbox.workspace, ...req.sandbox.writableRoots] : [req.sandbox.workspace];
+      for (const root of roots) await adoptWorkspace(root, user, req.workspaceRoot);
+    }
+  }
   if (req.signal?.aborted) {
     return { exitCode: EXIT_CODE_ABORTED, output: "", durationMs: 0, timedOut: false, truncated: false, aborted: true, pid: null };
-  }
-
-  const env: NodeJS.ProcessEnv = { ...(req.env ?? process.env) };
-  if (req.sandbox.mode !== "danger-full-access" && !req.sandbox.networkAccess) {
-    // Codex sets this so tools inside the sandbox can tell why the network is unreachable.
-    env["CODEX_SANDBOX_NETWORK_DISABLED"] = "1";
   }
 
   let child: ChildProcess;
   const startedAt = performance.now();
   try {
-    child = spawn(file, args, { cwd: req.cwd, env, stdio: ["ignore", "pipe", "pipe"], detached: true, windowsHide: true });
+    child = spawnWrapped(wrapped, req.cwd);
   } catch (err) {
     return notStarted(`failed to start ${req.argv[0]}: ${(err as Error).message}`);
   }
-  const sandboxed = req.sandbox.mode !== "danger-full-access";
-  return collect(child, req, startedAt, sandboxed);
+  const result = await collect(child, req, startedAt, sandboxed);
+  // A command that ran as the host may have left host-owned files a sandbox user could not change.
+  if (!sandboxed && process.getuid?.() === 0) forgetAdoptions(req.sandbox.workspace);
+  return result;
 }
 
 function collect(child: ChildProcess, req: ExecRequest, startedAt: number, sandboxed: boolean): Promise<ExecResult> {

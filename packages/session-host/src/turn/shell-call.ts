@@ -2,6 +2,8 @@ import { isAbsolute, relative, resolve, sep } from "node:path";
 import type { CommandExecutionItem, CommandExecutionStatus, SandboxPolicy } from "@threadmesh/protocol";
 import { SandboxUnavailableError } from "../sandbox/bwrap.ts";
 import { sandboxSpecFromPolicy } from "../sandbox/sandbox-spec.ts";
+import { sandboxUser } from "../sandbox/sandbox-user.ts";
+import { withinBounds } from "../policy/workspace-bounds.ts";
 import { runCommand, type ExecResult } from "../tools/exec.ts";
 import { ToolArgumentError, commandActions, displayCommand, parseShellArgs, type ShellCallArgs } from "../tools/shell-tool.ts";
 import type { ModelFunctionCall } from "../model/model-client.ts";
@@ -13,6 +15,8 @@ import type { ToolOutcome } from "./tool-outcome.ts";
 
 const COMMAND_DECISIONS = ["accept", "acceptForSession", "decline", "cancel"];
 const REJECTED_OUTPUT = "exec command rejected by user";
+/** What the model reads when it asks to run outside the sandbox on a server whose caps forbid it (worded as Codex's refusals). */
+export const ESCALATION_DISABLED_OUTPUT = "escalation is disabled by the server; reject command — you should not ask for escalated permissions, run the command inside the sandbox instead";
 
 /**
  * Runs a `shell` call as a `commandExecution` item. With approval (§6.1): `waitingOnApproval` status,
@@ -31,9 +35,15 @@ export async function runShellCall(ctx: TurnContext, turn: ActiveTurn, call: Mod
   const root = turn.settings.cwd;
   const cwd = resolveWorkdir(root, args.workdir);
   if (cwd === null) return { output: `workdir ${args.workdir} is outside the thread's working directory ${root}` };
+  // Lexically inside is not enough: a link in the workspace may point elsewhere.
+  if (!withinBounds(turn.settings.bounds, cwd)) return { output: `workdir ${args.workdir ?? cwd} resolves outside the workspace root` };
 
   const argv = args.command;
   const escalate = args.sandbox_permissions === "require_escalated";
+  // Nobody may approve running outside the sandbox: refused before any item or approval request.
+  if (escalate && !turn.settings.caps.escalation && commandNeedsApproval(turn.settings.approvalPolicy, argv, true, false)) {
+    return { output: ESCALATION_DISABLED_OUTPUT };
+  }
   const key = commandKey(argv);
   const ask = commandNeedsApproval(turn.settings.approvalPolicy, argv, escalate, ctx.sessionApprovals.has(key));
   const threadId = ctx.threadId;
@@ -116,6 +126,8 @@ export async function runShellCall(ctx: TurnContext, turn: ActiveTurn, call: Mod
       outputCapBytes: ctx.config.outputCapBytes,
       sandbox: sandboxSpecFromPolicy(policy, root),
       bwrapPath: ctx.bwrapPath,
+      user: sandboxUser(ctx.tenant),
+      workspaceRoot: ctx.config.workspaceRoot,
       signal: turn.abort.signal,
       onOutput: (delta) => turn.emit("item/commandExecution/outputDelta", { threadId, turnId: turn.id, itemId: item.id, delta }),
     });

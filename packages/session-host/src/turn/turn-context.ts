@@ -17,6 +17,8 @@ export type TurnEnd =
  * turn. Everything here is synchronous except ending the turn; storage writes are queued behind events.
  */
 export interface TurnContext {
+  /** Tenant of the thread; sandboxed commands run as this tenant's user. */
+  readonly tenant: string;
   readonly threadId: string;
   readonly model: ModelClient;
   readonly config: Readonly<HostConfig>;

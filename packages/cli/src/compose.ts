@@ -7,6 +7,8 @@ import { SessionHost } from "@threadmesh/session-host";
 import type { Telemetry } from "@threadmesh/telemetry";
 import type { Config } from "./config.ts";
 import type { MeshControl } from "./mesh-control.ts";
+import { sameLimitsForAll } from "@threadmesh/protocol";
+import { tenantLimitsOf } from "./tenant-limits.ts";
 
 /** Builds a router from the validated configuration. */
 export async function composeRouter(config: Config, bus: Bus, telemetry: Telemetry, opts: { devMode: boolean; token: string; readiness?: () => Promise<boolean>; eventLog?: EventLog; mesh?: MeshControl }): Promise<Router> {
@@ -24,6 +26,7 @@ export async function composeRouter(config: Config, bus: Bus, telemetry: Telemet
       allowedOrigins: [...config.allowedOrigins],
       maxFrameBytes: config.maxFrameBytes,
       hostRequestTimeoutMs: config.hostRequestTimeoutMs,
+      limits: tenantLimitsOf(config),
       codexHome: resolve("./data"),
       models: [{ id: config.model, displayName: config.model, description: "Default model", isDefault: true }],
       defaults: { model: config.model, approvalPolicy: config.approvalPolicy, sandbox: config.sandbox },
@@ -57,6 +60,7 @@ export async function composeHost(config: Config, bus: Bus, store: ThreadStore, 
       heartbeatIntervalMs: config.heartbeatIntervalMs,
       maxThreads: config.maxThreads,
       continueTurns: config.continueTurns,
+      limitsFor: sameLimitsForAll(tenantLimitsOf(config)),
     },
   });
 }

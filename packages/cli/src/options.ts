@@ -2,6 +2,8 @@
  * Every configuration key of the `threadmesh` command: its environment variable, its flag, its
  * default and what it means. `loadConfig` reads this table once; nothing else reads `process.env`.
  */
+import { DEFAULT_LIMITS as L } from "@threadmesh/protocol";
+
 export type OptionKind = "string" | "int" | "bool" | "list" | "number";
 
 export interface OptionSpec {
@@ -38,6 +40,20 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: "allowedOrigins", env: "THREADMESH_ALLOWED_ORIGINS", flag: "--allowed-origins", kind: "list", default: [], help: "Origin values allowed on upgrades (others get 403)", commands: ROUTERS },
   { key: "maxFrameBytes", env: "THREADMESH_MAX_FRAME_BYTES", flag: "--max-frame-bytes", kind: "int", default: 8 * 1024 * 1024, min: 1024, help: "largest accepted WebSocket frame, bytes", commands: ROUTERS },
   { key: "hostRequestTimeoutMs", env: "THREADMESH_HOST_REQUEST_TIMEOUT_MS", flag: "--host-request-timeout-ms", kind: "int", default: 10_000, min: 100, help: "router → host request timeout, ms", commands: ROUTERS },
+  { key: "maxJsonDepth", env: "THREADMESH_MAX_JSON_DEPTH", flag: "--max-json-depth", kind: "int", default: L.maxJsonDepth, min: 2, max: 10_000, help: "deepest nesting of arrays/objects in a frame; deeper frames get -32600 before they are parsed", commands: ROUTERS },
+  { key: "maxRequestIdChars", env: "THREADMESH_MAX_REQUEST_ID_CHARS", flag: "--max-request-id-chars", kind: "int", default: L.maxRequestIdChars, min: 1, help: "longest string JSON-RPC id; longer ids are invalid (-32600, id null)", commands: ROUTERS },
+  { key: "maxInstructionsChars", env: "THREADMESH_MAX_INSTRUCTIONS_CHARS", flag: "--max-instructions-chars", kind: "int", default: L.maxInstructionsChars, min: 1, help: "longest baseInstructions / developerInstructions, each, in characters (-32602 beyond)", commands: ROUTERS },
+  { key: "maxInputChars", env: "THREADMESH_MAX_INPUT_CHARS", flag: "--max-input-chars", kind: "int", default: L.maxInputChars, min: 1, help: "text of one turn/start or turn/steer input, in characters (-32602 input_too_large beyond)", commands: ROUTERS },
+  { key: "maxInputItems", env: "THREADMESH_MAX_INPUT_ITEMS", flag: "--max-input-items", kind: "int", default: L.maxInputItems, min: 1, help: "items in one turn input", commands: ROUTERS },
+  { key: "maxInputImages", env: "THREADMESH_MAX_INPUT_IMAGES", flag: "--max-input-images", kind: "int", default: L.maxInputImages, min: 1, help: "image items in one turn input", commands: ROUTERS },
+  { key: "maxInputBytes", env: "THREADMESH_MAX_INPUT_BYTES", flag: "--max-input-bytes", kind: "int", default: L.maxInputBytes, min: 1, help: "all strings of one turn input together (text, data URLs, paths), UTF-8 bytes", commands: ROUTERS },
+  { key: "maxThreadNameChars", env: "THREADMESH_MAX_THREAD_NAME_CHARS", flag: "--max-thread-name-chars", kind: "int", default: L.maxThreadNameChars, min: 1, help: "longest thread name (thread/name/set), characters", commands: ROUTERS },
+  { key: "maxIdChars", env: "THREADMESH_MAX_ID_CHARS", flag: "--max-id-chars", kind: "int", default: L.maxIdChars, min: 1, help: "longest turn id, item id, clientUserMessageId a client names, characters", commands: ROUTERS },
+  { key: "maxCursorChars", env: "THREADMESH_MAX_CURSOR_CHARS", flag: "--max-cursor-chars", kind: "int", default: L.maxCursorChars, min: 1, help: "longest page cursor, characters", commands: ROUTERS },
+  { key: "maxPageSize", env: "THREADMESH_MAX_PAGE_SIZE", flag: "--max-page-size", kind: "int", default: L.maxPageSize, min: 1, help: "largest page of thread/list, thread/loaded/list, thread/turns/list, thread/items/list, model/list; larger limits are clamped", commands: ROUTERS },
+  { key: "maxThreadsPerConnection", env: "THREADMESH_MAX_THREADS_PER_CONNECTION", flag: "--max-threads-per-connection", kind: "int", default: L.maxThreadsPerConnection, min: 1, help: "threads one connection keeps subscribed (start/fork/resume beyond it: -32600 connectionThreadLimit)", commands: ROUTERS },
+  { key: "maxThreadsPerTenant", env: "THREADMESH_MAX_THREADS_PER_TENANT", flag: "--max-threads-per-tenant", kind: "int", default: L.maxThreadsPerTenant, min: 1, help: "threads of one tenant loaded on one session host; idle ones are unloaded to make room, else -32001 tenantThreadLimit", commands: HOSTS },
+  { key: "requestQueueTimeoutMs", env: "THREADMESH_REQUEST_QUEUE_TIMEOUT_MS", flag: "--request-queue-timeout-ms", kind: "int", default: L.requestQueueTimeoutMs, min: 1, help: "longest a command waits in a thread's queue before it is answered -32001 queueTimeout, ms (keep below the router's host request timeout)", commands: HOSTS },
   { key: "routerId", env: "THREADMESH_ROUTER_ID", flag: "--router-id", kind: "string", default: null, help: "router identity (default: random)", commands: ROUTERS },
   { key: "metricsHost", env: "THREADMESH_METRICS_HOST", flag: "--metrics-host", kind: "string", default: "127.0.0.1", help: "address the metrics endpoint (/metrics, /healthz, /readyz) binds; 0.0.0.0 to let Prometheus scrape from elsewhere", commands: ["host"] },
   { key: "metricsPort", env: "THREADMESH_METRICS_PORT", flag: "--metrics-port", kind: "int", default: 9464, min: 0, max: 65535, help: "port of the metrics endpoint (0 = ephemeral)", commands: ["host"] },

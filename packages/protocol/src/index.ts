@@ -14,6 +14,20 @@ export {
 export { parseInbound, encodeResult, encodeError, encodeNotification, encodeServerRequest } from "./jsonrpc.ts";
 export { splitEventBatch, frameMethod } from "./event-batch.ts";
 export { METHODS, isKnownMethod, THREAD_SCOPED_NOTIFICATIONS, BROADCAST_NOTIFICATIONS } from "./methods.ts";
+export {
+  DEFAULT_LIMITS,
+  LimitReason,
+  resolveLimits,
+  sameLimitsForAll,
+  fieldTooLarge,
+  nestingTooDeep,
+  connectionThreadLimit,
+  tenantThreadLimit,
+} from "./limits.ts";
+export type { TenantLimits, LimitsResolver } from "./limits.ts";
+export { applyParamLimits } from "./param-limits.ts";
+export { scanJsonDepth } from "./json-depth-scan.ts";
+export type { DepthScan } from "./json-depth-scan.ts";
 export { validateParams, methodSpec, describeIssue, DEFAULT_MAX_INPUT_CHARS } from "./validate.ts";
 export {
   SUBJECT_PREFIX,
@@ -50,7 +64,7 @@ export { emptyUsage, defaultRateLimits } from "./wire/thread.ts";
 export * as Params from "./params.ts";
 
 export type { RpcErrorShape } from "./errors.ts";
-export type { RequestId, TraceField, InboundMessage } from "./jsonrpc.ts";
+export type { RequestId, TraceField, InboundMessage, InboundLimits } from "./jsonrpc.ts";
 export type { Route, MethodSpec, MethodName, ParamsOf } from "./methods.ts";
 export type { ValidateOptions } from "./validate.ts";
 export type {

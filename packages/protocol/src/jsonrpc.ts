@@ -1,4 +1,6 @@
 import { ErrorCode, type RpcErrorShape } from "./errors.ts";
+import { scanJsonDepth } from "./json-depth-scan.ts";
+import { LimitReason } from "./limits.ts";
 
 /** JSON-RPC id: string or integer. Big integers are kept exact by keeping their source text. */
 export type RequestId = string | number;
@@ -13,7 +15,15 @@ export type InboundMessage =
   | { kind: "notification"; method: string; params: unknown }
   | { kind: "response"; id: RequestId; idText: string; result: unknown }
   | { kind: "error"; id: RequestId; idText: string; error: RpcErrorShape }
-  | { kind: "invalid"; code: number; message: string; idText: string | null };
+  | { kind: "invalid"; code: number; message: string; idText: string | null; data?: unknown };
+
+/** Limits applied while classifying a frame. */
+export interface InboundLimits {
+  /** Deepest nesting of arrays and objects; deeper frames are refused before they are parsed. */
+  maxDepth: number;
+  /** Longest string id, in characters; longer ids are not valid ids. */
+  maxIdChars: number;
+}
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
@@ -21,7 +31,20 @@ const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
  * Classifies one text frame. Never throws. Integer ids beyond 2^53 are echoed exactly: the raw id
  * text is captured from the source and written back verbatim.
  */
-export function parseInbound(text: string): InboundMessage {
+export function parseInbound(text: string, limits?: InboundLimits): InboundMessage {
+  if (limits !== undefined) {
+    const scan = scanJsonDepth(text, limits.maxDepth);
+    if (scan.tooDeep) {
+      const idText = scan.hasMethod && scan.idRaw !== undefined ? rawIdText(scan.idRaw, limits.maxIdChars) : null;
+      return {
+        kind: "invalid",
+        code: ErrorCode.InvalidRequest,
+        message: `Invalid request: JSON nested deeper than ${limits.maxDepth} levels`,
+        idText,
+        data: { reason: LimitReason.TooDeep, limit: limits.maxDepth },
+      };
+    }
+  }
   let v: unknown;
   try {
     v = JSON.parse(text);
@@ -36,11 +59,11 @@ export function parseInbound(text: string): InboundMessage {
   }
   const o = v as Record<string, unknown>;
   if ("jsonrpc" in o && o.jsonrpc !== "2.0") {
-    return { kind: "invalid", code: ErrorCode.InvalidRequest, message: 'Invalid request: "jsonrpc" must be "2.0" when present', idText: idTextOf(o.id, text) };
+    return { kind: "invalid", code: ErrorCode.InvalidRequest, message: 'Invalid request: "jsonrpc" must be "2.0" when present', idText: idTextOf(o.id, text, limits?.maxIdChars) };
   }
   const hasId = "id" in o;
   if (hasId) {
-    const idText = idTextOf(o.id, text);
+    const idText = idTextOf(o.id, text, limits?.maxIdChars);
     if (idText === null) {
       return { kind: "invalid", code: ErrorCode.InvalidRequest, message: "Invalid request: id must be a string or an integer", idText: null };
     }
@@ -58,8 +81,8 @@ export function parseInbound(text: string): InboundMessage {
 }
 
 /** The id exactly as it must be echoed, or null when it is not a valid JSON-RPC id. */
-function idTextOf(id: unknown, source: string): string | null {
-  if (typeof id === "string") return JSON.stringify(id);
+function idTextOf(id: unknown, source: string, maxIdChars = Infinity): string | null {
+  if (typeof id === "string") return id.length <= maxIdChars ? JSON.stringify(id) : null;
   if (typeof id === "number" && Number.isInteger(id)) {
     if (Number.isSafeInteger(id)) return String(id);
     // Recover the literal digits: JSON.parse rounded them.
@@ -69,6 +92,18 @@ function idTextOf(id: unknown, source: string): string | null {
     return String(id);
   }
   return null;
+}
+
+/** The echo text of an id read from source (a string or integer literal), or null when it is not a valid id. */
+function rawIdText(raw: string, maxIdChars: number): string | null {
+  if (/^-?(?:0|[1-9]\d*)$/.test(raw)) return raw.length <= 20 ? raw : null;
+  if (!raw.startsWith('"') || raw.length > maxIdChars * 6 + 2) return null;
+  try {
+    const id: unknown = JSON.parse(raw);
+    return typeof id === "string" && id.length <= maxIdChars ? JSON.stringify(id) : null;
+  } catch {
+    return null;
+  }
 }
 
 /** `{"id":…,"result":…}` with the id text as received. */

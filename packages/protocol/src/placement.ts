@@ -12,6 +12,8 @@ export const PlacementRefusal = {
   Draining: "hostDraining",
   /** The host could not renew its heartbeat in time; it takes no work until it can. */
   LeaseLapsed: "hostLeaseLapsed",
+  /** The tenant's threads on this host fill its quota (`maxThreadsPerTenant`) and none is idle. */
+  TenantAtCapacity: "tenantThreadLimit",
 } as const;
 export type PlacementRefusal = (typeof PlacementRefusal)[keyof typeof PlacementRefusal];
 

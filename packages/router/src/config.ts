@@ -1,5 +1,13 @@
 import { createHash } from "node:crypto";
-import { DEFAULT_MAX_INPUT_CHARS, isSubjectToken, type AskForApproval, type SandboxMode } from "@threadmesh/protocol";
+import {
+  isSubjectToken,
+  resolveLimits,
+  sameLimitsForAll,
+  type AskForApproval,
+  type LimitsResolver,
+  type SandboxMode,
+  type TenantLimits,
+} from "@threadmesh/protocol";
 
 /** Interface the router binds when none is configured. Loopback: nothing is exposed by accident. */
 export const DEFAULT_HOST = "127.0.0.1";
@@ -117,8 +125,10 @@ export interface RouterConfig {
   pingIntervalMs?: number;
   /** In ms. Default {@link DEFAULT_READINESS_TIMEOUT_MS}. */
   readinessTimeoutMs?: number;
-  /** Longest text input of `turn/start` / `turn/steer`, in characters. Default: protocol's `DEFAULT_MAX_INPUT_CHARS`. */
+  /** Longest text input of `turn/start` / `turn/steer`, in characters. Default: `limits.maxInputChars`. */
   maxInputChars?: number;
+  /** Quotas and input limits of every tenant; missing ones take the protocol's `DEFAULT_LIMITS`. */
+  limits?: Partial<TenantLimits>;
   /** Absolute path reported as `codexHome`. Default {@link DEFAULT_CODEX_HOME}. */
   codexHome?: string;
   /** `model/list` catalogue. Default: one model, {@link DEFAULT_MODEL_ID}. */
@@ -167,6 +177,8 @@ export interface ResolvedRouterConfig {
   readonly pingIntervalMs: number;
   readonly readinessTimeoutMs: number;
   readonly maxInputChars: number;
+  /** The quotas and input limits of a tenant. */
+  readonly limitsFor: LimitsResolver;
   readonly codexHome: string;
   readonly models: readonly ModelEntry[];
   readonly defaults: Readonly<Required<ThreadDefaults>>;
@@ -207,6 +219,12 @@ export function resolveRouterConfig(c: RouterConfig): ResolvedRouterConfig {
   const codexHome = c.codexHome ?? DEFAULT_CODEX_HOME;
   if (!codexHome.startsWith("/")) problems.push("codexHome must be an absolute path");
   const models = resolveModels(c.models, problems);
+  let limits: Readonly<TenantLimits> = resolveLimits();
+  try {
+    limits = resolveLimits({ ...c.limits, ...(c.maxInputChars === undefined ? {} : { maxInputChars: c.maxInputChars }) });
+  } catch (err) {
+    problems.push((err as Error).message);
+  }
   const defaultModel = models.find((m) => m.isDefault)?.id ?? DEFAULT_MODEL_ID;
   const resolved: ResolvedRouterConfig = {
     host: c.host ?? DEFAULT_HOST,
@@ -223,7 +241,8 @@ export function resolveRouterConfig(c: RouterConfig): ResolvedRouterConfig {
     outboundMaxBytes: maxBytes,
     pingIntervalMs: int("pingIntervalMs", c.pingIntervalMs, DEFAULT_PING_INTERVAL_MS, 0),
     readinessTimeoutMs: int("readinessTimeoutMs", c.readinessTimeoutMs, DEFAULT_READINESS_TIMEOUT_MS, 1),
-    maxInputChars: int("maxInputChars", c.maxInputChars, DEFAULT_MAX_INPUT_CHARS, 1),
+    maxInputChars: limits.maxInputChars,
+    limitsFor: sameLimitsForAll(limits),
     codexHome,
     models,
     defaults: Object.freeze({

@@ -1,6 +1,7 @@
 import type { Bus, BusMessage } from "@threadmesh/mesh";
 import {
   InternalError,
+  LimitReason,
   OverloadedError,
   RpcError,
   decodeEnvelope,
@@ -16,10 +17,16 @@ import type { HostRouting } from "./host-routing.ts";
 /** `retryAfterMs` suggested when no session host is subscribed at all. */
 const NO_HOST_RETRY_AFTER_MS = 1_000;
 
-/** The host did not answer within the request timeout (-32603). */
-export class HostTimeoutError extends InternalError {
-  constructor(options?: { cause?: unknown }) {
-    super("session host did not answer in time", options);
+/** `retryAfterMs` suggested when a session host did not answer in time. */
+const HOST_TIMEOUT_RETRY_AFTER_MS = 1_000;
+
+/**
+ * The host did not answer within the request timeout: -32001 with `data.reason: "hostTimeout"`. The
+ * command may still have taken effect; a client that retries a `thread/start` may get a second thread.
+ */
+export class HostTimeoutError extends OverloadedError {
+  constructor() {
+    super(HOST_TIMEOUT_RETRY_AFTER_MS, LimitReason.HostTimeout, "session host did not answer in time; retry later");
     this.name = "HostTimeoutError";
   }
 }
@@ -39,7 +46,7 @@ function busErrorKind(err: unknown): "noResponders" | "timeout" | "closed" | und
 
 /**
  * Sends command envelopes to session hosts over the bus and returns their reply envelopes. Bus failures
- * become wire errors here: timeout → -32603 "session host did not answer in time", no host → -32001.
+ * become wire errors here: timeout and no host → -32001 with `retryAfterMs`, a closed bus → -32603.
  */
 export class HostClient {
   readonly #bus: Bus;
@@ -89,7 +96,7 @@ function wireError(err: unknown): Error {
   if (err instanceof RpcError) return err;
   switch (busErrorKind(err)) {
     case "timeout":
-      return new HostTimeoutError({ cause: err });
+      return new HostTimeoutError();
     case "noResponders":
       return new OverloadedError(NO_HOST_RETRY_AFTER_MS, "noSessionHost", "no session host available; retry later");
     case "closed":

@@ -105,6 +105,7 @@ export class HostRouting {
     if (this.#hosts.live().length === 0) return this.#request(placeSubject(s.env.tenant), s);
     const tried = new Set<string>();
     let retryAfterMs: number | undefined;
+    let tenantFull = 0;
     for (let i = 0; i < MAX_ATTEMPTS; i++) {
       const host = pickHost(this.#candidates(tried, true));
       if (!host) break;
@@ -117,7 +118,11 @@ export class HostRouting {
       if (r.kind === "refused") {
         retryAfterMs = Math.max(retryAfterMs ?? 0, r.retryAfterMs);
         if (r.reason === PlacementRefusal.AtCapacity) this.#full.set(host.hostId, host.at);
+        if (r.reason === PlacementRefusal.TenantAtCapacity) tenantFull++;
       }
+    }
+    if (tenantFull > 0 && tenantFull === tried.size) {
+      throw new OverloadedError(retryAfterMs ?? this.#hosts.leaseTtlMs, PlacementRefusal.TenantAtCapacity, "too many loaded threads for this tenant; retry later");
     }
     throw new OverloadedError(retryAfterMs ?? this.#hosts.leaseTtlMs, "noHostCapacity", "no session host can take a new thread; retry later");
   }

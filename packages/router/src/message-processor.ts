@@ -4,6 +4,8 @@ import {
   InvalidRequestError,
   METHODS,
   OverloadedError,
+  applyParamLimits,
+  connectionThreadLimit,
   encodeError,
   encodeResult,
   isKnownMethod,
@@ -59,6 +61,8 @@ export class MessageProcessor implements TransportAcceptor {
   readonly #opts: MessageProcessorOptions;
   readonly #connections = new Set<Connection>();
   #inflight = 0;
+  /** Requests that may subscribe their connection to a thread, in flight per connection. */
+  readonly #subscribing = new WeakMap<Connection, number>();
   #idleWaiters: Array<() => void> = [];
 
   constructor(opts: MessageProcessorOptions) {
@@ -110,7 +114,8 @@ export class MessageProcessor implements TransportAcceptor {
       conn.sendControl(encodeError(null, BINARY_FRAME));
       return;
     }
-    const msg = parseInbound(data.toString("utf8"));
+    const limits = this.#opts.config.limitsFor(conn.tenant);
+    const msg = parseInbound(data.toString("utf8"), { maxDepth: limits.maxJsonDepth, maxIdChars: limits.maxRequestIdChars });
     switch (msg.kind) {
       case "request":
         this.#onRequest(conn, msg);
@@ -121,6 +126,7 @@ export class MessageProcessor implements TransportAcceptor {
         return;
       case "invalid":
         conn.sendControl(encodeError(msg.idText, { code: msg.code, message: msg.message }));
+        conn.sendControl(encodeError(msg.idText, { code: msg.code, message: msg.message, data: msg.data }));
         return;
       case "notification":
         // `initialized` completes the documented handshake but gates nothing (as in Codex); other
@@ -144,14 +150,16 @@ export class MessageProcessor implements TransportAcceptor {
       return;
     }
     const { config } = this.#opts;
+    const limits = config.limitsFor(conn.tenant);
     let name: string;
     let params: unknown;
     let threadId: string | undefined;
     try {
       ({ name, params } = validateParams(req.method, req.params, req.hasParams, {
         experimentalApi: conn.experimentalApi,
-        maxInputChars: config.maxInputChars,
+        maxInputChars: limits.maxInputChars,
       }));
+      applyParamLimits(name, params, limits);
       const route = METHODS[name as keyof typeof METHODS].route;
       if (route === "router") {
         const handler = LOCAL_HANDLERS[name as keyof typeof METHODS];
@@ -164,9 +172,17 @@ export class MessageProcessor implements TransportAcceptor {
       if (conn.inflight >= config.maxInflightPerConnection) {
         throw new OverloadedError(config.inflightRetryAfterMs, "connectionInflightLimit");
       }
-      void this.#forward(conn, req, name, params, route === "thread" ? threadId : undefined, threadId, started);
+      const subscribes = name === "thread/start" || name === "thread/fork" || (name === "thread/resume" && !conn.memberships.has(threadId!));
+      if (subscribes) {
+        const pending = this.#subscribing.get(conn) ?? 0;
+        if (conn.memberships.size + pending >= limits.maxThreadsPerConnection) throw connectionThreadLimit(limits.maxThreadsPerConnection);
+        this.#subscribing.set(conn, pending + 1);
+      }
+      void this.#forward(conn, req, name, params, route === "thread" ? threadId : undefined, threadId, started, subscribes);
     } catch (err) {
-      this.#fail(conn, req, toRpcError(err).toShape(), started);
+      const e = toRpcError(err);
+      if (e.code === ErrorCode.Internal) this.#opts.logger.error({ err, connId: conn.id, method: req.method }, "request failed with an internal error");
+      this.#fail(conn, req, e.toShape(), started);
     }
   }
 
@@ -178,6 +194,7 @@ export class MessageProcessor implements TransportAcceptor {
     ownerThread: string | undefined,
     threadId: string | undefined,
     started: number,
+    subscribes: boolean,
   ): Promise<void> {
     conn.inflight++;
     this.#inflight++;
@@ -192,6 +209,7 @@ export class MessageProcessor implements TransportAcceptor {
         threadId,
       });
     } finally {
+      if (subscribes) this.#subscribing.set(conn, (this.#subscribing.get(conn) ?? 1) - 1);
       conn.inflight--;
       this.#inflight--;
       this.#observe(method, outcome, started);

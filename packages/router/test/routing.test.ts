@@ -65,12 +65,12 @@ describe("routing to session hosts", () => {
     assert.deepEqual(r.error, { code: -32600, message: `thread not found: ${threadId}`, data: { x: 1 } });
   });
 
-  test("a host that does not answer in time gives -32603 'session host did not answer in time'", async () => {
+  test("a host that does not answer in time gives -32001 with retryAfterMs (reason hostTimeout)", async () => {
     const c = await h.client();
     h.host.handler = (r) => (r.env.method === "thread/list" ? null : undefined);
     const r = await c.request("thread/list", {});
     h.host.handler = undefined;
-    assert.deepEqual(r.error, { code: -32603, message: "session host did not answer in time" });
+    assert.deepEqual(r.error, { code: -32001, message: "session host did not answer in time; retry later", data: { retryAfterMs: 1000, reason: "hostTimeout" } });
     const m = await h.telemetry.metrics.registry.getSingleMetric("tm_router_request_duration_seconds")!.get();
     assert.ok(m.values.some((v) => v.labels.outcome === "timeout" && v.labels.method === "thread/list"));
   });

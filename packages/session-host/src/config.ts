@@ -1,6 +1,6 @@
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { AskForApproval, SandboxMode } from "@threadmesh/protocol";
+import { DEFAULT_LIMITS, sameLimitsForAll, type AskForApproval, type LimitsResolver, type SandboxMode } from "@threadmesh/protocol";
 
 /** Root under which `<tenant>/<threadId>` workspaces are created for threads started without a cwd. */
 export const DEFAULT_WORKSPACE_ROOT = join(tmpdir(), "threadmesh", "workspaces");
@@ -91,6 +91,8 @@ export interface HostConfig {
   heartbeatIntervalMs: number;
   /** Loaded threads beyond which placements are refused. Default {@link DEFAULT_MAX_THREADS}. */
   maxThreads: number;
+  /** Quotas of a tenant (threads per tenant, queue wait). Default: the protocol's `DEFAULT_LIMITS` for everyone. */
+  limitsFor: LimitsResolver;
   /**
    * A turn a lost owner left at a safe point runs on here with a new model request, instead of ending
    * interrupted. Default true.
@@ -116,6 +118,7 @@ export function resolveHostConfig(partial: Partial<HostConfig> = {}): Readonly<H
     heartbeatIntervalMs: partial.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS,
     maxThreads: partial.maxThreads ?? DEFAULT_MAX_THREADS,
     continueTurns: partial.continueTurns ?? true,
+    limitsFor: partial.limitsFor ?? sameLimitsForAll(DEFAULT_LIMITS),
   });
 }
 

@@ -28,6 +28,7 @@ import type { ThreadActor } from "./thread-actor.ts";
 import { announceLoaded } from "./thread-adoption.ts";
 import type { LoadedThreadState } from "./thread-loader.ts";
 import { ThreadRegistry } from "./thread-registry.ts";
+import { TenantQuota } from "./tenant-quota.ts";
 
 /** Lifecycle of a host. */
 export type HostState = "starting" | "running" | "draining" | "stopped";
@@ -64,6 +65,7 @@ export class SessionHost {
   #state: HostState = "starting";
   readonly #services: HostServices;
   readonly #registry: ThreadRegistry;
+  readonly #quota: TenantQuota;
   readonly #logger: Logger;
   readonly #control: HostControl;
   #placeSub: Subscription | null = null;
@@ -134,6 +136,7 @@ export class SessionHost {
       commandReceived: (method) => commands.inc({ method }),
     };
     this.#registry = new ThreadRegistry(this.#services, (msg, err) => this.#badEnvelope(msg, err), () => threadsLoaded.set(this.#registry.size));
+    this.#quota = new TenantQuota(this.#registry, config.limitsFor);
   }
 
   /** Creates a host and starts taking placement requests. */
@@ -226,10 +229,10 @@ export class SessionHost {
   #place(tenant: string, env: CommandEnvelope, msg: BusMessage): void {
     switch (env.method) {
       case "thread/start":
-        void serve(msg, this.#logger, () => startThread(this.#services, this.#registry, tenant, env.params as never, env.origin));
+        void serve(msg, this.#logger, () => this.#withQuota(tenant, () => startThread(this.#services, this.#registry, tenant, env.params as never, env.origin)));
         return;
       case "thread/fork":
-        void serve(msg, this.#logger, () => forkThread(this.#services, this.#registry, tenant, env.params as never, env.origin));
+        void serve(msg, this.#logger, () => this.#withQuota(tenant, () => forkThread(this.#services, this.#registry, tenant, env.params as never, env.origin)));
         return;
       case "thread/list":
         void serve(msg, this.#logger, () => listThreads(this.#services, this.#registry, tenant, env.params as never));
@@ -265,6 +268,16 @@ export class SessionHost {
     else void serve(msg, this.#logger, () => serveUnloaded(this.#services, tenant, env));
   }
 
+  /** Runs a command that loads a new thread of `tenant` within the tenant's quota of loaded threads. */
+  async #withQuota<R>(tenant: string, run: () => Promise<R>): Promise<R> {
+    const release = await this.#quota.admit(tenant);
+    try {
+      return await run();
+    } finally {
+      release();
+    }
+  }
+
   /** The actor holding a thread once any load or unload in progress has settled; undefined when none. */
   async #holder(tenant: string, threadId: string): Promise<ThreadActor | undefined> {
     const actor = this.#registry.get(tenant, threadId) ?? (await this.#registry.loading(tenant, threadId)) ?? undefined;
@@ -287,7 +300,13 @@ export class SessionHost {
       async () => {
         const record = await this.#services.store.getThread(tenant, threadId);
         if (!record || record.archived || (!adopt && (!record.materialized || record.ephemeral))) return null;
-        state = await this.#control.claimStored(tenant, record, adopt);
+        // Adopting a thread whose owner was lost is never refused; a resume counts against the quota.
+        const release = adopt ? undefined : await this.#quota.admit(tenant);
+        try {
+          state = await this.#control.claimStored(tenant, record, adopt);
+        } finally {
+          release?.();
+        }
         return state;
       },
       (actor) => announceLoaded(actor, state?.abandonedTurn, state?.orphanedRequests, state?.continuedTurn ?? null),

@@ -1,6 +1,8 @@
 import type { BusMessage, Subscription } from "@threadmesh/mesh";
 import type { ThreadRecord } from "@threadmesh/persistence";
 import {
+  LimitReason,
+  MeshMethod,
   OverloadedError,
   defaultRateLimits,
   emptyUsage,
@@ -42,6 +44,8 @@ export interface ThreadActorInit {
   lastTurnId: string | null;
 }
 
+const MESH_METHODS = new Set<string>(Object.values(MeshMethod));
+
 type MailItem = { kind: "command"; env: CommandEnvelope; msg: BusMessage } | { kind: "idleCheck" };
 
 /**
@@ -77,6 +81,7 @@ export class ThreadActor implements TurnContext {
   #nextTurnOrdinal: number;
   readonly #mailbox: Mailbox<MailItem>;
   #idleTimer: NodeJS.Timeout | undefined;
+  #lastActiveAt = performance.now();
   #commandSub: Subscription | null = null;
 
   constructor(init: ThreadActorInit) {
@@ -115,7 +120,16 @@ export class ThreadActor implements TurnContext {
     this.#nextItemOrdinal = init.nextItemOrdinal;
     this.#nextTurnOrdinal = init.nextTurnOrdinal;
     this.lastTurnId = init.lastTurnId;
-    this.#mailbox = new Mailbox<MailItem>(s.config.mailboxCapacity, (item) => this.#handle(item), (err) => this.logger.error({ err }, "command failed"));
+    const maxWaitMs = s.config.limitsFor(init.tenant).requestQueueTimeoutMs;
+    this.#mailbox = new Mailbox<MailItem>(s.config.mailboxCapacity, (item) => this.#handle(item), (err) => this.logger.error({ err }, "command failed"), {
+      maxWaitMs,
+      expired: (item) => {
+        // Mesh notices (answers to approvals, closed connections) are never dropped: they keep the thread consistent.
+        if (item.kind !== "command" || MESH_METHODS.has(item.env.method)) return false;
+        replyError(item.msg, new OverloadedError(s.config.overloadRetryAfterMs, LimitReason.QueueTimeout), this.logger);
+        return true;
+      },
+    });
   }
 
   /** The subscription of the thread's command subject, ended when the actor unloads. */
@@ -314,8 +328,26 @@ export class ThreadActor implements TurnContext {
     this.logger.warn({ epoch: this.epoch }, "thread dropped: another host owns it");
   }
 
+  /** `performance.now()` of the last activity. */
+  get lastActiveAt(): number {
+    return this.#lastActiveAt;
+  }
+
+  /**
+   * Unloads the thread now if nobody uses it (no subscriber, no turn, nothing queued), as the idle
+   * timer would: `thread/status/changed {notLoaded}` then `thread/closed`. False when it is in use.
+   */
+  async evictIfIdle(): Promise<boolean> {
+    if (this.closed || this.turn || this.subscribers.size > 0 || this.#mailbox.busy) return false;
+    this.setStatus({ type: "notLoaded" });
+    this.events.notify("thread/closed", { threadId: this.threadId }, true);
+    await this.unload();
+    return true;
+  }
+
   /** Records activity and re-evaluates idle unloading: armed while nobody is subscribed and no turn runs. */
   touch(): void {
+    this.#lastActiveAt = performance.now();
     clearTimeout(this.#idleTimer);
     this.#idleTimer = undefined;
     if (this.closed || this.turn || this.subscribers.size > 0) return;

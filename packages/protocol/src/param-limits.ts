@@ -52,7 +52,7 @@ function checkInput(input: unknown[], limits: TenantLimits): void {
     if (typeof item !== "object" || item === null) continue;
     const type = (item as Obj).type;
     if (type === "image" || type === "localImage") images++;
-    for (const v of Object.values(item as Obj)) if (typeof v === "string") bytes += Buffer.byteLength(v, "utf8");
+    for (const [k, v] of Object.entries(item as Obj)) if (k !== "type" && typeof v === "string") bytes += Buffer.byteLength(v, "utf8");
   }
   if (images > limits.maxInputImages) throw fieldTooLarge("input", limits.maxInputImages, images, "images");
   if (bytes > limits.maxInputBytes) throw fieldTooLarge("input", limits.maxInputBytes, bytes, "bytes");

@@ -3,6 +3,8 @@ export interface MailboxExpiry<T> {
   /** Longest wait of an item before it is handled, in ms. */
   readonly maxWaitMs: number;
   expired(item: T, waitedMs: number): boolean;
+  /** Clock, in ms. Default `performance.now`. */
+  readonly now?: () => number;
 }
 
 interface Queued<T> {
@@ -21,6 +23,7 @@ export class Mailbox<T> {
   readonly #handle: (item: T) => Promise<void>;
   readonly #onError: (err: unknown) => void;
   readonly #expiry: MailboxExpiry<T> | undefined;
+  readonly #now: () => number;
   #items: Array<Queued<T> | undefined> = [];
   #head = 0;
   #running = false;
@@ -31,6 +34,7 @@ export class Mailbox<T> {
     this.#handle = handle;
     this.#onError = onError;
     this.#expiry = expiry;
+    this.#now = expiry?.now ?? (() => performance.now());
   }
 
   /** True while an item is being handled or waiting. */
@@ -46,7 +50,7 @@ export class Mailbox<T> {
   /** Queues `item`; false when the mailbox is full. */
   offer(item: T): boolean {
     if (this.size >= this.#capacity) return false;
-    this.#items.push({ item, at: performance.now() });
+    this.#items.push({ item, at: this.#now() });
     if (!this.#running) void this.#drain();
     return true;
   }
@@ -69,7 +73,7 @@ export class Mailbox<T> {
           this.#head = 0;
         }
         try {
-          const waited = performance.now() - at;
+          const waited = this.#now() - at;
           if (this.#expiry !== undefined && waited > this.#expiry.maxWaitMs && this.#expiry.expired(item, waited)) continue;
           await this.#handle(item);
         } catch (err) {

@@ -7,6 +7,7 @@ import { SessionHost } from "@threadmesh/session-host";
 import type { Telemetry } from "@threadmesh/telemetry";
 import type { Config } from "./config.ts";
 import type { MeshControl } from "./mesh-control.ts";
+import { policyCapsOf } from "./policy-options.ts";
 import { sameLimitsForAll } from "@threadmesh/protocol";
 import { tenantLimitsOf } from "./tenant-limits.ts";
 
@@ -58,6 +59,8 @@ export async function composeHost(config: Config, bus: Bus, store: ThreadStore, 
       commandTimeoutMs: config.commandTimeoutMs,
       commandEnv: commandEnvironment(),
       heartbeatIntervalMs: config.heartbeatIntervalMs,
+      policyCaps: policyCapsOf(config),
+      confineWorkspaces: config.confineWorkspaces,
       maxThreads: config.maxThreads,
       continueTurns: config.continueTurns,
       limitsFor: sameLimitsForAll(tenantLimitsOf(config)),

@@ -1,4 +1,5 @@
 import { OPTIONS, type Command, type OptionSpec } from "./options.ts";
+import { policyDefaultsProblems } from "./policy-options.ts";
 
 /** The resolved configuration: validated, frozen. Keys mirror {@link OPTIONS}. */
 export interface Config {
@@ -48,6 +49,12 @@ export interface Config {
   readonly commandTimeoutMs: number;
   readonly simPort: number;
   readonly simTokensPerSecond: number;
+  readonly maxSandbox: "read-only" | "workspace-write" | "danger-full-access";
+  readonly approvalPolicies: readonly ("untrusted" | "on-request" | "never" | "granular")[];
+  readonly allowNeverWithoutSandbox: boolean;
+  readonly allowEscalation: boolean;
+  readonly allowNetwork: boolean;
+  readonly confineWorkspaces: boolean;
   readonly simTtftMs: number;
   readonly simToolCallProbability: number;
 }
@@ -93,19 +100,26 @@ export function loadConfig(command: Command, argv: readonly string[], env: Reado
   }
 
   const out: Record<string, string | number | boolean | string[] | null> = {};
-  for (const o of OPTIONS) out[o.key] = o.default;
+  for (const o of OPTIONS) out[o.key] = defaultOf(o, command);
   for (const o of specs) {
     const r = raw.get(o);
-    if (!r) {
-      out[o.key] = o.default;
-      continue;
-    }
+    if (!r) continue;
     const parsed = parseValue(o, r.value);
     if (typeof parsed === "object" && parsed !== null && "error" in parsed) problems.push(`${r.source}: ${parsed.error}`);
     else out[o.key] = parsed;
   }
   if (problems.length) throw new ConfigError(problems);
-  return Object.freeze(out) as unknown as Config;
+  const config = Object.freeze(out) as unknown as Config;
+  if (command === "dev" || command === "host") {
+    const policy = policyDefaultsProblems(config);
+    if (policy.length) throw new ConfigError(policy);
+  }
+  return config;
+}
+
+/** The default of an option under `command`. */
+export function defaultOf(o: OptionSpec, command: Command): OptionSpec["default"] {
+  return command === "dev" && o.devDefault !== undefined ? o.devDefault : o.default;
 }
 
 function parseValue(o: OptionSpec, v: string): string | number | boolean | string[] | { error: string } {
@@ -117,8 +131,12 @@ function parseValue(o: OptionSpec, v: string): string | number | boolean | strin
       if (/^(1|true|yes|on)$/i.test(v)) return true;
       if (/^(0|false|no|off)$/i.test(v)) return false;
       return { error: `must be true or false (got ${JSON.stringify(v)})` };
-    case "list":
-      return v.split(",").map((s) => s.trim()).filter(Boolean);
+    case "list": {
+      const items = v.split(",").map((s) => s.trim()).filter(Boolean);
+      const bad = o.choices ? items.filter((i) => !o.choices!.includes(i)) : [];
+      if (bad.length) return { error: `each value must be one of ${o.choices!.join(", ")} (got ${bad.map((b) => JSON.stringify(b)).join(", ")})` };
+      return items;
+    }
     case "int":
     case "number": {
       const n = Number(v);
@@ -134,9 +152,13 @@ function parseValue(o: OptionSpec, v: string): string | number | boolean | strin
 export function helpText(command: Command, summary: string): string {
   const lines = [`threadmesh ${command} — ${summary}`, "", "Options (flag | environment variable | default):"];
   for (const o of OPTIONS.filter((x) => x.commands.includes(command))) {
-    const def = Array.isArray(o.default) ? o.default.join(",") || "(none)" : o.default === null ? "(unset)" : String(o.default);
+    const def = showDefault(defaultOf(o, command));
     lines.push(`  ${o.flag.padEnd(30)} ${o.env.padEnd(38)} ${def}`);
     lines.push(`      ${o.help}${o.choices ? ` [${o.choices.join("|")}]` : ""}`);
   }
   return lines.join("\n");
+}
+
+function showDefault(d: OptionSpec["default"]): string {
+  return Array.isArray(d) ? d.join(",") || "(none)" : d === null ? "(unset)" : String(d);
 }

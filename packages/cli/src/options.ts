@@ -12,10 +12,12 @@ export interface OptionSpec {
   flag: string;
   kind: OptionKind;
   default: string | number | boolean | string[] | null;
+  /** Default under `threadmesh dev` (one operator on their own machine), when it differs. */
+  devDefault?: string | number | boolean | string[] | null;
   help: string;
   /** Commands that read this option. */
   commands: readonly Command[];
-  /** Allowed values (strings). */
+  /** Allowed values (strings; for lists, of each element). */
   choices?: readonly string[];
   min?: number;
   max?: number;
@@ -76,6 +78,12 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: "commandTimeoutMs", env: "THREADMESH_COMMAND_TIMEOUT_MS", flag: "--command-timeout-ms", kind: "int", default: 600_000, min: 100, help: "longest a shell tool command may run, ms", commands: HOSTS },
   { key: "simPort", env: "THREADMESH_SIM_PORT", flag: "--sim-port", kind: "int", default: 0, min: 0, max: 65535, help: "model simulator port (0 = ephemeral)", commands: ["dev", "model-sim"] },
   { key: "simTokensPerSecond", env: "THREADMESH_SIM_TOKENS_PER_SECOND", flag: "--sim-tokens-per-second", kind: "number", default: 60, min: 0, help: "simulator generative mode: tokens per second (0 = as fast as possible)", commands: ["dev", "model-sim"] },
+  { key: "maxSandbox", env: "THREADMESH_MAX_SANDBOX", flag: "--max-sandbox", kind: "string", default: "workspace-write", devDefault: "danger-full-access", choices: ["read-only", "workspace-write", "danger-full-access"], help: "highest sandbox mode a client may ask for (`externalSandbox` counts as danger-full-access); beyond it: -32602", commands: HOSTS },
+  { key: "approvalPolicies", env: "THREADMESH_APPROVAL_POLICIES", flag: "--approval-policies", kind: "list", default: ["untrusted", "on-request", "never", "granular"], choices: ["untrusted", "on-request", "never", "granular"], help: "approval policies a client may ask for; others: -32602", commands: HOSTS },
+  { key: "allowNeverWithoutSandbox", env: "THREADMESH_ALLOW_NEVER_WITHOUT_SANDBOX", flag: "--allow-never-without-sandbox", kind: "bool", default: false, devDefault: true, help: "allow approval policy `never` (nobody asked) together with no sandbox (danger-full-access, externalSandbox)", commands: HOSTS },
+  { key: "allowEscalation", env: "THREADMESH_ALLOW_ESCALATION", flag: "--allow-escalation", kind: "bool", default: false, devDefault: true, help: "escalation requests (commands asking to run outside the sandbox, patches writing outside it) may be approved; when off they are refused to the model without asking", commands: HOSTS },
+  { key: "allowNetwork", env: "THREADMESH_ALLOW_NETWORK", flag: "--allow-network", kind: "bool", default: false, devDefault: true, help: "sandboxed commands may have network access when a client asks (`networkAccess`); when off the request is clamped to no network", commands: HOSTS },
+  { key: "confineWorkspaces", env: "THREADMESH_CONFINE_WORKSPACES", flag: "--confine-workspaces", kind: "bool", default: true, devDefault: false, help: "thread cwds, writable roots and patched files must resolve (symlinks followed) inside <workspace root>/<tenant>; else -32602", commands: HOSTS },
   { key: "simTtftMs", env: "THREADMESH_SIM_TTFT_MS", flag: "--sim-ttft-ms", kind: "int", default: 200, min: 0, help: "simulator generative mode: time to first token, ms", commands: ["dev", "model-sim"] },
   { key: "simToolCallProbability", env: "THREADMESH_SIM_TOOL_CALL_PROBABILITY", flag: "--sim-tool-call-probability", kind: "number", default: 0.2, min: 0, max: 1, help: "simulator generative mode: chance a reply is a shell tool call", commands: ["dev", "model-sim"] },
 ];

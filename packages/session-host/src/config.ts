@@ -1,6 +1,7 @@
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DEFAULT_LIMITS, sameLimitsForAll, type AskForApproval, type LimitsResolver, type SandboxMode } from "@threadmesh/protocol";
+import { SHARED_POLICY_CAPS, defaultsProblems, type PolicyCaps } from "./policy/policy-caps.ts";
 
 /** Root under which `<tenant>/<threadId>` workspaces are created for threads started without a cwd. */
 export const DEFAULT_WORKSPACE_ROOT = join(tmpdir(), "threadmesh", "workspaces");
@@ -65,6 +66,16 @@ export interface ModelConfig {
 export interface HostConfig {
   /** Directory holding `<tenant>/<threadId>` workspaces. Default {@link DEFAULT_WORKSPACE_ROOT}. */
   workspaceRoot: string;
+  /**
+   * The most a client may ask for (every tenant, unless {@link SessionHostOptions.policyCaps} resolves
+   * them per tenant). Default {@link SHARED_POLICY_CAPS}.
+   */
+  policyCaps: PolicyCaps;
+  /**
+   * Thread cwds, writable roots and tool paths must resolve inside `<workspaceRoot>/<tenant>`.
+   * Default true.
+   */
+  confineWorkspaces: boolean;
   /** Approval policy of threads that name none. Default `on-request`. */
   defaultApprovalPolicy: AskForApproval;
   /** Sandbox mode of threads that name none. Default `workspace-write`. */
@@ -100,12 +111,22 @@ export interface HostConfig {
   continueTurns: boolean;
 }
 
-/** Fills every missing field with its default and freezes the result. */
+/**
+ * Fills every missing field with its default and freezes the result. Throws when a default approval
+ * policy or sandbox exceeds the policy caps.
+ */
 export function resolveHostConfig(partial: Partial<HostConfig> = {}): Readonly<HostConfig> {
+  const policyCaps = partial.policyCaps ?? SHARED_POLICY_CAPS;
+  const defaultApprovalPolicy = partial.defaultApprovalPolicy ?? "on-request";
+  const defaultSandbox = partial.defaultSandbox ?? "workspace-write";
+  const problems = defaultsProblems(policyCaps, { approvalPolicy: defaultApprovalPolicy, sandbox: defaultSandbox });
+  if (problems.length) throw new Error(`session host configuration: ${problems.join("; ")}`);
   return Object.freeze({
     workspaceRoot: partial.workspaceRoot ?? DEFAULT_WORKSPACE_ROOT,
-    defaultApprovalPolicy: partial.defaultApprovalPolicy ?? "on-request",
-    defaultSandbox: partial.defaultSandbox ?? "workspace-write",
+    policyCaps,
+    confineWorkspaces: partial.confineWorkspaces ?? true,
+    defaultApprovalPolicy,
+    defaultSandbox,
     instructions: partial.instructions ?? DEFAULT_INSTRUCTIONS,
     commandTimeoutMs: partial.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
     maxCommandTimeoutMs: partial.maxCommandTimeoutMs ?? DEFAULT_MAX_COMMAND_TIMEOUT_MS,

@@ -5,6 +5,8 @@ import type { Logger, Telemetry } from "@threadmesh/telemetry";
 import type { HostConfig, ModelConfig } from "./config.ts";
 import type { HostOwnership } from "./host-ownership.ts";
 import type { ModelClient } from "./model/model-client.ts";
+import type { PolicyCaps } from "./policy/policy-caps.ts";
+import type { WorkspaceBounds } from "./policy/workspace-bounds.ts";
 
 /** What a session host shares with its thread actors and command handlers. */
 export interface HostServices {
@@ -30,6 +32,10 @@ export interface HostServices {
   dropped(tenant: string, threadId: string): void;
   /** Serves a command that reached an actor after it unloaded, as if no host held the thread. */
   redispatch(tenant: string, env: CommandEnvelope, msg: BusMessage): void;
+  /** The policy caps of a tenant. */
+  policyCaps(tenant: string): PolicyCaps;
+  /** Where a tenant's threads may work (the tenant's directory is created on first use). */
+  workspaceBounds(tenant: string): WorkspaceBounds;
   /** Metrics: a turn started (+1) or ended (-1). */
   turnsActive(delta: number): void;
   /** Metrics: a command arrived. */

@@ -21,7 +21,16 @@ export {
   resolveModelConfig,
 } from "./config.ts";
 
+export {
+  APPROVAL_POLICY_NAMES,
+  SANDBOX_MODES,
+  SHARED_POLICY_CAPS,
+  OPERATOR_POLICY_CAPS,
+  configuredPolicyCaps,
+} from "./policy/policy-caps.ts";
+
 export type { HostState, SessionHostOptions } from "./session-host.ts";
+export type { PolicyCaps, PolicyCapsLookup, ApprovalPolicyName } from "./policy/policy-caps.ts";
 export type { HostConfig, ModelConfig } from "./config.ts";
 export type {
   ModelClient,

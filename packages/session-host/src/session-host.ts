@@ -23,6 +23,8 @@ import type { ModelClient } from "./model/model-client.ts";
 import { MeteredModel } from "./model/metered-model.ts";
 import { OpenAIResponsesModel } from "./model/openai-responses-model.ts";
 import { findBwrap } from "./sandbox/bwrap.ts";
+import { configuredPolicyCaps, type PolicyCapsLookup } from "./policy/policy-caps.ts";
+import { tenantBounds, type WorkspaceBounds } from "./policy/workspace-bounds.ts";
 import { leaseGuardedModel } from "./lease-guarded-model.ts";
 import type { ThreadActor } from "./thread-actor.ts";
 import { announceLoaded } from "./thread-adoption.ts";
@@ -53,6 +55,8 @@ export interface SessionHostOptions {
   hosts?: HostRegistry;
   /** Owner entries of loaded threads. Default: this process only. Share one with the routers in embedded mode. */
   owners?: OwnerLeases;
+  /** The policy caps of each tenant. Default: `config.policyCaps` for every tenant. */
+  policyCaps?: PolicyCapsLookup;
 }
 
 /**
@@ -84,6 +88,7 @@ export class SessionHost {
     const turnsActive = m.gauge("tm_host_turns_active", "Turns running on this session host");
     const commands = m.counter("tm_host_commands_total", "Commands received by this session host", ["method"]);
     const host = this;
+    const bounds = new Map<string, WorkspaceBounds>();
     this.#control = new HostControl({
       hostId: opts.hostId,
       bus: opts.bus,
@@ -134,6 +139,12 @@ export class SessionHost {
         if (this.#activeTurns === 0) for (const w of this.#turnsIdle.splice(0)) w();
       },
       commandReceived: (method) => commands.inc({ method }),
+      policyCaps: opts.policyCaps ?? configuredPolicyCaps(config.policyCaps),
+      workspaceBounds: (tenant) => {
+        let b = bounds.get(tenant);
+        if (!b) bounds.set(tenant, (b = tenantBounds(config.workspaceRoot, tenant, config.confineWorkspaces)));
+        return b;
+      },
     };
     this.#registry = new ThreadRegistry(this.#services, (msg, err) => this.#badEnvelope(msg, err), () => threadsLoaded.set(this.#registry.size));
     this.#quota = new TenantQuota(this.#registry, config.limitsFor);

@@ -1,4 +1,3 @@
-import { isAbsolute, resolve } from "node:path";
 import type { ThreadSettings } from "@threadmesh/persistence";
 import { InvalidRequestError, sandboxPolicyFromMode, type AskForApproval, type SandboxMode, type SandboxPolicy } from "@threadmesh/protocol";
 import type { HostConfig, ModelConfig } from "./config.ts";
@@ -46,12 +45,6 @@ export function overriddenSettings(s: ThreadSettings, p: ThreadOverrides): Threa
     developerInstructions: p.developerInstructions ?? s.developerInstructions,
     serviceTier: p.serviceTier ?? s.serviceTier,
   };
-}
-
-/** A client-supplied cwd: absolute and normalised, or rejected. */
-export function clientCwd(cwd: string): string {
-  if (!isAbsolute(cwd)) throw new InvalidRequestError(`cwd must be an absolute path: ${cwd}`);
-  return resolve(cwd);
 }
 
 /** A `SandboxPolicy` from the wire with every optional field filled in, as threads report it. */

@@ -2,7 +2,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { startHarness, startThread, text, type Harness } from "./host-harness.ts";
+import { TENANT, startHarness, startThread, text, type Harness } from "./host-harness.ts";
 import type { Frame } from "./host-test-client.ts";
 import type { SimOutput } from "@threadmesh/model-sim";
 
@@ -221,7 +221,8 @@ describe("session host: approvals", () => {
 
   test("a patch outside the sandbox asks: item/started, then waitingOnApproval, request, resolved (§6.2)", async () => {
     const c = h.client;
-    const outside = join(h.dir, "outside-ws");
+    // Inside the tenant's workspace root (patches may not leave it), outside the thread's workspace.
+    const outside = join(h.workspaceRoot, TENANT, "outside-ws");
     mkdirSync(outside, { recursive: true });
     const target = join(outside, "a.txt");
     writeFileSync(target, "hello\n");

@@ -6,7 +6,7 @@ import { InProcessBus } from "@threadmesh/mesh";
 import { startModelSim, type ModelSim } from "@threadmesh/model-sim";
 import { openStore, type ThreadStore } from "@threadmesh/persistence";
 import type { Telemetry } from "@threadmesh/telemetry";
-import { SessionHost, type HostConfig, type ModelConfig } from "../src/index.ts";
+import { OPERATOR_POLICY_CAPS, SessionHost, type HostConfig, type ModelConfig } from "../src/index.ts";
 import { HostTestClient } from "./host-test-client.ts";
 
 export const TENANT = "acme";
@@ -46,7 +46,8 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const model: Partial<ModelConfig> = { baseURL: `${sim.url}/v1`, apiKey: "sim", model: "sim-model", maxRetries: 0, ...opts.model };
   // A clean environment: the login shell of `bash -lc` must not pick up the developer's profile.
   const commandEnv = { PATH: "/usr/local/bin:/usr/bin:/bin", HOME: dir, LANG: "C.UTF-8" };
-  const config: Partial<HostConfig> = { workspaceRoot, commandEnv, ...opts.config };
+  // Escalations and full access are what the approval and tool tests exercise; caps have their own tests.
+  const config: Partial<HostConfig> = { workspaceRoot, commandEnv, policyCaps: OPERATOR_POLICY_CAPS, ...opts.config };
   const makeHost = async (store: ThreadStore) => SessionHost.create({ bus, store, model, config, hostId: "host-test", telemetry: opts.telemetry });
   let store = await openStore({ url: storeUrl });
   let host = await makeHost(store);

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { InProcessBus } from "@threadmesh/mesh";
 import type { SimOutput } from "@threadmesh/model-sim";
 import { createTelemetry } from "@threadmesh/telemetry";
-import { SessionHost } from "../src/index.ts";
+import { OPERATOR_POLICY_CAPS, SessionHost } from "../src/index.ts";
 import { HOST_STOPPED_ERROR } from "../src/thread-loader.ts";
 import { TENANT, startHarness, startThread, text, type Harness } from "./host-harness.ts";
 import { HostTestClient, type Frame } from "./host-test-client.ts";
@@ -84,7 +84,7 @@ describe("session host: durable server requests", () => {
       bus: busA,
       store: h.store,
       model: { baseURL: `${h.sim.url}/v1`, apiKey: "sim", model: "sim-model", maxRetries: 0 },
-      config: { workspaceRoot: h.workspaceRoot },
+      config: { workspaceRoot: h.workspaceRoot, policyCaps: OPERATOR_POLICY_CAPS },
       hostId: "host-a",
     });
     const clientA = new HostTestClient(busA, TENANT);

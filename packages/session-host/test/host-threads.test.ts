@@ -1,6 +1,6 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { TENANT, startHarness, startThread, text, type Harness } from "./host-harness.ts";
 
@@ -69,11 +69,14 @@ describe("session host: thread lifecycle", () => {
     assert.deepEqual(c.trace(id, from), ["reply:thread/start", "thread/started"]);
   });
 
-  test("a relative cwd is rejected; an absolute one is used as given", async () => {
+  test("a relative cwd is taken against the tenant's workspace root; an absolute one inside it is used as given", async () => {
     const c = h.client;
-    assert.equal((await c.error("thread/start", { cwd: "relative/dir" })).code, -32600);
-    const r = await c.call("thread/start", { cwd: h.dir, sandbox: "read-only", approvalPolicy: "never" });
-    assert.equal(r.cwd, h.dir);
+    const tenantRoot = join(h.workspaceRoot, TENANT);
+    assert.deepEqual(await c.error("thread/start", { cwd: "relative/dir" }), { code: -32602, message: "cwd relative/dir does not exist", data: { field: "cwd" } });
+    mkdirSync(join(tenantRoot, "relative", "dir"), { recursive: true });
+    assert.equal((await c.call("thread/start", { cwd: "relative/dir" })).cwd, join(tenantRoot, "relative", "dir"));
+    const r = await c.call("thread/start", { cwd: tenantRoot, sandbox: "read-only", approvalPolicy: "never" });
+    assert.equal(r.cwd, tenantRoot);
     assert.deepEqual(r.sandbox, { type: "readOnly", networkAccess: false });
     assert.equal(r.approvalPolicy, "never");
   });
@@ -117,11 +120,11 @@ describe("session host: thread lifecycle", () => {
 
   test("reads, pages, names, forks, archives, unarchives and deletes", async () => {
     const c = h.client;
-    const { threadId } = await startThread(c, { cwd: h.workspaceRoot });
+    const { threadId } = await startThread(c, { cwd: join(h.workspaceRoot, TENANT) });
     const t1 = await turn(threadId, "list me", "listed");
     const t2 = await turn(threadId, "and again", "again");
 
-    const list = await c.call("thread/list", { limit: 100, cwd: h.workspaceRoot });
+    const list = await c.call("thread/list", { limit: 100, cwd: join(h.workspaceRoot, TENANT) });
     const listed = list.data.find((t: Json) => t.id === threadId);
     assert.deepEqual(listed.status, { type: "idle" }, "a loaded thread reports its live status");
     assert.ok((await c.call("thread/list", { searchTerm: "list me", limit: 100 })).data.some((t: Json) => t.id === threadId));

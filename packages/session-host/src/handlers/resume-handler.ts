@@ -5,7 +5,9 @@ import { fullTurns } from "../store-reads.ts";
 import type { ThreadActor } from "../thread-actor.ts";
 import { RESUME_DEPRECATION, noRolloutError } from "../thread-errors.ts";
 import { requesterNotification } from "../thread-events.ts";
-import { clientCwd, overriddenSettings } from "../thread-settings.ts";
+import { overriddenSettings } from "../thread-settings.ts";
+import { capThreadSettings } from "../policy/thread-policy.ts";
+import { confineCwd } from "../policy/workspace-bounds.ts";
 import { threadResumeResponse, toWireThread } from "../thread-view.ts";
 import type { ThreadResumeParams } from "../params.ts";
 
@@ -13,13 +15,18 @@ import type { ThreadResumeParams } from "../params.ts";
  * `thread/resume` of a loaded thread (a thread the host loaded for this resume arrives here too, after
  * its `thread/status/changed {idle}`). Applies and persists overrides, subscribes the requester and
  * answers with the history unless `excludeTurns`; the requester also gets the deprecation notice
- * before, the last token usage after, and every pending server request.
+ * before, the last token usage after, and every pending server request. A cwd override must lie in
+ * the tenant's workspace root and policy overrides within its caps; stored values are checked when a
+ * turn starts.
  */
 export async function resumeLoaded(actor: ThreadActor, p: ThreadResumeParams, env: CommandEnvelope): Promise<CommandOutcome> {
   const r = actor.record;
   if (!r.materialized || r.ephemeral || r.archived) throw noRolloutError(actor.threadId);
-  const cwd = p.cwd ? clientCwd(p.cwd) : r.cwd;
-  actor.persistThread({ cwd, settings: overriddenSettings(r.settings, p) });
+  const policy = { caps: actor.services.policyCaps(actor.tenant), bounds: actor.services.workspaceBounds(actor.tenant) };
+  const cwd = p.cwd ? confineCwd(policy.bounds, p.cwd) : r.cwd;
+  const overridden = overriddenSettings(r.settings, p);
+  const settings = p.approvalPolicy || p.sandbox ? capThreadSettings(policy, overridden) : overridden;
+  actor.persistThread({ cwd, settings });
   actor.subscribers.add(connectionKey(env.origin));
 
   const includeTurns = p.excludeTurns !== true;

@@ -8,7 +8,9 @@ import { noRolloutError } from "../thread-errors.ts";
 import { requesterNotification } from "../thread-events.ts";
 import { claimStoredThread } from "../thread-loader.ts";
 import type { ThreadRegistry } from "../thread-registry.ts";
-import { clientCwd, overriddenSettings } from "../thread-settings.ts";
+import { overriddenSettings } from "../thread-settings.ts";
+import { capThreadSettings } from "../policy/thread-policy.ts";
+import { confineCwd } from "../policy/workspace-bounds.ts";
 import { THREAD_SOURCE, threadSessionResponse, toWireThread } from "../thread-view.ts";
 import type { ThreadForkParams } from "../params.ts";
 
@@ -39,6 +41,10 @@ export async function forkThread(services: HostServices, registry: ThreadRegistr
     if (turn.status === "inProgress") throw new InvalidRequestError(`turn ${p.lastTurnId} is still in progress`);
   }
 
+  const policy = { caps: services.policyCaps(tenant), bounds: services.workspaceBounds(tenant) };
+  const cwd = p.cwd ? confineCwd(policy.bounds, p.cwd) : source.cwd;
+  const overridden = overriddenSettings(source.settings, p);
+  const settings = p.approvalPolicy || p.sandbox ? capThreadSettings(policy, overridden) : overridden;
   const id = newId();
   const now = nowSeconds();
   const record: ThreadRecord = {
@@ -47,12 +53,12 @@ export async function forkThread(services: HostServices, registry: ThreadRegistr
     forkedFromId: source.id,
     name: source.name,
     preview: source.preview,
-    cwd: p.cwd ? clientCwd(p.cwd) : source.cwd,
+    cwd,
     ephemeral: p.ephemeral === true,
     archived: false,
     materialized: true,
     status: { type: "idle" },
-    settings: overriddenSettings(source.settings, p),
+    settings,
     tokenUsage: source.tokenUsage,
     originator: origin.clientName,
     source: THREAD_SOURCE,

@@ -1,23 +1,29 @@
 import { mkdir } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import type { ThreadRecord } from "@threadmesh/persistence";
 import { newId, nowSeconds, type Origin } from "@threadmesh/protocol";
 import type { CommandOutcome } from "../command-outcome.ts";
 import { connectionKey, type HostServices } from "../host-services.ts";
 import type { ThreadRegistry } from "../thread-registry.ts";
 import { freshThreadState } from "../thread-loader.ts";
-import { clientCwd, initialSettings } from "../thread-settings.ts";
+import { initialSettings } from "../thread-settings.ts";
+import { capThreadSettings } from "../policy/thread-policy.ts";
+import { confineCwd } from "../policy/workspace-bounds.ts";
 import { THREAD_SOURCE, threadSessionResponse, toWireThread } from "../thread-view.ts";
 import type { ThreadStartParams } from "../params.ts";
 
 /**
  * `thread/start`: creates, stores and loads a thread, subscribes the requester, replies, then
  * broadcasts `thread/started`. Without a cwd the thread gets its own workspace
- * `<workspaceRoot>/<tenant>/<threadId>`; a relative cwd is rejected.
+ * `<workspaceRoot>/<tenant>/<threadId>`; a given cwd (relative: to `<workspaceRoot>/<tenant>`) must be
+ * an existing directory inside the tenant's workspace root, and the approval policy and sandbox within
+ * the tenant's caps (else -32602 naming the field).
  */
 export async function startThread(services: HostServices, registry: ThreadRegistry, tenant: string, p: ThreadStartParams, origin: Origin): Promise<CommandOutcome> {
   const id = newId();
-  const cwd = p.cwd ? clientCwd(p.cwd) : await threadWorkspace(services.config.workspaceRoot, tenant, id);
+  const policy = { caps: services.policyCaps(tenant), bounds: services.workspaceBounds(tenant) };
+  const settings = capThreadSettings(policy, initialSettings({ ...p, dynamicTools: p.dynamicTools as unknown[] | null | undefined }, services.config, services.modelConfig));
+  const cwd = p.cwd ? confineCwd(policy.bounds, p.cwd) : await threadWorkspace(policy.bounds.root, id);
   const now = nowSeconds();
   const record: ThreadRecord = {
     tenantId: tenant,
@@ -30,7 +36,7 @@ export async function startThread(services: HostServices, registry: ThreadRegist
     archived: false,
     materialized: false,
     status: { type: "idle" },
-    settings: initialSettings({ ...p, dynamicTools: p.dynamicTools as unknown[] | null | undefined }, services.config, services.modelConfig),
+    settings,
     tokenUsage: null,
     originator: origin.clientName,
     source: THREAD_SOURCE,
@@ -51,9 +57,9 @@ export async function startThread(services: HostServices, registry: ThreadRegist
   };
 }
 
-/** Creates (if needed) and returns the workspace of a thread started without a cwd. */
-export async function threadWorkspace(root: string, tenant: string, threadId: string): Promise<string> {
-  const dir = join(resolve(root), tenant, threadId);
+/** Creates (if needed) and returns the workspace of a thread started without a cwd, under its tenant's root. */
+export async function threadWorkspace(tenantRoot: string, threadId: string): Promise<string> {
+  const dir = join(tenantRoot, threadId);
   await mkdir(dir, { recursive: true });
   return dir;
 }

@@ -1,8 +1,9 @@
-import { InvalidRequestError, newId, type AskForApproval, type SandboxPolicy, type UserInput } from "@threadmesh/protocol";
+import { InvalidRequestError, RpcError, newId, type AskForApproval, type SandboxPolicy, type UserInput } from "@threadmesh/protocol";
 import type { TurnRecord } from "@threadmesh/persistence";
 import type { CommandOutcome } from "../command-outcome.ts";
 import type { ThreadActor } from "../thread-actor.ts";
-import { clientCwd, normalizeSandboxPolicy } from "../thread-settings.ts";
+import { normalizeSandboxPolicy } from "../thread-settings.ts";
+import { checkTurnPolicy, type CheckedTurnPolicy, type TenantPolicy } from "../policy/thread-policy.ts";
 import { builtinToolSpecs, dynamicToolSpecs } from "../tools/tool-specs.ts";
 import { ActiveTurn, type QueuedInput, type TurnSettings } from "../turn/active-turn.ts";
 import { previewOf } from "../turn/history-items.ts";
@@ -64,7 +65,17 @@ export function turnStart(actor: ThreadActor, p: TurnStartParams): CommandOutcom
  * thread active again, the rest of the turn, and its `turn/completed`.
  */
 export function continueTurn(actor: ThreadActor, record: TurnRecord): void {
-  const settings = turnSettings(actor, (record.outputSchema ?? undefined) as TurnStartParams["outputSchema"]);
+  const policy = tenantPolicy(actor);
+  const s = actor.record.settings;
+  let checked: CheckedTurnPolicy;
+  try {
+    checked = checkTurnPolicy(policy, actor.threadId, { cwd: actor.record.cwd, approvalPolicy: s.approvalPolicy as AskForApproval, sandbox: s.sandbox as SandboxPolicy });
+  } catch (err) {
+    if (!(err instanceof RpcError)) throw err;
+    endRefusedTurn(actor, record, err.message);
+    return;
+  }
+  const settings = turnSettings(actor, (record.outputSchema ?? undefined) as TurnStartParams["outputSchema"], policy, checked);
   const spans = new TurnTrace(actor.services.telemetry.tracer, { tenant: actor.tenant, threadId: actor.threadId, turnId: record.id }, { "gen_ai.request.model": settings.model });
   const startedAtMs = record.startedAt === null ? Date.now() : record.startedAt * 1000;
   const turn = new ActiveTurn(record.id, record.ordinal, settings, spans, (method, params) => actor.events.notify(method, params), startedAtMs);
@@ -92,23 +103,52 @@ export function turnInterrupt(actor: ThreadActor, p: TurnInterruptParams): Comma
   return { result: {}, afterReply: () => actor.endTurn(turn, { status: "interrupted" }) };
 }
 
-/** Applies turn/start overrides to the thread (they persist for later turns) and fixes this turn's settings. */
+/**
+ * Applies turn/start overrides to the thread (they persist for later turns) and fixes this turn's
+ * settings. The effective cwd, approval policy and sandbox are checked against the tenant's workspace
+ * and caps first; a refusal (-32602 naming the field) leaves the thread unchanged.
+ */
 function applyTurnOverrides(actor: ThreadActor, p: TurnStartParams): TurnSettings {
   const r = actor.record;
   const s = r.settings;
-  if (p.cwd) r.cwd = clientCwd(p.cwd);
+  const policy = tenantPolicy(actor);
+  const checked = checkTurnPolicy(policy, actor.threadId, {
+    cwd: p.cwd ?? r.cwd,
+    approvalPolicy: (p.approvalPolicy ?? s.approvalPolicy) as AskForApproval,
+    sandbox: p.sandboxPolicy ? normalizeSandboxPolicy(p.sandboxPolicy as Record<string, unknown> & { type: string }) : (s.sandbox as SandboxPolicy),
+  });
+  if (p.cwd) r.cwd = checked.cwd;
   if (p.model) s.model = p.model;
   if (p.effort) s.reasoningEffort = p.effort;
   if (p.approvalPolicy) s.approvalPolicy = p.approvalPolicy;
   if (p.approvalsReviewer) s.approvalsReviewer = p.approvalsReviewer;
-  if (p.sandboxPolicy) s.sandbox = normalizeSandboxPolicy(p.sandboxPolicy as Record<string, unknown> & { type: string });
+  if (p.sandboxPolicy) s.sandbox = checked.sandbox;
   if (p.serviceTier) s.serviceTier = p.serviceTier;
   if (p.summary) actor.summary = p.summary;
-  return turnSettings(actor, p.outputSchema);
+  return turnSettings(actor, p.outputSchema, policy, checked);
 }
 
-/** The settings a turn runs with: the thread's, after any overrides of its `turn/start`. */
-function turnSettings(actor: ThreadActor, outputSchema: TurnStartParams["outputSchema"]): TurnSettings {
+function tenantPolicy(actor: ThreadActor): TenantPolicy {
+  return { caps: actor.services.policyCaps(actor.tenant), bounds: actor.services.workspaceBounds(actor.tenant) };
+}
+
+/** A continued turn whose thread no longer fits the caps or workspace ends failed, saying why. */
+function endRefusedTurn(actor: ThreadActor, record: TurnRecord, reason: string): void {
+  const settings = turnSettings(actor, undefined, tenantPolicy(actor), { cwd: actor.record.cwd, sandbox: actor.record.settings.sandbox as SandboxPolicy });
+  const spans = new TurnTrace(actor.services.telemetry.tracer, { tenant: actor.tenant, threadId: actor.threadId, turnId: record.id }, { "gen_ai.request.model": settings.model });
+  const startedAtMs = record.startedAt === null ? Date.now() : record.startedAt * 1000;
+  const turn = new ActiveTurn(record.id, record.ordinal, settings, spans, (method, params) => actor.events.notify(method, params), startedAtMs);
+  actor.turn = turn;
+  actor.services.turnsActive(1);
+  actor.logger.warn({ turnId: turn.id, reason }, "not continuing a turn outside the tenant's policy");
+  void actor.endTurn(turn, { status: "failed", error: { message: `turn not continued: ${reason}`, codexErrorInfo: null, additionalDetails: null, misalignment: null }, streamStarted: false });
+}
+
+/**
+ * The settings a turn runs with: the thread's, after any overrides of its `turn/start`, with the cwd
+ * and sandbox as checked and the caps and workspace bounds its tools obey.
+ */
+function turnSettings(actor: ThreadActor, outputSchema: TurnStartParams["outputSchema"], policy: TenantPolicy, checked: CheckedTurnPolicy): TurnSettings {
   const r = actor.record;
   const s = r.settings;
   return {
@@ -116,8 +156,10 @@ function turnSettings(actor: ThreadActor, outputSchema: TurnStartParams["outputS
     effort: s.reasoningEffort,
     summary: actor.summary,
     approvalPolicy: s.approvalPolicy as AskForApproval,
-    sandboxPolicy: s.sandbox as SandboxPolicy,
-    cwd: r.cwd,
+    sandboxPolicy: checked.sandbox,
+    caps: policy.caps,
+    bounds: policy.bounds,
+    cwd: checked.cwd,
     instructions: s.baseInstructions ?? actor.services.config.instructions,
     developerInstructions: s.developerInstructions,
     serviceTier: s.serviceTier,

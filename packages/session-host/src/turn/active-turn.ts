@@ -1,6 +1,8 @@
 import type { AgentMessageItem, AskForApproval, SandboxPolicy, Turn, UserInput } from "@threadmesh/protocol";
 import { nowSeconds } from "@threadmesh/protocol";
 import type { TurnRecord } from "@threadmesh/persistence";
+import type { PolicyCaps } from "../policy/policy-caps.ts";
+import type { WorkspaceBounds } from "../policy/workspace-bounds.ts";
 import { TurnDiffTracker } from "../tools/turn-diff.ts";
 import type { TurnTrace } from "./turn-trace.ts";
 
@@ -11,6 +13,10 @@ export interface TurnSettings {
   summary: string | null;
   approvalPolicy: AskForApproval;
   sandboxPolicy: SandboxPolicy;
+  /** The tenant's caps when the turn started; tools obey them (escalation). */
+  caps: PolicyCaps;
+  /** The tenant's workspace bounds; every path a tool touches must lie inside them. */
+  bounds: WorkspaceBounds;
   cwd: string;
   instructions: string;
   developerInstructions: string | null;

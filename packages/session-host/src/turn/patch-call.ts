@@ -1,6 +1,7 @@
 import { relative } from "node:path";
 import type { FileChangeItem, PatchApplyStatus } from "@threadmesh/protocol";
 import { isPathWritable, sandboxSpecFromPolicy } from "../sandbox/sandbox-spec.ts";
+import { withinBounds } from "../policy/workspace-bounds.ts";
 import { PatchError, applyResolved, parsePatch, resolvePatch, toFileUpdateChanges, touchedPaths, type ResolvedChange } from "../tools/apply-patch.ts";
 import type { ModelFunctionCall } from "../model/model-client.ts";
 import type { ActiveTurn } from "./active-turn.ts";
@@ -28,9 +29,14 @@ export async function runPatchCall(ctx: TurnContext, turn: ActiveTurn, call: Mod
   }
   if (turn.finished) return null;
 
+  const paths = touchedPaths(changes);
+  const outside = paths.find((p) => !withinBounds(turn.settings.bounds, p));
+  if (outside !== undefined) return { output: `patch rejected: ${outside} is outside the workspace root` };
   const spec = sandboxSpecFromPolicy(turn.settings.sandboxPolicy, cwd);
-  const allWritable = touchedPaths(changes).every((p) => isPathWritable(p, spec));
-  const decision = patchDecision(turn.settings.approvalPolicy, allWritable);
+  const allWritable = paths.every((p) => isPathWritable(p, spec));
+  let decision = patchDecision(turn.settings.approvalPolicy, allWritable);
+  // Writing outside the sandbox is an escalation: with escalations off nobody may approve it.
+  if (decision === "ask" && !allWritable && !turn.settings.caps.escalation) decision = "reject";
   const threadId = ctx.threadId;
   const item: FileChangeItem = { type: "fileChange", id: call.callId, changes: toFileUpdateChanges(changes), status: "inProgress", startedAtMs: Date.now(), completedAtMs: null };
   const complete = (status: PatchApplyStatus) => {
@@ -43,7 +49,8 @@ export async function runPatchCall(ctx: TurnContext, turn: ActiveTurn, call: Mod
 
   if (decision === "reject") {
     complete("failed");
-    return { output: "patch rejected: it writes outside the sandbox's writable roots and the approval policy does not allow asking" };
+    const why = turn.settings.caps.escalation ? "the approval policy does not allow asking" : "escalation is disabled by the server";
+    return { output: `patch rejected: it writes outside the sandbox's writable roots and ${why}` };
   }
   if (decision === "ask") {
     ctx.setActiveFlags(["waitingOnApproval"]);

@@ -6,6 +6,7 @@ import { createServer, request as httpRequest } from "node:http";
 import { startModelSim, type ModelSim } from "@threadmesh/model-sim";
 import { startTopology, type Topology, type TopologyKind } from "../support/topology.ts";
 import { TestClient } from "../support/ws-client.ts";
+import { OPERATOR_CAPS_ENV } from "../support/policy-env.ts";
 
 type Json = Record<string, any>;
 
@@ -39,7 +40,7 @@ export function describeE2E(kind: TopologyKind): void {
 
     before(async () => {
       sim = await startModelSim({ port: 0 });
-      const t = await startTopology(kind, { simUrl: sim.url });
+      const t = await startTopology(kind, { simUrl: sim.url, extraEnv: { ...OPERATOR_CAPS_ENV } });
       if (!t) throw new Error(`required services for the ${kind} topology are missing`);
       topo = t;
     });
@@ -363,17 +364,17 @@ export function describeE2E(kind: TopologyKind): void {
 
     test("threads are listed, read, paged, renamed, forked, archived and deleted from the store", async () => {
       const c = await connect();
-      const threadId = await startThread(c, { cwd: topo.workspaceRoot });
+      const threadId = await startThread(c, { cwd: topo.tenantRoot });
       const early = await c.request("thread/resume", { threadId });
       assert.equal(early.error.message, `no rollout found for thread id ${threadId}`);
       sim.script(threadId, [{ output: [{ type: "message", text: "listed" }] }, { output: [{ type: "message", text: "again" }] }]);
       const fromT1 = c.frames.length;
       const t1 = { turnId: (await c.call("turn/start", { threadId, input: [{ type: "text", text: "list me" }] })).turn.id as string };
-      const listedAtOnce = await c.call("thread/list", { limit: 100, cwd: topo.workspaceRoot });
+      const listedAtOnce = await c.call("thread/list", { limit: 100, cwd: topo.tenantRoot });
       assert.ok(listedAtOnce.data.some((t: Json) => t.id === threadId), "listed as soon as its first turn/start is answered");
       await c.waitFor((f) => f.method === "turn/completed" && f.params.turn.id === t1.turnId, { from: fromT1 });
       await runTurn(c, threadId, "and again");
-      const list = await c.call("thread/list", { limit: 100, cwd: topo.workspaceRoot });
+      const list = await c.call("thread/list", { limit: 100, cwd: topo.tenantRoot });
       assert.ok(list.data.some((t: Json) => t.id === threadId));
       const search = await c.call("thread/list", { searchTerm: "list me", limit: 100 });
       assert.ok(search.data.some((t: Json) => t.id === threadId));
@@ -446,10 +447,11 @@ export function describeE2E(kind: TopologyKind): void {
       }
     });
 
-    test("a thread started without cwd gets its own workspace under the workspace root", async () => {
+    test("a thread started without cwd gets its own workspace under the tenant's workspace root", async () => {
       const c = await connect();
       const r = await c.call("thread/start", { cwd: null });
-      assert.ok((r.cwd as string).startsWith(topo.workspaceRoot), `${r.cwd} is under ${topo.workspaceRoot}`);
+      assert.equal(r.cwd, join(topo.tenantRoot, r.thread.id));
+      assert.ok(existsSync(r.cwd));
       assert.notEqual(r.cwd, process.cwd());
     });
 

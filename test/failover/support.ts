@@ -4,6 +4,7 @@ import { startModelSim, type ModelSim } from "@threadmesh/model-sim";
 import { ENVELOPE_VERSION, encodeEnvelope, decodeEnvelope, hostSubject, type ReplyEnvelope } from "@threadmesh/protocol";
 import { CLUSTER_TENANT, startCluster, type Cluster, type ClusterOptions } from "../support/cluster.ts";
 import { TestClient } from "../support/ws-client.ts";
+import { OPERATOR_CAPS_ENV } from "../support/policy-env.ts";
 
 export type Json = Record<string, any>;
 
@@ -26,7 +27,7 @@ export function failoverCluster(opts: Omit<ClusterOptions, "simUrl"> = { hosts: 
   const clients: TestClient[] = [];
   before(async () => {
     sim = await startModelSim({ port: 0 });
-    const c = await startCluster({ ...opts, simUrl: sim.url });
+    const c = await startCluster({ ...opts, simUrl: sim.url, extraEnv: { ...OPERATOR_CAPS_ENV, ...opts.extraEnv } });
     if (!c) throw new Error("the failover suites need nats-server (JetStream) and PostgreSQL");
     cluster = c;
   });

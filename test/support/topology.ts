@@ -8,12 +8,17 @@ import { createTestDatabase } from "./postgres.ts";
 
 export type TopologyKind = "embedded" | "distributed";
 
+/** The tenant of every topology's token. */
+export const TOPOLOGY_TENANT = "default";
+
 /** A running Threadmesh deployment for end-to-end tests: real processes on ephemeral ports. */
 export interface Topology {
   readonly kind: TopologyKind;
   readonly url: string;
   readonly token: string;
   readonly workspaceRoot: string;
+  /** The workspace root of the tenant the topology's token belongs to: `<workspaceRoot>/default`. */
+  readonly tenantRoot: string;
   /** Stops every Threadmesh process (not NATS or the database) and starts them again on the same store. */
   restart(): Promise<void>;
   stop(): Promise<void>;
@@ -100,6 +105,7 @@ async function running(
   const port = Number(new URL(url).port);
   return {
     ...base,
+    tenantRoot: join(base.workspaceRoot, TOPOLOGY_TENANT),
     get url() {
       return url;
     },

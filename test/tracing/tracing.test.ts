@@ -4,6 +4,7 @@ import { randomBytes } from "node:crypto";
 import { startModelSim, type ModelSim } from "@threadmesh/model-sim";
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from "../support/otlp-receiver.ts";
 import { startTopology, type Topology, type TopologyKind } from "../support/topology.ts";
+import { OPERATOR_CAPS_ENV } from "../support/policy-env.ts";
 import { TestClient } from "../support/ws-client.ts";
 
 type Json = Record<string, any>;
@@ -45,6 +46,7 @@ for (const kind of ["distributed", "embedded"] as const) {
       const t = await startTopology(kind, {
         simUrl: sim.url,
         extraEnv: {
+          ...OPERATOR_CAPS_ENV,
           OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
           OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
           OTEL_TRACES_EXPORTER: "otlp",

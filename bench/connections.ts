@@ -3,19 +3,21 @@
  * (router + host in one process; the host's share does not grow with idle connections), opens
  * BENCH_CONNECTIONS connections (default 10,000) from BENCH_CLIENT_PROCESSES child processes, completes
  * `initialize` on each and reports the router process's RSS growth per connection. Target: ≤ 20 KB.
- * Results go to bench/results/connections.json.
+ * Every connection asked for must open and be initialized (counted as sent and delivered); a run in
+ * which one did not is recorded as failed, without figures, and exits non-zero. Results go to
+ * bench/results/connections.json.
  */
 import { fork, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { writeResult } from "./support/results.ts";
-import { cpus, loadavg, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ThreadmeshProcess } from "../test/support/processes.ts";
+import { runBenchmark, type BenchRun } from "./support/run-record.ts";
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10_000);
 const CLIENT_PROCESSES = Number(process.env.BENCH_CLIENT_PROCESSES ?? 4);
-const WARMUP_CONNECTIONS = 500;
+const WARMUP_CONNECTIONS = Number(process.env.BENCH_WARMUP_CONNECTIONS ?? 500);
 const TARGET_KB = 20;
 
 /** Resident set size of a process, in bytes (Linux). */
@@ -84,7 +86,7 @@ async function openClients(url: string, token: string, total: number, processes:
   };
 }
 
-async function run(): Promise<Record<string, unknown>> {
+async function bench(run: BenchRun): Promise<Record<string, unknown>> {
   const dir = mkdtempSync(join(tmpdir(), "tm-bench-conn-"));
   const token = "bench-token";
   const dev = ThreadmeshProcess.spawn("dev", ["dev", "--port", "0"], {
@@ -92,14 +94,18 @@ async function run(): Promise<Record<string, unknown>> {
     THREADMESH_WORKSPACE_ROOT: join(dir, "workspaces"),
     THREADMESH_TOKEN: token,
     THREADMESH_LOG_LEVEL: "warn",
+    THREADMESH_METRICS_PORT: "0",
   });
   try {
     const url = (await dev.waitForLine(/listening on: (ws:\/\/\S+)/))[1]!;
-    const httpUrl = url.replace("ws://", "http://");
+    // `/metrics` is on a listener of its own when the router prints one, else on the public port.
+    const metricsLine = await dev.waitForLine(/metrics on (http:\/\/\S+)\/metrics|^\s+try: /);
+    const httpUrl = metricsLine[1] ?? url.replace("ws://", "http://");
     const pid = dev.child.pid!;
 
     // Warm-up: the first connections load code, JIT and pools that later ones reuse.
     const warm = await openClients(url, token, WARMUP_CONNECTIONS, 1);
+    run.count("connections initialized", WARMUP_CONNECTIONS, warm.opened);
     await warm.close();
     await waitConnections(httpUrl, 0);
     await sleep(2_000);
@@ -108,6 +114,7 @@ async function run(): Promise<Record<string, unknown>> {
 
     const t0 = Date.now();
     const clients = await openClients(url, token, CONNECTIONS, CLIENT_PROCESSES);
+    run.count("connections initialized", CONNECTIONS, clients.opened);
     const openSeconds = (Date.now() - t0) / 1000;
     await waitConnections(httpUrl, clients.opened);
     await sleep(3_000);
@@ -117,7 +124,6 @@ async function run(): Promise<Record<string, unknown>> {
 
     const perConnKb = (after - before) / clients.opened / 1024;
     return {
-      benchmark: "connections",
       connections: clients.opened,
       failed: clients.failed,
       clientProcesses: CLIENT_PROCESSES,
@@ -128,9 +134,6 @@ async function run(): Promise<Record<string, unknown>> {
       heapUsedPerConnectionKb: Number(((heapAfter - heapBefore) / clients.opened / 1024).toFixed(2)),
       targetKb: TARGET_KB,
       met: perConnKb <= TARGET_KB,
-      // Other work on the machine shows in the tails; the 1-minute load average puts figures in context.
-      machine: { cpus: cpus().length, node: process.version, loadAverage1m: Number(loadavg()[0]!.toFixed(2)) },
-      at: new Date().toISOString(),
     };
   } finally {
     await dev.stop();
@@ -138,5 +141,4 @@ async function run(): Promise<Record<string, unknown>> {
   }
 }
 
-const r = await run();
-writeResult("connections", r);
+await runBenchmark("connections", bench);

@@ -5,10 +5,10 @@
  * `thread/name/set`. Targets: p50 ≤ 1 ms, p99 ≤ 5 ms. `model/list`, which the router answers itself, is
  * measured too: the client ↔ router share of the round trip, and so is the floor: a bare NATS
  * request/reply between this process and an echo process, 300-byte payloads, on a nats-server of its own.
- * Results go to bench/results/mesh-latency.json.
+ * Every request must be answered without an error (counted as sent and delivered); a run in which one
+ * was not is recorded as failed, without figures, and exits non-zero. Results go to
+ * bench/results/mesh-latency.json.
  */
-import { writeResult } from "./support/results.ts";
-import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { WebSocket } from "ws";
@@ -18,6 +18,7 @@ import { once } from "node:events";
 import { connect } from "@nats-io/transport-node";
 import { startNatsServer } from "../test/support/nats-server.ts";
 import { startTopology } from "../test/support/topology.ts";
+import { runBenchmark, type BenchRun } from "./support/run-record.ts";
 
 const REQUESTS = Number(process.env.BENCH_LATENCY_REQUESTS ?? 2_000);
 const WARMUP = Number(process.env.BENCH_LATENCY_WARMUP ?? 300);
@@ -69,20 +70,25 @@ function stats(ms: number[]): Record<string, number> {
   return { p50: at(0.5), p90: at(0.9), p99: at(0.99), max: at(1), mean: Number((s.reduce((a, b) => a + b, 0) / s.length).toFixed(3)) };
 }
 
-/** Sends `make(i)` one at a time; returns the client-side round trip of each measured request, in ms. */
-async function measure(c: LatencyClient, method: string, make: (i: number) => unknown): Promise<number[]> {
+/**
+ * Sends `make(i)` one at a time; returns the client-side round trip of each measured request, in ms.
+ * Every request is counted as sent, and as delivered once its answer (not an error) arrived.
+ */
+async function measure(run: BenchRun, c: LatencyClient, method: string, make: (i: number) => unknown): Promise<number[]> {
   const out: number[] = [];
   for (let i = 0; i < WARMUP + REQUESTS; i++) {
     const params = make(i);
+    run.count(`${method} requests answered`, 1, 0);
     const t0 = performance.now();
     await c.call(method, params);
     if (i >= WARMUP) out.push(performance.now() - t0);
+    run.count(`${method} requests answered`, 0, 1);
   }
   return out;
 }
 
 /** Request/reply round trips to an echo process over a nats-server of its own, in ms. */
-async function bareNats(): Promise<number[]> {
+async function bareNats(run: BenchRun): Promise<number[]> {
   const server = await startNatsServer();
   if (!server) throw new Error("nats-server is missing");
   const echo = spawn(process.execPath, ["--import", "tsx", join(import.meta.dirname, "support", "nats-echo.ts"), server.url, "bench.echo"], {
@@ -94,9 +100,11 @@ async function bareNats(): Promise<number[]> {
     const payload = new Uint8Array(300);
     const out: number[] = [];
     for (let i = 0; i < WARMUP + REQUESTS; i++) {
+      run.count("bare NATS requests answered", 1, 0);
       const t0 = performance.now();
-      await nc.request("bench.echo", payload, { timeout: 5_000 });
+      const reply = await nc.request("bench.echo", payload, { timeout: 5_000 });
       if (i >= WARMUP) out.push(performance.now() - t0);
+      if (reply.data.length === payload.length) run.count("bare NATS requests answered", 0, 1);
     }
     return out;
   } finally {
@@ -107,20 +115,19 @@ async function bareNats(): Promise<number[]> {
   }
 }
 
-async function run(): Promise<Record<string, unknown>> {
-  const bare = stats(await bareNats());
+async function bench(run: BenchRun): Promise<Record<string, unknown>> {
+  const bare = stats(await bareNats(run));
   const sim = await startModelSim({ port: 0 });
   const topo = await startTopology("distributed", { simUrl: sim.url, extraEnv: { THREADMESH_LOG_LEVEL: "warn" } });
   if (!topo) throw new Error("nats-server or PostgreSQL is missing");
   try {
     const c = await LatencyClient.connect(topo.url, topo.token);
     const threadId = (await c.call("thread/start", { approvalPolicy: "never", sandbox: "read-only" })).thread.id as string;
-    const local = stats(await measure(c, "model/list", () => ({})));
-    const read = stats(await measure(c, "thread/read", () => ({ threadId, includeTurns: false })));
-    const nameSet = stats(await measure(c, "thread/name/set", (i) => ({ threadId, name: `bench ${i}` })));
+    const local = stats(await measure(run, c, "model/list", () => ({})));
+    const read = stats(await measure(run, c, "thread/read", () => ({ threadId, includeTurns: false })));
+    const nameSet = stats(await measure(run, c, "thread/name/set", (i) => ({ threadId, name: `bench ${i}` })));
     c.close();
     return {
-      benchmark: "mesh-latency",
       topology: "distributed",
       requests: REQUESTS,
       warmup: WARMUP,
@@ -130,9 +137,6 @@ async function run(): Promise<Record<string, unknown>> {
       threadNameSetMs: nameSet,
       targetMs: TARGET,
       met: read.p50! <= TARGET.p50 && read.p99! <= TARGET.p99 && nameSet.p50! <= TARGET.p50 && nameSet.p99! <= TARGET.p99,
-      // Other work on the machine shows in the tails; the 1-minute load average puts figures in context.
-      machine: { cpus: cpus().length, node: process.version, loadAverage1m: Number(loadavg()[0]!.toFixed(2)) },
-      at: new Date().toISOString(),
     };
   } finally {
     await topo.stop();
@@ -140,5 +144,4 @@ async function run(): Promise<Record<string, unknown>> {
   }
 }
 
-const r = await run();
-writeResult("mesh-latency", r);
+await runBenchmark("mesh-latency", bench);

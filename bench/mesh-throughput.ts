@@ -6,30 +6,33 @@
  * `concurrent` turns together (each streaming DELTAS_PER_TURN deltas from the model simulator as fast
  * as it can) and is timed from the first turn/start to the last turn/completed; deltas are counted at
  * the clients by frame prefix. Each turn has its own connection by default (a client follows its own
- * thread; BENCH_MESH_CONNECTIONS=10 gives bench/run.ts's 10 connections of 10 busy threads each, where
- * a router sheds deltas for a connection more than 4 MB behind: `dropped` counts what did not arrive;
- * the rate counts only delivered deltas). Reported: the median of ROUNDS rounds after a
- * warm-up round, for 1 turn and for 100 concurrent turns. Target: ≥ 50,000 deltas/s with 100 turns in
- * both shapes. Everything (clients, simulator, routers, hosts, NATS, PostgreSQL) shares one machine,
- * so each 100-turn round also records the CPU time every process used. Results go to
- * bench/results/mesh-throughput.json.
+ * thread; BENCH_MESH_CONNECTIONS=10 gives bench/run.ts's 10 connections of 10 busy threads each).
+ * Every answer is scripted into the model simulator and every turn is audited: it must complete, and
+ * its deltas, concatenated, must equal the completed item's text and the text the model sent; the rate
+ * counts only deltas that arrived. A run in which anything was lost is recorded as failed, without
+ * figures, and exits non-zero. Reported: the median of ROUNDS rounds after a warm-up round, for 1 turn
+ * and for 100 concurrent turns. Target: ≥ 50,000 deltas/s with 100 turns in both shapes. Everything
+ * (clients, simulator, routers, hosts, NATS, PostgreSQL) shares one machine, so each 100-turn round
+ * also records the CPU time every process used. Results go to bench/results/mesh-throughput.json.
  *
  * The hosts run with the default 3 s lease (BENCH_MESH_LEASE_TTL_MS overrides it). A host whose lease
  * lapsed drops every thread mid-turn; the bench counts lapses and fails on any.
  */
 import { readFileSync } from "node:fs";
-import { writeResult } from "./support/results.ts";
-import { cpus, loadavg } from "node:os";
-import { startModelSim } from "@threadmesh/model-sim";
+import { loadavg } from "node:os";
+import { startModelSim, type ModelSim } from "@threadmesh/model-sim";
 import type { KvOwnerLeases } from "@threadmesh/mesh";
 import { BenchClient, now } from "./support/bench-client.ts";
 import type { Cluster } from "../test/support/cluster.ts";
 import { requireCluster } from "./support/require-cluster.ts";
+import { scriptedChunks } from "./support/delivery-audit.ts";
+import { runBenchmark, type BenchRun } from "./support/run-record.ts";
+import { deadline } from "./support/deadline.ts";
 
 const DELTAS_PER_TURN = Number(process.env.BENCH_DELTAS_PER_TURN ?? 2_000);
-const ROUNDS_1 = Math.max(3, Number(process.env.BENCH_MESH_ROUNDS_1 ?? 5));
-const ROUNDS_100 = Math.max(3, Number(process.env.BENCH_MESH_ROUNDS_100 ?? 3));
-const CONCURRENT = 100;
+const ROUNDS_1 = Math.max(1, Number(process.env.BENCH_MESH_ROUNDS_1 ?? 5));
+const ROUNDS_100 = Math.max(1, Number(process.env.BENCH_MESH_ROUNDS_100 ?? 3));
+const CONCURRENT = Number(process.env.BENCH_MESH_CONCURRENT ?? 100);
 /** Client connections of a round: one per turn up to this many, never fewer than the routers. */
 const MAX_CONNECTIONS = Number(process.env.BENCH_MESH_CONNECTIONS ?? 100);
 const ROUND_TIMEOUT_MS = 90_000;
@@ -51,28 +54,30 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
 }
 
-/** Sum over the routers of `tm_router_outbound_dropped_total` (every reason). */
-async function routerDropped(topo: Cluster): Promise<number> {
+/**
+ * Sum over the routers of `tm_router_outbound_dropped_total` (every reason), for diagnosis only (the
+ * delivery audit decides whether anything was lost); null when a router serves no such metric on its
+ * public port.
+ */
+async function routerDropped(topo: Cluster): Promise<number | null> {
   let n = 0;
   for (const url of topo.urls) {
-    const body = await (await fetch(`${url.replace(/^ws/, "http")}/metrics`)).text();
-    for (const line of body.split("\n")) {
-      if (line.startsWith("tm_router_outbound_dropped_total")) n += Number(line.slice(line.lastIndexOf(" ") + 1));
-    }
+    const res = await fetch(`${url.replace(/^ws/, "http")}/metrics`).catch(() => null);
+    if (res === null || !res.ok) return null;
+    const lines = (await res.text()).split("\n").filter((l) => l.startsWith("tm_router_outbound_dropped_total"));
+    if (lines.length === 0) return null;
+    for (const line of lines) n += Number(line.slice(line.lastIndexOf(" ") + 1));
   }
   return n;
 }
 
 interface Round {
+  /** Model deltas that arrived (all of them, or the run failed). */
   deltas: number;
-  /** Turns by final status (`completed`, `failed`, …). */
-  turns: Record<string, number>;
-  /** Errors of the first turns that failed. */
-  errors?: string[];
-  /** Deltas the model streamed that no client received. */
-  dropped: number;
-  /** Frames the routers dropped for this round's connections (slow consumers, stale epochs). */
-  routerDropped: number;
+  /** `item/agentMessage/delta` frames that carried them. */
+  frames: number;
+  /** Frames the routers dropped for this round's connections (slow consumers, stale epochs); null if not exported. */
+  routerDropped: number | null;
   seconds: number;
   perSecond: number;
   /** CPU seconds per second of the round, per process (1.0 = one core busy). */
@@ -96,15 +101,20 @@ const connections = (concurrent: number, routers: number) => Math.max(routers, M
 
 /** Heartbeat lease lapses seen on any host of the current shape. */
 let lapses = 0;
+let roundNo = 0;
 
-async function round(topo: Cluster, owners: KvOwnerLeases, concurrent: number): Promise<Round> {
+async function round(run: BenchRun, sim: ModelSim, topo: Cluster, owners: KvOwnerLeases, concurrent: number): Promise<Round> {
+  const tag = ++roundNo;
   const conns = connections(concurrent, topo.urls.length);
   const clients = await Promise.all(Array.from({ length: conns }, (_, i) => BenchClient.connect(topo.urls[i % topo.urls.length]!, topo.token)));
   try {
-    const threads: Array<{ c: BenchClient; id: string }> = [];
+    const threads: Array<{ c: BenchClient; id: string; chunks: string[] }> = [];
     for (let i = 0; i < concurrent; i++) {
       const c = clients[i % conns]!;
-      threads.push({ c, id: (await c.call("thread/start", { approvalPolicy: "never", sandbox: "read-only" })).thread.id });
+      const id = (await c.call("thread/start", { approvalPolicy: "never", sandbox: "read-only" })).thread.id as string;
+      const chunks = scriptedChunks(DELTAS_PER_TURN, `r${tag}t${i}`);
+      sim.script(id, [{ output: [{ type: "message", text: chunks }] }]);
+      threads.push({ c, id, chunks });
     }
     const dropped0 = await routerDropped(topo);
     const pids = processes(topo);
@@ -112,25 +122,25 @@ async function round(topo: Cluster, owners: KvOwnerLeases, concurrent: number): 
     const self0 = process.cpuUsage();
     const t0 = now();
     const turns = await Promise.all(threads.map(({ c, id }) => c.turn(id, "stream")));
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`round of ${concurrent} turns did not complete in ${ROUND_TIMEOUT_MS} ms (${lapses} host lease lapses)`)), ROUND_TIMEOUT_MS);
-    });
-    await Promise.race([Promise.all(turns.map((t) => t.completedAt)), timeout]).finally(() => clearTimeout(timer));
+    await deadline(Promise.all(turns.map((t) => t.completedAt)), ROUND_TIMEOUT_MS, `round of ${concurrent} turns (${lapses} host lease lapses)`);
     const seconds = (now() - t0) / 1000;
     if (lapses > 0) throw new Error(`a host's heartbeat lease lapsed ${lapses} time(s) during the round`);
     const self = process.cpuUsage(self0);
     const cpu1 = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuSeconds(pid)]));
-    const deltas = clients.reduce((n, c) => n + c.deltas, 0);
-    const turnsByStatus: Record<string, number> = {};
-    for (const c of clients) for (const [k, n] of Object.entries(c.turnStatuses)) turnsByStatus[k] = (turnsByStatus[k] ?? 0) + n;
-    const errors = clients.flatMap((c) => c.turnErrors).slice(0, 5);
+    threads.forEach(({ id, chunks }, i) => run.audit.expect(turns[i]!.turnId, { threadId: id, chunks }));
+    let deltas = 0;
+    let frames = 0;
+    for (const c of clients) {
+      const mine = turns.filter((_, i) => threads[i]!.c === c).map((t) => t.turnId);
+      for (const d of run.audit.observe(c.auditFrames(), mine)) {
+        deltas += d.deliveredDeltas;
+        frames += d.deltaFrames;
+      }
+    }
     const r: Round = {
       deltas,
-      turns: turnsByStatus,
-      ...(errors.length > 0 ? { errors } : {}),
-      routerDropped: (await routerDropped(topo)) - dropped0,
-      dropped: concurrent * DELTAS_PER_TURN - deltas,
+      frames,
+      routerDropped: await routerDropped(topo).then((n) => (n === null || dropped0 === null ? null : n - dropped0)),
       seconds: Number(seconds.toFixed(3)),
       perSecond: Math.round(deltas / seconds),
     };
@@ -156,31 +166,26 @@ async function round(topo: Cluster, owners: KvOwnerLeases, concurrent: number): 
   }
 }
 
-/** Rounds that lost turns or deltas are reported and run again, at most this many times per measurement. */
-const MAX_DISCARDED = 3;
-
 /**
- * A warm-up round, then `rounds` measured rounds; the median round plus every round's rate. A round in
- * which a turn failed or a delta went missing measures something else than delivery: it is kept in
- * `discarded` and replaced.
+ * A warm-up round, then `rounds` measured rounds; the median round plus every round's rate. Every round,
+ * the warm-up included, is audited: one that lost a turn or a delta fails the run.
  */
 async function throughput(
+  run: BenchRun,
+  sim: ModelSim,
   topo: Cluster,
   owners: KvOwnerLeases,
   concurrent: number,
   rounds: number,
-): Promise<Round & { rounds: number[]; threadsPerHostByRound?: Array<Record<string, number>>; discarded: Round[]; loadAverage: number[] }> {
-  await round(topo, owners, concurrent);
+): Promise<Round & { rounds: number[]; threadsPerHostByRound?: Array<Record<string, number>>; loadAverage: number[] }> {
+  await round(run, sim, topo, owners, concurrent);
   const results: Round[] = [];
-  const discarded: Round[] = [];
   while (results.length < rounds) {
-    const r = await round(topo, owners, concurrent);
-    const complete = r.dropped === 0 && r.turns.completed === concurrent;
+    const r = await round(run, sim, topo, owners, concurrent);
     console.log(
-      `  ${concurrent} turn(s), round ${results.length + 1}/${rounds}${complete ? "" : " (discarded)"}: ${r.perSecond} deltas/s, ${r.dropped} dropped (router ${r.routerDropped}), turns ${JSON.stringify(r.turns)}${r.errors ? ` errors ${r.errors.join(" | ")}` : ""}${r.cpu ? ` cpu ${JSON.stringify(r.cpu)}` : ""}${r.threadsPerHost ? ` threads ${JSON.stringify(Object.values(r.threadsPerHost))}` : ""}`,
+      `  ${concurrent} turn(s), round ${results.length + 1}/${rounds}: ${r.perSecond} deltas/s in ${r.frames} frames (router dropped ${r.routerDropped})${r.cpu ? ` cpu ${JSON.stringify(r.cpu)}` : ""}${r.threadsPerHost ? ` threads ${JSON.stringify(Object.values(r.threadsPerHost))}` : ""}`,
     );
-    if (complete) results.push(r);
-    else if (discarded.push(r) > MAX_DISCARDED) throw new Error(`${discarded.length} rounds of ${concurrent} turn(s) lost turns or deltas`);
+    results.push(r);
   }
   const sorted = [...results].sort((a, b) => a.perSecond - b.perSecond);
   const placement = results.flatMap((r) => (r.threadsPerHost ? [r.threadsPerHost] : []));
@@ -188,14 +193,13 @@ async function throughput(
     ...sorted[Math.floor(sorted.length / 2)]!,
     rounds: results.map((r) => r.perSecond),
     ...(placement.length > 0 ? { threadsPerHostByRound: placement } : {}),
-    discarded,
     loadAverage: loadavg().map((x) => Number(x.toFixed(2))),
   };
 }
 
-async function shape(routers: number, hosts: number): Promise<Record<string, unknown>> {
+async function shape(run: BenchRun, routers: number, hosts: number): Promise<Record<string, unknown>> {
   lapses = 0;
-  const sim = await startModelSim({ port: 0, generative: { tokensPerSecond: 0, ttftMs: 0, tokensPerResponse: DELTAS_PER_TURN, toolCallProbability: 0 } });
+  const sim = await startModelSim({ port: 0 });
   const topo = await requireCluster({
     simUrl: sim.url,
     routers,
@@ -217,15 +221,15 @@ async function shape(routers: number, hosts: number): Promise<Record<string, unk
   try {
     const loadBefore = loadavg().map((x) => Number(x.toFixed(2)));
     console.log(`${routers} router(s) × ${hosts} host(s), load average ${loadBefore.join(" ")}`);
-    const one = await throughput(topo, owners, 1, ROUNDS_1);
-    const hundred = await throughput(topo, owners, CONCURRENT, ROUNDS_100);
+    const one = await throughput(run, sim, topo, owners, 1, ROUNDS_1);
+    const hundred = await throughput(run, sim, topo, owners, CONCURRENT, ROUNDS_100);
     return {
       routers,
       hosts,
       connections: { turn1: connections(1, routers), turns100: connections(CONCURRENT, routers) },
       deltasPerSecond1Turn: one,
-      deltasPerSecond100Turns: hundred,
-      met: hundred.perSecond >= TARGET_PER_SECOND,
+      [`deltasPerSecond${CONCURRENT}Turns`]: hundred,
+      met: CONCURRENT === 100 && hundred.perSecond >= TARGET_PER_SECOND,
       loadAverageBefore: loadBefore,
     };
   } finally {
@@ -234,17 +238,15 @@ async function shape(routers: number, hosts: number): Promise<Record<string, unk
   }
 }
 
-const results = [];
-for (const s of SHAPES) results.push(await shape(s.routers, s.hosts));
-const r = {
-  benchmark: "mesh-throughput",
-  deltasPerTurn: DELTAS_PER_TURN,
-  leaseTtlMs: LEASE_TTL_MS,
-  concurrentTurns: CONCURRENT,
-  targetPerSecond100Turns: TARGET_PER_SECOND,
-  met: results.every((x) => x.met),
-  shapes: results,
-  machine: { cpus: cpus().length, node: process.version },
-  at: new Date().toISOString(),
-};
-writeResult("mesh-throughput", r);
+await runBenchmark("mesh-throughput", async (run) => {
+  const results = [];
+  for (const s of SHAPES) results.push(await shape(run, s.routers, s.hosts));
+  return {
+    deltasPerTurn: DELTAS_PER_TURN,
+    leaseTtlMs: LEASE_TTL_MS,
+    concurrentTurns: CONCURRENT,
+    targetPerSecond100Turns: TARGET_PER_SECOND,
+    met: results.every((x) => x.met),
+    shapes: results,
+  };
+});

@@ -13,11 +13,12 @@
  *   (10,000 messages by default): the read has the most to skip before the gap.
  * Besides the end-to-end figure each scenario reports where the time goes: the plain resume (no
  * `afterSeq`), a direct read of the event log (the same JetStreamEventLog.read the router does) and
- * the time to the resume response. Results go to bench/results/replay.json.
+ * the time to the resume response. The turns that fill each thread are audited like every benchmark's
+ * (each completes; its deltas, concatenated, equal the completed item's text and the text the model
+ * sent), and every resume must deliver its GAP events: a run that lost anything is recorded as failed,
+ * without figures, and exits non-zero. Results go to bench/results/replay.json.
  */
 import assert from "node:assert/strict";
-import { writeResult } from "./support/results.ts";
-import { cpus, loadavg } from "node:os";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { startModelSim, type ModelSim } from "@threadmesh/model-sim";
@@ -25,9 +26,10 @@ import { JetStreamEventLog, seqRange } from "@threadmesh/mesh";
 import { BenchClient, frameSeq, now, summary } from "./support/bench-client.ts";
 import { type Cluster } from "../test/support/cluster.ts";
 import { requireCluster } from "./support/require-cluster.ts";
+import { runBenchmark, type BenchRun } from "./support/run-record.ts";
 
 const GAP = 1_000;
-const RESUMES = Math.max(50, Number(process.env.BENCH_REPLAY_RESUMES ?? 60));
+const RESUMES = Math.max(1, Number(process.env.BENCH_REPLAY_RESUMES ?? 60));
 const WARMUP = Number(process.env.BENCH_REPLAY_WARMUP ?? 5);
 const DELTAS = Number(process.env.BENCH_REPLAY_DELTAS ?? 2_000);
 /** Samples of the profile measurements (plain resume, direct log read). */
@@ -57,7 +59,7 @@ const SCENARIOS: Scenario[] = [
 const words = (n: number, turn: number): string[] => Array.from({ length: n }, (_, i) => `${i === 0 ? "" : " "}t${turn}w${i}`);
 
 /** Streams the scenario's turns on a new thread; returns it and the last seq the driver saw. */
-async function prepareThread(sim: ModelSim, url: string, token: string, s: Scenario): Promise<{ threadId: string; lastSeq: number }> {
+async function prepareThread(run: BenchRun, sim: ModelSim, url: string, token: string, s: Scenario): Promise<{ threadId: string; lastSeq: number }> {
   let lastSeq = 0;
   let lastAt = 0;
   const driver = await BenchClient.connect(url, token, {
@@ -70,11 +72,17 @@ async function prepareThread(sim: ModelSim, url: string, token: string, s: Scena
   try {
     const threadId = (await driver.call("thread/start", { approvalPolicy: "never", sandbox: "read-only" })).thread.id as string;
     const turns = s.historyTurns + 1;
+    const answers = Array.from({ length: turns }, (_, t) => words(DELTAS, t));
     sim.script(
       threadId,
-      Array.from({ length: turns }, (_, t) => ({ output: [{ type: "message" as const, text: words(DELTAS, t) }], chunkDelayMs: s.chunkDelayMs })),
+      answers.map((text) => ({ output: [{ type: "message" as const, text }], chunkDelayMs: s.chunkDelayMs })),
     );
-    for (let t = 0; t < turns; t++) await (await driver.turn(threadId, `turn ${t}`)).completedAt;
+    for (let t = 0; t < turns; t++) {
+      const turn = await driver.turn(threadId, `turn ${t}`);
+      run.audit.expect(turn.turnId, { threadId, chunks: answers[t]! });
+      await turn.completedAt;
+      run.audit.observe(driver.auditFrames(), [turn.turnId]);
+    }
     while (performance.now() - lastAt < SETTLE_MS) await sleep(50);
     return { threadId, lastSeq };
   } finally {
@@ -88,7 +96,7 @@ interface ResumeSample {
 }
 
 /** One resume on a fresh connection, verified; throws when the replay is not exactly the gap. */
-async function resumeOnce(url: string, token: string, threadId: string, lastSeq: number): Promise<ResumeSample> {
+async function resumeOnce(run: BenchRun, url: string, token: string, threadId: string, lastSeq: number): Promise<ResumeSample> {
   const afterSeq = lastSeq - GAP;
   const seqs: number[] = [];
   let sentAt = 0;
@@ -113,6 +121,7 @@ async function resumeOnce(url: string, token: string, threadId: string, lastSeq:
     assert.equal(res.replay?.recovered, true, `resume after ${afterSeq}: replay ${JSON.stringify(res.replay)}`);
     await Promise.race([lastArrived, sleep(10_000).then(() => Promise.reject(new Error(`seq ${lastSeq} never arrived; got ${seqs.length} events`)))]);
     await sleep(DUPLICATE_GRACE_MS);
+    run.count("replayed events", GAP, seqs.length);
     const expected = Array.from({ length: GAP }, (_, i) => afterSeq + 1 + i);
     assert.deepEqual(seqs, expected, `resume after ${afterSeq}: not exactly seqs ${afterSeq + 1}…${lastSeq} in order`);
     return { responseMs: responseAt - sentAt, lastEventMs: lastEventAt - sentAt };
@@ -132,9 +141,9 @@ async function plainResume(url: string, token: string, threadId: string): Promis
   }
 }
 
-async function scenario(sim: ModelSim, topo: Cluster, log: JetStreamEventLog, s: Scenario): Promise<Record<string, unknown>> {
+async function scenario(run: BenchRun, sim: ModelSim, topo: Cluster, log: JetStreamEventLog, s: Scenario): Promise<Record<string, unknown>> {
   const url = topo.urls[0]!;
-  const { threadId, lastSeq } = await prepareThread(sim, url, topo.token, s);
+  const { threadId, lastSeq } = await prepareThread(run, sim, url, topo.token, s);
   const afterSeq = lastSeq - GAP;
   const window = await log.read(TENANT, threadId, 0);
   const gapMessages = window.filter((e) => (seqRange(e.headers)?.last ?? 0) > afterSeq).length;
@@ -142,7 +151,7 @@ async function scenario(sim: ModelSim, topo: Cluster, log: JetStreamEventLog, s:
 
   const samples: ResumeSample[] = [];
   for (let i = 0; i < WARMUP + RESUMES; i++) {
-    const r = await resumeOnce(url, topo.token, threadId, lastSeq);
+    const r = await resumeOnce(run, url, topo.token, threadId, lastSeq);
     if (i >= WARMUP) samples.push(r);
   }
   const plain: number[] = [];
@@ -175,8 +184,7 @@ async function scenario(sim: ModelSim, topo: Cluster, log: JetStreamEventLog, s:
   };
 }
 
-async function run(): Promise<Record<string, unknown>> {
-  const loadBefore = loadavg().map((x) => Number(x.toFixed(2)));
+async function bench(run: BenchRun): Promise<Record<string, unknown>> {
   const sim = await startModelSim({ port: 0 });
   const topo = await requireCluster({ simUrl: sim.url, routers: 1, hosts: 1, extraEnv: { THREADMESH_LOG_LEVEL: "warn" } });
   const bus = topo.bus;
@@ -184,17 +192,13 @@ async function run(): Promise<Record<string, unknown>> {
     // Opening it with the defaults the processes use leaves the stream's configuration unchanged.
     const log = await JetStreamEventLog.open(bus.connection);
     const results = [];
-    for (const s of SCENARIOS) results.push(await scenario(sim, topo, log, s));
+    for (const s of SCENARIOS) results.push(await scenario(run, sim, topo, log, s));
     return {
-      benchmark: "replay",
       topology: "distributed (1 router, 1 host)",
       gapEvents: GAP,
       targetP99Ms: TARGET_P99_MS,
       met: results.every((r) => r.met),
       scenarios: results,
-      loadAverage: { before: loadBefore, after: loadavg().map((x) => Number(x.toFixed(2))) },
-      machine: { cpus: cpus().length, node: process.version },
-      at: new Date().toISOString(),
     };
   } finally {
     await topo.stop();
@@ -202,5 +206,4 @@ async function run(): Promise<Record<string, unknown>> {
   }
 }
 
-const r = await run();
-writeResult("replay", r);
+await runBenchmark("replay", bench);

@@ -87,6 +87,8 @@ function idTextOf(id: unknown, source: string, maxIdChars = Infinity): string | 
     if (Number.isSafeInteger(id)) return String(id);
     // Recover the literal digits: JSON.parse rounded them.
     const m = /"id"\s*:\s*(-?\d+)(?=\s*[,}])/.exec(source);
+    // Beyond int64's 19 digits (and a sign) an id is not one Codex clients send: invalid.
+    if (m && m[1] && m[1].length > 20) return null;
     if (m && m[1] && BigInt(m[1]) > MAX_SAFE) return m[1];
     if (m && m[1] && BigInt(m[1]) < -MAX_SAFE) return m[1];
     return String(id);

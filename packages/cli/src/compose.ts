@@ -64,6 +64,7 @@ export async function composeHost(config: Config, bus: Bus, store: ThreadStore, 
       maxThreads: config.maxThreads,
       continueTurns: config.continueTurns,
       limitsFor: sameLimitsForAll(tenantLimitsOf(config)),
+      maxConcurrentCommands: config.hostMaxConcurrentCommands,
     },
   });
 }

@@ -27,6 +27,7 @@ export interface Config {
   readonly maxThreadsPerConnection: number;
   readonly maxThreadsPerTenant: number;
   readonly requestQueueTimeoutMs: number;
+  readonly hostMaxConcurrentCommands: number;
   readonly routerId: string | null;
   readonly metricsHost: string;
   readonly metricsPort: number;

@@ -36,6 +36,11 @@ export const DEFAULT_BWRAP_PATH = "/usr/bin/bwrap";
 export const DEFAULT_OVERLOAD_RETRY_AFTER_MS = 250;
 /** Time between two heartbeats of the host, in ms. */
 export const DEFAULT_HEARTBEAT_INTERVAL_MS = 1_000;
+/**
+ * Commands a host serves at once outside thread mailboxes (placements, listings, loads, reads of
+ * unloaded threads); beyond it they are answered -32001 `hostBusy` instead of queueing.
+ */
+export const DEFAULT_MAX_CONCURRENT_COMMANDS = 512;
 /** Threads one host holds at most; placements beyond it are refused. */
 export const DEFAULT_MAX_THREADS = 5_000;
 /** Base instructions of threads that bring none. */
@@ -102,6 +107,8 @@ export interface HostConfig {
   heartbeatIntervalMs: number;
   /** Loaded threads beyond which placements are refused. Default {@link DEFAULT_MAX_THREADS}. */
   maxThreads: number;
+  /** Commands served at once outside thread mailboxes. Default {@link DEFAULT_MAX_CONCURRENT_COMMANDS}. */
+  maxConcurrentCommands: number;
   /** Quotas of a tenant (threads per tenant, queue wait). Default: the protocol's `DEFAULT_LIMITS` for everyone. */
   limitsFor: LimitsResolver;
   /**
@@ -140,6 +147,7 @@ export function resolveHostConfig(partial: Partial<HostConfig> = {}): Readonly<H
     maxThreads: partial.maxThreads ?? DEFAULT_MAX_THREADS,
     continueTurns: partial.continueTurns ?? true,
     limitsFor: partial.limitsFor ?? sameLimitsForAll(DEFAULT_LIMITS),
+    maxConcurrentCommands: partial.maxConcurrentCommands ?? DEFAULT_MAX_CONCURRENT_COMMANDS,
   });
 }
 

@@ -4,6 +4,7 @@ import {
   HOST_QUEUE_GROUP,
   InvalidParamsError,
   InvalidRequestError,
+  OverloadedError,
   PLACE_WILDCARD,
   decodeEnvelope,
   type CommandEnvelope,
@@ -31,6 +32,10 @@ import { announceLoaded } from "./thread-adoption.ts";
 import type { LoadedThreadState } from "./thread-loader.ts";
 import { ThreadRegistry } from "./thread-registry.ts";
 import { TenantQuota } from "./tenant-quota.ts";
+
+/** `data.reason` of the -32001 a host answers when `maxConcurrentCommands` commands are being served. */
+const HOST_BUSY = "hostBusy";
+const MESH_PREFIX = "mesh/";
 
 /** Lifecycle of a host. */
 export type HostState = "starting" | "running" | "draining" | "stopped";
@@ -70,6 +75,8 @@ export class SessionHost {
   readonly #services: HostServices;
   readonly #registry: ThreadRegistry;
   readonly #quota: TenantQuota;
+  /** Commands taken from the placement group or this host's subject and not answered yet. */
+  #serving = 0;
   readonly #logger: Logger;
   readonly #control: HostControl;
   #placeSub: Subscription | null = null;
@@ -232,27 +239,29 @@ export class SessionHost {
       replyError(msg, refusal, this.#logger);
       return;
     }
+    const config = this.#services.config;
+    if (this.#serving >= config.maxConcurrentCommands && !env.method.startsWith(MESH_PREFIX)) {
+      replyError(msg, new OverloadedError(config.overloadRetryAfterMs, HOST_BUSY), this.#logger);
+      return;
+    }
     this.#services.commandReceived(env.method);
     const traced = new TracedCommand(msg, env, tenant, this.#services.telemetry.tracer);
-    context.with(traced.context, () => this.#place(tenant, env, traced));
+    this.#serving++;
+    void context.with(traced.context, () => this.#place(tenant, env, traced)).finally(() => this.#serving--);
   }
 
-  #place(tenant: string, env: CommandEnvelope, msg: BusMessage): void {
+  #place(tenant: string, env: CommandEnvelope, msg: BusMessage): Promise<void> {
     switch (env.method) {
       case "thread/start":
-        void serve(msg, this.#logger, () => this.#withQuota(tenant, () => startThread(this.#services, this.#registry, tenant, env.params as never, env.origin)));
-        return;
+        return serve(msg, this.#logger, () => this.#withQuota(tenant, () => startThread(this.#services, this.#registry, tenant, env.params as never, env.origin)));
       case "thread/fork":
-        void serve(msg, this.#logger, () => this.#withQuota(tenant, () => forkThread(this.#services, this.#registry, tenant, env.params as never, env.origin)));
-        return;
+        return serve(msg, this.#logger, () => this.#withQuota(tenant, () => forkThread(this.#services, this.#registry, tenant, env.params as never, env.origin)));
       case "thread/list":
-        void serve(msg, this.#logger, () => listThreads(this.#services, this.#registry, tenant, env.params as never));
-        return;
+        return serve(msg, this.#logger, () => listThreads(this.#services, this.#registry, tenant, env.params as never));
       case "thread/loaded/list":
-        void serve(msg, this.#logger, () => listLoaded(this.#registry, tenant, (env.params ?? {}) as never));
-        return;
+        return serve(msg, this.#logger, () => listLoaded(this.#registry, tenant, (env.params ?? {}) as never));
       default:
-        void this.#dispatchThread(tenant, env, msg);
+        return this.#dispatchThread(tenant, env, msg);
     }
   }
 
@@ -276,7 +285,7 @@ export class SessionHost {
       return;
     }
     if (actor && !actor.closed) actor.enqueue(env, msg);
-    else void serve(msg, this.#logger, () => serveUnloaded(this.#services, tenant, env));
+    else await serve(msg, this.#logger, () => serveUnloaded(this.#services, tenant, env));
   }
 
   /** Runs a command that loads a new thread of `tenant` within the tenant's quota of loaded threads. */

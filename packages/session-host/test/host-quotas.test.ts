@@ -41,3 +41,23 @@ describe("session host: loaded threads per tenant", () => {
     assert.equal((resume.data as { reason: string }).reason, "tenantThreadLimit");
   });
 });
+
+describe("session host: commands served at once", () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness({ config: { maxConcurrentCommands: 1, overloadRetryAfterMs: 60 } });
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  test("beyond maxConcurrentCommands a command is answered -32001 hostBusy at once; the host keeps serving", async () => {
+    const c = h.client;
+    const replies = await Promise.all(Array.from({ length: 6 }, () => c.send("thread/list", {})));
+    const busy = replies.filter((r) => !r.ok);
+    assert.ok(busy.length >= 1, "at least one listing found the host busy");
+    for (const r of busy) assert.deepEqual(!r.ok && r.error, { code: -32001, message: "Server overloaded; retry later.", data: { retryAfterMs: 60, reason: "hostBusy" } });
+    assert.ok(replies.some((r) => r.ok));
+    assert.ok((await c.send("thread/list", {})).ok, "served again once the others are answered");
+  });
+});

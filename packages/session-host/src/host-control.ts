@@ -8,6 +8,7 @@ import { HostHeartbeat } from "./host-heartbeat.ts";
 import { HostOwnership } from "./host-ownership.ts";
 import { OrphanSweeper } from "./orphan-sweeper.ts";
 import { hasRunningTurn } from "./running-turn.ts";
+import { settleWithin } from "./settle-within.ts";
 import { HOST_STOPPED_ERROR, claimStoredThread, type LoadedThreadState } from "./thread-loader.ts";
 
 /** Longest wait for the owner of a thread when this host passes a command on to it, in ms. */
@@ -173,10 +174,11 @@ export class HostControl {
 
   /**
    * Decides how threads leave at shutdown: handed over (entries released, clients stay subscribed)
-   * when another live host can adopt them, else unloaded and announced closed. True for handing over.
+   * when another live host can adopt them, else unloaded and announced closed. True for handing over;
+   * once true it stays so, as threads may already have been handed over.
    */
   beginShutdown(): boolean {
-    this.#handingOver = this.#otherHost() !== undefined;
+    this.#handingOver ||= this.#otherHost() !== undefined;
     return this.#handingOver;
   }
 
@@ -185,18 +187,19 @@ export class HostControl {
     return this.#handingOver ? this.ownership.handOver(tenant, threadId) : this.ownership.release(tenant, threadId);
   }
 
-  /** Stops heartbeating and removes this host's entry, so that routers stop sending to it at once. */
-  async stop(): Promise<void> {
+  /**
+   * Stops heartbeating and removes this host's entry, so that routers stop sending to it and other
+   * hosts adopt the threads it still names at once. Waits at most `withinMs` for the removal: without
+   * it the entry lapses one lease later.
+   */
+  async stop(withinMs = Infinity): Promise<void> {
     this.#sub?.unsubscribe();
     this.#sub = null;
     this.#heartbeat.stop();
     this.#sweeper.stop();
     this.ownership.stop();
-    try {
-      await this.#hosts.remove(this.#opts.hostId);
-    } catch (err) {
-      this.#opts.logger.warn({ err }, "host entry not removed");
-    }
+    const removed = this.#hosts.remove(this.#opts.hostId).catch((err: unknown) => this.#opts.logger.warn({ err }, "host entry not removed"));
+    if (!(await settleWithin(removed, withinMs))) this.#opts.logger.warn({ withinMs }, "host entry not removed in time; it lapses with its lease");
     if (this.#ownsHosts) await this.#hosts.close();
     if (this.#ownsOwners) await this.#owners.close();
   }

@@ -31,7 +31,13 @@ import type { ThreadActor } from "./thread-actor.ts";
 import { announceLoaded } from "./thread-adoption.ts";
 import type { LoadedThreadState } from "./thread-loader.ts";
 import { ThreadRegistry } from "./thread-registry.ts";
+import { settleWithin } from "./settle-within.ts";
 import { TenantQuota } from "./tenant-quota.ts";
+
+/** Default of how long, after the drain deadline, handing turns over (or ending them) waits for their writes, in ms. */
+const DEFAULT_SETTLE_MS = 1_000;
+/** Default of how long {@link SessionHost.close} waits for unloading threads and this host's entry, in ms. */
+const DEFAULT_CLOSE_WITHIN_MS = 5_000;
 
 /** `data.reason` of the -32001 a host answers when `maxConcurrentCommands` commands are being served. */
 const HOST_BUSY = "hostBusy";
@@ -178,43 +184,56 @@ export class SessionHost {
 
   /**
    * Stops intake (no more placements, no new turns) and waits up to `deadlineMs` milliseconds for
-   * running turns to finish; turns still running then are interrupted. Loaded threads stay served
+   * running turns to finish. Turns still running then are handed over as on a crash when another live
+   * host can adopt their threads (see {@link ThreadActor.handOver}: it continues them from their last
+   * safe point or ends them interrupted), else interrupted here; either waits at most `settleMs`
+   * (default {@link DEFAULT_SETTLE_MS}) more for their writes. Other loaded threads stay served
    * (approvals, interrupts, reads) until {@link close}.
    */
-  async drain(opts: { deadlineMs: number }): Promise<void> {
+  async drain(opts: { deadlineMs: number; settleMs?: number }): Promise<void> {
     if (this.#state !== "running") return;
+    const deadlineAt = Date.now() + Math.max(0, opts.deadlineMs);
     this.#state = "draining";
     this.#placeSub?.unsubscribe();
     this.#placeSub = null;
-    await this.#control.beat();
-    if (this.#activeTurns > 0) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        new Promise<void>((resolve) => this.#turnsIdle.push(resolve)),
-        new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, opts.deadlineMs)))),
-      ]);
-      clearTimeout(timer);
+    await settleWithin(this.#control.beat(), deadlineAt - Date.now());
+    if (this.#activeTurns > 0) await settleWithin(new Promise<void>((resolve) => this.#turnsIdle.push(resolve)), deadlineAt - Date.now());
+    const running = this.#registry.all().filter((a) => a.turn !== null);
+    if (running.length === 0) return;
+    const handOver = this.#control.beginShutdown();
+    this.#logger.info({ turns: running.length, handOver }, handOver ? "drain deadline: handing running turns over to another host" : "drain deadline: interrupting running turns");
+    const ending = running.map((a) => (handOver ? a.handOver() : a.turn ? a.endTurn(a.turn, { status: "interrupted" }) : undefined));
+    if (!(await settleWithin(Promise.all(ending), opts.settleMs ?? DEFAULT_SETTLE_MS))) {
+      this.#logger.warn({ turns: running.length }, "drain: stopped waiting for the writes of the turns it ended; adopters recover them from the event window");
     }
-    await Promise.all(this.#registry.all().map((a) => (a.turn ? a.endTurn(a.turn, { status: "interrupted" }) : undefined)));
   }
 
   /**
    * Unloads every thread and stops. When another live host can adopt them, the threads are handed over
-   * (their owner entries released, clients stay subscribed, the next command moves them); otherwise
-   * they are announced `notLoaded` and `thread/closed`. Idempotent.
+   * (their owner entries released, clients stay subscribed, the next command moves them; a turn still
+   * running goes on there or ends interrupted); otherwise they are announced `notLoaded` and
+   * `thread/closed`. Waits at most `withinMs` (default {@link DEFAULT_CLOSE_WITHIN_MS}) for the threads'
+   * writes and owner entries: past it, this host's entry is removed all the same, so that other hosts
+   * adopt the rest as after a crash. Idempotent.
    */
-  close(): Promise<void> {
-    this.#closing ??= this.#close();
+  close(opts: { withinMs?: number } = {}): Promise<void> {
+    this.#closing ??= this.#close(Date.now() + (opts.withinMs ?? DEFAULT_CLOSE_WITHIN_MS));
     return this.#closing;
   }
 
-  async #close(): Promise<void> {
+  async #close(doneBy: number): Promise<void> {
     if (this.#state === "running") this.#state = "draining";
     this.#placeSub?.unsubscribe();
     this.#placeSub = null;
     const handOver = this.#control.beginShutdown();
-    await Promise.all(this.#registry.all().map((a) => (handOver ? a.unload() : this.#unloadForShutdown(a))));
-    await this.#control.stop();
+    const actors = this.#registry.all();
+    // Most of the time goes to unloading; removing this host's entry gets the rest.
+    const unloadBy = doneBy - Math.min(500, (doneBy - Date.now()) / 4);
+    const unloads = Promise.all(actors.map((a) => (handOver ? a.handOver() : this.#unloadForShutdown(a))));
+    if (!(await settleWithin(unloads, unloadBy - Date.now()))) {
+      this.#logger.warn({ threads: this.#registry.size, of: actors.length }, "close: stopped waiting for threads to unload; other hosts adopt them as after a crash");
+    }
+    await this.#control.stop(Math.max(0, doneBy - Date.now()));
     this.#state = "stopped";
     this.#logger.info("session host stopped");
   }

@@ -21,6 +21,7 @@ import type { HostServices } from "./host-services.ts";
 import { Mailbox } from "./mailbox.ts";
 import type { ModelUsage } from "./model/model-client.ts";
 import { PendingRequests } from "./pending-requests.ts";
+import { sameSettings, settingsSnapshot } from "./settings-change.ts";
 import { threadCommand } from "./thread-commands.ts";
 import { ThreadEvents } from "./thread-events.ts";
 import { ThreadWriter } from "./thread-writer.ts";
@@ -83,12 +84,18 @@ export class ThreadActor implements TurnContext {
   #idleTimer: NodeJS.Timeout | undefined;
   #lastActiveAt = performance.now();
   #commandSub: Subscription | null = null;
+  /**
+   * The settings as last handed to the writer: a row update carries them only when they changed, since
+   * they hold the instructions (up to megabytes) and every turn end and unload updates the row.
+   */
+  #storedSettings: ThreadRecord["settings"];
 
   constructor(init: ThreadActorInit) {
     const s = init.services;
     this.services = s;
     this.tenant = init.tenant;
     this.record = init.record;
+    this.#storedSettings = settingsSnapshot(init.record.settings);
     this.threadId = init.record.id;
     this.epoch = init.record.ownerEpoch;
     this.logger = s.logger.child({ tenant: init.tenant, threadId: this.threadId });
@@ -248,17 +255,19 @@ export class ThreadActor implements TurnContext {
     this.events.notify("thread/status/changed", { threadId: this.threadId, status }, dropSubscriptions);
   }
 
-  /** Queues a write of the thread row: status, usage, settings and the last sequence number. */
+  /** Queues a write of the thread row: status, usage, settings (when they changed) and the last sequence number. */
   persistThread(patch: Partial<ThreadRecord> = {}): void {
     Object.assign(this.record, patch);
     this.record.updatedAt = nowSeconds();
     this.record.lastSeq = this.events.lastSeq;
     const r = this.record;
+    const settingsChanged = !sameSettings(r.settings, this.#storedSettings);
+    if (settingsChanged) this.#storedSettings = settingsSnapshot(r.settings);
     this.writer.updateThread({
       ...patch,
       status: this.status,
       tokenUsage: r.tokenUsage,
-      settings: r.settings,
+      ...(settingsChanged ? { settings: r.settings } : {}),
       cwd: r.cwd,
       updatedAt: r.updatedAt,
       lastSeq: r.lastSeq,
@@ -289,6 +298,29 @@ export class ThreadActor implements TurnContext {
     this.pending.cancelAll();
     this.status = { type: "notLoaded" };
     this.persistThread();
+    this.#unloading = this.writer.flush().then(() => this.services.unloaded(this.tenant, this.threadId));
+    return this.#unloading;
+  }
+
+  /**
+   * Lets go of the thread at shutdown the way a lost owner would, so that another host adopts it: a
+   * running turn stops here (its model request and commands are aborted) without being ended, and
+   * nothing more is published or written for it; the adopting host continues the turn from its last
+   * safe point or ends it interrupted. A thread without a running turn unloads as usual. Settles once
+   * the writes already issued are stored and the host gave the owner entry back.
+   */
+  handOver(): Promise<void> {
+    if (this.#unloading) return this.#unloading;
+    if (!this.turn) return this.unload();
+    this.closed = true;
+    clearTimeout(this.#idleTimer);
+    this.#commandSub?.unsubscribe();
+    // Deltas still batched go out first: the event window is what the adopting host continues from.
+    this.events.flush();
+    this.events.silence();
+    this.writer.stop();
+    this.#stopTurn("handedOver");
+    this.pending.cancelAll();
     this.#unloading = this.writer.flush().then(() => this.services.unloaded(this.tenant, this.threadId));
     return this.#unloading;
   }

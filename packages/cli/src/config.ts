@@ -36,6 +36,7 @@ export interface Config {
   readonly leaseTtlMs: number;
   readonly maxThreads: number;
   readonly continueTurns: boolean;
+  readonly drainDeadlineMs: number;
   readonly replayMaxAgeMs: number;
   readonly replayMaxEvents: number;
   readonly jetstreamReplicas: number;

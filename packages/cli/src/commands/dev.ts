@@ -7,6 +7,7 @@ import { composeHost, composeRouter, hostIdOf, resolveToken, routerIdOf } from "
 import { openEventLog } from "../event-log.ts";
 import { openMeshControl } from "../mesh-control.ts";
 import { onShutdown } from "../shutdown.ts";
+import { CLOSE_STEP_MS, CLOSING_RESERVE_MS, ROUTER_CLOSE_MS, SETTLE_MS } from "../shutdown-budget.ts";
 import { simGenerative } from "./model-sim.ts";
 
 /** `threadmesh dev`: router and session host in one process over the in-process bus, SQLite, simulator. */
@@ -40,15 +41,16 @@ export async function runDev(config: Config): Promise<void> {
   console.log(`  healthz: ${url.replace("ws://", "http://")}/healthz`);
   console.log(`  try: CODEX_TOKEN=${token} npx -y @openai/codex@0.169.0 --remote ${url} --remote-auth-token-env CODEX_TOKEN`);
 
-  onShutdown(async () => {
-    await router.drain({ deadlineMs: 5000 });
-    await host.drain({ deadlineMs: 5000 });
-    await router.close();
-    await host.close();
-    await mesh.close();
-    await eventLog.close();
-    await bus.close();
-    await store.close();
-    await sim?.close();
-  }, stopTracing);
+  onShutdown({ drainDeadlineMs: config.drainDeadlineMs, logger: telemetry.logger, flush: stopTracing }, async (clock) => {
+    await clock.step("drain router", () => router.drain({ deadlineMs: clock.untilDeadline() }));
+    // The router has closed every connection: it stops while the host lets its turns finish.
+    await Promise.all([
+      clock.step("close router", () => router.close(), ROUTER_CLOSE_MS),
+      clock.step("drain session host", () => host.drain({ deadlineMs: clock.untilDeadline(), settleMs: SETTLE_MS })),
+    ]);
+    await clock.step("close session host", () => host.close({ withinMs: clock.remaining() - CLOSING_RESERVE_MS }));
+    await Promise.all([clock.step("close mesh control", () => mesh.close(), CLOSE_STEP_MS), clock.step("close event log", () => eventLog.close(), CLOSE_STEP_MS)]);
+    await clock.step("close bus", () => bus.close(), CLOSE_STEP_MS);
+    await Promise.all([clock.step("close store", () => store.close(), CLOSE_STEP_MS), clock.step("close model simulator", async () => sim?.close(), CLOSE_STEP_MS)]);
+  });
 }

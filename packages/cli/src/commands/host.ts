@@ -7,6 +7,7 @@ import { composeHost, hostIdOf } from "../compose.ts";
 import { openEventLog } from "../event-log.ts";
 import { openMeshControl } from "../mesh-control.ts";
 import { onShutdown } from "../shutdown.ts";
+import { CLOSE_STEP_MS, CLOSING_RESERVE_MS, SETTLE_MS } from "../shutdown-budget.ts";
 
 /** `threadmesh host`: a session host on NATS and the store. */
 export async function runHost(config: Config): Promise<void> {
@@ -35,13 +36,11 @@ export async function runHost(config: Config): Promise<void> {
   const running = await composeHost({ ...config, hostId }, bus, store, telemetry, { baseUrl: config.modelBaseUrl, apiKey: config.modelApiKey ?? "" }, mesh, eventLog);
   host = running;
   console.log(`session host ${running.hostId} ready`);
-  onShutdown(async () => {
-    await running.drain({ deadlineMs: 10_000 });
-    await running.close();
-    await mesh.close();
-    await eventLog.close();
-    await bus.close();
-    await store.close();
-    await metricsServer.close();
-  }, stopTracing);
+  onShutdown({ drainDeadlineMs: config.drainDeadlineMs, logger: telemetry.logger, flush: stopTracing }, async (clock) => {
+    await clock.step("drain session host", () => running.drain({ deadlineMs: clock.untilDeadline(), settleMs: SETTLE_MS }));
+    await clock.step("close session host", () => running.close({ withinMs: clock.remaining() - CLOSING_RESERVE_MS }));
+    await Promise.all([clock.step("close mesh control", () => mesh.close(), CLOSE_STEP_MS), clock.step("close event log", () => eventLog.close(), CLOSE_STEP_MS)]);
+    await clock.step("close bus", () => bus.close(), CLOSE_STEP_MS);
+    await Promise.all([clock.step("close store", () => store.close(), CLOSE_STEP_MS), clock.step("close metrics server", () => metricsServer.close(), CLOSE_STEP_MS)]);
+  });
 }

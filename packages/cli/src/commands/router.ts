@@ -6,6 +6,7 @@ import { composeRouter, resolveToken, routerIdOf } from "../compose.ts";
 import { openEventLog } from "../event-log.ts";
 import { openMeshControl } from "../mesh-control.ts";
 import { onShutdown } from "../shutdown.ts";
+import { CLOSE_STEP_MS, ROUTER_CLOSE_MS } from "../shutdown-budget.ts";
 
 /** `threadmesh router`: a stateless WebSocket router on NATS. */
 export async function runRouter(config: Config): Promise<void> {
@@ -23,12 +24,11 @@ export async function runRouter(config: Config): Promise<void> {
   const { url } = await router.listen();
   console.log(`threadmesh router`);
   console.log(`  listening on: ${url}`);
-  onShutdown(async () => {
-    await router.drain({ deadlineMs: 5000 });
-    await router.close();
-    await mesh.close();
-    await eventLog.close();
-    await bus.close();
-    await store.close();
-  }, stopTracing);
+  onShutdown({ drainDeadlineMs: config.drainDeadlineMs, logger: telemetry.logger, flush: stopTracing }, async (clock) => {
+    await clock.step("drain router", () => router.drain({ deadlineMs: clock.untilDeadline() }));
+    await clock.step("close router", () => router.close(), ROUTER_CLOSE_MS);
+    await Promise.all([clock.step("close mesh control", () => mesh.close(), CLOSE_STEP_MS), clock.step("close event log", () => eventLog.close(), CLOSE_STEP_MS)]);
+    await clock.step("close bus", () => bus.close(), CLOSE_STEP_MS);
+    await clock.step("close store", () => store.close(), CLOSE_STEP_MS);
+  });
 }

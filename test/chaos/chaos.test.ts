@@ -3,18 +3,33 @@ import assert from "node:assert/strict";
 import { startModelSim, type ModelSim, type SimResponse } from "@threadmesh/model-sim";
 import { startCluster, CLUSTER_TENANT, type Cluster } from "../support/cluster.ts";
 import { TestClient } from "../support/ws-client.ts";
-import { assertEpochsNeverGoBack, assertItemsStored, assertSeqContinuity, callRetrying, pool, threadEvents, type Json } from "./invariants.ts";
+import {
+  assertClientViewStored,
+  assertEpochsNeverGoBack,
+  assertNoRepeatedHistory,
+  assertSeqContinuity,
+  assertTurnsEnded,
+  callRetrying,
+  pool,
+  threadEvents,
+  type Json,
+} from "./invariants.ts";
 
 /**
  * Chaos with real processes: a session host killed with SIGKILL during 100 active turns, a router
- * killed while it holds 200 connections, the NATS server restarted under load. After each: no completed
- * item lost or duplicated, every subscriber's seq continuous, never two owners at once, every turn ended
- * within a bound, every thread usable. Sizes can be lowered with CHAOS_TURNS / CHAOS_CONNECTIONS.
+ * killed while it holds 200 connections, the NATS server restarted under load. After each, for every
+ * client and thread: every turn ended (completed or interrupted), every item the client saw completed
+ * is stored once in its turn with the same content, no entry repeats in the model history, the
+ * client's seq runs without gaps or repeats, and no event of an older owner epoch follows a newer one;
+ * every thread takes a new turn. Sizes can be lowered with CHAOS_TURNS / CHAOS_CONNECTIONS.
  */
 const TURNS = Number(process.env.CHAOS_TURNS ?? 100);
 const CONNECTIONS = Number(process.env.CHAOS_CONNECTIONS ?? 200);
-/** Every turn in flight when something dies ends within this (lease 3 s + sweep + the rest of the stream). */
-const TURN_END_BOUND_MS = 30_000;
+/**
+ * Liveness, not performance: a turn in flight when something dies that has not ended by then never
+ * will (it needs a lease of 3 s, a sweep and the rest of its stream, well under this on a loaded machine).
+ */
+const TURN_END_DEADLINE_MS = 60_000;
 /** A JetStream cluster: the event stream and the KV buckets have 3 replicas, and one node is restarted. */
 const NATS_NODES = Number(process.env.CHAOS_NATS_NODES ?? 3);
 
@@ -93,18 +108,17 @@ describe("chaos: real processes over NATS (JetStream) and PostgreSQL", () => {
     const victim = owners[0]!.hostId;
     const orphaned = owners.filter((o) => o?.hostId === victim).length;
     assert.ok(orphaned > 0 && orphaned < TURNS, `both hosts hold turns (victim holds ${orphaned} of ${TURNS})`);
-    const killedAt = Date.now();
     await cl.host(victim).proc.kill();
 
     const ends = await pool(list, 32, ({ c, id }, i) =>
       c
-        .waitFor((f) => f.method === "turn/completed" && f.params.turn.id === turnIds[i], { timeoutMs: TURN_END_BOUND_MS })
+        .waitFor((f) => f.method === "turn/completed" && f.params.turn.id === turnIds[i], { timeoutMs: TURN_END_DEADLINE_MS })
         .then((f) => ({ id, f }))
         .catch((err: Error) => {
           const logs = cl.hosts.filter((h) => h.id !== victim).map((h) => h.proc.stderr.join("").slice(-3000));
           const routerLogs = cl.routers.map((r) => r.stderr.join("").slice(-3000));
           throw new Error(
-            `turn ${turnIds[i]} of thread ${id} (owner ${owners[i]?.hostId}, victim ${victim}) did not end: ${err.message}\nsurviving hosts' logs:\n${logs.join("\n")}\nrouters' logs:\n${routerLogs.join("\n")}`,
+            `turn ${turnIds[i]} of thread ${id} (owner ${owners[i]?.hostId}, victim ${victim}) never ended: ${err.message}\nsurviving hosts' logs:\n${logs.join("\n")}\nrouters' logs:\n${routerLogs.join("\n")}`,
           );
         }),
     );
@@ -113,17 +127,18 @@ describe("chaos: real processes over NATS (JetStream) and PostgreSQL", () => {
     assert.deepEqual([...new Set(statuses)], ["completed"], "every turn completed");
     const continued = ends.filter((e, i) => owners[i]?.hostId === victim && e.f.epoch > owners[i]!.epoch).length;
     assert.equal(continued, orphaned, "the adopters finished every turn of the killed host");
-    const worstMs = Date.now() - killedAt;
 
     // Every thread is usable afterwards, and the feeds kept their invariants.
     await assertUsable(list, "still there?", 16);
-    for (const { c, id } of list) {
+    for (const [i, { c, id }] of list.entries()) {
       const events = threadEvents(c.frames, id);
-      assertSeqContinuity(events, `thread ${id}`);
-      assertEpochsNeverGoBack(events, `thread ${id}`);
-      await assertItemsStored(c, id, events);
+      const what = `thread ${id}`;
+      assertTurnsEnded(events, what, [turnIds[i]!]);
+      await assertClientViewStored(c, id, events, what);
+      assertNoRepeatedHistory(sim.requests(id), what);
+      assertSeqContinuity(events, what);
+      assertEpochsNeverGoBack(events, what);
     }
-    assert.ok(worstMs < TURN_END_BOUND_MS, `every turn ended within ${worstMs} ms of the kill`);
   });
 
   test(`SIGKILL of a router holding ${CONNECTIONS} connections: clients resume on another router with afterSeq`, async () => {
@@ -166,19 +181,27 @@ describe("chaos: real processes over NATS (JetStream) and PostgreSQL", () => {
     });
     assert.deepEqual(resumed.filter((r) => !r.recovered).map((r) => r.id), [], "every gap was in the replay window");
     await pool(resumed, 50, ({ back, id }) =>
-      back.waitFor((f) => f.method === "turn/completed" && f.params.turn.id === turnOf.get(id), { timeoutMs: TURN_END_BOUND_MS }),
+      back
+        .waitFor((f) => f.method === "turn/completed" && f.params.turn.id === turnOf.get(id), { timeoutMs: TURN_END_DEADLINE_MS })
+        .catch((err: Error) => {
+          throw new Error(`turn ${turnOf.get(id)} of thread ${id} never ended for a resumed client: ${err.message}`);
+        }),
     );
     for (const { back, id, seen, from, afterSeq } of resumed) {
       const after = threadEvents(back.frames.slice(from), id);
-      assert.equal(after[0]?.seq, afterSeq + 1, `a client of thread ${id}: the replay starts right after afterSeq`);
+      const what = `a client of thread ${id}`;
+      assert.equal(after[0]?.seq, afterSeq + 1, `${what}: the replay starts right after afterSeq`);
       const all: Json[] = [...seen.map((f) => ({ ...f, __source: "old" })), ...after.map((f) => ({ ...f, __source: "new" }))];
-      assertSeqContinuity(all, `a client of thread ${id}`);
+      assertTurnsEnded(all, what, [turnOf.get(id)!]);
+      await assertClientViewStored(back, id, all, what);
+      assertSeqContinuity(all, what);
+      assertEpochsNeverGoBack(all, what);
       assert.equal(all.at(-1)!.method, "turn/completed");
-      assert.equal(all.filter((f) => f.method === "turn/completed" && f.params.turn.id === turnOf.get(id)).length, 1, "the turn ends exactly once per client");
     }
+    for (const { id } of list) assertNoRepeatedHistory(sim.requests(id), `thread ${id}`);
   });
 
-  test(`restart of a NATS node (of ${NATS_NODES}) under load: every turn ends, every thread is usable afterwards`, async () => {
+  test(`restart of a NATS node (of ${NATS_NODES}) under load: every turn ends, every thread is usable afterwards, every feed is whole`, async () => {
     const cl = await start({ hosts: 2, routers: 1 });
     const conns = await pool(Array.from({ length: 20 }), 20, () => connect(cl.url));
     const list = await threads(conns, 20);
@@ -193,9 +216,9 @@ describe("chaos: real processes over NATS (JetStream) and PostgreSQL", () => {
     // A turn whose events were lost with the connection still ends: the client asks for the gap.
     await pool(list, 8, async ({ c, id }, i) => {
       const ended = (from = 0) => c.frames.slice(from).some((f) => f.method === "turn/completed" && f.params.turn.id === turnIds[i]);
-      const deadline = Date.now() + TURN_END_BOUND_MS;
+      const deadline = Date.now() + TURN_END_DEADLINE_MS;
       while (!ended()) {
-        assert.ok(Date.now() < deadline, `turn of ${id} ended within ${TURN_END_BOUND_MS} ms`);
+        assert.ok(Date.now() < deadline, `turn ${turnIds[i]} of thread ${id} never ended`);
         const last = threadEvents(c.frames, id).at(-1)?.seq ?? 0;
         const from = c.frames.length;
         await c.call("thread/resume", { threadId: id, excludeTurns: true, afterSeq: last }).catch(() => undefined);
@@ -203,10 +226,14 @@ describe("chaos: real processes over NATS (JetStream) and PostgreSQL", () => {
       }
     });
     await assertUsable(list, "after", 8);
-    for (const { c, id } of list) {
-      const read = await c.call("thread/read", { threadId: id, includeTurns: true });
-      const ids: string[] = read.thread.turns.flatMap((t: Json) => t.items.map((x: Json) => x.id));
-      assert.equal(new Set(ids).size, ids.length, `thread ${id}: no item stored twice`);
+    for (const [i, { c, id }] of list.entries()) {
+      const events = threadEvents(c.frames, id);
+      const what = `thread ${id}`;
+      assertTurnsEnded(events, what, [turnIds[i]!]);
+      await assertClientViewStored(c, id, events, what);
+      assertNoRepeatedHistory(sim.requests(id), what);
+      assertSeqContinuity(events, what);
+      assertEpochsNeverGoBack(events, what);
     }
   });
 });

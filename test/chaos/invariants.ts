@@ -35,18 +35,82 @@ export function assertEpochsNeverGoBack(events: readonly Json[], what: string): 
   }
 }
 
+/** Statuses a turn may end with after a fault: it ran to its end, or it was stopped at an unsafe point. */
+const ENDED = new Set(["completed", "interrupted"]);
+
 /**
- * No completed item lost or duplicated: every item a client saw completed is stored exactly once,
- * and the stored items of the thread have distinct ids.
+ * Every turn ends for this subscriber: each turn it saw start, and each of `mustEnd`, has exactly one
+ * `turn/completed`, with status completed or interrupted.
  */
-export async function assertItemsStored(c: TestClient, threadId: string, seen: readonly Json[]): Promise<void> {
-  const read = await c.call("thread/read", { threadId, includeTurns: true });
-  const stored: string[] = read.thread.turns.flatMap((t: Json) => t.items.map((i: Json) => i.id as string));
-  assert.equal(new Set(stored).size, stored.length, `thread ${threadId}: stored item ids are distinct`);
-  for (const f of seen) {
-    if (f.method !== "item/completed") continue;
-    assert.ok(stored.includes(f.params.item.id), `thread ${threadId}: completed ${f.params.item.type} ${f.params.item.id} is stored`);
+export function assertTurnsEnded(events: readonly Json[], what: string, mustEnd: readonly string[] = []): void {
+  const turns = new Set<string>(mustEnd);
+  const ends = new Map<string, Json[]>();
+  for (const f of events) {
+    if (f.method === "turn/started") turns.add(f.params.turn.id);
+    if (f.method === "turn/completed") ends.set(f.params.turn.id, [...(ends.get(f.params.turn.id) ?? []), f.params.turn]);
   }
+  for (const id of turns) {
+    const seen = ends.get(id) ?? [];
+    assert.equal(seen.length, 1, `${what}: turn ${id} ended ${seen.length} times`);
+    assert.ok(ENDED.has(seen[0]!.status), `${what}: turn ${id} ended ${seen[0]!.status}`);
+  }
+}
+
+/**
+ * What a client saw is what was stored: every item it saw completed is, in the stored turn it belongs
+ * to, exactly once and with the same content, and in no other stored turn.
+ */
+export function assertSeenItemsStored(storedTurns: readonly Json[], events: readonly Json[], what: string): void {
+  const byTurn = new Map<string, Json>(storedTurns.map((t) => [t.id as string, t]));
+  for (const f of events) {
+    if (f.method !== "item/completed") continue;
+    const { turnId, item } = f.params as { turnId: string; item: Json };
+    const turn = byTurn.get(turnId);
+    assert.ok(turn, `${what}: turn ${turnId} of completed ${item.type} ${item.id} is stored`);
+    const copies = (turn.items as Json[]).filter((i) => i.id === item.id);
+    assert.equal(copies.length, 1, `${what}: completed ${item.type} ${item.id} is stored ${copies.length} times in turn ${turnId}`);
+    assert.deepEqual(copies[0], item, `${what}: stored ${item.type} ${item.id} differs from what the client saw completed`);
+    const elsewhere = storedTurns.filter((t) => t.id !== turnId && (t.items as Json[]).some((i) => i.id === item.id)).map((t) => t.id);
+    assert.deepEqual(elsewhere, [], `${what}: ${item.type} ${item.id} of turn ${turnId} is stored in other turns too`);
+  }
+}
+
+/** Reads the thread with its turns and checks the client's view against it ({@link assertSeenItemsStored}). */
+export async function assertClientViewStored(c: TestClient, threadId: string, events: readonly Json[], what: string): Promise<void> {
+  const read = await c.call("thread/read", { threadId, includeTurns: true });
+  assertSeenItemsStored(read.thread.turns, events, what);
+}
+
+/** The interruption marker is the same text each time by design; every other history entry is unique. */
+const TURN_ABORTED = "<turn_aborted>";
+
+/** What makes a model-history entry itself: its call id for calls and their outputs, else role and content. */
+function historyKey(entry: Json): string | undefined {
+  if (entry.type === "function_call") return `function_call ${entry.call_id}`;
+  if (entry.type === "function_call_output") return `function_call_output ${entry.call_id}`;
+  if (entry.type === "message" || entry.role !== undefined) {
+    const content = JSON.stringify(entry.content);
+    if (content.includes(TURN_ABORTED)) return undefined;
+    return `${entry.role} message ${content}`;
+  }
+  return `${entry.type} ${JSON.stringify(entry)}`;
+}
+
+/**
+ * No duplicate in the model history: in each request the model received for a thread, no function call
+ * or call output (by call id) and no message appears twice. For threads whose turns all have distinct
+ * inputs and answers, as the chaos scripts give them.
+ */
+export function assertNoRepeatedHistory(requests: readonly { input?: unknown }[], what: string): void {
+  requests.forEach((r, n) => {
+    const seen = new Set<string>();
+    for (const entry of Array.isArray(r.input) ? (r.input as Json[]) : []) {
+      const key = historyKey(entry);
+      if (key === undefined) continue;
+      assert.ok(!seen.has(key), `${what}: model request ${n + 1} repeats ${key.slice(0, 200)}`);
+      seen.add(key);
+    }
+  });
 }
 
 /** Runs `fn` over `items` with at most `limit` in flight. */

@@ -134,9 +134,8 @@ export function describeBus(name: string, make: () => Promise<BusFixture>): void
     });
 
     it("a request to a subject nobody subscribes to fails at once with noResponders", async ({ bus }, p) => {
-      const started = Date.now();
-      await assert.rejects(bus.request(`${p}.nobody`, bytes("x"), { timeoutMs: 10_000 }), isBusError("noResponders"));
-      assert.ok(Date.now() - started < 5_000, "noResponders must not wait for the timeout");
+      // A bus that waited for the request's timeout instead would outlast the test's own timeout.
+      await assert.rejects(bus.request(`${p}.nobody`, bytes("x"), { timeoutMs: 60 * TEST_TIMEOUT_MS }), isBusError("noResponders"));
     });
 
     it("a request nobody answers fails with timeout", async ({ bus, other }, p) => {

@@ -82,17 +82,16 @@ describe("session host: interrupt and steer", () => {
     assert.equal(h.sim.requests(threadId).length, 1);
   });
 
-  test("interrupt kills a running command", async () => {
+  test("interrupt kills a running command", { timeout: 60_000 }, async () => {
     const c = h.client;
     const { threadId } = await startThread(c, { approvalPolicy: "never", sandbox: "danger-full-access" });
-    h.sim.script(threadId, [{ output: [{ type: "function_call", name: "shell", callId: "call-sleep", arguments: { command: ["bash", "-lc", "echo started; sleep 30"], timeout_ms: 60_000 } }] }]);
+    h.sim.script(threadId, [{ output: [{ type: "function_call", name: "shell", callId: "call-sleep", arguments: { command: ["bash", "-lc", "echo started; sleep 3600"], timeout_ms: 7_200_000 } }] }]);
     const from = c.frames.length;
     const { turn } = await c.call("turn/start", { threadId, input: text("sleep") });
     await c.waitForMethod("item/commandExecution/outputDelta", threadId, from);
-    const t0 = Date.now();
     await c.call("turn/interrupt", { threadId, turnId: turn.id });
+    // The command would run for an hour: the turn ends only because the interrupt killed it.
     await c.waitTurnCompleted(threadId, turn.id, from);
-    assert.ok(Date.now() - t0 < 10_000);
     assert.ok(!c.trace(threadId, from).includes("item/completed:commandExecution:failed"));
   });
 

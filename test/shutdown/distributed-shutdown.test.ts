@@ -9,6 +9,13 @@ import { DRAIN_DEADLINE_MS, STOP_MARGIN_MS, processesWith, slowAnswer, terminate
 const STREAMING_TURNS = 10;
 const SLEEP_MARKER = "sleep 100.4242";
 
+/** Runs one turn with a scripted answer to completion. */
+async function threadTurn(c: TestClient, threadId: string): Promise<void> {
+  const from = c.frames.length;
+  const { turn } = await c.call("turn/start", { threadId, input: text("hello") });
+  await c.waitFor((fr) => fr.method === "turn/completed" && fr.params.turn.id === turn.id, { from });
+}
+
 describe("shutdown under load: router + session hosts on NATS and PostgreSQL", () => {
   const f = failoverCluster({ hosts: 1, extraEnv: { THREADMESH_DRAIN_DEADLINE_MS: String(DRAIN_DEADLINE_MS) } });
 
@@ -41,13 +48,36 @@ describe("shutdown under load: router + session hosts on NATS and PostgreSQL", (
     const stalledSocket = (stalled.c.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
     stalledSocket.pause();
 
+    // Loaded threads without a turn: unloading stores their rows, which the lock below holds up.
+    const idle = await connect(cluster, clients);
+    const idleThreads = await Promise.all(
+      Array.from({ length: 3 }, async (_, i) => {
+        const id = (await idle.call("thread/start", {})).thread.id as string;
+        sim.script(id, [{ output: [{ type: "message", text: `idle ${i}` }] }, { output: [{ type: "message", text: `adopted ${i}` }] }]);
+        return id;
+      }),
+    );
+    for (const id of idleThreads) await threadTurn(idle, id);
+
     const adopter = await cluster.addHost();
     await eventually(() => cluster.registry.live().some((h) => h.hostId === adopter.id), "the second host is live");
 
-    const host = await terminate(victim.proc);
+    // A store write that does not return: every update of a thread row waits on this lock until the host is gone.
+    const lock = new pg.Client({ connectionString: cluster.databaseUrl });
+    await lock.connect();
+    let host: Awaited<ReturnType<typeof terminate>>;
+    try {
+      await lock.query("BEGIN");
+      await lock.query("LOCK TABLE threads IN EXCLUSIVE MODE");
+      host = await terminate(victim.proc);
+    } finally {
+      await lock.query("ROLLBACK").catch(() => undefined);
+      await lock.end();
+    }
     assert.deepEqual({ code: host.code, signal: host.signal }, { code: 0, signal: null }, `host exit; stderr: ${victim.proc.stderr.join("").slice(-2000)}`);
     assert.ok(host.ms <= DRAIN_DEADLINE_MS + STOP_MARGIN_MS, `the host stopped ${Math.round(host.ms)} ms after SIGTERM (drain deadline ${DRAIN_DEADLINE_MS} ms)`);
     assert.ok(host.ms >= DRAIN_DEADLINE_MS - 100, `the host gave its turns the drain deadline (${Math.round(host.ms)} ms)`);
+    assert.match(victim.proc.stderr.join(""), /close: stopped waiting for threads to unload/, "the host's row updates were held up and it stopped waiting for them");
     await eventually(() => processesWith(SLEEP_MARKER).length === 0, "the shell command's processes are gone", 2_000);
 
     // Every turn that was running ends for its client, on the other host: streamed ones go on, the command's ends interrupted.
@@ -61,6 +91,7 @@ describe("shutdown under load: router + session hosts on NATS and PostgreSQL", (
     assert.equal(cut.params.turn.status, "interrupted", "a command may have run halfway: the turn does not go on");
     assert.match(cut.params.turn.error.message, /session host running this turn was lost/);
     assert.equal(cut.epoch, command.epoch + 1);
+    for (const id of idleThreads) await threadTurn(idle, id);
     for (const r of [...streaming, hung, command, stalled]) assert.equal((await ownerOf(cluster, r.threadId)).hostId, adopter.id, `${r.threadId} moved`);
 
     // The adopter runs a new turn; the last host has nobody to hand it to, so it ends interrupted at the deadline.

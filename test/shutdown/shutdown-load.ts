@@ -11,11 +11,16 @@ export function slowAnswer(words = 80, chunkDelayMs = 100) {
   return { output: [{ type: "message" as const, text: Array.from({ length: words }, (_, i) => `word${i} `) }], chunkDelayMs };
 }
 
-/** Sends SIGTERM and resolves with the exit and the time from the signal to the exit event, ms. */
+/**
+ * Sends SIGTERM and resolves with the exit and the time from the signal to the exit event, ms. A process
+ * still running well past the allowed time is killed (SIGKILL), so that a test fails instead of hanging.
+ */
 export async function terminate(proc: ThreadmeshProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }> {
   const at = performance.now();
   proc.child.kill("SIGTERM");
+  const killer = setTimeout(() => proc.child.kill("SIGKILL"), DRAIN_DEADLINE_MS + STOP_MARGIN_MS + 10_000);
   const exit = await proc.exited;
+  clearTimeout(killer);
   return { ...exit, ms: performance.now() - at };
 }
 

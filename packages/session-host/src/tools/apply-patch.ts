@@ -1,6 +1,7 @@
 import { chmod, mkdir, readFile, stat, unlink, writeFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import type { FileUpdateChange, PatchChangeKind } from "@threadmesh/protocol";
+import { chownLikeParent } from "../sandbox/workspace-owner.ts";
 import { PatchError, type PatchHunk, type PatchOp } from "./patch-parser.ts";
 import { seekSequence } from "./seek-sequence.ts";
 import { unifiedHunks } from "./unified-diff.ts";
@@ -102,18 +103,32 @@ export async function applyResolved(changes: ResolvedChange[]): Promise<void> {
         await unlink(c.path);
       } else if (c.movePath !== null) {
         const { mode } = await stat(c.path);
-        await mkdir(dirname(c.movePath), { recursive: true });
-        await writeFile(c.movePath, c.newContent ?? "");
+        await writeOwned(c.movePath, c.newContent ?? "");
         await chmod(c.movePath, mode & 0o7777);
         await unlink(c.path);
       } else {
-        await mkdir(dirname(c.path), { recursive: true });
-        await writeFile(c.path, c.newContent ?? "");
+        await writeOwned(c.path, c.newContent ?? "");
       }
     } catch (err) {
       throw new PatchError(`Failed to write ${c.movePath ?? c.path}: ${(err as Error).message}`, { cause: err });
     }
   }
+}
+
+/**
+ * Writes `content` to `path`, creating missing parent directories. What this creates takes the owner of
+ * the directory it is created in, so files the host writes into a sandbox user's workspace stay
+ * writable by that user's commands.
+ */
+async function writeOwned(path: string, content: string): Promise<void> {
+  const firstCreated = await mkdir(dirname(path), { recursive: true });
+  if (firstCreated !== undefined) {
+    const created: string[] = [];
+    for (let d = dirname(path); d.length >= firstCreated.length; d = dirname(d)) created.unshift(d);
+    for (const d of created) await chownLikeParent(d);
+  }
+  await writeFile(path, content);
+  await chownLikeParent(path);
 }
 
 /** Every absolute path a set of changes writes, creates or removes (moves count both ends), without duplicates. */

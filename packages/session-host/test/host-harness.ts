@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { InProcessBus } from "@threadmesh/mesh";
@@ -39,6 +39,8 @@ export interface Harness {
 
 export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), "tm-host-test-"));
+  // Sandbox users (uids of their own when the host is root) must be able to traverse to their workspaces.
+  chmodSync(dir, 0o711);
   const workspaceRoot = join(dir, "workspaces");
   const storeUrl = opts.storeUrl ?? `sqlite:${join(dir, "threadmesh.db")}`;
   const bus = new InProcessBus();

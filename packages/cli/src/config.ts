@@ -31,6 +31,9 @@ export interface Config {
   readonly routerId: string | null;
   readonly metricsHost: string;
   readonly metricsPort: number;
+  readonly outboundMaxBytes: number;
+  readonly outboundGraceMs: number;
+  readonly outboundTotalMaxBytes: number;
   readonly hostId: string | null;
   readonly heartbeatIntervalMs: number;
   readonly leaseTtlMs: number;
@@ -109,6 +112,9 @@ export function loadConfig(command: Command, argv: readonly string[], env: Reado
     const parsed = parseValue(o, r.value);
     if (typeof parsed === "object" && parsed !== null && "error" in parsed) problems.push(`${r.source}: ${parsed.error}`);
     else out[o.key] = parsed;
+  }
+  if (specs.some((o) => o.key === "outboundTotalMaxBytes") && Number(out.outboundTotalMaxBytes) < Number(out.outboundMaxBytes)) {
+    problems.push(`THREADMESH_OUTBOUND_TOTAL_MAX_BYTES (${String(out.outboundTotalMaxBytes)}) must be at least THREADMESH_OUTBOUND_MAX_BYTES (${String(out.outboundMaxBytes)})`);
   }
   if (problems.length) throw new ConfigError(problems);
   const config = Object.freeze(out) as unknown as Config;

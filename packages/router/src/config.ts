@@ -25,10 +25,16 @@ export const DEFAULT_HOST_REQUEST_TIMEOUT_MS = 10_000;
 export const DEFAULT_MAX_INFLIGHT_PER_CONNECTION = 256;
 /** `retryAfterMs` suggested with the per-connection in-flight limit error, in ms. */
 export const DEFAULT_INFLIGHT_RETRY_AFTER_MS = 250;
-/** Outbound bytes buffered for one connection above which deltas are dropped (4 MiB). */
-export const DEFAULT_OUTBOUND_HIGH_WATER_BYTES = 4 * 1024 * 1024;
-/** Outbound bytes buffered for one connection above which it is closed with 1013 (16 MiB). */
-export const DEFAULT_OUTBOUND_MAX_BYTES = 16 * 1024 * 1024;
+/** Bytes a connection's socket may buffer before the connection is behind and its deltas are coalesced (64 KiB). */
+export const DEFAULT_OUTBOUND_HIGH_WATER_BYTES = 64 * 1024;
+/** Outbound bytes held for one connection beyond which, after the grace period, it is closed with 1013 (1 MiB). */
+export const DEFAULT_OUTBOUND_MAX_BYTES = 1024 * 1024;
+/** How long a connection may stay over its outbound cap, in ms. */
+export const DEFAULT_OUTBOUND_GRACE_MS = 10_000;
+/** Outbound bytes held for all connections of a router together (64 MiB); beyond it the largest backlogs are closed. */
+export const DEFAULT_OUTBOUND_TOTAL_MAX_BYTES = 64 * 1024 * 1024;
+/** Interface of the metrics listener (`/metrics`, `/healthz`, `/readyz`), apart from the public port. */
+export const DEFAULT_METRICS_HOST = "127.0.0.1";
 /** WebSocket ping interval, in ms; a peer that missed the previous pong is terminated. 0 disables. */
 export const DEFAULT_PING_INTERVAL_MS = 30_000;
 /** Longest wait for the readiness check behind `/readyz`, in ms. */
@@ -119,8 +125,16 @@ export interface RouterConfig {
   inflightRetryAfterMs?: number;
   /** In bytes. Default {@link DEFAULT_OUTBOUND_HIGH_WATER_BYTES}. */
   outboundHighWaterBytes?: number;
-  /** In bytes; must be at least `outboundHighWaterBytes`. Default {@link DEFAULT_OUTBOUND_MAX_BYTES}. */
+  /** Per-connection cap, in bytes; must be at least `outboundHighWaterBytes`. Default {@link DEFAULT_OUTBOUND_MAX_BYTES}. */
   outboundMaxBytes?: number;
+  /** In ms. Default {@link DEFAULT_OUTBOUND_GRACE_MS}. */
+  outboundGraceMs?: number;
+  /** In bytes; must be at least `outboundMaxBytes`. Default {@link DEFAULT_OUTBOUND_TOTAL_MAX_BYTES}. */
+  outboundTotalMaxBytes?: number;
+  /** Interface of the metrics listener. Default {@link DEFAULT_METRICS_HOST}. */
+  metricsHost?: string;
+  /** Port of the metrics listener (0 = ephemeral); null or absent: none, `/metrics` is not served. */
+  metricsPort?: number | null;
   /** In ms; 0 disables. Default {@link DEFAULT_PING_INTERVAL_MS}. */
   pingIntervalMs?: number;
   /** In ms. Default {@link DEFAULT_READINESS_TIMEOUT_MS}. */
@@ -174,6 +188,10 @@ export interface ResolvedRouterConfig {
   readonly inflightRetryAfterMs: number;
   readonly outboundHighWaterBytes: number;
   readonly outboundMaxBytes: number;
+  readonly outboundGraceMs: number;
+  readonly outboundTotalMaxBytes: number;
+  readonly metricsHost: string;
+  readonly metricsPort: number | null;
   readonly pingIntervalMs: number;
   readonly readinessTimeoutMs: number;
   readonly maxInputChars: number;
@@ -216,6 +234,9 @@ export function resolveRouterConfig(c: RouterConfig): ResolvedRouterConfig {
   const highWater = int("outboundHighWaterBytes", c.outboundHighWaterBytes, DEFAULT_OUTBOUND_HIGH_WATER_BYTES, 1);
   const maxBytes = int("outboundMaxBytes", c.outboundMaxBytes, DEFAULT_OUTBOUND_MAX_BYTES, 1);
   if (maxBytes < highWater) problems.push("outboundMaxBytes must be >= outboundHighWaterBytes");
+  const totalMax = int("outboundTotalMaxBytes", c.outboundTotalMaxBytes, DEFAULT_OUTBOUND_TOTAL_MAX_BYTES, 1);
+  if (totalMax < maxBytes) problems.push("outboundTotalMaxBytes must be >= outboundMaxBytes");
+  const metricsPort = c.metricsPort === undefined || c.metricsPort === null ? null : int("metricsPort", c.metricsPort, 0, 0);
   const codexHome = c.codexHome ?? DEFAULT_CODEX_HOME;
   if (!codexHome.startsWith("/")) problems.push("codexHome must be an absolute path");
   const models = resolveModels(c.models, problems);
@@ -239,6 +260,10 @@ export function resolveRouterConfig(c: RouterConfig): ResolvedRouterConfig {
     inflightRetryAfterMs: int("inflightRetryAfterMs", c.inflightRetryAfterMs, DEFAULT_INFLIGHT_RETRY_AFTER_MS, 0),
     outboundHighWaterBytes: highWater,
     outboundMaxBytes: maxBytes,
+    outboundGraceMs: int("outboundGraceMs", c.outboundGraceMs, DEFAULT_OUTBOUND_GRACE_MS, 0),
+    outboundTotalMaxBytes: totalMax,
+    metricsHost: c.metricsHost ?? DEFAULT_METRICS_HOST,
+    metricsPort,
     pingIntervalMs: int("pingIntervalMs", c.pingIntervalMs, DEFAULT_PING_INTERVAL_MS, 0),
     readinessTimeoutMs: int("readinessTimeoutMs", c.readinessTimeoutMs, DEFAULT_READINESS_TIMEOUT_MS, 1),
     maxInputChars: limits.maxInputChars,

@@ -1,5 +1,7 @@
 import { encodeNotification, encodeServerRequest, type Origin } from "@threadmesh/protocol";
-import { CLOSE_TRY_AGAIN_LATER, isDroppableDelta, overflowReason, type OutboundPolicy } from "./outbound-policy.ts";
+import type { OutboundBudget } from "./outbound-budget.ts";
+import { CLOSE_TRY_AGAIN_LATER, overflowReason, type OutboundPolicy } from "./outbound-policy.ts";
+import { OutboundQueue, type ShedCause } from "./outbound-queue.ts";
 import type { RouterMetrics } from "./router-metrics.ts";
 import { ServerRequestMap } from "./server-request-map.ts";
 import type { ConnectionInfo, TransportLink } from "./transport.ts";
@@ -8,7 +10,7 @@ import type { ConnectionInfo, TransportLink } from "./transport.ts";
 export interface Membership {
   readonly conn: Connection;
   readonly threadId: string;
-  /** `tm-s` of the last event of this thread written to (or deliberately filtered for) the connection. */
+  /** `tm-s` of the last event of this thread queued for (or deliberately filtered for) the connection. */
   lastSeq: string | undefined;
   /** Highest seq of this thread handed to the connection: an event at or below it (seen in a replay already) is not sent again. */
   delivered: number;
@@ -20,7 +22,8 @@ const RESOLVED = "serverRequest/resolved";
 
 /**
  * One client connection: handshake state, capabilities, thread subscriptions, server-request ids and
- * the outbound side with the slow-consumer policy ({@link OutboundPolicy}). Owned by the processor.
+ * the outbound side with the slow-consumer policy ({@link OutboundPolicy}, {@link OutboundQueue}). Owned
+ * by the processor.
  */
 export class Connection {
   readonly id: string;
@@ -38,16 +41,22 @@ export class Connection {
   inflight = 0;
   #open = true;
   readonly #link: TransportLink;
-  readonly #policy: OutboundPolicy;
+  readonly #out: OutboundQueue;
   readonly #metrics: RouterMetrics;
 
-  constructor(init: { id: string; link: TransportLink; info: ConnectionInfo; policy: OutboundPolicy; metrics: RouterMetrics }) {
+  constructor(init: { id: string; link: TransportLink; info: ConnectionInfo; policy: OutboundPolicy; budget: OutboundBudget; metrics: RouterMetrics }) {
     this.id = init.id;
     this.info = init.info;
     this.tenant = init.info.principal.tenant;
     this.#link = init.link;
-    this.#policy = init.policy;
     this.#metrics = init.metrics;
+    this.#out = new OutboundQueue({
+      link: init.link,
+      policy: init.policy,
+      budget: init.budget,
+      metrics: init.metrics,
+      onShed: (unwritten, cause) => this.#shed(unwritten, cause),
+    });
   }
 
   /** False once the connection is closing or closed; nothing more is written. */
@@ -55,8 +64,19 @@ export class Connection {
     return this.#open;
   }
 
+  /** Outbound bytes held for this connection (backlog, socket buffer, events held while joining). */
   get bufferedBytes(): number {
-    return this.#link.bufferedBytes;
+    return this.#out.outboundBytes();
+  }
+
+  /** True while the connection is behind and its frames wait in the backlog. */
+  get behind(): boolean {
+    return this.#out.behind;
+  }
+
+  /** Counts bytes of events held for this connection while it joins a thread; negative releases them. */
+  countHeld(bytes: number): void {
+    this.#out.countHeld(bytes);
   }
 
   /** Who sends commands on behalf of this connection. */
@@ -65,35 +85,20 @@ export class Connection {
   }
 
   /**
-   * Writes a notification frame under the slow-consumer policy. Returns true when the frame was
-   * written or filtered by opt-out (the client is up to date), false when it was dropped.
+   * Queues a thread or broadcast notification frame, as bytes; never drops it. `threadId` and `seq`
+   * place it in a followed thread's order. Returns false only when the connection is closed.
    */
-  deliverEvent(frame: Uint8Array | string, method: string): boolean {
+  deliverEvent(frame: Uint8Array | string, method: string, threadId?: string, seq = NaN): boolean {
     if (!this.#open) return false;
     if (this.optOut !== null && this.optOut.has(method)) return true;
-    const buffered = this.#link.bufferedBytes;
-    if (buffered > this.#policy.highWaterBytes) {
-      if (buffered > this.#policy.maxBytes) {
-        this.#overflow();
-        return false;
-      }
-      if (isDroppableDelta(method)) {
-        this.#metrics.outboundDropped.inc({ reason: "slowConsumer" });
-        return false;
-      }
-    }
-    this.#link.send(frame);
+    this.#out.write(frame, method, threadId, seq);
     return true;
   }
 
-  /** Writes a response, error or server request: never dropped; over the limit the connection closes. */
+  /** Writes a response, error or server request: never dropped or merged, in order with events. */
   sendControl(frame: string): void {
     if (!this.#open) return;
-    if (this.#link.bufferedBytes > this.#policy.maxBytes) {
-      this.#overflow();
-      return;
-    }
-    this.#link.send(frame);
+    this.#out.write(frame, "", undefined, NaN);
   }
 
   /** A notification addressed to this connection alone (e.g. `before`/`after` frames of a reply). */
@@ -121,10 +126,14 @@ export class Connection {
     this.sendControl(encodeNotification(RESOLVED, { threadId, requestId: entry.id }, extra));
   }
 
-  /** Closes the connection; the transport reports `closed` when it is gone. */
+  /**
+   * Closes the connection; the transport reports `closed` when it is gone. Frames queued for this tick
+   * are written first; a backlog is not (a resuming client asks for what it lacks with `afterSeq`).
+   */
   close(code: number, reason: string): void {
     if (!this.#open) return;
     this.#open = false;
+    this.#out.dispose();
     this.#link.close(code, reason);
   }
 
@@ -136,13 +145,21 @@ export class Connection {
   /** The transport is gone. */
   markClosed(): void {
     this.#open = false;
+    this.#out.dispose();
   }
 
-  #overflow(): void {
-    const seqs: Array<string | undefined> = [];
-    for (const m of this.memberships.values()) seqs.push(m.lastSeq);
-    this.#metrics.connectionsClosed.inc({ reason: "outboundFull" });
-    this.close(CLOSE_TRY_AGAIN_LATER, overflowReason(seqs));
+  /**
+   * Closes a slow consumer with 1013 and, per followed thread, the last seq written to its socket:
+   * the one before its oldest event still in the backlog, else the last one queued.
+   */
+  #shed(unwritten: Map<string, number>, cause: ShedCause): void {
+    const cursors: Array<number | string | undefined> = [];
+    for (const m of this.memberships.values()) {
+      const first = unwritten.get(m.threadId);
+      cursors.push(first === undefined ? m.lastSeq : first - 1);
+    }
+    this.#metrics.connectionsClosed.inc({ reason: cause === "grace" ? "outboundFull" : "outboundTotalFull" });
+    this.close(CLOSE_TRY_AGAIN_LATER, overflowReason(cursors));
   }
 }
 

@@ -125,6 +125,7 @@ export class FanOut {
   completeJoin(joiner: Joiner, replay?: { events: readonly EventLike[]; afterSeq: number; coveredThrough: number }): void {
     const j = joiner as JoinerState;
     if (!j.entry.joiners.delete(j)) return;
+    j.conn.countHeld(-j.heldBytes);
     if (j.overflowed) {
       this.#release(j.entry);
       j.conn.close(1013, "outbound queue full; resume with thread/resume");
@@ -152,7 +153,9 @@ export class FanOut {
   /** The subscription was not granted (error reply, timeout, closed connection). */
   abortJoin(joiner: Joiner): void {
     const j = joiner as JoinerState;
-    if (j.entry.joiners.delete(j)) this.#release(j.entry);
+    if (!j.entry.joiners.delete(j)) return;
+    j.conn.countHeld(-j.heldBytes);
+    this.#release(j.entry);
   }
 
   /** Ends every local subscription to a thread (archived or deleted). */
@@ -234,12 +237,15 @@ export class FanOut {
 
   #hold(j: JoinerState, msg: BusMessage): void {
     if (j.overflowed) return;
-    j.heldBytes += msg.data.length;
-    if (j.heldBytes > this.#maxHeldBytes) {
+    if (j.heldBytes + msg.data.length > this.#maxHeldBytes) {
       j.overflowed = true;
       j.held.length = 0;
+      j.conn.countHeld(-j.heldBytes);
+      j.heldBytes = 0;
       return;
     }
+    j.heldBytes += msg.data.length;
+    j.conn.countHeld(msg.data.length);
     j.held.push(msg);
   }
 
@@ -264,7 +270,7 @@ export class FanOut {
       const method = h[EventHeader.Method] ?? "";
       for (const m of members) {
         if (covered(m)) continue;
-        if (m.conn.deliverEvent(msg.data, method)) advance(m);
+        if (m.conn.deliverEvent(msg.data, method, m.threadId, last)) advance(m);
       }
       return;
     }
@@ -275,7 +281,7 @@ export class FanOut {
       for (const m of members) {
         if (covered(m)) continue;
         const floor = floorOf(m);
-        for (let i = 0; i < frames.length; i++) if (!(first + i <= floor)) m.conn.deliverEvent(frames[i]!, methods[i]!);
+        for (let i = 0; i < frames.length; i++) if (!(first + i <= floor)) m.conn.deliverEvent(frames[i]!, methods[i]!, m.threadId, first + i);
         advance(m);
       }
       return;

@@ -3,11 +3,12 @@ import type { Duplex } from "node:stream";
 
 export type Readiness = { readonly ready: true } | { readonly ready: false; readonly reason: string };
 
-/** What the plain-HTTP endpoints report. */
+/**
+ * What the public plain-HTTP endpoints report. Readiness reasons are fixed words (`router is
+ * draining`, `bus disconnected`, `readiness check failed`…): never error text, host names or addresses.
+ */
 export interface EndpointSources {
   readiness(): Promise<Readiness>;
-  /** Prometheus text exposition. */
-  metrics(): Promise<{ contentType: string; body: string }>;
 }
 
 /** Body of the 400 for plain requests, as Codex words it. */
@@ -21,9 +22,10 @@ export function originAllowed(headers: IncomingHttpHeaders, allowed: ReadonlySet
 }
 
 /**
- * Serves `GET /healthz` (liveness: 200 `ok`), `GET /readyz` (200 `ok`, or 503 with the reason),
- * `GET /metrics`, and answers anything else with 400 like Codex does for a request that is not an
- * upgrade. Requests carrying a disallowed `Origin` get 403 before anything else.
+ * Serves `GET /healthz` (liveness: 200 `ok`) and `GET /readyz` (200 `ok`, or 503 with the reason) on
+ * the public port, and answers anything else (`/metrics` included: it has a listener of its own) with
+ * 400 like Codex does for a request that is not an upgrade. Requests carrying a disallowed `Origin` get
+ * 403 before anything else.
  */
 export function serveHttp(req: IncomingMessage, res: ServerResponse, sources: EndpointSources, allowedOrigins: ReadonlySet<string>): void {
   if (!originAllowed(req.headers, allowedOrigins)) {
@@ -38,11 +40,6 @@ export function serveHttp(req: IncomingMessage, res: ServerResponse, sources: En
     sources.readiness().then(
       (r) => reply(res, r.ready ? 200 : 503, r.ready ? "ok" : r.reason),
       () => reply(res, 503, "readiness check failed"),
-    );
-  } else if (isGet && path === "/metrics") {
-    sources.metrics().then(
-      (m) => reply(res, 200, m.body, m.contentType),
-      () => reply(res, 500, "metrics unavailable"),
     );
   } else {
     reply(res, 400, NOT_AN_UPGRADE);

@@ -22,6 +22,7 @@ import type { ResolvedRouterConfig } from "./config.ts";
 import { Connection } from "./connection.ts";
 import type { FanOut } from "./fan-out.ts";
 import type { HostForwarder, ForwardOutcome } from "./host-forwarder.ts";
+import type { OutboundBudget } from "./outbound-budget.ts";
 import { checkClientName, initializeResponse } from "./handlers/initialize.ts";
 import type { PlatformInfo } from "./handlers/platform.ts";
 import { LOCAL_HANDLERS } from "./local-handlers.ts";
@@ -46,6 +47,8 @@ export interface MessageProcessorOptions {
   forwarder: HostForwarder;
   fanout: FanOut;
   metrics: RouterMetrics;
+  /** The router's outbound memory, shared by every connection. */
+  outbound: OutboundBudget;
   logger: Logger;
   platform: PlatformInfo;
   /** False while the router drains: new requests are refused with a retryable error. */
@@ -90,7 +93,8 @@ export class MessageProcessor implements TransportAcceptor {
       id: newId(),
       link,
       info,
-      policy: { highWaterBytes: config.outboundHighWaterBytes, maxBytes: config.outboundMaxBytes },
+      policy: { highWaterBytes: config.outboundHighWaterBytes, maxBytes: config.outboundMaxBytes, graceMs: config.outboundGraceMs },
+      budget: this.#opts.outbound,
       metrics,
     });
     this.#connections.add(conn);

@@ -1,36 +1,34 @@
 /**
- * Slow-consumer policy, applied per connection to what is queued for it plus what its socket still
- * buffers (`bufferedBytes`):
+ * Slow-consumer policy, applied per connection. Nothing is ever dropped:
  *
- * 1. Up to `highWaterBytes` everything is written.
- * 2. Above `highWaterBytes`, streaming item deltas (`item/…Delta`, `item/…/delta`) are dropped for that
- *    connection and counted (`tm_router_outbound_dropped_total{reason="slowConsumer"}`). They are
- *    recoverable: `item/completed` carries the item's full content. Responses, errors, server requests
- *    and every other notification are still written.
- * 3. Above `maxBytes`, the connection is closed with 1013 (try again later) and a reason naming the
- *    cursor to resume from (`outbound queue full; resume with afterSeq=<seq>`), instead of dropping
- *    anything that cannot be recovered.
+ * 1. While the socket holds at most `highWaterBytes` not yet taken by the kernel, frames are written
+ *    as they come, as bytes.
+ * 2. Above it the connection is behind: new frames wait in its backlog, where consecutive deltas of one
+ *    item are merged into one frame (`tm_router_outbound_coalesced_total`); the backlog is written
+ *    each time the socket drains, and the connection writes directly again once it is empty.
+ * 3. A connection whose backlog and socket together hold more than `maxBytes` for longer than
+ *    `graceMs` is closed with 1013 (try again later) and a reason naming the cursor to resume from
+ *    (`outbound queue full; resume with afterSeq=<seq>`): everything before it was written.
+ * 4. Over every connection together, outbound bytes beyond the router's total cap close the largest
+ *    backlogs at once, the same way (see {@link OutboundBudget}).
  */
 export interface OutboundPolicy {
-  /** In bytes. */
+  /** Bytes the socket may hold before the connection counts as behind. */
   readonly highWaterBytes: number;
-  /** In bytes; at least `highWaterBytes`. */
+  /** Per-connection cap, in bytes; at least `highWaterBytes`. */
   readonly maxBytes: number;
+  /** How long a connection may stay over `maxBytes`, in ms. */
+  readonly graceMs: number;
 }
 
 /** WebSocket close code for a connection the router sheds because it does not keep up. */
 export const CLOSE_TRY_AGAIN_LATER = 1013;
 
-/** True for the streaming deltas that may be dropped under pressure. */
-export function isDroppableDelta(method: string): boolean {
-  return method.startsWith("item/") && (method.endsWith("Delta") || method.endsWith("/delta"));
-}
-
-/** The close reason for an overflowing connection, given the last seq written per followed thread. */
-export function overflowReason(lastSeqs: ReadonlyArray<string | undefined>): string {
-  if (lastSeqs.length === 1) {
-    const seq = lastSeqs[0];
+/** The close reason for a connection shed as a slow consumer, given its resume cursor per followed thread. */
+export function overflowReason(cursors: ReadonlyArray<number | string | undefined>): string {
+  if (cursors.length === 1) {
+    const seq = cursors[0];
     return seq === undefined ? "outbound queue full; resume with thread/resume" : `outbound queue full; resume with afterSeq=${seq}`;
   }
-  return lastSeqs.length === 0 ? "outbound queue full" : "outbound queue full; resume each thread with afterSeq";
+  return cursors.length === 0 ? "outbound queue full" : "outbound queue full; resume each thread with afterSeq";
 }

@@ -1,5 +1,5 @@
 import type { Bus, EventLog } from "@threadmesh/mesh";
-import type { Telemetry, Logger } from "@threadmesh/telemetry";
+import { startMetricsServer, type Telemetry, type Logger, type MetricsServer } from "@threadmesh/telemetry";
 import type { Authenticator } from "./authenticator.ts";
 import { CapabilityTokenAuthenticator } from "./capability-token-authenticator.ts";
 import { DEFAULT_DRAIN_DEADLINE_MS, DEFAULT_TENANT, resolveRouterConfig, type ResolvedRouterConfig, type RouterConfig } from "./config.ts";
@@ -11,6 +11,7 @@ import { HostForwarder } from "./host-forwarder.ts";
 import { HostRouting, type MeshView } from "./host-routing.ts";
 import type { Readiness } from "./http-endpoints.ts";
 import { MessageProcessor } from "./message-processor.ts";
+import { OutboundBudget } from "./outbound-budget.ts";
 import { createRouterMetrics, type RouterMetrics } from "./router-metrics.ts";
 import { WsGateway } from "./ws-gateway.ts";
 
@@ -53,6 +54,8 @@ export class Router {
   readonly #fanout: FanOut;
   readonly #processor: MessageProcessor;
   readonly #gateway: WsGateway;
+  readonly #outbound: OutboundBudget;
+  #metricsServer: MetricsServer | undefined;
   #state: RouterState = "starting";
   #readinessCheck: (() => Promise<boolean>) | undefined;
   #draining: Promise<void> | undefined;
@@ -65,6 +68,7 @@ export class Router {
     this.#telemetry = opts.telemetry;
     this.#logger = opts.telemetry.logger.child({ component: "router", routerId: opts.routerId });
     this.#metrics = createRouterMetrics(opts.telemetry.metrics);
+    this.#outbound = new OutboundBudget(config.outboundTotalMaxBytes);
     this.#fanout = new FanOut({ bus: opts.bus, metrics: this.#metrics, logger: this.#logger, maxHeldBytes: config.outboundMaxBytes });
     const forwarder = new HostForwarder({
       routerId: opts.routerId,
@@ -84,6 +88,7 @@ export class Router {
       forwarder,
       fanout: this.#fanout,
       metrics: this.#metrics,
+      outbound: this.#outbound,
       logger: this.#logger,
       platform: currentPlatform(),
       accepting: () => this.#state === "starting" || this.#state === "running",
@@ -101,9 +106,10 @@ export class Router {
       allowedOrigins: config.allowedOrigins,
       authenticator,
       acceptor: this.#processor,
-      endpoints: { readiness: () => this.#readiness(), metrics: () => this.#renderMetrics() },
+      endpoints: { readiness: () => this.#readiness() },
       refusal: () => (this.#state === "running" ? null : `server is ${this.#state}`),
       scheduler,
+      budget: this.#outbound,
       logger: this.#logger,
     });
   }
@@ -117,15 +123,33 @@ export class Router {
     return this.#state;
   }
 
-  /** Binds the configured host and port and starts accepting connections. */
-  async listen(): Promise<{ port: number; url: string }> {
+  /**
+   * Binds the metrics listener (when `metricsPort` is configured), then the configured host and port,
+   * and starts accepting connections. `metricsUrl` is `http://host:port` of the metrics listener.
+   */
+  async listen(): Promise<{ port: number; url: string; metricsUrl: string | null }> {
     if (this.#state !== "starting") throw new Error(`cannot listen: router is ${this.#state}`);
-    const addr = await this.#gateway.listen();
+    if (this.config.metricsPort !== null) {
+      this.#metricsServer = await startMetricsServer({
+        metrics: { render: () => this.renderMetrics() },
+        host: this.config.metricsHost,
+        port: this.config.metricsPort,
+        readiness: () => this.#readiness(),
+      });
+    }
+    let addr;
+    try {
+      addr = await this.#gateway.listen();
+    } catch (err) {
+      await this.#metricsServer?.close();
+      throw err;
+    }
     this.#state = "running";
     const host = addr.address === "0.0.0.0" || addr.address === "::" ? "127.0.0.1" : addr.address;
     const url = `ws://${host.includes(":") ? `[${host}]` : host}:${addr.port}`;
-    this.#logger.info({ url }, "router listening");
-    return { port: addr.port, url };
+    const metricsUrl = this.#metricsServer?.url ?? null;
+    this.#logger.info({ url, metricsUrl }, "router listening");
+    return { port: addr.port, url, metricsUrl };
   }
 
   /** `/readyz` passes only while this resolves true (e.g. a store ping); checked with a timeout. */
@@ -164,6 +188,7 @@ export class Router {
     this.#state = "stopped";
     await this.#gateway.close();
     this.#fanout.close();
+    await this.#metricsServer?.close();
     this.#logger.info("router stopped");
   }
 
@@ -186,7 +211,8 @@ export class Router {
     }
   }
 
-  async #renderMetrics(): Promise<{ contentType: string; body: string }> {
+  /** Prometheus text of the process registry, with the outbound gauges sampled now. */
+  async renderMetrics(): Promise<{ contentType: string; body: string }> {
     let sum = 0;
     let max = 0;
     for (const c of this.#processor.connections) {
@@ -196,6 +222,8 @@ export class Router {
     }
     this.#metrics.outboundBuffered.set({ stat: "sum" }, sum);
     this.#metrics.outboundBuffered.set({ stat: "max" }, max);
+    this.#metrics.outboundBytes.set(this.#outbound.total);
+    this.#metrics.outboundLimit.set(this.#outbound.capBytes);
     return this.#telemetry.metrics.render();
   }
 }

@@ -14,6 +14,13 @@ export interface TransportLink {
   flush(): void;
   /** Bytes queued or buffered by the socket but not yet handed to the kernel. */
   readonly bufferedBytes: number;
+  /** Bytes the socket buffers (written, not yet handed to the kernel); frames queued for this tick excluded. */
+  readonly socketBytes: number;
+  /**
+   * Calls `fn` once, on a later tick, when the socket can take more: at once when its buffer is under
+   * its own high-water mark, else when it drains. Never called once the link is closed.
+   */
+  whenWritable(fn: () => void): void;
   /** Flushes what is queued, then starts the closing handshake. Idempotent. */
   close(code: number, reason: string): void;
 }

@@ -6,6 +6,7 @@ import type { Logger } from "@threadmesh/telemetry";
 import type { Authenticator, Principal } from "./authenticator.ts";
 import type { FlushScheduler } from "./flush-scheduler.ts";
 import { originAllowed, rejectUpgrade, serveHttp, type EndpointSources } from "./http-endpoints.ts";
+import type { OutboundBudget } from "./outbound-budget.ts";
 import type { ConnectionInfo, TransportAcceptor } from "./transport.ts";
 import { WsLink } from "./ws-link.ts";
 
@@ -27,11 +28,14 @@ export interface WsGatewayOptions {
   /** Returns why new connections are refused right now (503), or null to accept. */
   refusal(): string | null;
   scheduler: FlushScheduler;
+  /** Counts what each connection's socket buffers. */
+  budget: OutboundBudget;
   logger: Logger;
 }
 
 /**
- * The router's HTTP server: health endpoints and WebSocket upgrades on one port. `ws` runs in
+ * The router's public HTTP server: health endpoints and WebSocket upgrades on one port (metrics are
+ * served apart, see `Router`). `ws` runs in
  * `noServer` mode so that origin checks and authentication happen here, before the handshake
  * completes and before any JSON-RPC. Upgrades are accepted on any path.
  */
@@ -147,7 +151,7 @@ export class WsGateway {
   }
 
   #accept(ws: WebSocket, req: IncomingMessage, principal: Principal, remoteAddress: string | undefined): void {
-    const link = new WsLink(ws, this.#opts.scheduler);
+    const link = new WsLink(ws, this.#opts.scheduler, this.#opts.budget);
     this.#links.add(link);
     const traceparent = req.headers.traceparent;
     const tracestate = req.headers.tracestate;

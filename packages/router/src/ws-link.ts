@@ -2,6 +2,7 @@ import type { EventEmitter } from "node:events";
 import type { Socket } from "node:net";
 import { WebSocket } from "ws";
 import type { Flushable, FlushScheduler } from "./flush-scheduler.ts";
+import type { OutboundBudget } from "./outbound-budget.ts";
 import type { ConnectionHandler, TransportLink } from "./transport.ts";
 
 const TEXT_FRAME = { binary: false } as const;
@@ -12,11 +13,17 @@ const OVERSIZED_CODE = "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH";
 /**
  * Adapts one `ws` socket to {@link TransportLink}: frames queued in a tick are written in one corked
  * batch (one `writev`), text frames only, and the connection's events go to one {@link ConnectionHandler}.
+ * What the socket buffers is counted in the router's {@link OutboundBudget}, measured after each batch
+ * and each drain.
  */
 export class WsLink implements TransportLink, Flushable {
   readonly #ws: WebSocket;
   readonly #socket: Socket;
   readonly #scheduler: FlushScheduler;
+  readonly #budget: OutboundBudget;
+  /** Socket bytes last counted in the budget. */
+  #counted = 0;
+  #drainWaiter: (() => void) | undefined;
   #queue: Array<string | Uint8Array> = [];
   #queuedBytes = 0;
   #scheduled = false;
@@ -24,11 +31,20 @@ export class WsLink implements TransportLink, Flushable {
   /** Cleared at each ping; set by a pong or any inbound message. */
   #alive = true;
 
-  constructor(ws: WebSocket, scheduler: FlushScheduler) {
+  constructor(ws: WebSocket, scheduler: FlushScheduler, budget: OutboundBudget) {
     this.#ws = ws;
     // `ws` keeps the upgraded socket here; corking it around a batch of `send`s merges their writes.
     this.#socket = (ws as unknown as { _socket: Socket })._socket;
     this.#scheduler = scheduler;
+    this.#budget = budget;
+    this.#socket.on("drain", () => {
+      this.#count();
+      const w = this.#drainWaiter;
+      if (w !== undefined && !this.#closing) {
+        this.#drainWaiter = undefined;
+        w();
+      }
+    });
   }
 
   /** Wires the socket's events to `handler`. `maxFrameBytes` is the `maxPayload` the socket was created with. */
@@ -48,6 +64,9 @@ export class WsLink implements TransportLink, Flushable {
       this.#closing = true;
       this.#queue.length = 0;
       this.#queuedBytes = 0;
+      this.#drainWaiter = undefined;
+      this.#budget.add(-this.#counted);
+      this.#counted = 0;
       onClosed();
       handler.closed(code);
     });
@@ -63,6 +82,16 @@ export class WsLink implements TransportLink, Flushable {
 
   get bufferedBytes(): number {
     return this.#queuedBytes + this.#ws.bufferedAmount;
+  }
+
+  get socketBytes(): number {
+    return this.#ws.bufferedAmount;
+  }
+
+  whenWritable(fn: () => void): void {
+    if (this.#closing) return;
+    if (this.#socket.writableNeedDrain) this.#drainWaiter = fn;
+    else setImmediate(() => this.#closing || fn());
   }
 
   send(frame: string | Uint8Array): void {
@@ -90,6 +119,7 @@ export class WsLink implements TransportLink, Flushable {
     for (let i = 0; i < n; i++) this.#ws.send(q[i] as string | Uint8Array, TEXT_FRAME);
     sock.uncork();
     q.length = 0;
+    this.#count();
     return n;
   }
 
@@ -115,6 +145,16 @@ export class WsLink implements TransportLink, Flushable {
   terminate(): void {
     this.#closing = true;
     this.#ws.terminate();
+  }
+
+  /** Brings the budget's count of this socket's buffer up to date; the socket is gone once closing ends. */
+  #count(): void {
+    if (this.#closing && this.#ws.readyState === WebSocket.CLOSED) return;
+    const b = this.#ws.bufferedAmount;
+    if (b !== this.#counted) {
+      this.#budget.add(b - this.#counted);
+      this.#counted = b;
+    }
   }
 }
 

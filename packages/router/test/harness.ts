@@ -301,6 +301,8 @@ export interface Harness {
   readonly telemetry: Telemetry;
   readonly url: string;
   readonly port: number;
+  /** Port of the metrics listener; null unless `metricsPort` was configured. */
+  readonly metricsPort: number | null;
   /** Connects and (unless `init: false`) initializes a client. */
   client(opts?: { headers?: Record<string, string>; init?: boolean; name?: string; capabilities?: Record<string, unknown> }): Promise<TestClient>;
   /** Value of a counter or gauge sample, summed over label sets matching `labels`. */
@@ -316,7 +318,7 @@ export async function startRouter(config: RouterConfig = {}, opts: { replayWindo
   // Only replay tests get a window: it listens on every event subject, which others check for silence.
   const eventLog = opts.replayWindow === undefined ? undefined : new MemoryEventLog(bus, opts.replayWindow);
   const router = await Router.create({ bus, telemetry, eventLog, routerId: "router-test", config: { devMode: true, pingIntervalMs: 0, ...config } });
-  const { url, port } = await router.listen();
+  const { url, port, metricsUrl } = await router.listen();
   const clients: TestClient[] = [];
   return {
     router,
@@ -325,6 +327,7 @@ export async function startRouter(config: RouterConfig = {}, opts: { replayWindo
     telemetry,
     url,
     port,
+    metricsPort: metricsUrl === null ? null : Number(new URL(metricsUrl).port),
     async client(opts = {}) {
       const c = await TestClient.connect(url, opts.headers);
       clients.push(c);

@@ -35,22 +35,42 @@ describe("HTTP endpoints", () => {
     await slow.close();
   });
 
-  test("/metrics serves the Prometheus text with the router's instruments", async () => {
-    const c = await h.client();
-    await c.request("model/list", {});
+  test("/metrics is not served on the public port", async () => {
     const r = await httpGet(h.port, "/metrics");
-    assert.equal(r.status, 200);
-    for (const name of [
-      "tm_router_connections",
-      "tm_router_frames_in_total",
-      "tm_router_frames_out_total",
-      "tm_router_request_duration_seconds",
-      "tm_router_outbound_dropped_total",
-      "tm_router_outbound_buffered_bytes",
-    ]) {
-      assert.match(r.body, new RegExp(`^# TYPE ${name} `, "m"), name);
+    assert.deepEqual([r.status, r.body], [400, "Connection header did not include 'upgrade'"]);
+    assert.doesNotMatch(r.body, /tm_router_/);
+  });
+
+  test("/metrics, /healthz and /readyz are served on the metrics listener, with the router's instruments", async () => {
+    const m = await startRouter({ metricsPort: 0 });
+    try {
+      assert.ok(m.metricsPort !== null && m.metricsPort !== m.port, "a port of its own");
+      const c = await m.client();
+      await c.request("model/list", {});
+      const r = await httpGet(m.metricsPort, "/metrics");
+      assert.equal(r.status, 200);
+      for (const name of [
+        "tm_router_connections",
+        "tm_router_frames_in_total",
+        "tm_router_frames_out_total",
+        "tm_router_request_duration_seconds",
+        "tm_router_outbound_dropped_total",
+        "tm_router_outbound_buffered_bytes",
+        "tm_router_outbound_bytes",
+        "tm_router_outbound_limit_bytes",
+        "tm_router_outbound_coalesced_total",
+        "tm_router_slow_consumer_closes_total",
+      ]) {
+        assert.match(r.body, new RegExp(`^# TYPE ${name} `, "m"), name);
+      }
+      assert.match(r.body, /tm_router_request_duration_seconds_count\{method="model\/list",outcome="ok"\} 1/);
+      assert.match(r.body, /^tm_router_outbound_limit_bytes 67108864$/m);
+      assert.deepEqual((await httpGet(m.metricsPort, "/healthz")).status, 200);
+      assert.deepEqual((await httpGet(m.metricsPort, "/readyz")).status, 200);
+      assert.equal((await httpGet(m.port, "/metrics")).status, 400);
+    } finally {
+      await m.close();
     }
-    assert.match(r.body, /tm_router_request_duration_seconds_count\{method="model\/list",outcome="ok"\} 1/);
   });
 
   test("other plain requests get 400 'Connection header did not include 'upgrade''", async () => {

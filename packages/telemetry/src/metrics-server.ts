@@ -5,7 +5,8 @@ import type { Metrics } from "./metrics.ts";
 export type MetricsReadiness = { readonly ready: true } | { readonly ready: false; readonly reason: string };
 
 export interface MetricsServerOptions {
-  metrics: Metrics;
+  /** What `/metrics` renders (a registry, or a caller that refreshes sampled gauges first). */
+  metrics: Pick<Metrics, "render">;
   /** 0 = ephemeral. */
   port: number;
   /** Default 127.0.0.1. */
@@ -24,8 +25,9 @@ export interface MetricsServer {
 const TEXT = "text/plain; charset=utf-8";
 
 /**
- * The plain-HTTP side of a process that has no WebSocket listener of its own (a session host):
- * `GET /metrics` (Prometheus text), `/healthz` (liveness) and `/readyz` (200 or 503 with the reason).
+ * The operational HTTP listener of a process, apart from any public port (a session host's only one, a
+ * router's second): `GET /metrics` (Prometheus text), `/healthz` (liveness) and `/readyz` (200 or 503
+ * with the reason).
  * Rejects when the port cannot be bound, so a misconfigured port stops the process at start.
  */
 export function startMetricsServer(opts: MetricsServerOptions): Promise<MetricsServer> {
@@ -52,7 +54,7 @@ export function startMetricsServer(opts: MetricsServerOptions): Promise<MetricsS
   });
 }
 
-function handle(req: IncomingMessage, res: ServerResponse, metrics: Metrics, readiness: () => Promise<MetricsReadiness>): void {
+function handle(req: IncomingMessage, res: ServerResponse, metrics: Pick<Metrics, "render">, readiness: () => Promise<MetricsReadiness>): void {
   const path = (req.url ?? "/").split("?", 1)[0];
   if (req.method !== "GET" && req.method !== "HEAD") {
     reply(res, 405, "method not allowed");

@@ -32,13 +32,14 @@ export async function runDev(config: Config): Promise<void> {
   const host = await composeHost({ ...config, ...ids }, bus, store, telemetry, model, mesh, eventLog);
   const token = resolveToken(config);
   const router = await composeRouter({ ...config, ...ids }, bus, telemetry, { devMode: true, token, readiness: () => store.ping(), eventLog, mesh });
-  const { url } = await router.listen();
+  const { url, metricsUrl } = await router.listen();
 
   console.log("threadmesh dev (embedded: router + session host, in-process bus, " + config.databaseUrl + ")");
   console.log(`  listening on: ${url}`);
   console.log(`  token: ${token}`);
   console.log(`  model: ${sim ? `built-in model simulator at ${sim.url} (no model provider configured; set OPENAI_BASE_URL and OPENAI_API_KEY to use one)` : model.baseUrl}`);
   console.log(`  healthz: ${url.replace("ws://", "http://")}/healthz`);
+  console.log(`  metrics on ${metricsUrl}/metrics`);
   console.log(`  try: CODEX_TOKEN=${token} npx -y @openai/codex@0.169.0 --remote ${url} --remote-auth-token-env CODEX_TOKEN`);
 
   onShutdown({ drainDeadlineMs: config.drainDeadlineMs, logger: telemetry.logger, flush: stopTracing }, async (clock) => {

@@ -21,9 +21,10 @@ export async function runRouter(config: Config): Promise<void> {
   const mesh = await openMeshControl(config, bus, (err) => telemetry.logger.warn({ err }, "mesh control watch failed"));
   const token = resolveToken(config);
   const router = await composeRouter({ ...config, routerId }, bus, telemetry, { devMode: config.devMode, token, readiness: () => store.ping(), eventLog, mesh });
-  const { url } = await router.listen();
+  const { url, metricsUrl } = await router.listen();
   console.log(`threadmesh router`);
   console.log(`  listening on: ${url}`);
+  console.log(`  metrics on ${metricsUrl}/metrics`);
   onShutdown({ drainDeadlineMs: config.drainDeadlineMs, logger: telemetry.logger, flush: stopTracing }, async (clock) => {
     await clock.step("drain router", () => router.drain({ deadlineMs: clock.untilDeadline() }));
     await clock.step("close router", () => router.close(), ROUTER_CLOSE_MS);

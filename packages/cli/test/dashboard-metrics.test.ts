@@ -34,7 +34,7 @@ function exposedNames(body: string): Set<string> {
 test("the Grafana dashboard queries only metrics a router and a host expose", async () => {
   const dir = mkdtempSync(join(tmpdir(), "tm-dashboard-"));
   const sim = await startModelSim({ port: 0 });
-  const config = loadConfig("dev", ["--port", "0", "--workspace-root", join(dir, "ws"), "--database-url", `sqlite:${join(dir, "db.sqlite")}`], {});
+  const config = loadConfig("dev", ["--port", "0", "--metrics-port", "0", "--workspace-root", join(dir, "ws"), "--database-url", `sqlite:${join(dir, "db.sqlite")}`], {});
   // Two registries, as in the distributed topology where router and host are separate processes.
   const routerTelemetry = createTelemetry({ service: "router", logLevel: "silent", defaultMetrics: true });
   const hostTelemetry = createTelemetry({ service: "host", logLevel: "silent", defaultMetrics: true });
@@ -43,7 +43,7 @@ test("the Grafana dashboard queries only metrics a router and a host expose", as
   const host = await composeHost(config, bus, store, hostTelemetry, { baseUrl: `${sim.url}/v1`, apiKey: "sim" });
   const hostMetrics = await startMetricsServer({ metrics: hostTelemetry.metrics, port: 0 });
   const router = await composeRouter(config, bus, routerTelemetry, { devMode: true, token: "t" });
-  const { url } = await router.listen();
+  const { url, metricsUrl } = await router.listen();
   try {
     // One turn through both, so instruments created on first use are there too.
     const c = await TestClient.initialized(url, { token: "t", validate: false });
@@ -55,7 +55,7 @@ test("the Grafana dashboard queries only metrics a router and a host expose", as
     await c.close();
 
     const exposed = new Set([
-      ...exposedNames(await (await fetch(`${url.replace("ws://", "http://")}/metrics`)).text()),
+      ...exposedNames(await (await fetch(`${metricsUrl}/metrics`)).text()),
       ...exposedNames(await (await fetch(`${hostMetrics.url}/metrics`)).text()),
     ]);
     const queried = dashboardNames();

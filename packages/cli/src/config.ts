@@ -51,15 +51,15 @@ export interface Config {
   readonly bwrapPath: string | null;
   readonly approvalPolicy: "untrusted" | "on-request" | "never";
   readonly sandbox: "read-only" | "workspace-write" | "danger-full-access";
-  readonly commandTimeoutMs: number;
-  readonly simPort: number;
-  readonly simTokensPerSecond: number;
   readonly maxSandbox: "read-only" | "workspace-write" | "danger-full-access";
   readonly approvalPolicies: readonly ("untrusted" | "on-request" | "never" | "granular")[];
   readonly allowNeverWithoutSandbox: boolean;
   readonly allowEscalation: boolean;
   readonly allowNetwork: boolean;
   readonly confineWorkspaces: boolean;
+  readonly commandTimeoutMs: number;
+  readonly simPort: number;
+  readonly simTokensPerSecond: number;
   readonly simTtftMs: number;
   readonly simToolCallProbability: number;
 }

@@ -129,7 +129,6 @@ export class MessageProcessor implements TransportAcceptor {
         this.#onAnswer(conn, msg);
         return;
       case "invalid":
-        conn.sendControl(encodeError(msg.idText, { code: msg.code, message: msg.message }));
         conn.sendControl(encodeError(msg.idText, { code: msg.code, message: msg.message, data: msg.data }));
         return;
       case "notification":

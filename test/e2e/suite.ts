@@ -418,8 +418,8 @@ export function describeE2E(kind: TopologyKind): void {
 
     test("sandbox: under workspace-write a write outside the workspace and a network call both fail", async () => {
       const c = await connect();
-      // /var/tmp lies on the read-only root inside the sandbox; /tmp is private to each command.
-      const outside = `/var/tmp/threadmesh-outside-${kind}-${process.pid}.txt`;
+      // /usr is bound read-only inside the sandbox; /tmp (and /var/tmp, a link to it) is private to each command.
+      const outside = `/usr/threadmesh-outside-${kind}-${process.pid}.txt`;
       const outsideTmp = join(topo.workspaceRoot, "..", `outside-${kind}.txt`);
       const server = createServer((_req, res) => res.end("reachable"));
       await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));

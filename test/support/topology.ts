@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
@@ -33,6 +33,8 @@ export interface TopologyOptions {
 /** Starts one topology or returns null when a required service is missing outside CI. */
 export async function startTopology(kind: TopologyKind, opts: TopologyOptions): Promise<Topology | null> {
   const dir = mkdtempSync(join(tmpdir(), `tm-e2e-${kind}-`));
+  // Sandboxed commands run as the tenant's own uid, which must be able to traverse to its workspace.
+  chmodSync(dir, 0o711);
   const token = randomBytes(16).toString("hex");
   const workspaceRoot = join(dir, "workspaces");
   const baseEnv: Record<string, string> = {

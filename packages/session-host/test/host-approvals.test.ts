@@ -195,8 +195,8 @@ describe("session host: approvals", () => {
   test("never: a command runs sandboxed without asking and a failure goes back to the model", async () => {
     const c = h.client;
     const { threadId, response } = await startThread(c, { approvalPolicy: "never", sandbox: "workspace-write" });
-    // /var/tmp lies on the sandbox's read-only root (/tmp would be private to the command).
-    const outside = `/var/tmp/tm-host-outside-${process.pid}.txt`;
+    // /usr is bound read-only inside the sandbox (/tmp and /var/tmp are private to the command).
+    const outside = `/usr/tm-host-outside-${process.pid}.txt`;
     h.sim.script(threadId, [
       { output: [shellCall("call-in", "echo inside > inside.txt && cat inside.txt")] },
       { output: [shellCall("call-out", `echo x > ${outside}`, { sandbox_permissions: "require_escalated" })] },

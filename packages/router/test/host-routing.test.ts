@@ -137,8 +137,10 @@ describe("host routing", () => {
     );
   });
 
-  test("an owner that vanished is waited out until its lease ends, then the thread is adopted", { timeout: TEST_TIMEOUT_MS }, async () => {
+  test("an owner that vanished is waited out until its lease ends, then the thread is adopted", { timeout: TEST_TIMEOUT_MS }, async (t) => {
     const { bus, hosts, owners, send } = setup({ timeoutMs: NEVER_MS });
+    // Closing the bus ends the request the owner never answered, and its hour-long timer with it.
+    t.after(() => bus.close());
     const seen: string[] = [];
     fakeHost(bus, "heir", seen);
     await hosts.heartbeat(load("heir"));
@@ -151,8 +153,10 @@ describe("host routing", () => {
     assert.ok(Date.now() >= hosts.expiresAt("gone"), "not before the lease ended");
   });
 
-  test("a command the owner swallowed (it died or paused) is adopted when the owner's lease ends, not at the timeout", { timeout: TEST_TIMEOUT_MS }, async () => {
+  test("a command the owner swallowed (it died or paused) is adopted when the owner's lease ends, not at the timeout", { timeout: TEST_TIMEOUT_MS }, async (t) => {
     const { bus, hosts, owners, send } = setup({ timeoutMs: NEVER_MS });
+    // Closing the bus ends the request the owner never answered, and its hour-long timer with it.
+    t.after(() => bus.close());
     const seen: string[] = [];
     fakeHost(bus, "heir", seen);
     await hosts.heartbeat(load("heir"));

@@ -1,8 +1,9 @@
+import type { TenantLimits } from "@threadmesh/protocol";
 import { OPTIONS, type Command, type OptionSpec } from "./options.ts";
 import { policyDefaultsProblems } from "./policy-options.ts";
 
-/** The resolved configuration: validated, frozen. Keys mirror {@link OPTIONS}. */
-export interface Config {
+/** The resolved configuration: validated, frozen. Keys mirror {@link OPTIONS}, the {@link TenantLimits} among them. */
+export interface Config extends TenantLimits {
   readonly databaseUrl: string;
   readonly natsUrl: string;
   readonly logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
@@ -13,20 +14,6 @@ export interface Config {
   readonly allowedOrigins: readonly string[];
   readonly maxFrameBytes: number;
   readonly hostRequestTimeoutMs: number;
-  readonly maxJsonDepth: number;
-  readonly maxRequestIdChars: number;
-  readonly maxInstructionsChars: number;
-  readonly maxInputChars: number;
-  readonly maxInputItems: number;
-  readonly maxInputImages: number;
-  readonly maxInputBytes: number;
-  readonly maxThreadNameChars: number;
-  readonly maxIdChars: number;
-  readonly maxCursorChars: number;
-  readonly maxPageSize: number;
-  readonly maxThreadsPerConnection: number;
-  readonly maxThreadsPerTenant: number;
-  readonly requestQueueTimeoutMs: number;
   readonly hostMaxConcurrentCommands: number;
   readonly routerId: string | null;
   readonly metricsHost: string;

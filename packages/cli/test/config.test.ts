@@ -1,6 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { DEFAULT_LIMITS, type TenantLimits } from "@threadmesh/protocol";
 import { loadConfig, ConfigError, helpText } from "../src/config.ts";
+import { OPTIONS } from "../src/options.ts";
+import { tenantLimitsOf } from "../src/tenant-limits.ts";
 
 test("defaults apply when nothing is set", () => {
   const c = loadConfig("dev", [], {});
@@ -32,6 +35,19 @@ test("every bad key is listed at once", () => {
 
 test("options of other commands are refused", () => {
   assert.throws(() => loadConfig("migrate", ["--port", "1"], {}), ConfigError);
+});
+
+test("every tenant limit is an option whose value reaches the limits", () => {
+  const env: Record<string, string> = {};
+  const expected: Record<string, number> = {};
+  for (const key of Object.keys(DEFAULT_LIMITS) as (keyof TenantLimits)[]) {
+    const o = OPTIONS.find((x) => x.key === key);
+    assert.ok(o && o.commands.includes("dev"), `${key} is an option of threadmesh dev`);
+    expected[key] = DEFAULT_LIMITS[key] + 1;
+    env[o.env] = String(expected[key]);
+  }
+  assert.deepEqual(tenantLimitsOf(loadConfig("dev", [], env)), expected);
+  assert.deepEqual(tenantLimitsOf(loadConfig("dev", [], {})), DEFAULT_LIMITS);
 });
 
 test("help lists every option of the command with its variable", () => {

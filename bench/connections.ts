@@ -13,7 +13,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ThreadmeshProcess } from "../test/support/processes.ts";
+import { METRICS_LINE } from "../test/support/cluster.ts";
 import { runBenchmark, type BenchRun } from "./support/run-record.ts";
+import { scrapeMetrics } from "./support/metrics-scrape.ts";
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10_000);
 const CLIENT_PROCESSES = Number(process.env.BENCH_CLIENT_PROCESSES ?? 4);
@@ -38,9 +40,7 @@ async function settledRss(pid: number, n = 5, everyMs = 500): Promise<number> {
 }
 
 async function scrape(httpUrl: string, name: string): Promise<number> {
-  const body = await (await fetch(`${httpUrl}/metrics`)).text();
-  const line = body.split("\n").find((l) => l.startsWith(name + " ") || l.startsWith(name + "{"));
-  return line === undefined ? NaN : Number(line.slice(line.lastIndexOf(" ") + 1));
+  return (await scrapeMetrics(httpUrl)).sum(name);
 }
 
 async function waitConnections(httpUrl: string, n: number, timeoutMs = 30_000): Promise<void> {
@@ -98,9 +98,8 @@ async function bench(run: BenchRun): Promise<Record<string, unknown>> {
   });
   try {
     const url = (await dev.waitForLine(/listening on: (ws:\/\/\S+)/))[1]!;
-    // `/metrics` is on a listener of its own when the router prints one, else on the public port.
-    const metricsLine = await dev.waitForLine(/metrics on (http:\/\/\S+)\/metrics|^\s+try: /);
-    const httpUrl = metricsLine[1] ?? url.replace("ws://", "http://");
+    // `/metrics` is on the metrics listener (an ephemeral port here), not on the WebSocket port.
+    const httpUrl = (await dev.waitForLine(METRICS_LINE))[1]!;
     const pid = dev.child.pid!;
 
     // Warm-up: the first connections load code, JIT and pools that later ones reuse.

@@ -25,7 +25,8 @@ import type { KvOwnerLeases } from "@threadmesh/mesh";
 import { BenchClient, now } from "./support/bench-client.ts";
 import type { Cluster } from "../test/support/cluster.ts";
 import { requireCluster } from "./support/require-cluster.ts";
-import { scriptedChunks } from "./support/delivery-audit.ts";
+import { observeDelivered, scriptedChunks } from "./support/delivery-audit.ts";
+import { scrapeSum } from "./support/metrics-scrape.ts";
 import { runBenchmark, type BenchRun } from "./support/run-record.ts";
 import { deadline } from "./support/deadline.ts";
 
@@ -54,30 +55,32 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
 }
 
-/**
- * Sum over the routers of `tm_router_outbound_dropped_total` (every reason), for diagnosis only (the
- * delivery audit decides whether anything was lost); null when a router serves no such metric on its
- * public port.
- */
-async function routerDropped(topo: Cluster): Promise<number | null> {
-  let n = 0;
-  for (const url of topo.urls) {
-    const res = await fetch(`${url.replace(/^ws/, "http")}/metrics`).catch(() => null);
-    if (res === null || !res.ok) return null;
-    const lines = (await res.text()).split("\n").filter((l) => l.startsWith("tm_router_outbound_dropped_total"));
-    if (lines.length === 0) return null;
-    for (const line of lines) n += Number(line.slice(line.lastIndexOf(" ") + 1));
-  }
-  return n;
+/** What the routers' metrics listeners count, summed over the routers, for diagnosis (the delivery audit decides whether anything was lost). */
+interface RouterCounts {
+  /** `tm_router_frames_out_total`: frames written to clients. */
+  framesOut: number;
+  /** `tm_router_outbound_coalesced_total`: deltas merged into the previous frame of a connection that was behind. */
+  coalesced: number;
+  /** `tm_router_outbound_dropped_total`, every reason (stale epochs). */
+  dropped: number;
 }
+
+async function routerCounts(topo: Cluster): Promise<RouterCounts> {
+  const [framesOut, coalesced, dropped] = await Promise.all(
+    ["tm_router_frames_out_total", "tm_router_outbound_coalesced_total", "tm_router_outbound_dropped_total"].map((name) => scrapeSum(topo.metricsUrls, name)),
+  );
+  return { framesOut: framesOut!, coalesced: coalesced!, dropped: dropped! };
+}
+
+const countsSince = (a: RouterCounts, b: RouterCounts): RouterCounts => ({ framesOut: b.framesOut - a.framesOut, coalesced: b.coalesced - a.coalesced, dropped: b.dropped - a.dropped });
 
 interface Round {
   /** Model deltas that arrived (all of them, or the run failed). */
   deltas: number;
   /** `item/agentMessage/delta` frames that carried them. */
   frames: number;
-  /** Frames the routers dropped for this round's connections (slow consumers, stale epochs); null if not exported. */
-  routerDropped: number | null;
+  /** What the routers' metrics counted during the round (every frame they wrote, deltas merged, events dropped). */
+  router: RouterCounts;
   seconds: number;
   perSecond: number;
   /** CPU seconds per second of the round, per process (1.0 = one core busy). */
@@ -116,7 +119,7 @@ async function round(run: BenchRun, sim: ModelSim, topo: Cluster, owners: KvOwne
       sim.script(id, [{ output: [{ type: "message", text: chunks }] }]);
       threads.push({ c, id, chunks });
     }
-    const dropped0 = await routerDropped(topo);
+    const router0 = await routerCounts(topo);
     const pids = processes(topo);
     const cpu0 = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuSeconds(pid)]));
     const self0 = process.cpuUsage();
@@ -128,19 +131,11 @@ async function round(run: BenchRun, sim: ModelSim, topo: Cluster, owners: KvOwne
     const self = process.cpuUsage(self0);
     const cpu1 = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuSeconds(pid)]));
     threads.forEach(({ id, chunks }, i) => run.audit.expect(turns[i]!.turnId, { threadId: id, chunks }));
-    let deltas = 0;
-    let frames = 0;
-    for (const c of clients) {
-      const mine = turns.filter((_, i) => threads[i]!.c === c).map((t) => t.turnId);
-      for (const d of run.audit.observe(c.auditFrames(), mine)) {
-        deltas += d.deliveredDeltas;
-        frames += d.deltaFrames;
-      }
-    }
+    const { deltas, frames } = observeDelivered(run.audit, turns.map((t, i) => ({ client: threads[i]!.c, turnId: t.turnId })));
     const r: Round = {
       deltas,
       frames,
-      routerDropped: await routerDropped(topo).then((n) => (n === null || dropped0 === null ? null : n - dropped0)),
+      router: countsSince(router0, await routerCounts(topo)),
       seconds: Number(seconds.toFixed(3)),
       perSecond: Math.round(deltas / seconds),
     };
@@ -183,7 +178,7 @@ async function throughput(
   while (results.length < rounds) {
     const r = await round(run, sim, topo, owners, concurrent);
     console.log(
-      `  ${concurrent} turn(s), round ${results.length + 1}/${rounds}: ${r.perSecond} deltas/s in ${r.frames} frames (router dropped ${r.routerDropped})${r.cpu ? ` cpu ${JSON.stringify(r.cpu)}` : ""}${r.threadsPerHost ? ` threads ${JSON.stringify(Object.values(r.threadsPerHost))}` : ""}`,
+      `  ${concurrent} turn(s), round ${results.length + 1}/${rounds}: ${r.perSecond} deltas/s in ${r.frames} frames (routers wrote ${r.router.framesOut} frames, coalesced ${r.router.coalesced}, dropped ${r.router.dropped})${r.cpu ? ` cpu ${JSON.stringify(r.cpu)}` : ""}${r.threadsPerHost ? ` threads ${JSON.stringify(Object.values(r.threadsPerHost))}` : ""}`,
     );
     results.push(r);
   }

@@ -10,7 +10,7 @@
 import { startModelSim, type ModelSim } from "@threadmesh/model-sim";
 import { startTopology, type TopologyKind } from "../test/support/topology.ts";
 import { BenchClient, now, pct } from "./support/bench-client.ts";
-import { scriptedChunks } from "./support/delivery-audit.ts";
+import { observeDelivered, scriptedChunks } from "./support/delivery-audit.ts";
 import { runBenchmark, type BenchRun } from "./support/run-record.ts";
 import { deadline } from "./support/deadline.ts";
 
@@ -77,15 +77,7 @@ async function throughputRound(run: BenchRun, sim: ModelSim, url: string, token:
     await deadline(Promise.all(turns.map((t) => t.completedAt)), ROUND_TIMEOUT_MS, `round of ${concurrent} turn(s)`);
     const seconds = (now() - t0) / 1000;
     threads.forEach(({ id, chunks }, i) => run.audit.expect(turns[i]!.turnId, { threadId: id, chunks }));
-    let deltas = 0;
-    let frames = 0;
-    for (const c of clients) {
-      const mine = turns.filter((_, i) => threads[i]!.c === c).map((t) => t.turnId);
-      for (const d of run.audit.observe(c.auditFrames(), mine)) {
-        deltas += d.deliveredDeltas;
-        frames += d.deltaFrames;
-      }
-    }
+    const { deltas, frames } = observeDelivered(run.audit, turns.map((t, i) => ({ client: threads[i]!.c, turnId: t.turnId })));
     return { deltas, frames, seconds: Number(seconds.toFixed(3)), perSecond: Math.round(deltas / seconds) };
   } finally {
     await Promise.all(clients.map((c) => c.close()));

@@ -157,6 +157,33 @@ export class DeliveryAudit {
   }
 }
 
+/** Whatever hands over a client's kept frames for auditing (a bench client). */
+export interface FrameSource {
+  auditFrames(): Iterable<Json>;
+}
+
+/**
+ * Audits the turns each client started, one `observe` per client with the turns of that client, and
+ * sums what arrived: the model deltas delivered and the delta frames that carried them.
+ */
+export function observeDelivered<C extends FrameSource>(audit: DeliveryAudit, turns: ReadonlyArray<{ client: C; turnId: string }>): { deltas: number; frames: number } {
+  const byClient = new Map<C, string[]>();
+  for (const t of turns) {
+    const mine = byClient.get(t.client) ?? [];
+    mine.push(t.turnId);
+    byClient.set(t.client, mine);
+  }
+  let deltas = 0;
+  let frames = 0;
+  for (const [client, turnIds] of byClient) {
+    for (const d of audit.observe(client.auditFrames(), turnIds)) {
+      deltas += d.deliveredDeltas;
+      frames += d.deltaFrames;
+    }
+  }
+  return { deltas, frames };
+}
+
 /** `n` distinct word chunks for turn `tag` (`"w0"`, `" w1"`, …): every chunk findable in its text. */
 export function scriptedChunks(n: number, tag: string | number): string[] {
   return Array.from({ length: n }, (_, i) => `${i === 0 ? "" : " "}${tag}w${i}`);

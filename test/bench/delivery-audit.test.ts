@@ -1,6 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { DeliveryAudit, scriptedChunks } from "../../bench/support/delivery-audit.ts";
+import { DeliveryAudit, observeDelivered, scriptedChunks } from "../../bench/support/delivery-audit.ts";
 
 type Json = Record<string, any>;
 
@@ -70,5 +70,37 @@ describe("delivery audit: a run that lost anything is not clean", () => {
     assert.equal(audit.summary().sentDeltas, 10);
     assert.equal(audit.summary().deliveredDeltas, 0);
     assert.match(audit.summary().failures[0]!, /never observed/);
+  });
+});
+
+describe("observeDelivered: each client's turns audited against its own frames, totals summed", () => {
+  const client = (turnId: string, threadId: string, frames: readonly string[], text: string) => {
+    const kept: Json[] = [
+      ...frames.map((delta) => ({ method: "item/agentMessage/delta", params: { threadId, turnId, itemId: `i-${turnId}`, delta } })),
+      { method: "item/completed", params: { threadId, turnId, item: { type: "agentMessage", id: `i-${turnId}`, text } } },
+      { method: "turn/completed", params: { threadId, turn: { id: turnId, status: "completed" } } },
+    ];
+    return { auditFrames: () => kept.splice(0) };
+  };
+
+  test("two clients, one coalesced: deltas and frames summed over both", () => {
+    const a = scriptedChunks(6, "a");
+    const b = scriptedChunks(4, "b");
+    const audit = new DeliveryAudit();
+    audit.expect("ta", { threadId: "A", chunks: a });
+    audit.expect("tb", { threadId: "B", chunks: b });
+    const ca = client("ta", "A", a, a.join(""));
+    const cb = client("tb", "B", [b.slice(0, 3).join(""), b[3]!], b.join(""));
+    assert.deepEqual(observeDelivered(audit, [{ client: ca, turnId: "ta" }, { client: cb, turnId: "tb" }]), { deltas: 10, frames: 8 });
+    assert.equal(audit.clean, true);
+  });
+
+  test("a turn looked for on the wrong client is lost", () => {
+    const a = scriptedChunks(3, "a");
+    const audit = new DeliveryAudit();
+    audit.expect("ta", { threadId: "A", chunks: a });
+    const other = client("tx", "X", a, a.join(""));
+    assert.deepEqual(observeDelivered(audit, [{ client: other, turnId: "ta" }]), { deltas: 0, frames: 0 });
+    assert.equal(audit.clean, false);
   });
 });

@@ -14,7 +14,12 @@ export const CLUSTER_TENANT = "default";
 export interface ClusterHost {
   readonly id: string;
   readonly proc: ThreadmeshProcess;
+  /** Base URL of the host's metrics listener (`<metricsUrl>/metrics`). */
+  readonly metricsUrl: string;
 }
+
+/** The line a router, host or `threadmesh dev` prints for its metrics listener, with its base URL. */
+export const METRICS_LINE = /metrics on (http:\/\/\S+)\/metrics/;
 
 /**
  * One router and several session hosts as real processes on NATS (JetStream) and PostgreSQL, plus an
@@ -30,6 +35,8 @@ export interface Cluster {
   /** The first router. */
   readonly router: ThreadmeshProcess;
   readonly routers: ThreadmeshProcess[];
+  /** Base URL of each router's metrics listener (`<url>/metrics`), in start order; the WebSocket port answers /metrics with 400. */
+  readonly metricsUrls: string[];
   /** The registry and owner entries, as the processes see them. */
   readonly registry: KvHostRegistry;
   readonly owners: KvOwnerLeases;
@@ -116,7 +123,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster | null
       const proc = ThreadmeshProcess.spawn(`host-${procs.length + 1}`, ["host"], { ...env, ...hostEnv });
       procs.push(proc);
       const id = (await proc.waitForLine(/session host (\S+) ready/))[1]!;
-      const h = { id, proc };
+      const h = { id, proc, metricsUrl: (await proc.waitForLine(METRICS_LINE))[1]! };
       hosts.push(h);
       return h;
     };
@@ -125,6 +132,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster | null
     const routers = Array.from({ length: opts.routers ?? 1 }, (_, i) => ThreadmeshProcess.spawn(`router-${i + 1}`, ["router", "--port", "0"], env));
     procs.push(...routers);
     const urls = await Promise.all(routers.map(async (r) => (await r.waitForLine(/listening on: (ws:\/\/\S+)/))[1]!));
+    const metricsUrls = await Promise.all(routers.map(async (r) => (await r.waitForLine(METRICS_LINE))[1]!));
     return {
       url: urls[0]!,
       urls,
@@ -132,6 +140,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster | null
       hosts,
       router: routers[0]!,
       routers,
+      metricsUrls,
       registry,
       owners,
       databaseUrl: db.url,

@@ -3,17 +3,7 @@ import assert from "node:assert/strict";
 import { startModelSim, type ModelSim, type SimResponse } from "@threadmesh/model-sim";
 import { startCluster, CLUSTER_TENANT, type Cluster } from "../support/cluster.ts";
 import { TestClient } from "../support/ws-client.ts";
-import {
-  assertClientViewStored,
-  assertEpochsNeverGoBack,
-  assertNoRepeatedHistory,
-  assertSeqContinuity,
-  assertTurnsEnded,
-  callRetrying,
-  pool,
-  threadEvents,
-  type Json,
-} from "./invariants.ts";
+import { assertInvariants, callRetrying, pool, storedTurns, threadEvents, type Json } from "./invariants.ts";
 
 /**
  * Chaos with real processes: a session host killed with SIGKILL during 100 active turns, a router
@@ -91,6 +81,14 @@ describe("chaos: real processes over NATS (JetStream) and PostgreSQL", () => {
     return turnIds;
   }
 
+  /** Each thread's starter followed it alone: its feed keeps every invariant, and `turnIds[i]` ended for it. */
+  async function assertFeedsWhole(list: Array<{ c: TestClient; id: string }>, turnIds: readonly string[]): Promise<void> {
+    for (const [i, { c, id }] of list.entries()) {
+      const events = threadEvents(c.frames, id);
+      assertInvariants({ what: `thread ${id}`, events, mustEnd: [turnIds[i]!], stored: await storedTurns(c, id), modelRequests: sim.requests(id) });
+    }
+  }
+
   test(`SIGKILL of a session host during ${TURNS} active turns`, async () => {
     const cl = await start({ hosts: 2, routers: 1 });
     // One connection per thread, so each connection's feed is exactly one thread's.
@@ -130,15 +128,7 @@ describe("chaos: real processes over NATS (JetStream) and PostgreSQL", () => {
 
     // Every thread is usable afterwards, and the feeds kept their invariants.
     await assertUsable(list, "still there?", 16);
-    for (const [i, { c, id }] of list.entries()) {
-      const events = threadEvents(c.frames, id);
-      const what = `thread ${id}`;
-      assertTurnsEnded(events, what, [turnIds[i]!]);
-      await assertClientViewStored(c, id, events, what);
-      assertNoRepeatedHistory(sim.requests(id), what);
-      assertSeqContinuity(events, what);
-      assertEpochsNeverGoBack(events, what);
-    }
+    await assertFeedsWhole(list, turnIds);
   });
 
   test(`SIGKILL of a router holding ${CONNECTIONS} connections: clients resume on another router with afterSeq`, async () => {
@@ -192,13 +182,9 @@ describe("chaos: real processes over NATS (JetStream) and PostgreSQL", () => {
       const what = `a client of thread ${id}`;
       assert.equal(after[0]?.seq, afterSeq + 1, `${what}: the replay starts right after afterSeq`);
       const all: Json[] = [...seen.map((f) => ({ ...f, __source: "old" })), ...after.map((f) => ({ ...f, __source: "new" }))];
-      assertTurnsEnded(all, what, [turnOf.get(id)!]);
-      await assertClientViewStored(back, id, all, what);
-      assertSeqContinuity(all, what);
-      assertEpochsNeverGoBack(all, what);
+      assertInvariants({ what, events: all, mustEnd: [turnOf.get(id)!], stored: await storedTurns(back, id), modelRequests: sim.requests(id) });
       assert.equal(all.at(-1)!.method, "turn/completed");
     }
-    for (const { id } of list) assertNoRepeatedHistory(sim.requests(id), `thread ${id}`);
   });
 
   test(`restart of a NATS node (of ${NATS_NODES}) under load: every turn ends, every thread is usable afterwards, every feed is whole`, async () => {
@@ -226,14 +212,6 @@ describe("chaos: real processes over NATS (JetStream) and PostgreSQL", () => {
       }
     });
     await assertUsable(list, "after", 8);
-    for (const [i, { c, id }] of list.entries()) {
-      const events = threadEvents(c.frames, id);
-      const what = `thread ${id}`;
-      assertTurnsEnded(events, what, [turnIds[i]!]);
-      await assertClientViewStored(c, id, events, what);
-      assertNoRepeatedHistory(sim.requests(id), what);
-      assertSeqContinuity(events, what);
-      assertEpochsNeverGoBack(events, what);
-    }
+    await assertFeedsWhole(list, turnIds);
   });
 });

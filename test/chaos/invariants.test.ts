@@ -2,6 +2,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import {
   assertEpochsNeverGoBack,
+  assertInvariants,
   assertNoRepeatedHistory,
   assertSeenItemsStored,
   assertSeqContinuity,
@@ -94,5 +95,17 @@ describe("chaos invariants accept a clean sample and reject a violating one", ()
     const unstamped = feed();
     delete unstamped[4]!.epoch;
     assert.throws(() => assertEpochsNeverGoBack(unstamped, "unstamped"), /of epoch undefined after epoch 2/);
+  });
+
+  test("a sample is held to all five at once", () => {
+    const clean = { what: "clean", events: feed(), mustEnd: ["turn-1"], stored: stored(), modelRequests: [{ input: history() }] };
+    assert.doesNotThrow(() => assertInvariants(clean));
+    assert.throws(() => assertInvariants({ ...clean, mustEnd: ["turn-2"] }), /turn turn-2 ended 0 times/);
+    assert.throws(() => assertInvariants({ ...clean, stored: [{ id: "turn-1", status: "completed", items: [structuredClone(user)] }] }), /agentMessage a1 is stored 0 times/);
+    assert.throws(() => assertInvariants({ ...clean, modelRequests: [{ input: [...history(), assistantMsg("done")] }] }), /repeats assistant message/);
+    assert.throws(() => assertInvariants({ ...clean, events: feed().filter((f) => f.seq !== 7) }), /seq 8 after 6/);
+    const stale = feed();
+    stale[3] = { ...stale[3]!, epoch: 1 };
+    assert.throws(() => assertInvariants({ ...clean, events: stale }), /epoch 1 after epoch 2/);
   });
 });

@@ -75,10 +75,10 @@ export function assertSeenItemsStored(storedTurns: readonly Json[], events: read
   }
 }
 
-/** Reads the thread with its turns and checks the client's view against it ({@link assertSeenItemsStored}). */
-export async function assertClientViewStored(c: TestClient, threadId: string, events: readonly Json[], what: string): Promise<void> {
+/** The turns stored for a thread, with their items, as the client reads them. */
+export async function storedTurns(c: TestClient, threadId: string): Promise<Json[]> {
   const read = await c.call("thread/read", { threadId, includeTurns: true });
-  assertSeenItemsStored(read.thread.turns, events, what);
+  return read.thread.turns as Json[];
 }
 
 /** The interruption marker is the same text each time by design; every other history entry is unique. */
@@ -111,6 +111,33 @@ export function assertNoRepeatedHistory(requests: readonly { input?: unknown }[]
       seen.add(key);
     }
   });
+}
+
+/** What one subscriber of a thread saw after a fault, and what the store and the model hold of that thread. */
+export interface Sample {
+  /** Names the subscriber and thread in failure messages. */
+  what: string;
+  /** The subscriber's feed of the thread ({@link threadEvents}), in arrival order. */
+  events: readonly Json[];
+  /** Turns that must have ended for the subscriber besides those it saw start. */
+  mustEnd: readonly string[];
+  /** The thread's stored turns ({@link storedTurns}), read after the feed. */
+  stored: readonly Json[];
+  /** The requests the model received for the thread. */
+  modelRequests: readonly { input?: unknown }[];
+}
+
+/**
+ * The five invariants of a sample: every turn ends, every item seen completed is stored once, no
+ * duplicate in the model history, gapless seq, no older epoch after a newer one.
+ */
+export function assertInvariants(sample: Sample): void {
+  const { what, events } = sample;
+  assertTurnsEnded(events, what, sample.mustEnd);
+  assertSeenItemsStored(sample.stored, events, what);
+  assertNoRepeatedHistory(sample.modelRequests, what);
+  assertSeqContinuity(events, what);
+  assertEpochsNeverGoBack(events, what);
 }
 
 /** Runs `fn` over `items` with at most `limit` in flight. */

@@ -12,20 +12,10 @@ import {
   type PolicyCaps,
 } from "../src/policy/policy-caps.ts";
 import { resolveHostConfig } from "../src/config.ts";
+import { refusal } from "./policy-fixture.ts";
 
 const WRITE = sandboxPolicyFromMode("workspace-write");
 const FULL: SandboxPolicy = { type: "dangerFullAccess" };
-
-/** The -32602 a check throws, as `{code, field, message}`. */
-function refusal(f: () => unknown): { code: number; field: string; message: string } {
-  try {
-    f();
-  } catch (e) {
-    const err = e as { code: number; data: { field: string }; message: string };
-    return { code: err.code, field: err.data.field, message: err.message };
-  }
-  assert.fail("expected a refusal");
-}
 
 test("shared caps refuse danger-full-access and externalSandbox, naming the field of the request", () => {
   assert.deepEqual(refusal(() => capPolicy(SHARED_POLICY_CAPS, "on-request", FULL, THREAD_FIELDS)), {

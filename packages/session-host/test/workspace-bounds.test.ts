@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { confineCwd, confineWritableRoots, tenantBounds, withinBounds } from "../src/policy/workspace-bounds.ts";
 import { checkTurnPolicy } from "../src/policy/thread-policy.ts";
 import { SHARED_POLICY_CAPS } from "../src/policy/policy-caps.ts";
+import { refusal } from "./policy-fixture.ts";
 
 const dir = realpathSync(mkdtempSync(join(tmpdir(), "tm-bounds-")));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -20,16 +21,6 @@ symlinkSync("/etc", join(tenantRoot, "etc-link"));
 symlinkSync(join(tenantRoot, "proj"), join(tenantRoot, "proj-link"));
 symlinkSync(join(dir, "outside"), join(tenantRoot, "proj", "out-link"));
 symlinkSync(join(dir, "nowhere", "x"), join(tenantRoot, "dangling"));
-
-function refusal(f: () => unknown): { code: number; field: string; message: string } {
-  try {
-    f();
-  } catch (e) {
-    const err = e as { code: number; data: { field: string }; message: string };
-    return { code: err.code, field: err.data.field, message: err.message };
-  }
-  assert.fail("expected a refusal");
-}
 
 test("the tenant's root is created under the workspace root and resolved", () => {
   assert.deepEqual(bounds, { root: tenantRoot, confined: true });

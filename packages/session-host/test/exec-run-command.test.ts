@@ -1,11 +1,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { execFileSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runCommand, type ExecRequest } from "../src/tools/exec.ts";
+import { liveProcessesWith } from "./live-processes.ts";
 import type { SandboxSpec } from "../src/sandbox/sandbox-spec.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "tm-exec-"));
@@ -15,26 +16,6 @@ const FULL: SandboxSpec = { mode: "danger-full-access", workspace: dir, writable
 
 function req(argv: string[], extra: Partial<ExecRequest> = {}): ExecRequest {
   return { argv, cwd: dir, timeoutMs: 30_000, outputCapBytes: 1 << 20, sandbox: FULL, bwrapPath: null, ...extra };
-}
-
-/** PIDs of processes whose command line contains `marker` and that are neither exiting nor zombies. */
-function liveProcessesWith(marker: string): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    try {
-      if (!readFileSync(`/proc/${entry}/cmdline`, "utf8").includes(marker)) continue;
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      const state = fields[0];
-      const flags = Number(fields[6]);
-      const PF_EXITING = 0x4;
-      if (state !== "Z" && state !== "X" && (flags & PF_EXITING) === 0) pids.push(Number(entry));
-    } catch {
-      // The process went away while we looked.
-    }
-  }
-  return pids;
 }
 
 function uniqueSleep(): { marker: string; seconds: string } {

@@ -1,12 +1,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { findBwrap, SandboxUnavailableError } from "../src/sandbox/bwrap.ts";
 import type { SandboxSpec } from "../src/sandbox/sandbox-spec.ts";
 import { runCommand, type ExecRequest } from "../src/tools/exec.ts";
+import { liveProcessesWith } from "./live-processes.ts";
 
 // Real bubblewrap. Without it these tests skip locally, but in CI (CI=true) they must fail, never skip.
 const bwrap = findBwrap();
@@ -162,21 +163,3 @@ test("without bubblewrap sandboxed modes refuse to run and full access still run
   assert.equal(full.exitCode, 0);
   assert.equal(full.output, "ran\n");
 });
-
-/** PIDs of processes whose command line contains `marker` and that are neither exiting nor zombies. */
-function liveProcessesWith(marker: string): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    try {
-      if (!readFileSync(`/proc/${entry}/cmdline`, "utf8").includes(marker)) continue;
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      const PF_EXITING = 0x4;
-      if (fields[0] !== "Z" && fields[0] !== "X" && (Number(fields[6]) & PF_EXITING) === 0) pids.push(Number(entry));
-    } catch {
-      // The process went away while we looked.
-    }
-  }
-  return pids;
-}

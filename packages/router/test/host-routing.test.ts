@@ -1,4 +1,4 @@
-import { describe, test } from "node:test";
+import { describe, test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { InProcessBus, MemoryHostRegistry, MemoryOwnerLeases, type HostLoad } from "@threadmesh/mesh";
 import {
@@ -137,35 +137,36 @@ describe("host routing", () => {
     );
   });
 
-  test("an owner that vanished is waited out until its lease ends, then the thread is adopted", { timeout: TEST_TIMEOUT_MS }, async (t) => {
+  /**
+   * A thread owned by `owner`, whose lease is left to run out, and a live host "heir" that keeps beating;
+   * `turnStart` sends a turn/start to the thread (the heir stops beating once it is answered).
+   */
+  async function ownerLeftToLapse(t: TestContext, owner: string, threadId: string, epoch: number) {
     const { bus, hosts, owners, send } = setup({ timeoutMs: NEVER_MS });
     // Closing the bus ends the request the owner never answered, and its hour-long timer with it.
     t.after(() => bus.close());
-    const seen: string[] = [];
-    fakeHost(bus, "heir", seen);
+    fakeHost(bus, "heir", []);
     await hosts.heartbeat(load("heir"));
     const beating = setInterval(() => void hosts.heartbeat(load("heir")), TTL_MS / 5);
-    await hosts.heartbeat(load("gone"));
-    await owners.create(TENANT, "t3", { hostId: "gone", epoch: 1, released: false });
+    t.after(() => clearInterval(beating));
+    await hosts.heartbeat(load(owner));
+    await owners.create(TENANT, threadId, { hostId: owner, epoch, released: false });
     await new Promise((r) => setImmediate(r));
-    const reply = await send(envelope("turn/start", { threadId: "t3" }), { route: "thread", threadId: "t3" }).finally(() => clearInterval(beating));
+    const turnStart = () => send(envelope("turn/start", { threadId }), { route: "thread", threadId }).finally(() => clearInterval(beating));
+    return { bus, hosts, turnStart };
+  }
+
+  test("an owner that vanished is waited out until its lease ends, then the thread is adopted", { timeout: TEST_TIMEOUT_MS }, async (t) => {
+    const { hosts, turnStart } = await ownerLeftToLapse(t, "gone", "t3", 1);
+    const reply = await turnStart();
     assert.deepEqual(reply.ok && reply.result, { hostId: "heir" });
     assert.ok(Date.now() >= hosts.expiresAt("gone"), "not before the lease ended");
   });
 
   test("a command the owner swallowed (it died or paused) is adopted when the owner's lease ends, not at the timeout", { timeout: TEST_TIMEOUT_MS }, async (t) => {
-    const { bus, hosts, owners, send } = setup({ timeoutMs: NEVER_MS });
-    // Closing the bus ends the request the owner never answered, and its hour-long timer with it.
-    t.after(() => bus.close());
-    const seen: string[] = [];
-    fakeHost(bus, "heir", seen);
-    await hosts.heartbeat(load("heir"));
-    const beating = setInterval(() => void hosts.heartbeat(load("heir")), TTL_MS / 5);
-    await hosts.heartbeat(load("silent"));
-    await owners.create(TENANT, "t5", { hostId: "silent", epoch: 2, released: false });
-    await new Promise((r) => setImmediate(r));
+    const { bus, hosts, turnStart } = await ownerLeftToLapse(t, "silent", "t5", 2);
     bus.subscribe(threadCommandSubject(TENANT, "t5"), () => {});
-    const reply = await send(envelope("turn/start", { threadId: "t5" }), { route: "thread", threadId: "t5" }).finally(() => clearInterval(beating));
+    const reply = await turnStart();
     assert.deepEqual(reply.ok && reply.result, { hostId: "heir" });
     assert.ok(Date.now() >= hosts.expiresAt("silent"), "not before the lease ended");
   });

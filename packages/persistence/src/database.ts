@@ -15,15 +15,29 @@ export interface Database {
 export interface TenantsTable {
   id: string;
   name: string;
+  /** A plan id (plans live with the rate limiter; no foreign key). */
+  plan: string;
+  /** Shedding order under pressure: lower classes are refused first. */
+  priority_class: number;
+  status: "active" | "suspended";
   created_at: number;
+  updated_at: number;
 }
 
 export interface ApiKeysTable {
-  tenant_id: string;
   id: string;
-  /** Hash of the secret; the secret itself is never stored. */
-  hash: string;
+  tenant_id: string;
+  /** The key's owner inside the tenant, or null for a tenant-wide key. */
+  user_id: string | null;
+  name: string;
+  /** Visible part of the key, e.g. `tm_live_ab12cd34`, for listings. */
+  prefix: string;
+  /** Hex SHA-256 of the whole key; the key itself is never stored. */
+  secret_hash: string;
+  /** JSON array of scope names. */
+  scopes: string;
   created_at: number;
+  last_used_at: number | null;
   revoked_at: number | null;
 }
 

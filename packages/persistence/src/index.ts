@@ -20,3 +20,26 @@ export type { OpenStoreOptions } from "./open-store.ts";
 export type { KyselyThreadStoreOptions } from "./kysely-thread-store.ts";
 export type { StoreBackend, StoreLogger } from "./store-backend.ts";
 export type { Database } from "./database.ts";
+export { KyselyTenantStore } from "./tenants/kysely-tenant-store.ts";
+export { openTenantStore } from "./tenants/open-tenant-store.ts";
+export { API_KEY_PREFIX, isApiKeyShaped, hashApiKey } from "./tenants/api-key-secret.ts";
+export { DEFAULT_LAST_USED_FLUSH_MS } from "./tenants/last-used-recorder.ts";
+export {
+  DEFAULT_PLAN,
+  DEFAULT_PRIORITY_CLASS,
+  TenancyInputError,
+  TenantExistsError,
+  UnknownTenantError,
+  UnknownApiKeyError,
+} from "./tenants/tenant-store.ts";
+export type {
+  TenantStore,
+  TenantRecord,
+  NewTenant,
+  TenantPatch,
+  ApiKeyRecord,
+  NewApiKey,
+  CreatedApiKey,
+  ApiKeyMatch,
+} from "./tenants/tenant-store.ts";
+export type { KyselyTenantStoreOptions } from "./tenants/kysely-tenant-store.ts";

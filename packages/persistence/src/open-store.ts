@@ -43,7 +43,7 @@ export async function migrateToLatest(url: string, opts: { log?: StoreLogger } =
   }
 }
 
-function backendFor(opts: OpenStoreOptions): StoreBackend {
+export function backendFor(opts: OpenStoreOptions): StoreBackend {
   const location = parseStoreUrl(opts.url);
   if (location.kind === "sqlite") return sqliteBackend(location.path);
   const pg: { log?: StoreLogger; poolSize?: number } = {};

@@ -66,6 +66,8 @@ test("the schema keys every table and index by tenant first and seeds the defaul
         assert.ok(indexes.length > 0, `${table} has a primary key`);
         for (const index of indexes) {
           const first = db.prepare(`select name from pragma_index_info('${index}') where seqno = 0`).pluck().get();
+          // An API key is looked up by its secret before its tenant is known: the one global index.
+          if (table === "api_keys" && first === "secret_hash") continue;
           assert.equal(first, "tenant_id", `${table}.${index}`);
         }
       }

@@ -118,3 +118,18 @@ export type {
   RateLimitWindow,
   RateLimitSnapshot,
 } from "./wire/thread.ts";
+export {
+  TenantIdSchema,
+  TenantNameSchema,
+  PlanIdSchema,
+  PriorityClassSchema,
+  TenantStatusSchema,
+  UserIdSchema,
+  ApiKeyNameSchema,
+  ScopeSchema,
+  ScopesSchema,
+  CredentialEventSchema,
+  CREDENTIAL_EVENTS_SUBJECT,
+  firstIssue,
+} from "./tenancy.ts";
+export type { TenantStatus, CredentialEvent } from "./tenancy.ts";

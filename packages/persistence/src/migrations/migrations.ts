@@ -2,6 +2,7 @@ import type { Migration, MigrationProvider } from "kysely";
 import { migration0001Initial } from "./0001-initial.ts";
 import { migration0002ServerRequests } from "./0002-server-requests.ts";
 import { migration0003TurnOutputSchema } from "./0003-turn-output-schema.ts";
+import { migration0004TenantsAndKeys } from "./0004-tenants-and-keys.ts";
 
 /**
  * Every migration, keyed by name. Names sort in apply order (kysely sorts them), so they are numbered;
@@ -11,6 +12,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   "0001-initial": migration0001Initial,
   "0002-server-requests": migration0002ServerRequests,
   "0003-turn-output-schema": migration0003TurnOutputSchema,
+  "0004-tenants-and-keys": migration0004TenantsAndKeys,
 });
 
 /** Hands kysely's `Migrator` the static table above. */

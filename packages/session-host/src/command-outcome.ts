@@ -1,8 +1,11 @@
 import type { BusMessage } from "@threadmesh/mesh";
 import {
   ENVELOPE_VERSION,
+  InvalidRequestError,
+  decodeEnvelope,
   encodeEnvelope,
   toRpcError,
+  type CommandEnvelope,
   type PendingServerRequest,
   type ReplyEnvelope,
   type ReplyOk,
@@ -51,6 +54,17 @@ export function replyError(msg: BusMessage, err: unknown, logger: Logger): void 
   const reply: ReplyEnvelope = { v: ENVELOPE_VERSION, ok: false, error: rpc.toShape() };
   if (msg instanceof TracedCommand) msg.failed(reply.error);
   msg.respond(encodeEnvelope(reply));
+}
+
+/** The command a bus message carries; one that does not decode is answered -32600 and gives undefined. */
+export function decodeCommand(msg: BusMessage, logger: Logger): CommandEnvelope | undefined {
+  try {
+    return decodeEnvelope<CommandEnvelope>(msg.data);
+  } catch (err) {
+    logger.warn({ err, subject: msg.subject }, "undecodable command envelope");
+    replyError(msg, new InvalidRequestError("Invalid request: unsupported command envelope"), logger);
+    return undefined;
+  }
 }
 
 /** Runs a handler and replies; the outcome's `afterReply` runs after the reply. Never throws. */

@@ -6,11 +6,10 @@ import {
   InvalidRequestError,
   OverloadedError,
   PLACE_WILDCARD,
-  decodeEnvelope,
   type CommandEnvelope,
 } from "@threadmesh/protocol";
 import { context, noopTelemetry, type Logger, type Telemetry } from "@threadmesh/telemetry";
-import { serve, replyError } from "./command-outcome.ts";
+import { decodeCommand, serve, replyError } from "./command-outcome.ts";
 import { TracedCommand } from "./command-span.ts";
 import { resolveHostConfig, resolveModelConfig, type HostConfig, type ModelConfig } from "./config.ts";
 import { listLoaded, listThreads } from "./handlers/list-handlers.ts";
@@ -159,7 +158,7 @@ export class SessionHost {
         return b;
       },
     };
-    this.#registry = new ThreadRegistry(this.#services, (msg, err) => this.#badEnvelope(msg, err), () => threadsLoaded.set(this.#registry.size));
+    this.#registry = new ThreadRegistry(this.#services, () => threadsLoaded.set(this.#registry.size));
     this.#quota = new TenantQuota(this.#registry, config.limitsFor);
   }
 
@@ -246,13 +245,8 @@ export class SessionHost {
 
   #onPlace(msg: BusMessage): void {
     const tenant = msg.subject.split(".")[2] ?? "";
-    let env: CommandEnvelope;
-    try {
-      env = decodeEnvelope<CommandEnvelope>(msg.data);
-    } catch (err) {
-      this.#badEnvelope(msg, err);
-      return;
-    }
+    const env = decodeCommand(msg, this.#logger);
+    if (!env) return;
     const refusal = this.#control.refusal(env.method, this.#registry.size, this.#state === "running");
     if (refusal) {
       replyError(msg, refusal, this.#logger);
@@ -350,10 +344,5 @@ export class SessionHost {
       },
       (actor) => announceLoaded(actor, state?.abandonedTurn, state?.orphanedRequests, state?.continuedTurn ?? null),
     );
-  }
-
-  #badEnvelope(msg: BusMessage, err: unknown): void {
-    this.#logger.warn({ err, subject: msg.subject }, "undecodable command envelope");
-    replyError(msg, new InvalidRequestError("Invalid request: unsupported command envelope"), this.#logger);
   }
 }

@@ -1,5 +1,5 @@
-import type { BusMessage } from "@threadmesh/mesh";
-import { decodeEnvelope, threadCommandSubject, type CommandEnvelope } from "@threadmesh/protocol";
+import { threadCommandSubject } from "@threadmesh/protocol";
+import { decodeCommand } from "./command-outcome.ts";
 import { TracedCommand } from "./command-span.ts";
 import type { HostServices } from "./host-services.ts";
 import { ThreadActor } from "./thread-actor.ts";
@@ -11,14 +11,12 @@ import type { LoadedThreadState } from "./thread-loader.ts";
  */
 export class ThreadRegistry {
   readonly #services: HostServices;
-  readonly #onBadEnvelope: (msg: BusMessage, err: unknown) => void;
   readonly #onSizeChange: () => void;
   readonly #actors = new Map<string, ThreadActor>();
   readonly #loading = new Map<string, Promise<ThreadActor | null>>();
 
-  constructor(services: HostServices, onBadEnvelope: (msg: BusMessage, err: unknown) => void, onSizeChange: () => void) {
+  constructor(services: HostServices, onSizeChange: () => void) {
     this.#services = services;
-    this.#onBadEnvelope = onBadEnvelope;
     this.#onSizeChange = onSizeChange;
   }
 
@@ -49,13 +47,8 @@ export class ThreadRegistry {
   adopt(state: LoadedThreadState): ThreadActor {
     const actor = new ThreadActor({ services: this.#services, ...state });
     const sub = this.#services.bus.subscribe(threadCommandSubject(state.tenant, actor.threadId), (msg) => {
-      let env: CommandEnvelope;
-      try {
-        env = decodeEnvelope<CommandEnvelope>(msg.data);
-      } catch (err) {
-        this.#onBadEnvelope(msg, err);
-        return;
-      }
+      const env = decodeCommand(msg, this.#services.logger);
+      if (!env) return;
       // A host whose lease lapsed stays silent: the thread's new owner answers.
       if (!this.#services.leaseValid()) return;
       this.#services.commandReceived(env.method);

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { ThreadmeshProcess } from "../support/processes.ts";
+import { processEnv } from "../support/process-env.ts";
 import { TestClient } from "../support/ws-client.ts";
 import { CaseFactory, EXPECTED, FUZZ_LIMITS, type FuzzCase } from "./fuzz-cases.ts";
 import { Prng, fuzzSeed } from "./prng.ts";
@@ -37,12 +38,7 @@ describe(`fuzz ${replay}`, () => {
     sim = await startModelSim({ port: 0 });
     dir = mkdtempSync(join(tmpdir(), "tm-fuzz-"));
     const env: Record<string, string> = {
-      OPENAI_BASE_URL: `${sim.url}/v1`,
-      OPENAI_API_KEY: "sim",
-      THREADMESH_TOKEN: token,
-      THREADMESH_WORKSPACE_ROOT: join(dir, "workspaces"),
-      THREADMESH_MODEL_MAX_RETRIES: "0",
-      THREADMESH_METRICS_PORT: "0",
+      ...processEnv({ simUrl: sim.url, token, workspaceRoot: join(dir, "workspaces") }),
       THREADMESH_LOG_LEVEL: "warn",
       DATABASE_URL: `sqlite:${join(dir, "threadmesh.db")}`,
     };

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { KvHostRegistry, KvOwnerLeases, NatsBus } from "@threadmesh/mesh";
 import { ThreadmeshProcess, runThreadmesh } from "./processes.ts";
+import { processEnv } from "./process-env.ts";
 import { startNatsCluster, startNatsServer, type NatsServer } from "./nats-server.ts";
 import { createTestDatabase, type TestDatabase } from "./postgres.ts";
 
@@ -100,12 +101,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster | null
     }
     const token = randomBytes(16).toString("hex");
     const env: Record<string, string> = {
-      OPENAI_BASE_URL: `${opts.simUrl}/v1`,
-      OPENAI_API_KEY: "sim",
-      THREADMESH_TOKEN: token,
-      THREADMESH_WORKSPACE_ROOT: join(dir, "workspaces"),
-      THREADMESH_MODEL_MAX_RETRIES: "0",
-      THREADMESH_METRICS_PORT: "0",
+      ...processEnv({ simUrl: opts.simUrl, token, workspaceRoot: join(dir, "workspaces") }),
       DATABASE_URL: db.url,
       NATS_URL: natsUrl,
       THREADMESH_JETSTREAM_REPLICAS: String(nodes),

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { ThreadmeshProcess, runThreadmesh } from "./processes.ts";
+import { processEnv } from "./process-env.ts";
 import { startNatsServer } from "./nats-server.ts";
 import { createTestDatabase } from "./postgres.ts";
 
@@ -37,16 +38,7 @@ export async function startTopology(kind: TopologyKind, opts: TopologyOptions): 
   chmodSync(dir, 0o711);
   const token = randomBytes(16).toString("hex");
   const workspaceRoot = join(dir, "workspaces");
-  const baseEnv: Record<string, string> = {
-    OPENAI_BASE_URL: `${opts.simUrl}/v1`,
-    OPENAI_API_KEY: "sim",
-    THREADMESH_TOKEN: token,
-    THREADMESH_WORKSPACE_ROOT: workspaceRoot,
-    THREADMESH_MODEL_MAX_RETRIES: "0",
-    // Hosts of concurrent test runs must not compete for the default metrics port.
-    THREADMESH_METRICS_PORT: "0",
-    ...(opts.extraEnv ?? {}),
-  };
+  const baseEnv: Record<string, string> = { ...processEnv({ simUrl: opts.simUrl, token, workspaceRoot }), ...(opts.extraEnv ?? {}) };
 
   if (kind === "embedded") {
     const env = { ...baseEnv, DATABASE_URL: `sqlite:${join(dir, "threadmesh.db")}` };

@@ -43,3 +43,7 @@ export type {
   ApiKeyMatch,
 } from "./tenants/tenant-store.ts";
 export type { KyselyTenantStoreOptions } from "./tenants/kysely-tenant-store.ts";
+export { KyselyCreditStore } from "./credits/kysely-credit-store.ts";
+export { openCreditStore } from "./credits/open-credit-store.ts";
+export type { KyselyCreditStoreOptions } from "./credits/kysely-credit-store.ts";
+export type { CreditTables } from "./credits/credit-tables.ts";

@@ -1,4 +1,29 @@
-/**
- * Reserved: this package is filled in by a later capability.
- */
-export const PACKAGE = "@threadmesh/ratelimit";
+export { Admission, UnknownPlanError, DEFAULT_RESERVATION_TTL_MS } from "./admission.ts";
+export type { AdmitRequest, AdmitResult, AdmissionOptions } from "./admission.ts";
+export { BurstLimiter } from "./burst.ts";
+export type { BurstLimiterOptions, BurstRefusal } from "./burst.ts";
+export { concurrencyExceeded, DEFAULT_SLOT_TTL_MS, SLOT_RENEW_INTERVAL_MS, CONCURRENCY_RETRY_AFTER_MS } from "./concurrency.ts";
+export type { ConcurrencyState } from "./concurrency.ts";
+export { reservationKey } from "./credit-store.ts";
+export type { CreditStore, ReserveRequest, ReserveResult, Reservation, ReservationParts, SettleRequest, SettleResult, ReconcileReport } from "./credit-store.ts";
+export { balanceAvailable, takeFromBalance } from "./credits.ts";
+export type { BalanceState } from "./credits.ts";
+export { decide } from "./decision.ts";
+export type { Decision, ReservationInput } from "./decision.ts";
+export { grantLive, grantsAvailable, takeFromGrants } from "./grants.ts";
+export type { GrantState, GrantPart } from "./grants.ts";
+export { MICRO_PER_CREDIT, assertMicro, formatCredits } from "./money.ts";
+export type { MicroCredits } from "./money.ts";
+export { DEFAULT_PLAN, PlanSchema, parsePlan, PRIMARY_WINDOW_MINS, SECONDARY_WINDOW_MINS } from "./plan.ts";
+export type { Plan, PlanWindow } from "./plan.ts";
+export { bindingWindow, planAllowance, rateLimitWindow, windowEnd, windowRemaining, windowStart } from "./plan-windows.ts";
+export type { WindowKind, WindowUsage } from "./plan-windows.ts";
+export { PriceTable, PriceTableSchema, UnpricedModelError, costAt } from "./prices.ts";
+export type { ModelPrice, RoundUsage } from "./prices.ts";
+export { codexErrorInfoOf, describeWait, reachedTypeOf, refusalMessage } from "./refusal.ts";
+export type { Refusal, RefusalReason } from "./refusal.ts";
+export { refusalNotifications, refusalToRpcError, refusalTurnError } from "./refusal-errors.ts";
+export { rateLimitSnapshot } from "./snapshot.ts";
+export type { RateLimitReachedType } from "./snapshot.ts";
+export { allocate, covered } from "./waterfall.ts";
+export type { Allocation, FundingState } from "./waterfall.ts";

@@ -3,6 +3,7 @@ import { migration0001Initial } from "./0001-initial.ts";
 import { migration0002ServerRequests } from "./0002-server-requests.ts";
 import { migration0003TurnOutputSchema } from "./0003-turn-output-schema.ts";
 import { migration0004TenantsAndKeys } from "./0004-tenants-and-keys.ts";
+import { migration0005Credits } from "./0005-credits.ts";
 
 /**
  * Every migration, keyed by name. Names sort in apply order (kysely sorts them), so they are numbered;
@@ -13,6 +14,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   "0002-server-requests": migration0002ServerRequests,
   "0003-turn-output-schema": migration0003TurnOutputSchema,
   "0004-tenants-and-keys": migration0004TenantsAndKeys,
+  "0005-credits": migration0005Credits,
 });
 
 /** Hands kysely's `Migrator` the static table above. */

@@ -1,0 +1,399 @@
+import { sql, type InsertQueryBuilder, type InsertResult, type Kysely, type Transaction } from "kysely";
+import {
+  allocate,
+  assertMicro,
+  costAt,
+  decide,
+  parsePlan,
+  windowStart,
+  type BalanceState,
+  type CreditStore,
+  type FundingState,
+  type GrantState,
+  type MicroCredits,
+  type Plan,
+  type ReconcileReport,
+  type Reservation,
+  type ReservationParts,
+  type ReserveRequest,
+  type ReserveResult,
+  type SettleRequest,
+  type SettleResult,
+  type WindowUsage,
+} from "@threadmesh/ratelimit";
+import type { CreditTables } from "./credit-tables.ts";
+import { planToRow, rowToPlan } from "./plan-rows.ts";
+import { reconcileTenants } from "./reconcile.ts";
+
+type Db = Kysely<CreditTables>;
+type Trx = Transaction<CreditTables>;
+
+export interface KyselyCreditStoreOptions {
+  /** A database migrated to at least `0005-credits`. */
+  db: Kysely<any>;
+  /** `postgres` locks the tenant's balance row (`FOR UPDATE`); SQLite transactions are serialised already. */
+  kind: "sqlite" | "postgres";
+  /** Destroy `db` on `close()`. Default false. */
+  ownsDb?: boolean;
+}
+
+/**
+ * {@link CreditStore} over kysely, SQLite and PostgreSQL alike. Every change of a tenant's credits is one
+ * transaction that first takes the tenant's balance row (`SELECT … FOR UPDATE` on PostgreSQL; SQLite's
+ * `BEGIN IMMEDIATE` serialises writers), so admissions and settlements of one tenant run one at a time
+ * and read what the previous one wrote. Settlement inserts its usage event with `ON CONFLICT DO NOTHING`
+ * first: a key already settled (a replay, or another host after a failover) inserts nothing and the
+ * transaction changes nothing else.
+ */
+export class KyselyCreditStore implements CreditStore {
+  readonly #db: Db;
+  readonly #kind: "sqlite" | "postgres";
+  readonly #ownsDb: boolean;
+
+  constructor(opts: KyselyCreditStoreOptions) {
+    this.#db = opts.db as Db;
+    this.#kind = opts.kind;
+    this.#ownsDb = opts.ownsDb ?? false;
+  }
+
+  // --- plans -------------------------------------------------------------------------------------
+
+  async putPlan(plan: Plan): Promise<void> {
+    const row = planToRow(parsePlan(plan), Date.now());
+    const { id: _id, ...rest } = row;
+    await this.#db.insertInto("plans").values(row).onConflict((oc) => oc.column("id").doUpdateSet(rest)).execute();
+  }
+
+  async getPlan(id: string): Promise<Plan | null> {
+    const row = await this.#db.selectFrom("plans").selectAll().where("id", "=", id).executeTakeFirst();
+    return row === undefined ? null : rowToPlan(row);
+  }
+
+  async listPlans(): Promise<Plan[]> {
+    const rows = await this.#db.selectFrom("plans").selectAll().orderBy("id").execute();
+    return rows.map(rowToPlan);
+  }
+
+  // --- money in ----------------------------------------------------------------------------------
+
+  async topUp(tenantId: string, amount: MicroCredits, key: string, nowMs: number): Promise<boolean> {
+    assertMicro(amount, "top-up amount", true);
+    return this.#db.transaction().execute(async (trx) => {
+      const balance = await this.#lockTenant(trx, tenantId, nowMs);
+      if (amount < 0 && balance.balance + amount < balance.reserved) {
+        throw new RangeError(`cannot take back ${-amount} micro-credits: the tenant holds ${balance.balance - balance.reserved} beyond its reservations`);
+      }
+      const inserted = await insertIgnore(
+        trx.insertInto("balance_updates").values({ idempotency_key: `${tenantId}/topUp/${key}`, tenant_id: tenantId, account: "balance", kind: "topUp", amount, created_at_ms: nowMs }),
+      );
+      if (!inserted) return false;
+      await trx.updateTable("credit_balances").set({ balance: sql`balance + ${amount}`, updated_at_ms: nowMs }).where("tenant_id", "=", tenantId).execute();
+      return true;
+    });
+  }
+
+  async addGrant(tenantId: string, grant: { id: string; amount: MicroCredits; expiresAtMs: number }, nowMs: number): Promise<boolean> {
+    assertMicro(grant.amount, "grant amount");
+    if (!Number.isSafeInteger(grant.expiresAtMs)) throw new RangeError("grant expiry must be a time in Unix milliseconds");
+    return this.#db.transaction().execute(async (trx) => {
+      await this.#lockTenant(trx, tenantId, nowMs);
+      const inserted = await insertIgnore(
+        trx.insertInto("credit_grants").values({
+          tenant_id: tenantId,
+          id: grant.id,
+          amount: grant.amount,
+          remaining: grant.amount,
+          reserved: 0,
+          expires_at_ms: grant.expiresAtMs,
+          created_at_ms: nowMs,
+        }),
+      );
+      if (!inserted) return false;
+      await trx
+        .insertInto("balance_updates")
+        .values({ idempotency_key: `${tenantId}/grant/${grant.id}`, tenant_id: tenantId, account: `grant:${grant.id}`, kind: "grant", amount: grant.amount, created_at_ms: nowMs })
+        .execute();
+      return true;
+    });
+  }
+
+  // --- admission ---------------------------------------------------------------------------------
+
+  async reserve(req: ReserveRequest): Promise<ReserveResult> {
+    assertMicro(req.amount, "reservation amount");
+    const key = `${req.tenantId}/${req.key}`;
+    return this.#db.transaction().execute(async (trx) => {
+      const balance = await this.#lockTenant(trx, req.tenantId, req.nowMs);
+      const existing = await trx.selectFrom("credit_reservations").select(["amount", "parts", "state"]).where("key", "=", key).executeTakeFirst();
+      if (existing !== undefined) {
+        // Reserving again (a retry, or the host admitting the round turn/start reserved) finds the same reservation.
+        await this.#putSlot(trx, req.tenantId, req.userId, req.turnId, req.nowMs + req.slotTtlMs);
+        const parts = JSON.parse(existing.parts) as ReservationParts;
+        const state = await this.#funding(trx, req.tenantId, req.plan, req.nowMs, balance);
+        return { decision: { kind: "admit", allocation: { ...parts, shortfall: 0 } }, reservation: { key: req.key, tenantId: req.tenantId, amount: Number(existing.amount), parts }, state };
+      }
+      await this.#releaseExpired(trx, req.tenantId, req.nowMs, balance);
+      const concurrency = req.newTurn ? await this.#slotCounts(trx, req.tenantId, req.userId, req.turnId, req.nowMs) : { tenantActive: 0, userActive: 0 };
+      const funding = await this.#funding(trx, req.tenantId, req.plan, req.nowMs, balance);
+      const decision = decide({ amount: req.amount, newTurn: req.newTurn, member: req.member, concurrency, funding, nowMs: req.nowMs });
+      if (decision.kind === "refuse") return { decision, reservation: null, state: funding };
+      await this.#putSlot(trx, req.tenantId, req.userId, req.turnId, req.nowMs + req.slotTtlMs);
+      const { shortfall: _shortfall, ...parts } = decision.allocation;
+      await trx
+        .insertInto("credit_reservations")
+        .values({ key, tenant_id: req.tenantId, amount: req.amount, parts: JSON.stringify(parts), state: "held", created_at_ms: req.nowMs, expires_at_ms: req.nowMs + req.reservationTtlMs })
+        .execute();
+      await this.#hold(trx, req.tenantId, parts, 1);
+      const reservation: Reservation = { key: req.key, tenantId: req.tenantId, amount: req.amount, parts };
+      return { decision, reservation, state: held(funding, parts) };
+    });
+  }
+
+  async settle(req: SettleRequest): Promise<SettleResult> {
+    const key = `${req.tenantId}/${req.key}`;
+    return this.#db.transaction().execute(async (trx) => {
+      let balance = await this.#lockTenant(trx, req.tenantId, req.nowMs);
+      const first = await insertIgnore(
+        trx.insertInto("usage_events").values({
+          idempotency_key: key,
+          tenant_id: req.tenantId,
+          user_id: req.userId,
+          turn_id: req.turnId,
+          round: req.round,
+          model: req.model,
+          input_tokens: req.usage.inputTokens,
+          cached_input_tokens: req.usage.cachedInputTokens,
+          output_tokens: req.usage.outputTokens,
+          created_at_ms: req.nowMs,
+        }),
+      );
+      if (!first) {
+        const state = await this.#funding(trx, req.tenantId, req.plan, req.nowMs, balance);
+        return { duplicate: true, cost: 0, window: 0, grants: [], balance: 0, uncollected: 0, state };
+      }
+      const reservation = await trx.selectFrom("credit_reservations").select(["parts", "state"]).where("key", "=", key).executeTakeFirst();
+      if (reservation !== undefined && reservation.state === "held") {
+        const parts = JSON.parse(reservation.parts) as ReservationParts;
+        await this.#hold(trx, req.tenantId, parts, -1);
+        balance = { ...balance, reserved: balance.reserved - parts.balance };
+      }
+      if (reservation !== undefined) await trx.updateTable("credit_reservations").set({ state: "settled" }).where("key", "=", key).execute();
+      const funding = await this.#funding(trx, req.tenantId, req.plan, req.nowMs, balance);
+      const cost = costAt(req.price, req.usage);
+      const a = allocate(cost, funding, req.nowMs);
+      const fromGrants = a.grants.reduce((s, g) => s + g.amount, 0);
+      await trx
+        .insertInto("billable_events")
+        .values({
+          idempotency_key: key,
+          tenant_id: req.tenantId,
+          user_id: req.userId,
+          model: req.model,
+          input_price: req.price.inputPerMillion,
+          cached_input_price: req.price.cachedInputPerMillion,
+          output_price: req.price.outputPerMillion,
+          cost,
+          from_window: a.window,
+          primary_start_ms: a.primaryStartMs,
+          secondary_start_ms: a.secondaryStartMs,
+          from_grants: fromGrants,
+          from_balance: a.balance,
+          uncollected: a.shortfall,
+          created_at_ms: req.nowMs,
+        })
+        .execute();
+      for (const g of a.grants) {
+        await trx.updateTable("credit_grants").set({ remaining: sql`remaining - ${g.amount}` }).where("tenant_id", "=", req.tenantId).where("id", "=", g.grantId).execute();
+        await trx
+          .insertInto("balance_updates")
+          .values({ idempotency_key: `${key}/grant:${g.grantId}`, tenant_id: req.tenantId, account: `grant:${g.grantId}`, kind: "settlement", amount: -g.amount, created_at_ms: req.nowMs })
+          .execute();
+      }
+      if (a.balance > 0) {
+        await trx.updateTable("credit_balances").set({ balance: sql`balance - ${a.balance}`, updated_at_ms: req.nowMs }).where("tenant_id", "=", req.tenantId).execute();
+        await trx
+          .insertInto("balance_updates")
+          .values({ idempotency_key: `${key}/balance`, tenant_id: req.tenantId, account: "balance", kind: "settlement", amount: -a.balance, created_at_ms: req.nowMs })
+          .execute();
+      }
+      if (a.window > 0) await this.#addWindows(trx, req.tenantId, a.primaryStartMs, a.secondaryStartMs, "used", a.window);
+      const state = await this.#funding(trx, req.tenantId, req.plan, req.nowMs, { ...balance, balance: balance.balance - a.balance });
+      return { duplicate: false, cost, window: a.window, grants: a.grants, balance: a.balance, uncollected: a.shortfall, state };
+    });
+  }
+
+  async release(tenantId: string, key: string): Promise<void> {
+    const full = `${tenantId}/${key}`;
+    await this.#db.transaction().execute(async (trx) => {
+      await this.#lockTenant(trx, tenantId, Date.now());
+      const r = await trx.selectFrom("credit_reservations").select(["parts", "state"]).where("key", "=", full).executeTakeFirst();
+      if (r === undefined || r.state !== "held") return;
+      await this.#hold(trx, tenantId, JSON.parse(r.parts) as ReservationParts, -1);
+      await trx.updateTable("credit_reservations").set({ state: "released" }).where("key", "=", full).execute();
+    });
+  }
+
+  async renewSlot(tenantId: string, userId: string, turnId: string, nowMs: number, ttlMs: number): Promise<void> {
+    await this.#putSlot(this.#db, tenantId, userId, turnId, nowMs + ttlMs);
+  }
+
+  async endTurn(tenantId: string, turnId: string): Promise<void> {
+    await this.#db.deleteFrom("turn_slots").where("tenant_id", "=", tenantId).where("turn_id", "=", turnId).execute();
+  }
+
+  async activeTurns(tenantId: string, nowMs: number): Promise<number> {
+    const r = await this.#db
+      .selectFrom("turn_slots")
+      .select((eb) => eb.fn.countAll().as("n"))
+      .where("tenant_id", "=", tenantId)
+      .where("expires_at_ms", ">", nowMs)
+      .executeTakeFirstOrThrow();
+    return Number(r.n);
+  }
+
+  async state(tenantId: string, plan: Plan, nowMs: number): Promise<FundingState> {
+    const row = await this.#db.selectFrom("credit_balances").select(["balance", "reserved"]).where("tenant_id", "=", tenantId).executeTakeFirst();
+    const balance = row === undefined ? { balance: 0, reserved: 0 } : { balance: Number(row.balance), reserved: Number(row.reserved) };
+    return this.#funding(this.#db, tenantId, plan, nowMs, balance);
+  }
+
+  reconcile(tenantId?: string): Promise<ReconcileReport[]> {
+    return reconcileTenants(this.#db, tenantId);
+  }
+
+  async close(): Promise<void> {
+    if (this.#ownsDb) await this.#db.destroy();
+  }
+
+  // --- inside transactions ------------------------------------------------------------------------
+
+  /** Creates the tenant's balance row when missing and takes it for the rest of the transaction. */
+  async #lockTenant(trx: Trx, tenantId: string, nowMs: number): Promise<BalanceState> {
+    await trx.insertInto("credit_balances").values({ tenant_id: tenantId, balance: 0, reserved: 0, updated_at_ms: nowMs }).onConflict((oc) => oc.column("tenant_id").doNothing()).execute();
+    let q = trx.selectFrom("credit_balances").select(["balance", "reserved"]).where("tenant_id", "=", tenantId);
+    if (this.#kind === "postgres") q = q.forUpdate();
+    const row = await q.executeTakeFirstOrThrow();
+    return { balance: Number(row.balance), reserved: Number(row.reserved) };
+  }
+
+  /** Slots held by other turns of the tenant (and of the user) that have not expired; deletes expired ones. */
+  async #slotCounts(trx: Trx, tenantId: string, userId: string, turnId: string, nowMs: number): Promise<{ tenantActive: number; userActive: number }> {
+    const r = await trx
+      .selectFrom("turn_slots")
+      .select([
+        sql<number>`coalesce(sum(case when expires_at_ms > ${nowMs} then 1 else 0 end), 0)`.as("tenant_active"),
+        sql<number>`coalesce(sum(case when expires_at_ms > ${nowMs} and user_id = ${userId} then 1 else 0 end), 0)`.as("user_active"),
+        sql<number>`coalesce(sum(case when expires_at_ms <= ${nowMs} then 1 else 0 end), 0)`.as("expired"),
+      ])
+      .where("tenant_id", "=", tenantId)
+      .where("turn_id", "<>", turnId)
+      .executeTakeFirstOrThrow();
+    if (Number(r.expired) > 0) await trx.deleteFrom("turn_slots").where("tenant_id", "=", tenantId).where("expires_at_ms", "<=", nowMs).execute();
+    return { tenantActive: Number(r.tenant_active), userActive: Number(r.user_active) };
+  }
+
+  async #putSlot(db: Db | Trx, tenantId: string, userId: string, turnId: string, expiresAtMs: number): Promise<void> {
+    await db
+      .insertInto("turn_slots")
+      .values({ tenant_id: tenantId, turn_id: turnId, user_id: userId, expires_at_ms: expiresAtMs })
+      .onConflict((oc) => oc.columns(["tenant_id", "turn_id"]).doUpdateSet({ expires_at_ms: expiresAtMs }))
+      .execute();
+  }
+
+  /** Gives back held reservations of the tenant past their expiry (their host died and no one settled them). */
+  async #releaseExpired(trx: Trx, tenantId: string, nowMs: number, balance: BalanceState): Promise<void> {
+    const rows = await trx
+      .selectFrom("credit_reservations")
+      .select(["key", "parts"])
+      .where("tenant_id", "=", tenantId)
+      .where("state", "=", "held")
+      .where("expires_at_ms", "<=", nowMs)
+      .execute();
+    for (const r of rows) {
+      const parts = JSON.parse(r.parts) as ReservationParts;
+      await this.#hold(trx, tenantId, parts, -1);
+      balance.reserved -= parts.balance;
+      await trx.updateTable("credit_reservations").set({ state: "released" }).where("key", "=", r.key).execute();
+    }
+  }
+
+  /** Adds (`sign` 1) or removes (-1) a reservation's parts to the reserved amounts where they are held. */
+  async #hold(trx: Trx, tenantId: string, parts: ReservationParts, sign: 1 | -1): Promise<void> {
+    if (parts.balance !== 0) {
+      await trx.updateTable("credit_balances").set({ reserved: sql`reserved + ${sign * parts.balance}` }).where("tenant_id", "=", tenantId).execute();
+    }
+    for (const g of parts.grants) {
+      await trx.updateTable("credit_grants").set({ reserved: sql`reserved + ${sign * g.amount}` }).where("tenant_id", "=", tenantId).where("id", "=", g.grantId).execute();
+    }
+    if (parts.window !== 0) await this.#addWindows(trx, tenantId, parts.primaryStartMs, parts.secondaryStartMs, "reserved", sign * parts.window);
+  }
+
+  async #addWindows(trx: Trx, tenantId: string, primaryStartMs: number | null, secondaryStartMs: number | null, column: "used" | "reserved", amount: number): Promise<void> {
+    for (const [kind, startMs] of [["primary", primaryStartMs], ["secondary", secondaryStartMs]] as const) {
+      if (startMs === null) continue;
+      await trx
+        .insertInto("credit_windows")
+        .values({ tenant_id: tenantId, kind, start_ms: startMs, used: column === "used" ? amount : 0, reserved: column === "reserved" ? amount : 0 })
+        .onConflict((oc) => oc.columns(["tenant_id", "kind", "start_ms"]).doUpdateSet({ [column]: sql`${sql.ref(`credit_windows.${column}`)} + ${amount}` }))
+        .execute();
+    }
+  }
+
+  /** The tenant's windows now, and its grants still live. */
+  async #funding(db: Db | Trx, tenantId: string, plan: Plan, nowMs: number, balance: BalanceState): Promise<FundingState> {
+    const windows: Record<"primary" | "secondary", WindowUsage | null> = { primary: null, secondary: null };
+    const starts = {
+      primary: plan.primary === null ? null : windowStart(nowMs, plan.primary.windowMins),
+      secondary: plan.secondary === null ? null : windowStart(nowMs, plan.secondary.windowMins),
+    };
+    if (starts.primary !== null || starts.secondary !== null) {
+      const rows = await db
+        .selectFrom("credit_windows")
+        .select(["kind", "start_ms", "used", "reserved"])
+        .where("tenant_id", "=", tenantId)
+        .where((eb) =>
+          eb.or([
+            eb.and([eb("kind", "=", "primary"), eb("start_ms", "=", starts.primary ?? -1)]),
+            eb.and([eb("kind", "=", "secondary"), eb("start_ms", "=", starts.secondary ?? -1)]),
+          ]),
+        )
+        .execute();
+      for (const r of rows) {
+        const kind = r.kind === "primary" ? "primary" : "secondary";
+        windows[kind] = { startMs: Number(r.start_ms), used: Number(r.used), reserved: Number(r.reserved) };
+      }
+    }
+    const grantRows = await db
+      .selectFrom("credit_grants")
+      .select(["id", "remaining", "reserved", "expires_at_ms"])
+      .where("tenant_id", "=", tenantId)
+      .where("expires_at_ms", ">", nowMs)
+      .where("remaining", ">", 0)
+      .orderBy("expires_at_ms")
+      .orderBy("id")
+      .execute();
+    const grants: GrantState[] = grantRows.map((g) => ({ id: g.id, remaining: Number(g.remaining), reserved: Number(g.reserved), expiresAtMs: Number(g.expires_at_ms) }));
+    return { plan, windows, grants, balance };
+  }
+}
+
+/** Runs an `INSERT … ON CONFLICT DO NOTHING`; true when it inserted the row. */
+async function insertIgnore<T extends keyof CreditTables>(q: InsertQueryBuilder<CreditTables, T, InsertResult>): Promise<boolean> {
+  const r = await q.onConflict((oc) => oc.doNothing()).executeTakeFirstOrThrow();
+  return (r.numInsertedOrUpdatedRows ?? 0n) > 0n;
+}
+
+/** `state` with a new reservation's parts added to what is held. */
+function held(state: FundingState, parts: ReservationParts): FundingState {
+  const addWindow = (w: WindowUsage | null, startMs: number | null): WindowUsage | null =>
+    startMs === null || parts.window === 0 ? w : { startMs, used: w?.used ?? 0, reserved: (w?.reserved ?? 0) + parts.window };
+  return {
+    plan: state.plan,
+    windows: { primary: addWindow(state.windows.primary, parts.primaryStartMs), secondary: addWindow(state.windows.secondary, parts.secondaryStartMs) },
+    grants: state.grants.map((g) => {
+      const p = parts.grants.find((x) => x.grantId === g.id);
+      return p === undefined ? g : { ...g, reserved: g.reserved + p.amount };
+    }),
+    balance: { balance: state.balance.balance, reserved: state.balance.reserved + parts.balance },
+  };
+}

@@ -1,0 +1,126 @@
+import type { Decision } from "./decision.ts";
+import type { GrantPart } from "./grants.ts";
+import type { MicroCredits } from "./money.ts";
+import type { Plan } from "./plan.ts";
+import type { ModelPrice, RoundUsage } from "./prices.ts";
+import type { FundingState } from "./waterfall.ts";
+
+/** A reservation's key: one per model round of a turn. */
+export function reservationKey(turnId: string, round: number): string {
+  return `${turnId}:${round}`;
+}
+
+export interface ReserveRequest {
+  /** {@link reservationKey}; reserving a key that is already reserved returns that reservation. */
+  key: string;
+  tenantId: string;
+  userId: string;
+  turnId: string;
+  plan: Plan;
+  /** Estimated cost of the round (an upper bound: see `PriceTable.estimate`). */
+  amount: MicroCredits;
+  /** A new turn takes a concurrency slot; a later round renews the slot its turn holds. */
+  newTurn: boolean;
+  member: boolean;
+  nowMs: number;
+  /** The turn's slot lasts this long unless renewed. */
+  slotTtlMs: number;
+  /** An unsettled reservation is released this long after it was made (its host died with no adopter). */
+  reservationTtlMs: number;
+}
+
+/** Where a reservation's amount is held, so that releasing it gives back exactly that. */
+export interface ReservationParts {
+  window: MicroCredits;
+  primaryStartMs: number | null;
+  secondaryStartMs: number | null;
+  grants: GrantPart[];
+  balance: MicroCredits;
+}
+
+export interface Reservation {
+  key: string;
+  tenantId: string;
+  amount: MicroCredits;
+  parts: ReservationParts;
+}
+
+export type ReserveResult = { decision: Decision; reservation: Reservation | null; state: FundingState };
+
+export interface SettleRequest {
+  key: string;
+  tenantId: string;
+  userId: string;
+  turnId: string;
+  round: number;
+  plan: Plan;
+  model: string;
+  price: ModelPrice;
+  usage: RoundUsage;
+  nowMs: number;
+}
+
+/** What one settlement charged; `duplicate` when the key had already been settled (nothing changed). */
+export interface SettleResult {
+  duplicate: boolean;
+  cost: MicroCredits;
+  window: MicroCredits;
+  grants: GrantPart[];
+  balance: MicroCredits;
+  /** Cost none of the sources could pay (only when a round cost more than its reservation and nothing was left). */
+  uncollected: MicroCredits;
+  state: FundingState;
+}
+
+/** One tenant's reconciliation: every check that failed, and the totals compared. */
+export interface ReconcileReport {
+  tenantId: string;
+  ok: boolean;
+  problems: string[];
+  totals: {
+    usageEvents: number;
+    billed: MicroCredits;
+    fromWindow: MicroCredits;
+    fromGrants: MicroCredits;
+    fromBalance: MicroCredits;
+    uncollected: MicroCredits;
+    balance: MicroCredits;
+    reservedInFlight: MicroCredits;
+  };
+}
+
+/**
+ * Durable state of the waterfall: plans, grants, balances, reservations, concurrency slots and the three
+ * ledgers (usage events in tokens, billable events priced, balance updates in signed amounts). Each
+ * method is one transaction; stages 2–5 are decided inside `reserve` (by `decide`) so that concurrent
+ * admissions of a tenant are serialised and never over-commit.
+ */
+export interface CreditStore {
+  putPlan(plan: Plan): Promise<void>;
+  getPlan(id: string): Promise<Plan | null>;
+  listPlans(): Promise<Plan[]>;
+
+  /** Adds purchased credits (or, negative, takes them back); idempotent by `key`. Returns false for a repeated key. */
+  topUp(tenantId: string, amount: MicroCredits, key: string, nowMs: number): Promise<boolean>;
+  /** Grants credits that expire at `expiresAtMs`; idempotent by `id`. Returns false for a repeated id. */
+  addGrant(tenantId: string, grant: { id: string; amount: MicroCredits; expiresAtMs: number }, nowMs: number): Promise<boolean>;
+
+  /** Stages 2–5 and, when admitted, the reservation, in one transaction. */
+  reserve(req: ReserveRequest): Promise<ReserveResult>;
+  /** Charges the round's usage and ends its reservation, in one transaction; a repeated key changes nothing. */
+  settle(req: SettleRequest): Promise<SettleResult>;
+  /** Gives a reservation back unspent (the round never reached the model). */
+  release(tenantId: string, key: string): Promise<void>;
+  /** Extends the turn's slot lease to `nowMs + ttlMs` (creating it if it lapsed). */
+  renewSlot(tenantId: string, userId: string, turnId: string, nowMs: number, ttlMs: number): Promise<void>;
+  /** Frees the turn's slot. */
+  endTurn(tenantId: string, turnId: string): Promise<void>;
+  /** Slots held now by the tenant (expired ones not counted). */
+  activeTurns(tenantId: string, nowMs: number): Promise<number>;
+
+  /** The tenant's funding as of `nowMs` (for snapshots). */
+  state(tenantId: string, plan: Plan, nowMs: number): Promise<FundingState>;
+  /** Proves the ledgers, grants, windows, reservations and balances agree, per tenant (all tenants when omitted). */
+  reconcile(tenantId?: string): Promise<ReconcileReport[]>;
+  close(): Promise<void>;
+}

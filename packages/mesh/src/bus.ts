@@ -70,5 +70,11 @@ export interface Bus {
   flush(): Promise<void>;
   /** True while connected. */
   readonly connected: boolean;
+  /**
+   * Registers a listener called each time the connection to the server comes back after a loss.
+   * Messages routed to this bus meanwhile were lost; subscribers that need them read them back.
+   * Absent on buses that never disconnect.
+   */
+  onReconnect?(listener: () => void): void;
   close(): Promise<void>;
 }

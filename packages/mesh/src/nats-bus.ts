@@ -113,6 +113,7 @@ export class NatsBus implements Bus {
   readonly #inbox: string;
   readonly #pending = new Map<string, PendingRequest>();
   readonly #statusLoop: Promise<void>;
+  readonly #reconnectListeners: Array<() => void> = [];
   #nextToken = 0;
   #connected = true;
   #closed = false;
@@ -144,6 +145,10 @@ export class NatsBus implements Bus {
     if (opts.pass !== undefined) connectOpts.pass = opts.pass;
     const nc = await connect(connectOpts);
     return new NatsBus(nc, opts.onDeliveryError ?? logDeliveryError);
+  }
+
+  onReconnect(listener: () => void): void {
+    this.#reconnectListeners.push(listener);
   }
 
   get connected(): boolean {
@@ -252,7 +257,16 @@ export class NatsBus implements Bus {
     try {
       for await (const s of this.#nc.status()) {
         if (s.type === "disconnect") this.#connected = false;
-        else if (s.type === "reconnect") this.#connected = true;
+        else if (s.type === "reconnect") {
+          this.#connected = true;
+          for (const listener of this.#reconnectListeners) {
+            try {
+              listener();
+            } catch (err) {
+              reportDeliveryError(this.#onDeliveryError, err, "reconnect");
+            }
+          }
+        }
       }
     } catch {
       // The iterator ends when the connection closes; nothing else to report.

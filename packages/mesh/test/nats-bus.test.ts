@@ -36,6 +36,8 @@ if (server === null) {
     assert.ok(first);
     let restarted: Awaited<ReturnType<typeof startNatsServer>> = null;
     const bus = await NatsBus.connect({ servers: first.url, name: "test-reconnect" });
+    // Subscribers read back what was routed to the lost connection when this fires.
+    const reconnected = new Promise<void>((resolve) => bus.onReconnect(resolve));
     try {
       const p = uniquePrefix();
       const r = new Received();
@@ -58,6 +60,7 @@ if (server === null) {
         await bus.flush().catch(() => {});
       }
       assert.equal(bus.connected, true);
+      await reconnected;
     } finally {
       await bus.close();
       await restarted?.stop();

@@ -1,7 +1,8 @@
-import type { Bus, BusHeaders, BusMessage, Subscription } from "@threadmesh/mesh";
+import { seqRange, type Bus, type BusHeaders, type BusMessage, type EventLog, type Subscription } from "@threadmesh/mesh";
 import { EventHeader, TEXT_DECODER, frameMethod, splitEventBatch, tenantBroadcastWildcard, threadEventSubject } from "@threadmesh/protocol";
 import type { Logger } from "@threadmesh/telemetry";
 import type { Connection, Membership } from "./connection.ts";
+import { CLOSE_GAP, gapCloseReason, readGap, type GapRead, type PendingFill } from "./gap-fill.ts";
 import type { RouterMetrics } from "./router-metrics.ts";
 
 interface ThreadEntry {
@@ -12,6 +13,10 @@ interface ThreadEntry {
   readonly joiners: Set<Joiner>;
   /** Newest owner epoch seen; events of older epochs come from a superseded owner and are dropped. */
   maxEpoch: number;
+  /** Highest seq received on the live feed; a later event starting above `liveSeq + 1` reveals a gap. */
+  liveSeq: number;
+  /** Set while a gap in the live feed is being read from the event log. */
+  fill: PendingFill | undefined;
   sub: Subscription | undefined;
 }
 
@@ -46,7 +51,16 @@ export interface FanOutOptions {
   logger: Logger;
   /** Most bytes of events held for one joining connection; beyond it the connection is shed. */
   maxHeldBytes: number;
+  /** Where gaps in the live feed are read from; without it a gap closes the thread's followers. */
+  eventLog?: EventLog | undefined;
 }
+
+/**
+ * After the bus reconnects, followed threads are read from the log twice: at once, and again once
+ * interest in their subjects has reached every node of the cluster (events routed to the old
+ * connection meanwhile were lost too). A live event after a gap triggers a read on its own.
+ */
+const RECONNECT_REFILL_MS = 2_000;
 
 /**
  * Delivers host events to local connections: one bus subscription per thread that has at least one
@@ -58,6 +72,8 @@ export class FanOut {
   readonly #metrics: RouterMetrics;
   readonly #logger: Logger;
   readonly #maxHeldBytes: number;
+  readonly #eventLog: EventLog | undefined;
+  #refillTimer: NodeJS.Timeout | undefined;
   readonly #threads = new Map<string, ThreadEntry>();
   readonly #tenants = new Map<string, TenantEntry>();
 
@@ -66,6 +82,8 @@ export class FanOut {
     this.#metrics = opts.metrics;
     this.#logger = opts.logger;
     this.#maxHeldBytes = opts.maxHeldBytes;
+    this.#eventLog = opts.eventLog;
+    opts.bus.onReconnect?.(() => this.#afterReconnect());
   }
 
   /** Starts broadcast delivery for a new connection (it receives broadcasts once initialized). */
@@ -165,8 +183,25 @@ export class FanOut {
     for (const m of [...entry.members]) this.#leave(m);
   }
 
+  /**
+   * Delivers to the thread's followers every event through `through` the live feed missed (a follower
+   * resuming with `afterSeq` asks for this). False when the log could not supply them.
+   */
+  async fillThrough(tenant: string, threadId: string, afterSeq: number, through: number): Promise<boolean> {
+    const entry = this.#threads.get(entryKey(tenant, threadId));
+    if (entry === undefined) return false;
+    if (through <= Math.max(entry.liveSeq, afterSeq)) return true;
+    if (this.#eventLog === undefined) return false;
+    if (entry.fill !== undefined) {
+      entry.fill.through = Math.max(entry.fill.through ?? -Infinity, through);
+      return true;
+    }
+    return this.#fill(entry, [], through, afterSeq);
+  }
+
   /** Unsubscribes everything. */
   close(): void {
+    clearTimeout(this.#refillTimer);
     for (const e of this.#threads.values()) e.sub?.unsubscribe();
     for (const t of this.#tenants.values()) t.sub.unsubscribe();
     this.#threads.clear();
@@ -177,7 +212,7 @@ export class FanOut {
     const key = entryKey(tenant, threadId);
     const existing = this.#threads.get(key);
     if (existing !== undefined) return existing;
-    const entry: ThreadEntry = { key, tenant, threadId, members: new Set(), joiners: new Set(), maxEpoch: -Infinity, sub: undefined };
+    const entry: ThreadEntry = { key, tenant, threadId, members: new Set(), joiners: new Set(), maxEpoch: -Infinity, liveSeq: -Infinity, fill: undefined, sub: undefined };
     entry.sub = this.#bus.subscribe(threadEventSubject(tenant, threadId), (msg) => this.#onThreadEvent(entry, msg));
     this.#threads.set(key, entry);
     return entry;
@@ -206,6 +241,9 @@ export class FanOut {
     if (!Number.isFinite(epoch)) return true;
     if (epoch < entry.maxEpoch) {
       this.#metrics.outboundDropped.inc({ reason: "staleEpoch" });
+      // Its seq was used up all the same: skipping it is not a gap in the live feed.
+      const range = seqRange(headers);
+      if (range !== null && entry.fill === undefined && range.last > entry.liveSeq) entry.liveSeq = range.last;
       return false;
     }
     if (epoch > entry.maxEpoch && entry.maxEpoch > 0) this.#checkEpochStart(entry, epoch, headers);
@@ -232,7 +270,83 @@ export class FanOut {
     const h = msg.headers;
     if (h === undefined || !this.#acceptEpoch(entry, h)) return;
     if (entry.joiners.size > 0) for (const j of entry.joiners) this.#hold(j as JoinerState, msg);
+    this.#live(entry, msg);
+  }
+
+  /**
+   * One live event for the thread's members, in seq order: held while a gap is being filled, and the
+   * start of a fill when it begins past the next seq expected.
+   */
+  #live(entry: ThreadEntry, msg: EventLike): void {
+    if (entry.fill !== undefined) {
+      this.#holdForFill(entry.fill, msg);
+      return;
+    }
+    const range = seqRange(msg.headers as BusHeaders);
+    if (range !== null && range.first > entry.liveSeq + 1 && Number.isFinite(entry.liveSeq) && entry.members.size > 0) {
+      void this.#fill(entry, [msg], range.first - 1);
+      return;
+    }
+    if (range !== null && range.last > entry.liveSeq) entry.liveSeq = range.last;
     if (entry.members.size > 0) this.#dispatch(entry, entry.members, msg);
+  }
+
+  #holdForFill(fill: PendingFill, msg: EventLike): void {
+    if (fill.overflowed) return;
+    fill.heldBytes += msg.data.length;
+    if (fill.heldBytes > this.#maxHeldBytes) {
+      fill.overflowed = true;
+      fill.held.length = 0;
+      return;
+    }
+    fill.held.push(msg);
+  }
+
+  /**
+   * Reads the events after `entry.liveSeq` through `through` (the newest in the log when undefined),
+   * delivers them, then the live events held meanwhile. Followers the log cannot make whole are closed
+   * with the cursor to resume from.
+   */
+  async #fill(entry: ThreadEntry, held: EventLike[], through: number | undefined, fromIfUnseen = -Infinity): Promise<boolean> {
+    const fill: PendingFill = { held: [], heldBytes: 0, overflowed: false, through: undefined };
+    for (const msg of held) this.#holdForFill(fill, msg);
+    entry.fill = fill;
+    // A thread whose live feed has said nothing yet is read from where the caller stands.
+    const from = Number.isFinite(entry.liveSeq) ? entry.liveSeq : fromIfUnseen;
+    const read: GapRead = this.#eventLog === undefined ? { recovered: false, events: [], coveredThrough: from } : await readGap(this.#eventLog, entry.tenant, entry.threadId, from, through);
+    entry.fill = undefined;
+    if (this.#threads.get(entry.key) !== entry) return read.recovered;
+    this.#metrics.mesh.gapFills.inc({ outcome: read.recovered && !fill.overflowed ? "recovered" : "unrecovered" });
+    if (!read.recovered || fill.overflowed) {
+      this.#logger.warn({ threadId: entry.threadId, afterSeq: from, through, overflowed: fill.overflowed }, "thread events lost in transit; followers resume");
+      for (const m of [...entry.members]) m.conn.close(CLOSE_GAP, gapCloseReason(m.threadId, m.delivered));
+      // Whoever follows the thread from here on starts after the hole.
+      entry.liveSeq = Math.max(entry.liveSeq, through ?? -Infinity);
+      for (const msg of fill.held) this.#live(entry, msg);
+      return false;
+    }
+    for (const e of read.events) {
+      const range = seqRange(e.headers as BusHeaders);
+      if (range === null || range.last <= Math.max(entry.liveSeq, from)) continue;
+      if (entry.members.size > 0) this.#dispatch(entry, entry.members, e, from);
+      entry.liveSeq = range.last;
+    }
+    for (const msg of fill.held) this.#live(entry, msg);
+    if (fill.through !== undefined && fill.through > entry.liveSeq && entry.fill === undefined) void this.#fill(entry, [], fill.through);
+    return true;
+  }
+
+  /** The connection to the bus came back: whatever was published for followed threads meanwhile is read back. */
+  #afterReconnect(): void {
+    const refill = () => {
+      for (const entry of this.#threads.values()) {
+        if (entry.fill === undefined && entry.members.size > 0 && Number.isFinite(entry.liveSeq)) void this.#fill(entry, [], undefined);
+      }
+    };
+    refill();
+    clearTimeout(this.#refillTimer);
+    this.#refillTimer = setTimeout(refill, RECONNECT_REFILL_MS);
+    this.#refillTimer.unref();
   }
 
   #hold(j: JoinerState, msg: BusMessage): void {
@@ -326,16 +440,12 @@ export class FanOut {
       const joining = new Map<Connection, JoinerState>();
       for (const j of entry.joiners) joining.set(j.conn, j as JoinerState);
       for (const c of conns) {
-        if (!c.initialized) continue;
+        if (!c.initialized || c.memberships.has(entry.threadId)) continue;
         const j = joining.get(c);
-        if (j !== undefined && !c.memberships.has(entry.threadId)) {
-          this.#hold(j, msg);
-          continue;
-        }
-        const m = c.memberships.get(entry.threadId);
-        if (m === undefined) c.deliverEvent(msg.data, method);
-        else this.#dispatch(entry, [m], msg);
+        if (j !== undefined) this.#hold(j, msg);
+        else c.deliverEvent(msg.data, method);
       }
+      this.#live(entry, msg);
     }
     const drop = h[EventHeader.DropSubscriptions];
     if (threadId !== undefined && drop !== undefined && drop !== "" && drop !== "0") this.dropThread(tenant, threadId);

@@ -133,6 +133,11 @@ export class HostForwarder {
         return { recovered: false, events: [], coveredThrough: reply.ok ? (reply.lastSeq ?? 0) : 0 };
       });
       this.#metrics.mesh.replay.inc({ outcome: replay.recovered ? "recovered" : "unrecovered" });
+    } else if (req.method === "thread/resume" && joiner === undefined && req.threadId !== undefined && reply.ok && typeof afterSeq === "number" && typeof reply.lastSeq === "number") {
+      // A follower asking again: it is missing events its live feed lost; they reach every follower.
+      const recovered = await this.#fanout.fillThrough(conn.tenant, req.threadId, afterSeq, reply.lastSeq);
+      this.#metrics.mesh.replay.inc({ outcome: recovered ? "recovered" : "unrecovered" });
+      replay = { recovered, events: [], coveredThrough: reply.lastSeq };
     }
     try {
       return this.#applyReply(conn, req, reply, joiner, replay);

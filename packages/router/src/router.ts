@@ -1,7 +1,13 @@
-import type { Bus, EventLog } from "@threadmesh/mesh";
+import { subscribeCredentialEvents, type Bus, type EventLog, type Subscription } from "@threadmesh/mesh";
+import type { CredentialEvent } from "@threadmesh/protocol";
 import { startMetricsServer, type Telemetry, type Logger, type MetricsServer } from "@threadmesh/telemetry";
-import type { Authenticator } from "./authenticator.ts";
-import { CapabilityTokenAuthenticator } from "./capability-token-authenticator.ts";
+import { ApiKeyVerifier, type ApiKeyLookup } from "./auth/api-key-verifier.ts";
+import type { Authenticator } from "./auth/authenticator.ts";
+import { CapabilityTokenAuthenticator } from "./auth/capability-token-authenticator.ts";
+import { CredentialChain } from "./auth/credential-chain.ts";
+import { FailureThrottle } from "./auth/failure-throttle.ts";
+import { JwtVerifier } from "./auth/jwt-verifier.ts";
+import { TenantStatusCache, type TenantLookup } from "./auth/tenant-status-cache.ts";
 import { DEFAULT_DRAIN_DEADLINE_MS, DEFAULT_TENANT, resolveRouterConfig, type ResolvedRouterConfig, type RouterConfig } from "./config.ts";
 import { FanOut } from "./fan-out.ts";
 import { FlushScheduler } from "./flush-scheduler.ts";
@@ -25,8 +31,13 @@ export interface RouterOptions {
   config: RouterConfig;
   /** Unique per router process; hosts see it in every command's origin. */
   routerId: string;
-  /** Replaces the capability-token authenticator built from `config.tokens` / `config.devMode`. */
+  /** Replaces the authenticator built from `config.tokens`, `config.devMode`, `config.jwt` and `tenants`. */
   authenticator?: Authenticator;
+  /**
+   * The tenant store: enables API keys (`tm_live_…`) and checks that tenants named by JWTs exist and are
+   * active. Without it only capability tokens and JWTs (any tenant they name) are accepted.
+   */
+  tenants?: ApiKeyLookup & TenantLookup;
   /** The thread event window `thread/resume` with `afterSeq` replays from; without it such a resume is never recovered. */
   eventLog?: EventLog;
   /**
@@ -35,6 +46,12 @@ export interface RouterOptions {
    */
   mesh?: MeshView;
 }
+
+/**
+ * WebSocket close code of connections whose credential was withdrawn (a revoked key, a suspended
+ * tenant): 1008, policy violation, a standard code every client library knows; the reason says which.
+ */
+export const CREDENTIAL_WITHDRAWN_CLOSE_CODE = 1008;
 
 /** Close reason sent to clients when the router drains. */
 const DRAIN_CLOSE_REASON = "server draining; reconnect and resume";
@@ -55,6 +72,9 @@ export class Router {
   readonly #processor: MessageProcessor;
   readonly #gateway: WsGateway;
   readonly #outbound: OutboundBudget;
+  readonly #apiKeys: ApiKeyVerifier | undefined;
+  readonly #tenantStatus: TenantStatusCache | undefined;
+  readonly #credentialEvents: Subscription;
   #metricsServer: MetricsServer | undefined;
   #state: RouterState = "starting";
   #readinessCheck: (() => Promise<boolean>) | undefined;
@@ -69,7 +89,7 @@ export class Router {
     this.#logger = opts.telemetry.logger.child({ component: "router", routerId: opts.routerId });
     this.#metrics = createRouterMetrics(opts.telemetry.metrics);
     this.#outbound = new OutboundBudget(config.outboundTotalMaxBytes);
-    this.#fanout = new FanOut({ bus: opts.bus, metrics: this.#metrics, logger: this.#logger, maxHeldBytes: config.outboundMaxBytes });
+    this.#fanout = new FanOut({ bus: opts.bus, metrics: this.#metrics, logger: this.#logger, maxHeldBytes: config.outboundMaxBytes, eventLog: opts.eventLog });
     const forwarder = new HostForwarder({
       routerId: opts.routerId,
       hosts: new HostClient(
@@ -93,9 +113,15 @@ export class Router {
       platform: currentPlatform(),
       accepting: () => this.#state === "starting" || this.#state === "running",
     });
+    const capability = new CapabilityTokenAuthenticator({ tokens: config.tokens, loopbackTenant: config.devMode ? DEFAULT_TENANT : undefined });
+    this.#apiKeys = opts.tenants && new ApiKeyVerifier({ store: opts.tenants, cacheMs: config.credentialCacheMs });
+    this.#tenantStatus = opts.tenants && new TenantStatusCache(opts.tenants, config.credentialCacheMs);
+    const jwt = config.jwt ? new JwtVerifier({ ...config.jwt, ...(this.#tenantStatus ? { tenants: this.#tenantStatus } : {}) }) : undefined;
     const authenticator =
       opts.authenticator ??
-      new CapabilityTokenAuthenticator({ tokens: config.tokens, loopbackTenant: config.devMode ? DEFAULT_TENANT : undefined });
+      new FailureThrottle(new CredentialChain({ capability, ...(this.#apiKeys ? { apiKeys: this.#apiKeys } : {}), ...(jwt ? { jwt } : {}) }), {
+        failuresPerMinute: config.authFailuresPerMinute,
+      });
     const scheduler = new FlushScheduler((frames) => this.#metrics.framesOut.inc(frames));
     this.#gateway = new WsGateway({
       host: config.host,
@@ -112,6 +138,34 @@ export class Router {
       budget: this.#outbound,
       logger: this.#logger,
     });
+    this.#credentialEvents = subscribeCredentialEvents(
+      opts.bus,
+      (e) => this.#applyCredentialEvent(e),
+      (reason) => this.#logger.warn({ reason }, "invalid credential event dropped"),
+    );
+  }
+
+  /** Drops cached credentials the event withdraws and closes the connections they authenticated. */
+  #applyCredentialEvent(e: CredentialEvent): void {
+    // Capability tokens are the operator's, configured rather than stored: no event withdraws them.
+    const stored = (method: string): boolean => method !== "capabilityToken" && method !== "loopbackDevMode";
+    let closed = 0;
+    switch (e.kind) {
+      case "keyRevoked":
+        this.#apiKeys?.forgetKey(e.keyId);
+        closed = this.#gateway.closeWhere((p) => p.tenant === e.tenant && p.keyId === e.keyId, CREDENTIAL_WITHDRAWN_CLOSE_CODE, "API key revoked");
+        break;
+      case "tenantSuspended":
+        this.#apiKeys?.forgetTenant(e.tenant);
+        this.#tenantStatus?.forget(e.tenant);
+        closed = this.#gateway.closeWhere((p) => p.tenant === e.tenant && stored(p.method), CREDENTIAL_WITHDRAWN_CLOSE_CODE, "tenant suspended");
+        break;
+      case "tenantResumed":
+        this.#apiKeys?.forgetTenant(e.tenant);
+        this.#tenantStatus?.forget(e.tenant);
+        break;
+    }
+    this.#logger.info({ event: e.kind, tenant: e.tenant, closed }, "credential event applied");
   }
 
   /** Validates the configuration (throws `RouterConfigError` listing every problem) and builds a router. */
@@ -186,6 +240,7 @@ export class Router {
 
   async #shutdown(): Promise<void> {
     this.#state = "stopped";
+    this.#credentialEvents.unsubscribe();
     await this.#gateway.close();
     this.#fanout.close();
     await this.#metricsServer?.close();

@@ -2,6 +2,8 @@ import { request as httpRequest } from "node:http";
 import WebSocket from "ws";
 import { InProcessBus, MemoryEventLog, type BusMessage, type ReplayWindow, type Subscription } from "@threadmesh/mesh";
 import {
+  BROADCAST_WILDCARD,
+  THREAD_EVENT_WILDCARD,
   ENVELOPE_VERSION,
   EventHeader,
   HOST_QUEUE_GROUP,
@@ -47,10 +49,12 @@ export class FakeHost {
   /** Returns the reply, null to stay silent (timeout), or undefined for the default behaviour. */
   handler: ((r: Received) => Reply | undefined) | undefined;
   readonly #bus: InProcessBus;
+  #log: InProcessBus | undefined;
   readonly #subs: Subscription[] = [];
   readonly #owned = new Map<string, Subscription>();
   readonly #waiters: Array<{ pred: (r: Received) => boolean; resolve: (r: Received) => void }> = [];
-  #seq = 0;
+  /** Last seq per thread: like a real owner, each thread numbers its events on its own. */
+  readonly #seqs = new Map<string, number>();
 
   constructor(bus: InProcessBus) {
     this.#bus = bus;
@@ -80,16 +84,17 @@ export class FakeHost {
   }
 
   /** Publishes a thread notification (kind `n`); returns its seq. */
-  notify(threadId: string, method: string, params: unknown, opts: { epoch?: number; seq?: number; tenant?: string } = {}): number {
-    const seq = opts.seq ?? ++this.#seq;
+  notify(threadId: string, method: string, params: unknown, opts: { epoch?: number; seq?: number; tenant?: string; lost?: boolean } = {}): number {
+    const seq = opts.seq ?? this.#next(threadId);
+    if (opts.seq !== undefined) this.#seqs.set(threadId, Math.max(this.#seqs.get(threadId) ?? 0, opts.seq));
     const frame = encodeNotification(method, params, { seq });
-    this.#bus.publish(threadEventSubject(opts.tenant ?? TENANT, threadId), TEXT_ENCODER.encode(frame), this.#headers(threadId, method, "n", seq, opts.epoch));
+    this.#publish(threadEventSubject(opts.tenant ?? TENANT, threadId), TEXT_ENCODER.encode(frame), this.#headers(threadId, method, "n", seq, opts.epoch), opts.lost);
     return seq;
   }
 
   /** Publishes consecutive thread notifications as one batch (kind `b`); returns their seqs. */
   batch(threadId: string, notes: Array<[method: string, params: unknown]>): number[] {
-    const seqs = notes.map(() => ++this.#seq);
+    const seqs = notes.map(() => this.#next(threadId));
     const frames = notes.map(([method, params], i) => encodeNotification(method, params, { seq: seqs[i]! }));
     const headers: Record<string, string> = {
       [EventHeader.Kind]: "b",
@@ -104,7 +109,7 @@ export class FakeHost {
 
   /** Publishes a tenant-wide notification. */
   broadcast(threadId: string, method: string, params: unknown, opts: { drop?: boolean; epoch?: number; tenant?: string } = {}): void {
-    const seq = ++this.#seq;
+    const seq = this.#next(threadId);
     const headers = this.#headers(threadId, method, "n", seq, opts.epoch);
     if (opts.drop) headers[EventHeader.DropSubscriptions] = "1";
     this.#bus.publish(broadcastSubject(opts.tenant ?? TENANT, threadId), TEXT_ENCODER.encode(encodeNotification(method, params, { seq })), headers);
@@ -112,7 +117,7 @@ export class FakeHost {
 
   /** Publishes a server request (kind `r`) and records it as pending. */
   serverRequest(threadId: string, requestKey: string, method: string, params: unknown): number {
-    const seq = ++this.#seq;
+    const seq = this.#next(threadId);
     const list = this.pending.get(threadId) ?? [];
     list.push({ requestKey, method, params });
     this.pending.set(threadId, list);
@@ -124,12 +129,41 @@ export class FakeHost {
 
   /** Publishes the resolution (kind `x`) of a server request. */
   resolved(threadId: string, requestKey: string, method: string): number {
-    const seq = ++this.#seq;
+    const seq = this.#next(threadId);
     this.pending.set(threadId, (this.pending.get(threadId) ?? []).filter((p) => p.requestKey !== requestKey));
     const headers = this.#headers(threadId, method, "x", seq);
     headers[EventHeader.RequestKey] = requestKey;
     this.#bus.publish(threadEventSubject(TENANT, threadId), new Uint8Array(0), headers);
     return seq;
+  }
+
+  /** The thread's next seq. */
+  #next(threadId: string): number {
+    const seq = (this.#seqs.get(threadId) ?? 0) + 1;
+    this.#seqs.set(threadId, seq);
+    return seq;
+  }
+
+  /** Numbers the thread's next `n` events without publishing them, as events lost on the way would be. */
+  skip(threadId: string, n: number): void {
+    this.#seqs.set(threadId, (this.#seqs.get(threadId) ?? 0) + n);
+  }
+
+  /**
+   * The event log behind the router's bus: it captures everything the host publishes, also what the
+   * router's subscription lost (`lost: true`), as JetStream does on a real mesh.
+   */
+  attachLog(log: InProcessBus): void {
+    this.#log = log;
+  }
+
+  #publish(subject: string, data: Uint8Array, headers: Record<string, string>, lost = false): void {
+    if (lost) {
+      if (this.#log === undefined) throw new Error("a lost event needs the harness's event log (replayWindow)");
+      this.#log.publish(subject, data, headers);
+    } else {
+      this.#bus.publish(subject, data, headers);
+    }
   }
 
   close(): void {
@@ -179,7 +213,7 @@ export class FakeHost {
           ok: true,
           result: { thread: { id: p.threadId } },
           subscribe: p.threadId!,
-          lastSeq: this.#seq,
+          lastSeq: this.#seqs.get(p.threadId!) ?? 0,
           pendingRequests: this.pending.get(p.threadId!) ?? [],
         };
       case "thread/unsubscribe":
@@ -316,7 +350,13 @@ export async function startRouter(config: RouterConfig = {}, opts: { replayWindo
   const telemetry = noopTelemetry();
   const host = new FakeHost(bus);
   // Only replay tests get a window: it listens on every event subject, which others check for silence.
-  const eventLog = opts.replayWindow === undefined ? undefined : new MemoryEventLog(bus, opts.replayWindow);
+  // The log reads a feed of its own, fed from the router's bus, so events can reach it and not the router.
+  const logFeed = opts.replayWindow === undefined ? undefined : new InProcessBus();
+  const eventLog = logFeed === undefined ? undefined : new MemoryEventLog(logFeed, opts.replayWindow);
+  if (logFeed !== undefined) {
+    for (const pattern of [THREAD_EVENT_WILDCARD, BROADCAST_WILDCARD]) bus.subscribe(pattern, (m) => logFeed.publish(m.subject, m.data, m.headers));
+    host.attachLog(logFeed);
+  }
   const router = await Router.create({ bus, telemetry, eventLog, routerId: "router-test", config: { devMode: true, pingIntervalMs: 0, ...config } });
   const { url, port, metricsUrl } = await router.listen();
   const clients: TestClient[] = [];
@@ -347,6 +387,7 @@ export async function startRouter(config: RouterConfig = {}, opts: { replayWindo
       await router.close();
       host.close();
       await eventLog?.close();
+      await logFeed?.close();
       await bus.close();
     },
   };

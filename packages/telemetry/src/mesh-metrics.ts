@@ -23,6 +23,8 @@ export interface HostMeshMetrics {
 export interface RouterMeshMetrics {
   /** `outcome` of a `thread/resume` with `afterSeq`: recovered (the event window held the gap) | unrecovered (it had moved on). */
   readonly replay: Counter<"outcome">;
+  /** `outcome` of reading back events a thread's live feed skipped (the bus lost them): recovered | unrecovered (followers closed to resume). */
+  readonly gapFills: Counter<"outcome">;
 }
 
 export function hostMeshMetrics(m: Metrics): HostMeshMetrics {
@@ -45,8 +47,16 @@ export function hostMeshMetrics(m: Metrics): HostMeshMetrics {
 
 export function routerMeshMetrics(m: Metrics): RouterMeshMetrics {
   const replay = m.counter("tm_router_replay_total", "Resumes with afterSeq, by whether the event window held the gap (recovered | unrecovered)", ["outcome"]);
-  for (const outcome of ["recovered", "unrecovered"]) replay.inc({ outcome }, 0);
-  return { replay };
+  const gapFills = m.counter(
+    "tm_router_gap_fills_total",
+    "Gaps in a thread's live feed read back from the event log, by outcome (recovered | unrecovered: its followers were closed to resume)",
+    ["outcome"],
+  );
+  for (const outcome of ["recovered", "unrecovered"]) {
+    replay.inc({ outcome }, 0);
+    gapFills.inc({ outcome }, 0);
+  }
+  return { replay, gapFills };
 }
 
 /** Both sides at once, for a process that is router and host (embedded mode) or a test. */

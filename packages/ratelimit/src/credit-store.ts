@@ -10,6 +10,13 @@ export function reservationKey(turnId: string, round: number): string {
   return `${turnId}:${round}`;
 }
 
+/** A running turn's concurrency slot. */
+export interface TurnSlot {
+  turnId: string;
+  userId: string;
+  expiresAtMs: number;
+}
+
 export interface ReserveRequest {
   /** {@link reservationKey}; reserving a key that is already reserved returns that reservation. */
   key: string;
@@ -117,6 +124,10 @@ export interface CreditStore {
   endTurn(tenantId: string, turnId: string): Promise<void>;
   /** Slots held now by the tenant (expired ones not counted). */
   activeTurns(tenantId: string, nowMs: number): Promise<number>;
+  /** The tenant's slots that have not expired at `nowMs`. */
+  slots(tenantId: string, nowMs: number): Promise<TurnSlot[]>;
+  /** The tenant's reservations still held (not settled, released or expired-and-released). */
+  heldReservations(tenantId: string): Promise<Array<Reservation & { expiresAtMs: number }>>;
 
   /** The tenant's funding as of `nowMs` (for snapshots). */
   state(tenantId: string, plan: Plan, nowMs: number): Promise<FundingState>;

@@ -35,6 +35,8 @@ export interface CreditBalancesTable {
   tenant_id: string;
   balance: number;
   reserved: number;
+  /** Bumped by every change of the tenant's credits (not by slot renewals or turn ends). */
+  version: number;
   updated_at_ms: number;
 }
 

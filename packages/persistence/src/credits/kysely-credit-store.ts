@@ -19,11 +19,16 @@ import {
   type ReserveResult,
   type SettleRequest,
   type SettleResult,
+  type TurnSlot,
   type WindowUsage,
 } from "@threadmesh/ratelimit";
 import type { CreditTables } from "./credit-tables.ts";
 import { planToRow, rowToPlan } from "./plan-rows.ts";
+import { OptimisticReserveStatements, reserveOptimistically } from "./optimistic-reserve.ts";
 import { reconcileTenants } from "./reconcile.ts";
+
+/** Optimistic reservations tried on PostgreSQL before taking the tenant's row lock. */
+const OPTIMISTIC_ATTEMPTS = 3;
 
 type Db = Kysely<CreditTables>;
 type Trx = Transaction<CreditTables>;
@@ -31,7 +36,7 @@ type Trx = Transaction<CreditTables>;
 export interface KyselyCreditStoreOptions {
   /** A database migrated to at least `0005-credits`. */
   db: Kysely<any>;
-  /** `postgres` locks the tenant's balance row (`FOR UPDATE`); SQLite transactions are serialised already. */
+  /** On `postgres`, admissions try the two-statement optimistic path first (see `optimistic-reserve.ts`). */
   kind: "sqlite" | "postgres";
   /** Destroy `db` on `close()`. Default false. */
   ownsDb?: boolean;
@@ -39,9 +44,10 @@ export interface KyselyCreditStoreOptions {
 
 /**
  * {@link CreditStore} over kysely, SQLite and PostgreSQL alike. Every change of a tenant's credits is one
- * transaction that first takes the tenant's balance row (`SELECT … FOR UPDATE` on PostgreSQL; SQLite's
- * `BEGIN IMMEDIATE` serialises writers), so admissions and settlements of one tenant run one at a time
- * and read what the previous one wrote. Settlement inserts its usage event with `ON CONFLICT DO NOTHING`
+ * transaction that first takes the tenant's balance row and bumps its version (an `UPDATE … RETURNING`:
+ * a row lock on PostgreSQL; SQLite's `BEGIN IMMEDIATE` serialises writers anyway), so admissions and
+ * settlements of one tenant run one at a time and read what the previous one wrote. On PostgreSQL an
+ * admission first tries two statements conditional on that version (`optimistic-reserve.ts`). Settlement inserts its usage event with `ON CONFLICT DO NOTHING`
  * first: a key already settled (a replay, or another host after a failover) inserts nothing and the
  * transaction changes nothing else.
  */
@@ -49,11 +55,13 @@ export class KyselyCreditStore implements CreditStore {
   readonly #db: Db;
   readonly #kind: "sqlite" | "postgres";
   readonly #ownsDb: boolean;
+  readonly #optimistic: OptimisticReserveStatements | null;
 
   constructor(opts: KyselyCreditStoreOptions) {
     this.#db = opts.db as Db;
     this.#kind = opts.kind;
     this.#ownsDb = opts.ownsDb ?? false;
+    this.#optimistic = opts.kind === "postgres" ? new OptimisticReserveStatements(this.#db) : null;
   }
 
   // --- plans -------------------------------------------------------------------------------------
@@ -122,6 +130,15 @@ export class KyselyCreditStore implements CreditStore {
   async reserve(req: ReserveRequest): Promise<ReserveResult> {
     assertMicro(req.amount, "reservation amount");
     const key = `${req.tenantId}/${req.key}`;
+    if (this.#optimistic !== null) {
+      for (let attempt = 0; attempt < OPTIMISTIC_ATTEMPTS; attempt++) {
+        const o = await reserveOptimistically(this.#db, this.#optimistic, req, key);
+        if (o.kind === "locking") break;
+        if (o.kind === "conflict") continue;
+        if (o.parts === null) return { decision: o.decision, reservation: null, state: o.funding };
+        return { decision: o.decision, reservation: { key: req.key, tenantId: req.tenantId, amount: req.amount, parts: o.parts }, state: held(o.funding, o.parts) };
+      }
+    }
     return this.#db.transaction().execute(async (trx) => {
       const balance = await this.#lockTenant(trx, req.tenantId, req.nowMs);
       const existing = await trx.selectFrom("credit_reservations").select(["amount", "parts", "state"]).where("key", "=", key).executeTakeFirst();
@@ -251,6 +268,22 @@ export class KyselyCreditStore implements CreditStore {
     return Number(r.n);
   }
 
+  async slots(tenantId: string, nowMs: number): Promise<TurnSlot[]> {
+    const rows = await this.#db.selectFrom("turn_slots").select(["turn_id", "user_id", "expires_at_ms"]).where("tenant_id", "=", tenantId).where("expires_at_ms", ">", nowMs).execute();
+    return rows.map((r) => ({ turnId: r.turn_id, userId: r.user_id, expiresAtMs: Number(r.expires_at_ms) }));
+  }
+
+  async heldReservations(tenantId: string): Promise<Array<Reservation & { expiresAtMs: number }>> {
+    const rows = await this.#db
+      .selectFrom("credit_reservations")
+      .select(["key", "amount", "parts", "expires_at_ms"])
+      .where("tenant_id", "=", tenantId)
+      .where("state", "=", "held")
+      .execute();
+    const prefix = `${tenantId}/`;
+    return rows.map((r) => ({ key: r.key.slice(prefix.length), tenantId, amount: Number(r.amount), parts: JSON.parse(r.parts) as ReservationParts, expiresAtMs: Number(r.expires_at_ms) }));
+  }
+
   async state(tenantId: string, plan: Plan, nowMs: number): Promise<FundingState> {
     const row = await this.#db.selectFrom("credit_balances").select(["balance", "reserved"]).where("tenant_id", "=", tenantId).executeTakeFirst();
     const balance = row === undefined ? { balance: 0, reserved: 0 } : { balance: Number(row.balance), reserved: Number(row.reserved) };
@@ -267,12 +300,23 @@ export class KyselyCreditStore implements CreditStore {
 
   // --- inside transactions ------------------------------------------------------------------------
 
-  /** Creates the tenant's balance row when missing and takes it for the rest of the transaction. */
+  /**
+   * Takes the tenant's balance row for the rest of the transaction, bumping its version (so a concurrent
+   * optimistic reservation that read the row before fails its check), creating the row when missing.
+   */
   async #lockTenant(trx: Trx, tenantId: string, nowMs: number): Promise<BalanceState> {
-    await trx.insertInto("credit_balances").values({ tenant_id: tenantId, balance: 0, reserved: 0, updated_at_ms: nowMs }).onConflict((oc) => oc.column("tenant_id").doNothing()).execute();
-    let q = trx.selectFrom("credit_balances").select(["balance", "reserved"]).where("tenant_id", "=", tenantId);
-    if (this.#kind === "postgres") q = q.forUpdate();
-    const row = await q.executeTakeFirstOrThrow();
+    const bump = () =>
+      trx.updateTable("credit_balances").set({ version: sql`version + 1` }).where("tenant_id", "=", tenantId).returning(["balance", "reserved"]).executeTakeFirst();
+    let row = await bump();
+    if (row === undefined) {
+      await trx
+        .insertInto("credit_balances")
+        .values({ tenant_id: tenantId, balance: 0, reserved: 0, version: 0, updated_at_ms: nowMs })
+        .onConflict((oc) => oc.column("tenant_id").doNothing())
+        .execute();
+      row = await bump();
+    }
+    if (row === undefined) throw new Error(`credit balance row of ${tenantId} vanished`);
     return { balance: Number(row.balance), reserved: Number(row.reserved) };
   }
 

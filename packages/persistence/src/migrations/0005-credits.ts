@@ -51,6 +51,9 @@ export const migration0005Credits: Migration = {
       .addColumn("tenant_id", "text", (c) => c.primaryKey())
       .addColumn("balance", "bigint", (c) => c.notNull())
       .addColumn("reserved", "bigint", (c) => c.notNull())
+      // Bumped by every change of the tenant's credits, slots excepted: a write conditional on it sees
+      // nothing changed since its read.
+      .addColumn("version", "bigint", (c) => c.notNull())
       .addColumn("updated_at_ms", "bigint", (c) => c.notNull())
       .execute();
 

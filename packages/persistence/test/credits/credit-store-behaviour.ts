@@ -1,15 +1,19 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import fc from "fast-check";
-import { Admission, BurstLimiter, PriceTable, reservationKey, type CreditStore, type Plan } from "@threadmesh/ratelimit";
+import { Admission, BurstLimiter, PriceTable, reservationKey, type CreditStore, type FundingState, type Plan } from "@threadmesh/ratelimit";
 
 /** Two handles on one credit database: two hosts (PostgreSQL) or the one embedded process (SQLite). */
 export interface CreditStoreFixture {
   store: CreditStore;
   /** A second store on the same database, as another host would hold; the same store on SQLite. */
   other: CreditStore;
+  /** When `store` decides from a mirror in memory: the durable store behind it, and a wait for its queued writes. */
+  durable?: { store: CreditStore; flush(): Promise<void> };
   close(): Promise<void>;
 }
+
+const sortedGrants = (s: FundingState) => ({ ...s, grants: [...s.grants].sort((a, b) => (a.id < b.id ? -1 : 1)) });
 
 const MODEL = "sim-model";
 export const PRICES = new PriceTable({ [MODEL]: { inputPerMillion: 2_000_000, cachedInputPerMillion: 200_000, outputPerMillion: 8_000_000 } });
@@ -275,6 +279,12 @@ export function creditStoreBehaviour(open: () => Promise<CreditStoreFixture | nu
           const state = await fx.store.state(tenantId, p, now);
           for (const g of state.grants) assert.ok(g.remaining >= 0 && g.reserved >= 0 && g.reserved <= g.remaining);
           for (const w of [state.windows.primary, state.windows.secondary]) if (w !== null) assert.ok(w.reserved >= 0);
+          if (fx.durable !== undefined) {
+            // The mirror the decisions were served from is what the store holds once its writes have run.
+            await fx.durable.flush();
+            assert.deepEqual(sortedGrants(state), sortedGrants(await fx.durable.store.state(tenantId, p, now)));
+            assert.deepEqual(new Set(await fx.store.slots(tenantId, now)), new Set(await fx.durable.store.slots(tenantId, now)));
+          }
         }
       }),
       { numRuns: 40 },

@@ -46,11 +46,13 @@ export class BurstLimiter {
     return this.#redis !== undefined;
   }
 
-  /** Counts one request of `keyId` in `tenantId`; returns the refusal when either limit is reached. */
+  /**
+   * Counts one request of `keyId` in `tenantId` against both limits at once (one round trip to Redis
+   * instead of two); returns the refusal when either is reached, the key's first.
+   */
   async consume(tenantId: string, keyId: string, plan: Plan): Promise<BurstRefusal | null> {
-    const byKey = await this.#take("key", plan.burstPerKey, `${tenantId}:${keyId}`);
-    if (byKey !== null) return byKey;
-    return this.#take("tenant", plan.burstPerTenant, tenantId);
+    const [byKey, byTenant] = await Promise.all([this.#take("key", plan.burstPerKey, `${tenantId}:${keyId}`), this.#take("tenant", plan.burstPerTenant, tenantId)]);
+    return byKey ?? byTenant;
   }
 
   async #take(scope: "key" | "tenant", limit: number, key: string): Promise<BurstRefusal | null> {

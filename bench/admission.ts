@@ -1,0 +1,139 @@
+/**
+ * `npm run bench:admission`: latency of the admission decision of the credit waterfall (burst →
+ * concurrency → plan windows → grants → purchased credits, with the reservation recorded), in both
+ * topologies: embedded (SQLite file behind the in-memory mirror, which decides from memory and writes
+ * the reservation behind the answer; in-memory burst limiter) and distributed (PostgreSQL, where a
+ * decision is one read and one conditional write; burst counts in a redis-server spawned for the run,
+ * with the insurance limiter). Tenants have a plan with both
+ * windows, a grant and purchased credits, so every admission walks every stage. Each decision is timed
+ * alone (one at a time, `admitSequential`) and with 8 in flight (`admitConcurrent8`); each admitted round
+ * is then settled with usage and its turn ended (`settle` timed too). Every admission must be admitted
+ * and, at the end, every tenant's ledgers must reconcile, or the run is recorded as failed.
+ * Results go to bench/results/admission.json.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { Redis } from "ioredis";
+import { openCreditStore } from "@threadmesh/persistence";
+import { Admission, BurstLimiter, PriceTable, WriteBehindCreditStore, type CreditStore, type Plan } from "@threadmesh/ratelimit";
+import { createTestDatabase } from "../test/support/postgres.ts";
+import { startRedisServer } from "../test/support/redis-server.ts";
+import { summary } from "./support/bench-client.ts";
+import { runBenchmark, type BenchRun } from "./support/run-record.ts";
+
+const TENANTS = 20;
+const WARMUP = 500;
+const SEQUENTIAL = Number(process.env.BENCH_ADMISSIONS ?? 5_000);
+const CONCURRENT = SEQUENTIAL;
+const IN_FLIGHT = 8;
+const MODEL = "bench-model";
+const PRICES = new PriceTable({ [MODEL]: { inputPerMillion: 1_250_000, cachedInputPerMillion: 125_000, outputPerMillion: 10_000_000 } });
+const PLAN: Plan = {
+  id: "bench",
+  name: "Bench",
+  planType: "pro",
+  priorityClass: 5,
+  unlimited: false,
+  // Small windows so rounds spill over into grants and credits: every stage does work.
+  primary: { windowMins: 300, budget: 50_000 },
+  secondary: { windowMins: 10_080, budget: 200_000 },
+  maxTurnsPerTenant: 64,
+  maxTurnsPerUser: 64,
+  burstPerKey: 1_000_000,
+  burstPerTenant: 1_000_000,
+};
+
+interface Figures {
+  admitSequential: ReturnType<typeof summary>;
+  admitConcurrent8: ReturnType<typeof summary>;
+  settle: ReturnType<typeof summary>;
+  admissions: number;
+}
+
+async function measure(run: BenchRun, label: string, store: CreditStore, burst: BurstLimiter): Promise<Figures> {
+  await store.putPlan(PLAN);
+  const now = Date.now();
+  for (let t = 0; t < TENANTS; t++) {
+    await store.topUp(`tenant-${t}`, 1_000_000_000_000, "bench-credits", now);
+    await store.addGrant(`tenant-${t}`, { id: "bench-grant", amount: 100_000_000, expiresAtMs: now + 86_400_000 }, now);
+  }
+  const admission = new Admission({ store, prices: PRICES, burst });
+  let seq = 0;
+  const settleTimes: number[] = [];
+  const one = async (times: number[] | null): Promise<void> => {
+    const n = seq++;
+    const tenantId = `tenant-${n % TENANTS}`;
+    const turnId = `${label}-turn-${n}`;
+    const started = performance.now();
+    const r = await admission.admit({ kind: "turnStart", tenantId, userId: `user-${n % 3}`, keyId: "bench-key", planId: PLAN.id, turnId, round: 0, model: MODEL, inputTokens: 4_000, maxOutputTokens: 1_000 });
+    const took = performance.now() - started;
+    run.count(`${label} admissions`, 1, r.admitted ? 1 : 0);
+    if (!r.admitted) {
+      run.fail(`${label}: ${turnId} refused: ${r.refusal.message}`);
+      return;
+    }
+    times?.push(took);
+    const s0 = performance.now();
+    await admission.settle({ tenantId, userId: `user-${n % 3}`, planId: PLAN.id, turnId, round: 0, model: MODEL, usage: { inputTokens: 4_000, cachedInputTokens: 1_000, outputTokens: 300 } });
+    if (times !== null) settleTimes.push(performance.now() - s0);
+    await admission.endTurn(tenantId, turnId);
+  };
+  for (let i = 0; i < WARMUP; i++) await one(null);
+  const sequential: number[] = [];
+  for (let i = 0; i < SEQUENTIAL; i++) await one(sequential);
+  const concurrent: number[] = [];
+  let left = CONCURRENT;
+  await Promise.all(
+    Array.from({ length: IN_FLIGHT }, async () => {
+      while (left-- > 0) await one(concurrent);
+    }),
+  );
+  for (const report of await store.reconcile()) {
+    if (!report.ok) run.fail(`${label}: ${report.tenantId} does not reconcile: ${report.problems.slice(0, 3).join("; ")}`);
+  }
+  return { admitSequential: summary(sequential), admitConcurrent8: summary(concurrent), settle: summary(settleTimes), admissions: sequential.length + concurrent.length };
+}
+
+await runBenchmark("admission", async (run) => {
+  // Embedded: SQLite file behind the in-memory mirror, memory burst limiter.
+  const dir = await mkdtemp(join(tmpdir(), "tm-bench-admission-"));
+  let embedded: Figures;
+  const sqlite = new WriteBehindCreditStore(await openCreditStore({ url: `sqlite:${join(dir, "credits.db")}` }), {
+    onWriteError: (err) => run.fail(`embedded: queued write failed: ${String(err)}`),
+  });
+  try {
+    embedded = await measure(run, "embedded", sqlite, new BurstLimiter());
+  } finally {
+    await sqlite.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+
+  // Distributed: PostgreSQL, Redis burst counts with the insurance limiter.
+  const db = await createTestDatabase();
+  if (db === null) throw new Error("PostgreSQL unreachable");
+  const redisServer = await startRedisServer();
+  if (redisServer === null) throw new Error("redis-server not found");
+  const redis = new Redis({ host: "127.0.0.1", port: redisServer.port, enableOfflineQueue: false, lazyConnect: true });
+  redis.on("error", (err) => run.fail(`redis: ${err.message}`));
+  let distributed: Figures;
+  const pg = await openCreditStore({ url: db.url });
+  try {
+    await redis.connect();
+    distributed = await measure(run, "distributed", pg, new BurstLimiter({ redis }));
+  } finally {
+    await pg.close();
+    redis.disconnect();
+    await redisServer.kill();
+    await db.drop();
+  }
+  return {
+    unit: "ms",
+    tenants: TENANTS,
+    embedded,
+    distributed,
+    targets: { embeddedP99Ms: 1, distributedP99Ms: 3 },
+    met: { embedded: embedded.admitSequential.p99 <= 1, distributed: distributed.admitSequential.p99 <= 3 },
+  };
+});

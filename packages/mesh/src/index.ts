@@ -25,3 +25,5 @@ export { JetStreamEventLog } from "./jetstream-event-log.ts";
 export { DEFAULT_REPLAY_WINDOW, seqRange } from "./event-log.ts";
 export type { EventLog, EventTail, LoggedEvent, ReplayWindow } from "./event-log.ts";
 export type { JetStreamEventLogOptions } from "./jetstream-event-log.ts";
+export { publishCredentialEvent, subscribeCredentialEvents } from "./credential-events.ts";
+export type { CredentialChange } from "./credential-events.ts";

@@ -41,6 +41,20 @@ export const DEFAULT_PING_INTERVAL_MS = 30_000;
 export const DEFAULT_READINESS_TIMEOUT_MS = 2_000;
 /** Longest time `drain()` waits for in-flight host requests when no deadline is given, in ms. */
 export const DEFAULT_DRAIN_DEADLINE_MS = 10_000;
+/** How long a router reuses a verified API key or a tenant's status, in ms; credential events drop entries at once. */
+export const DEFAULT_CREDENTIAL_CACHE_MS = 10_000;
+/** Failed upgrades one address may have per minute before it gets 429 without its credentials being checked. */
+export const DEFAULT_AUTH_FAILURES_PER_MINUTE = 30;
+/** Tolerance on JWT `exp`, `nbf` and `iat`, in seconds. */
+export const DEFAULT_JWT_CLOCK_SKEW_SECONDS = 30;
+/** JWT claim naming the tenant. */
+export const DEFAULT_JWT_TENANT_CLAIM = "tenant";
+/** JWT claim naming the user. */
+export const DEFAULT_JWT_USER_CLAIM = "sub";
+/** Least time between JWKS refetches when a token names a key the cached set lacks, in ms. */
+export const DEFAULT_JWKS_COOLDOWN_MS = 30_000;
+/** A cached JWKS older than this is refetched, in ms. */
+export const DEFAULT_JWKS_MAX_AGE_MS = 600_000;
 /** `codexHome` reported by `initialize`. */
 export const DEFAULT_CODEX_HOME = "/threadmesh";
 /** Model catalogue used when none is configured. */
@@ -101,6 +115,28 @@ export type CapabilityToken = ({ token: string } | { sha256: string }) & {
   tenant?: string;
 };
 
+/** JWT authentication: a shared HS256 secret, a JWKS URL for RS256 / ES256, or both. */
+export interface JwtConfig {
+  /** HS256 secret, at least 32 bytes. */
+  secret?: string;
+  /** `https://…/jwks.json` (or http) serving the RS256 / ES256 public keys. */
+  jwksUrl?: string;
+  /** Required `iss`. Default: not checked. */
+  issuer?: string;
+  /** Required `aud`. Default: not checked. */
+  audience?: string;
+  /** Default {@link DEFAULT_JWT_CLOCK_SKEW_SECONDS}. */
+  clockSkewSeconds?: number;
+  /** Default {@link DEFAULT_JWT_TENANT_CLAIM}. */
+  tenantClaim?: string;
+  /** Default {@link DEFAULT_JWT_USER_CLAIM}. */
+  userClaim?: string;
+  /** In ms. Default {@link DEFAULT_JWKS_COOLDOWN_MS}. */
+  jwksCooldownMs?: number;
+  /** In ms. Default {@link DEFAULT_JWKS_MAX_AGE_MS}. */
+  jwksMaxAgeMs?: number;
+}
+
 /** Router configuration. Every field is optional; `resolveRouterConfig` fills in the defaults. */
 export interface RouterConfig {
   /** Interface to bind. Default {@link DEFAULT_HOST}. */
@@ -111,6 +147,12 @@ export interface RouterConfig {
   tokens?: readonly CapabilityToken[];
   /** Accept upgrades without an `Authorization` header from loopback addresses. Default false. */
   devMode?: boolean;
+  /** JWT authentication; off when absent. */
+  jwt?: JwtConfig;
+  /** In ms; 0 disables the cache. Default {@link DEFAULT_CREDENTIAL_CACHE_MS}. */
+  credentialCacheMs?: number;
+  /** Default {@link DEFAULT_AUTH_FAILURES_PER_MINUTE}. */
+  authFailuresPerMinute?: number;
   /** Exact `Origin` values allowed; any other request carrying `Origin` gets 403. Default: none. */
   allowedOrigins?: readonly string[];
   /** Largest inbound frame, in bytes. Default {@link DEFAULT_MAX_FRAME_BYTES}. */
@@ -180,6 +222,9 @@ export interface ResolvedRouterConfig {
   readonly port: number;
   readonly tokens: ReadonlyArray<{ readonly sha256: Buffer; readonly tenant: string }>;
   readonly devMode: boolean;
+  readonly jwt: Readonly<Required<Pick<JwtConfig, "clockSkewSeconds" | "tenantClaim" | "userClaim" | "jwksCooldownMs" | "jwksMaxAgeMs">> & Pick<JwtConfig, "secret" | "jwksUrl" | "issuer" | "audience">> | null;
+  readonly credentialCacheMs: number;
+  readonly authFailuresPerMinute: number;
   readonly allowedOrigins: ReadonlySet<string>;
   readonly maxFrameBytes: number;
   readonly maxConnections: number;
@@ -231,6 +276,7 @@ export function resolveRouterConfig(c: RouterConfig): ResolvedRouterConfig {
     if (token.length === 0) problems.push(`tokens[${i}].token must not be empty`);
     return { sha256: sha256(token), tenant };
   });
+  const jwt = resolveJwt(c.jwt, problems);
   const highWater = int("outboundHighWaterBytes", c.outboundHighWaterBytes, DEFAULT_OUTBOUND_HIGH_WATER_BYTES, 1);
   const maxBytes = int("outboundMaxBytes", c.outboundMaxBytes, DEFAULT_OUTBOUND_MAX_BYTES, 1);
   if (maxBytes < highWater) problems.push("outboundMaxBytes must be >= outboundHighWaterBytes");
@@ -252,6 +298,9 @@ export function resolveRouterConfig(c: RouterConfig): ResolvedRouterConfig {
     port: int("port", c.port, DEFAULT_PORT, 0),
     tokens,
     devMode: c.devMode ?? false,
+    jwt,
+    credentialCacheMs: int("credentialCacheMs", c.credentialCacheMs, DEFAULT_CREDENTIAL_CACHE_MS, 0),
+    authFailuresPerMinute: int("authFailuresPerMinute", c.authFailuresPerMinute, DEFAULT_AUTH_FAILURES_PER_MINUTE, 1),
     allowedOrigins: new Set(c.allowedOrigins ?? []),
     maxFrameBytes: int("maxFrameBytes", c.maxFrameBytes, DEFAULT_MAX_FRAME_BYTES, 1024),
     maxConnections: int("maxConnections", c.maxConnections, DEFAULT_MAX_CONNECTIONS, 1),
@@ -280,6 +329,48 @@ export function resolveRouterConfig(c: RouterConfig): ResolvedRouterConfig {
   };
   if (problems.length > 0) throw new RouterConfigError(problems);
   return Object.freeze(resolved);
+}
+
+/** Shortest HS256 secret, in bytes (RFC 7518 §3.2: at least the size of the hash). */
+export const MIN_JWT_SECRET_BYTES = 32;
+
+function resolveJwt(j: JwtConfig | undefined, problems: string[]): ResolvedRouterConfig["jwt"] {
+  if (j === undefined) return null;
+  if (j.secret === undefined && j.jwksUrl === undefined) problems.push("jwt needs a secret or a jwksUrl");
+  if (j.secret !== undefined) {
+    const bytes = Buffer.byteLength(j.secret, "utf8");
+    if (bytes < MIN_JWT_SECRET_BYTES) problems.push(`jwt.secret must be at least ${MIN_JWT_SECRET_BYTES} bytes (got ${bytes})`);
+  }
+  if (j.jwksUrl !== undefined) {
+    let ok = false;
+    try {
+      ok = ["http:", "https:"].includes(new URL(j.jwksUrl).protocol);
+    } catch {
+      ok = false;
+    }
+    if (!ok) problems.push(`jwt.jwksUrl must be an http(s) URL (got ${JSON.stringify(j.jwksUrl)})`);
+  }
+  const nonNegative = (key: string, v: number | undefined, def: number): number => {
+    const n = v ?? def;
+    if (!Number.isSafeInteger(n) || n < 0) problems.push(`jwt.${key} must be an integer >= 0`);
+    return n;
+  };
+  const claim = (key: string, v: string | undefined, def: string): string => {
+    const n = v ?? def;
+    if (n.length === 0) problems.push(`jwt.${key} must not be empty`);
+    return n;
+  };
+  return Object.freeze({
+    ...(j.secret === undefined ? {} : { secret: j.secret }),
+    ...(j.jwksUrl === undefined ? {} : { jwksUrl: j.jwksUrl }),
+    ...(j.issuer === undefined ? {} : { issuer: j.issuer }),
+    ...(j.audience === undefined ? {} : { audience: j.audience }),
+    clockSkewSeconds: nonNegative("clockSkewSeconds", j.clockSkewSeconds, DEFAULT_JWT_CLOCK_SKEW_SECONDS),
+    tenantClaim: claim("tenantClaim", j.tenantClaim, DEFAULT_JWT_TENANT_CLAIM),
+    userClaim: claim("userClaim", j.userClaim, DEFAULT_JWT_USER_CLAIM),
+    jwksCooldownMs: nonNegative("jwksCooldownMs", j.jwksCooldownMs, DEFAULT_JWKS_COOLDOWN_MS),
+    jwksMaxAgeMs: nonNegative("jwksMaxAgeMs", j.jwksMaxAgeMs, DEFAULT_JWKS_MAX_AGE_MS),
+  });
 }
 
 function resolveModels(models: readonly ModelConfig[] | undefined, problems: string[]): ModelEntry[] {

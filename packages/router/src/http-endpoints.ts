@@ -53,16 +53,20 @@ function reply(res: ServerResponse, status: number, body: string, contentType = 
 }
 
 /** Answers an upgrade request with a plain HTTP error and closes the socket. */
-export function rejectUpgrade(socket: Duplex, status: number, body: string): void {
+export function rejectUpgrade(socket: Duplex, status: number, body: string, opts: { contentType?: string; headers?: Record<string, string> } = {}): void {
   if (!socket.writable) {
     socket.destroy();
     return;
   }
   socket.once("finish", () => socket.destroy());
+  const extra = Object.entries(opts.headers ?? {})
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join("");
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ""}\r\n` +
       "Connection: close\r\n" +
-      `Content-Type: ${TEXT}\r\n` +
+      extra +
+      `Content-Type: ${opts.contentType ?? TEXT}\r\n` +
       `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n` +
       body,
   );

@@ -19,7 +19,21 @@ export {
   DEFAULT_MODEL_ID,
   DEFAULT_REASONING_EFFORTS,
 } from "./config.ts";
-export { CapabilityTokenAuthenticator, AuthMessage, isLoopback } from "./capability-token-authenticator.ts";
+export { CapabilityTokenAuthenticator, AuthMessage, isLoopback } from "./auth/capability-token-authenticator.ts";
+export { CREDENTIAL_WITHDRAWN_CLOSE_CODE } from "./router.ts";
+export {
+  DEFAULT_CREDENTIAL_CACHE_MS,
+  DEFAULT_AUTH_FAILURES_PER_MINUTE,
+  DEFAULT_JWT_CLOCK_SKEW_SECONDS,
+  DEFAULT_JWT_TENANT_CLAIM,
+  DEFAULT_JWT_USER_CLAIM,
+  DEFAULT_JWKS_COOLDOWN_MS,
+  DEFAULT_JWKS_MAX_AGE_MS,
+  MIN_JWT_SECRET_BYTES,
+} from "./config.ts";
+export type { JwtConfig } from "./config.ts";
+export type { ApiKeyLookup } from "./auth/api-key-verifier.ts";
+export type { TenantLookup } from "./auth/tenant-status-cache.ts";
 export { CODEX_COMPAT_VERSION } from "./handlers/initialize.ts";
 
 export type { RouterOptions, RouterState } from "./router.ts";
@@ -33,5 +47,5 @@ export type {
   CapabilityToken,
   ReasoningEffortOption,
 } from "./config.ts";
-export type { Authenticator, AuthRequest, AuthResult, Principal } from "./authenticator.ts";
-export type { CapabilityTokenAuthenticatorOptions } from "./capability-token-authenticator.ts";
+export type { Authenticator, AuthRequest, AuthResult, AuthFailureReason, Principal } from "./auth/authenticator.ts";
+export type { CapabilityTokenAuthenticatorOptions } from "./auth/capability-token-authenticator.ts";

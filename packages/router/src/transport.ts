@@ -1,4 +1,4 @@
-import type { Principal } from "./authenticator.ts";
+import type { Principal } from "./auth/authenticator.ts";
 
 /**
  * The connection processor's view of one client connection. It never sees the socket: frames go out

@@ -3,8 +3,9 @@ import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
 import type { Logger } from "@threadmesh/telemetry";
-import type { Authenticator, Principal } from "./authenticator.ts";
+import type { Authenticator, Principal } from "./auth/authenticator.ts";
 import type { FlushScheduler } from "./flush-scheduler.ts";
+import { rejectAuth } from "./auth/auth-response.ts";
 import { originAllowed, rejectUpgrade, serveHttp, type EndpointSources } from "./http-endpoints.ts";
 import type { OutboundBudget } from "./outbound-budget.ts";
 import type { ConnectionInfo, TransportAcceptor } from "./transport.ts";
@@ -43,7 +44,8 @@ export class WsGateway {
   readonly #opts: WsGatewayOptions;
   readonly #server: Server;
   readonly #wss: WebSocketServer;
-  readonly #links = new Set<WsLink>();
+  /** Open connections and who they authenticated as. */
+  readonly #links = new Map<WsLink, Principal>();
   #authenticating = 0;
   #pingTimer: NodeJS.Timeout | undefined;
   #onEmpty: (() => void) | undefined;
@@ -76,7 +78,7 @@ export class WsGateway {
     });
     if (this.#opts.pingIntervalMs > 0) {
       this.#pingTimer = setInterval(() => {
-        for (const link of this.#links) link.heartbeat();
+        for (const link of this.#links.keys()) link.heartbeat();
       }, this.#opts.pingIntervalMs);
       this.#pingTimer.unref();
     }
@@ -85,7 +87,18 @@ export class WsGateway {
 
   /** Starts the closing handshake on every connection. */
   closeAll(code: number, reason: string): void {
-    for (const link of this.#links) link.close(code, reason);
+    for (const link of this.#links.keys()) link.close(code, reason);
+  }
+
+  /** Starts the closing handshake on the connections whose principal matches; returns how many. */
+  closeWhere(match: (p: Principal) => boolean, code: number, reason: string): number {
+    let n = 0;
+    for (const [link, principal] of this.#links) {
+      if (!match(principal)) continue;
+      link.close(code, reason);
+      n++;
+    }
+    return n;
   }
 
   /** Stops listening, closes every connection (1001) and waits until the sockets are gone. */
@@ -102,7 +115,7 @@ export class WsGateway {
           resolve();
         };
       });
-      for (const link of this.#links) link.terminate();
+      for (const link of this.#links.keys()) link.terminate();
     }
     this.#server.closeAllConnections();
     await stopped;
@@ -135,7 +148,7 @@ export class WsGateway {
       .then((result) => {
         this.#authenticating--;
         if (!result.ok) {
-          rejectUpgrade(socket, 401, result.message);
+          rejectAuth(socket, result);
           return;
         }
         const late = this.#opts.refusal();
@@ -152,7 +165,7 @@ export class WsGateway {
 
   #accept(ws: WebSocket, req: IncomingMessage, principal: Principal, remoteAddress: string | undefined): void {
     const link = new WsLink(ws, this.#opts.scheduler, this.#opts.budget);
-    this.#links.add(link);
+    this.#links.set(link, principal);
     const traceparent = req.headers.traceparent;
     const tracestate = req.headers.tracestate;
     const info: ConnectionInfo = {

@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { AuthRequest, AuthResult, Authenticator } from "./authenticator.ts";
+import { parseBearer } from "./bearer.ts";
 
 /** 401 bodies, as Codex's `--ws-auth capability-token` sends them. */
 export const AuthMessage = {
@@ -15,14 +16,11 @@ export interface CapabilityTokenAuthenticatorOptions {
   loopbackTenant?: string;
 }
 
-/** Visible ASCII, space and tab: what a header value may hold for the bearer scheme. */
-const HEADER_VALUE = /^[\t\x20-\x7e]*$/;
-const BEARER = /^bearer(?:[ \t]+(.*))?$/is;
-
 /**
  * `Authorization: Bearer <token>` against configured capability tokens. The scheme is matched
  * case-insensitively and the token trimmed; tokens are compared as SHA-256 digests in constant time,
- * against every configured digest so that timing does not reveal which one matched.
+ * against every configured digest so that timing does not reveal which one matched. Failures are
+ * Codex's plain-text 401s.
  */
 export class CapabilityTokenAuthenticator implements Authenticator {
   readonly #tokens: CapabilityTokenAuthenticatorOptions["tokens"];
@@ -37,23 +35,30 @@ export class CapabilityTokenAuthenticator implements Authenticator {
     return Promise.resolve(this.#check(req));
   }
 
-  #check(req: AuthRequest): AuthResult {
-    const header = req.headers.authorization;
-    if (header === undefined) {
-      if (this.#loopbackTenant !== undefined && isLoopback(req.remoteAddress)) {
-        return { ok: true, principal: { tenant: this.#loopbackTenant, method: "loopbackDevMode" } };
-      }
-      return { ok: false, message: AuthMessage.Missing };
-    }
-    if (!HEADER_VALUE.test(header)) return { ok: false, message: AuthMessage.BadHeader };
-    const m = BEARER.exec(header.trim());
-    const token = m?.[1]?.trim();
-    if (token === undefined || token.length === 0) return { ok: false, message: AuthMessage.BadHeader };
+  /** The tenant of the request without credentials when it comes from loopback in dev mode. */
+  loopbackTenantFor(remoteAddress: string | undefined): string | undefined {
+    return this.#loopbackTenant !== undefined && isLoopback(remoteAddress) ? this.#loopbackTenant : undefined;
+  }
+
+  /** The tenant `token` authenticates, or undefined. */
+  tenantOf(token: string): string | undefined {
     const digest = createHash("sha256").update(token, "utf8").digest();
     let tenant: string | undefined;
     for (const t of this.#tokens) {
       if (timingSafeEqual(digest, t.sha256) && tenant === undefined) tenant = t.tenant;
     }
+    return tenant;
+  }
+
+  #check(req: AuthRequest): AuthResult {
+    const bearer = parseBearer(req.headers.authorization);
+    if (bearer.kind === "missing") {
+      const tenant = this.loopbackTenantFor(req.remoteAddress);
+      if (tenant !== undefined) return { ok: true, principal: { tenant, method: "loopbackDevMode" } };
+      return { ok: false, message: AuthMessage.Missing };
+    }
+    if (bearer.kind === "malformed") return { ok: false, message: AuthMessage.BadHeader };
+    const tenant = this.tenantOf(bearer.token);
     if (tenant === undefined) return { ok: false, message: AuthMessage.Invalid };
     return { ok: true, principal: { tenant, method: "capabilityToken" } };
   }

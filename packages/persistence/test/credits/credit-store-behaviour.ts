@@ -188,6 +188,64 @@ export function creditStoreBehaviour(open: () => Promise<CreditStoreFixture | nu
     await assertReconciled(fx.store, tenantId);
   });
 
+  test("burst: a key over its requests per second is refused first, then the tenant over its own; turn/steer passes burst only", async (t) => {
+    if (skip) return t.skip("no database");
+    const tenantId = newTenant("burst");
+    const p = plan("burst", { unlimited: true, primary: null, secondary: null, burstPerKey: 3, burstPerTenant: 5 });
+    await fx.store.putPlan(p);
+    // A minute per counting window, so the test never straddles two.
+    const admission = new Admission({ store: fx.store, prices: PRICES, burst: new BurstLimiter({ durationSec: 60 }) });
+    const steer = (keyId: string, n: number) => admission.admit({ kind: "turnSteer", tenantId, userId: "u", keyId, planId: p.id, turnId: `s-${keyId}-${n}`, round: 0, model: MODEL, inputTokens: 1, maxOutputTokens: 1 });
+    const results = [];
+    for (let i = 0; i < 4; i++) results.push(await steer("key-a", i));
+    assert.deepEqual(results.map((r) => r.admitted), [true, true, true, false]);
+    const refused = results[3]!;
+    assert.ok(!refused.admitted && refused.refusal.reason === "burstKey" && refused.refusal.retryAfterMs! > 0);
+    if (!refused.admitted) {
+      assert.equal(refused.refusal.rateLimits.rateLimitReachedType, "rate_limit_reached");
+      assert.match(refused.refusal.message, /per second with this API key \(limit 3\)/);
+    }
+    // key-a's requests counted for the tenant too (4 of 5): key-b gets one more, then the tenant limit refuses.
+    assert.equal((await steer("key-b", 0)).admitted, true);
+    const tenantRefused = await steer("key-b", 1);
+    assert.ok(!tenantRefused.admitted && tenantRefused.refusal.reason === "burstTenant");
+    assert.equal(await fx.store.activeTurns(tenantId, Date.now()), 0, "steers take no slot");
+  });
+
+  test("plan windows: settled usage shows as usedPercent until the window ends; a used-up window refuses until resetsAt, then admits again", async (t) => {
+    if (skip) return t.skip("no database");
+    const tenantId = newTenant("windows");
+    const p = plan("windows", { primary: { windowMins: 300, budget: 10_000 }, secondary: { windowMins: 10_080, budget: 1_000_000 } });
+    await fx.store.putPlan(p);
+    const windowMs = 300 * 60_000;
+    let now = Math.floor(T0 / windowMs) * windowMs + 60_000;
+    const admission = new Admission({ store: fx.store, prices: PRICES, burst: new BurstLimiter(), clock: () => now });
+    const turn = (turnId: string) => admission.admit({ kind: "turnStart", tenantId, userId: "u", keyId: "k", planId: p.id, turnId, round: 0, model: MODEL, inputTokens: 1_000, maxOutputTokens: 500 });
+    assert.equal((await turn("w1")).admitted, true);
+    // 1,000 input tokens at 2 credits/M and 500 output at 8 credits/M: 6,000 micro-credits, 60 % of the window.
+    const settled = await admission.settle({ tenantId, userId: "u", planId: p.id, turnId: "w1", round: 0, model: MODEL, usage: { inputTokens: 1_000, cachedInputTokens: 0, outputTokens: 500 } });
+    await admission.endTurn(tenantId, "w1");
+    assert.equal(settled.window, 6_000);
+    const resetsAt = (Math.floor(now / windowMs) * windowMs + windowMs) / 1000;
+    assert.deepEqual(settled.rateLimits.primary, { usedPercent: 60, windowDurationMins: 300, resetsAt });
+    assert.equal(settled.rateLimits.secondary?.usedPercent, 0);
+    // The next round's estimate (6,000) does not fit the 4,000 left, and there are no credits: refused until the reset.
+    const refused = await turn("w2");
+    assert.equal(refused.admitted, false);
+    if (refused.admitted) return;
+    assert.equal(refused.refusal.reason, "primaryWindow");
+    assert.equal(refused.refusal.retryAfterMs, resetsAt * 1000 - now);
+    assert.equal(refused.refusal.rateLimits.rateLimitReachedType, "workspace_owner_usage_limit_reached");
+    now = resetsAt * 1000 - 1;
+    assert.equal((await turn("w2")).admitted, false, "still the same window");
+    now = resetsAt * 1000;
+    const next = await turn("w2");
+    assert.equal(next.admitted, true, "a new window");
+    if (!next.admitted) return;
+    assert.deepEqual(next.rateLimits.primary, { usedPercent: 0, windowDurationMins: 300, resetsAt: resetsAt + windowMs / 1000 });
+    await assertReconciled(fx.store, tenantId);
+  });
+
   test("property: under any sequence of top-ups, grants, admissions, settlements (replayed too), releases and clock moves the ledgers reconcile, the balance never falls below −(reservations in flight), grants pay before credits and never after expiry", async (t) => {
     if (skip) return t.skip("no database");
     const p = plan("prop", { primary: { windowMins: 300, budget: 3_000 }, secondary: { windowMins: 10_080, budget: 8_000 } });

@@ -31,6 +31,8 @@ export function frameSeq(s: string): number {
 export interface BenchClientOptions {
   /** Called with every notification frame (text) and its arrival time; off the delta fast path otherwise. */
   onNotification?: (s: string, at: number) => void;
+  /** Keep the frames a delivery audit needs (default true); off for a connection that only drives turns. */
+  keepFrames?: boolean;
 }
 
 /**
@@ -51,17 +53,21 @@ export class BenchClient {
   /** turn/completed frames that arrived before the turn/start response was handled. */
   readonly #early = new Map<string, number>();
   readonly closed: Promise<void>;
+  /** The close code and reason the connection ended with (1006 and "" when it ended without a close frame). */
+  readonly closeEvent: Promise<{ code: number; reason: string }>;
   /** Delta, item/completed and turn/completed frames as received, for {@link auditFrames}. */
   #kept: string[] = [];
 
   private constructor(private readonly ws: WebSocket, opts: BenchClientOptions) {
     const onNotification = opts.onNotification;
-    this.closed = new Promise((r) => ws.once("close", () => r()));
+    const keep = opts.keepFrames !== false;
+    this.closeEvent = new Promise((r) => ws.once("close", (code, reason) => r({ code, reason: reason.toString() })));
+    this.closed = this.closeEvent.then(() => undefined);
     ws.on("message", (data) => {
       const s = data.toString();
       if (s.startsWith(DELTA_PREFIX)) {
         this.deltas++;
-        this.#kept.push(s);
+        if (keep) this.#kept.push(s);
         if (onNotification) onNotification(s, now());
         return;
       }
@@ -72,9 +78,9 @@ export class BenchClient {
         return;
       }
       if (onNotification) onNotification(s, now());
-      if (s.startsWith(ITEM_COMPLETED_PREFIX)) this.#kept.push(s);
+      if (keep && s.startsWith(ITEM_COMPLETED_PREFIX)) this.#kept.push(s);
       if (s.startsWith(COMPLETED_PREFIX)) {
-        this.#kept.push(s);
+        if (keep) this.#kept.push(s);
         const at = now();
         const f = JSON.parse(s);
         const status = String(f.params.turn.status);
@@ -125,6 +131,16 @@ export class BenchClient {
       resolveDone(early);
     } else this.#turnWaiters.set(r.turn.id, resolveDone);
     return { turnId: r.turn.id as string, sentAt, completedAt };
+  }
+
+  /** Stops reading the socket (the TCP socket is paused: the kernel buffers fill and the server sees a stalled reader). */
+  pause(): void {
+    this.ws.pause();
+  }
+
+  /** Reads the socket again. */
+  resume(): void {
+    this.ws.resume();
   }
 
   async close(): Promise<void> {

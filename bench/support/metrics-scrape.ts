@@ -19,6 +19,18 @@ export class MetricsSnapshot {
     if (!declared) throw new Error(`no metric ${name} on this endpoint`);
     return n;
   }
+
+  /** Every series of `name` by the value of its label `label` (series without it are left out). */
+  byLabel(name: string, label: string): Record<string, number> {
+    const out: Record<string, number> = {};
+    const re = new RegExp(`[{,]${label}="([^"]*)"`);
+    for (const line of this.body.split("\n")) {
+      if (!line.startsWith(name + "{")) continue;
+      const m = re.exec(line.slice(0, line.lastIndexOf("}") + 1));
+      if (m) out[m[1]!] = (out[m[1]!] ?? 0) + Number(line.slice(line.lastIndexOf(" ") + 1));
+    }
+    return out;
+  }
 }
 
 /** Scrapes `<baseUrl>/metrics` (a metrics listener as printed by `metrics on <url>/metrics`). */

@@ -27,11 +27,27 @@ export class BenchRun {
   /** Counts of other things sent and delivered (requests and replies, events, connections). */
   readonly counts: Record<string, { sent: number; delivered: number }> = {};
   readonly #failures: string[] = [];
+  /** Failures that are targets missed by a run that lost nothing: its figures are still worth keeping. */
+  readonly #missed: string[] = [];
   readonly #started = { at: new Date().toISOString(), load: load() };
 
   /** Marks the run failed; its figures will not be written. */
   fail(reason: string): void {
     this.#failures.push(reason);
+  }
+
+  /**
+   * Records a performance target the run missed: the run is failed, but when nothing else went wrong
+   * its figures are written with the failure, since they are what shows the miss.
+   */
+  missTarget(reason: string): void {
+    this.#missed.push(reason);
+    this.fail(`target missed: ${reason}`);
+  }
+
+  /** True when every failure so far is a missed target (nothing was lost or broken). */
+  onlyTargetsMissed(failures: readonly string[]): boolean {
+    return this.#missed.length > 0 && failures.length === this.#missed.length;
   }
 
   /** Adds to a sent/delivered count; a count whose delivered differs from sent fails the run. */
@@ -76,7 +92,8 @@ export class BenchRun {
  * figures `body` returns together with the run's commit, node version, load average and what was sent
  * and delivered. A run that lost anything (a failed turn, a delta, text that differs from what the model
  * sent, a count that does not match, an exception) is written as `status: "failed"` with its failures
- * and without figures, and the process exits non-zero.
+ * and without figures, and the process exits non-zero. A run whose only failures are missed targets
+ * ({@link BenchRun.missTarget}) is written as failed with its figures, and exits non-zero.
  */
 export async function runBenchmark(name: string, body: (run: BenchRun) => Promise<Record<string, unknown>>): Promise<void> {
   const run = new BenchRun();
@@ -92,10 +109,12 @@ export async function runBenchmark(name: string, body: (run: BenchRun) => Promis
   const record =
     failures.length === 0 && figures !== undefined
       ? { benchmark: name, status: "ok", ...figures, delivery: sentAndDelivered, run: run.info() }
-      : { benchmark: name, status: "failed", failures: failures.slice(0, 100), failureCount: failures.length, delivery: sentAndDelivered, run: run.info() };
+      : figures !== undefined && run.onlyTargetsMissed(failures)
+        ? { benchmark: name, status: "failed", failures, failureCount: failures.length, ...figures, delivery: sentAndDelivered, run: run.info() }
+        : { benchmark: name, status: "failed", failures: failures.slice(0, 100), failureCount: failures.length, delivery: sentAndDelivered, run: run.info() };
   writeResult(name, record);
   if (record.status !== "ok") {
-    console.error(`${name}: FAILED (${failures.length} failure(s)); no figures recorded`);
+    console.error(`${name}: FAILED (${failures.length} failure(s))${figures !== undefined && run.onlyTargetsMissed(failures) ? "; figures recorded" : "; no figures recorded"}`);
     process.exitCode = 1;
   }
 }

@@ -1,0 +1,578 @@
+/**
+ * `npm run bench:slow-consumers`: the router's slow-consumer protection under stalled readers.
+ * Distributed topology: 1 router + 1 session host on nats-server (JetStream) and PostgreSQL, the model
+ * simulator scripted with every answer. The router's per-connection outbound cap is 256 KiB (see
+ * OUTBOUND_ENV), its grace period (10 s) and total cap (64 MiB) the defaults; THREADMESH_OUTBOUND_*
+ * in this process's environment override them.
+ *
+ * 1. Baseline: NORMAL_CLIENTS (5) clients each loop turn/start (a streamed answer of NORMAL_DELTAS
+ *    deltas) then thread/read, then NORMAL_PAUSE_MS, for BASELINE seconds; turn/start → first delta
+ *    and thread/read latency.
+ * 2. Stall: STALLED (100) more clients each start a thread and a long streaming turn (STALL_DELTAS
+ *    deltas of STALL_DELTA_BYTES characters, one every STALL_DELTA_MS) and then stop reading their
+ *    socket (the TCP socket is paused), while the normal clients go on. The router's RSS
+ *    (/proc/<pid>/status VmRSS) is sampled every second for STALL seconds (≥ 60 by default), with its
+ *    outbound bytes and 1013 closes from its metrics listener.
+ * 3. Resume: every stalled socket is read again. A client closed with 1013 reads the afterSeq of its
+ *    close reason, reconnects and sends thread/resume with it (again if it is shed again); its events
+ *    must continue its seq without a gap or a repeat, and the deltas it got before and after, joined,
+ *    must equal the completed item's text and the text the model sent (the delivery audit).
+ * 4. Fast reader: one client reads one turn of FAST_DELTAS (20,000) deltas streamed as fast as the
+ *    simulator can; every delta must arrive (merged frames count by their text).
+ *
+ * Targets (each missed one fails the run, with its figures kept): router RSS < 200 MB and flat
+ * (least-squares slope over the last 30 s of the stall within ±FLAT_MB_PER_S); the normal clients' p99
+ * during the stall ≤ 2× baseline p99 (first delta and thread/read); every resumed stalled client
+ * gapless with its exact text; the fast turn fully delivered. Results: bench/results/slow-consumers.json.
+ */
+import { readFileSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
+import { startModelSim, type ModelSim, type SimResponse } from "@threadmesh/model-sim";
+import { BenchClient, frameSeq, now, summary } from "./support/bench-client.ts";
+import { observeDelivered, scriptedChunks } from "./support/delivery-audit.ts";
+import { scrapeMetrics } from "./support/metrics-scrape.ts";
+import { requireCluster } from "./support/require-cluster.ts";
+import { runBenchmark, type BenchRun } from "./support/run-record.ts";
+import { deadline } from "./support/deadline.ts";
+
+const envNumber = (name: string, dflt: number) => Number(process.env[name] ?? dflt);
+const NORMAL_CLIENTS = envNumber("BENCH_SLOW_NORMAL_CLIENTS", 5);
+const NORMAL_DELTAS = envNumber("BENCH_SLOW_NORMAL_DELTAS", 200);
+/** Pause of a normal client between two loops (a client at work, not a load generator). */
+const NORMAL_PAUSE_MS = envNumber("BENCH_SLOW_NORMAL_PAUSE_MS", 100);
+const BASELINE_S = envNumber("BENCH_SLOW_BASELINE_SECONDS", 20);
+const STALLED = envNumber("BENCH_SLOW_STALLED", 100);
+const STALL_S = envNumber("BENCH_SLOW_STALL_SECONDS", 60);
+const STALL_DELTAS = envNumber("BENCH_SLOW_STALL_DELTAS", 200);
+const STALL_DELTA_BYTES = envNumber("BENCH_SLOW_STALL_DELTA_BYTES", 4_000);
+const STALL_DELTA_MS = envNumber("BENCH_SLOW_STALL_DELTA_MS", 20);
+/**
+ * Turns a stalled thread runs while its client does not read: the client starts the first, a driver
+ * connection of the benchmark (which reads) starts each next one when the last has completed.
+ */
+const STALL_TURNS = envNumber("BENCH_SLOW_STALL_TURNS", 15);
+const FAST_DELTAS = envNumber("BENCH_SLOW_FAST_DELTAS", 20_000);
+/** Stalled clients resuming at once. */
+const RESUME_CONCURRENCY = envNumber("BENCH_SLOW_RESUME_CONCURRENCY", 10);
+/** Times one stalled client may be shed again while it catches up before the run fails. */
+const MAX_RESUMES = 5;
+/**
+ * The router's outbound limits for the run. The per-connection cap is 256 KiB rather than the 1 MiB
+ * default: one agentMessage item travels the bus as one NATS message and must stay under nats-server's
+ * 1 MB max_payload, so a stalled turn's answer is kept at 800 KB, which could not pass a 1 MiB cap.
+ */
+const OUTBOUND_ENV: Record<string, string> = {
+  THREADMESH_OUTBOUND_MAX_BYTES: process.env.THREADMESH_OUTBOUND_MAX_BYTES ?? String(256 * 1024),
+  ...(process.env.THREADMESH_OUTBOUND_GRACE_MS ? { THREADMESH_OUTBOUND_GRACE_MS: process.env.THREADMESH_OUTBOUND_GRACE_MS } : {}),
+  ...(process.env.THREADMESH_OUTBOUND_TOTAL_MAX_BYTES ? { THREADMESH_OUTBOUND_TOTAL_MAX_BYTES: process.env.THREADMESH_OUTBOUND_TOTAL_MAX_BYTES } : {}),
+};
+const RSS_TARGET_MB = 200;
+/** |slope| of the router's RSS over the last 30 s of the stall that counts as flat. */
+const FLAT_MB_PER_S = 0.1;
+const SLOPE_WINDOW_S = 30;
+const P99_FACTOR = 2;
+const TURN_TIMEOUT_MS = 60_000;
+const DELTA_PREFIX = '{"method":"item/agentMessage/delta"';
+const TURN_COMPLETED_PREFIX = '{"method":"turn/completed"';
+/** Driver connections, each following a share of the stalled threads. */
+const DRIVERS = envNumber("BENCH_SLOW_DRIVERS", 10);
+const FIRST_SEQ_KEY = '"firstSeq":';
+const THREAD_ID_KEY = '"threadId":"';
+
+/** Resident set size of a process, in MB (Linux). */
+function rssMb(pid: number): number {
+  const m = readFileSync(`/proc/${pid}/status`, "utf8").match(/^VmRSS:\s+(\d+) kB$/m);
+  if (!m) throw new Error(`no VmRSS for ${pid}`);
+  return Number(m[1]) / 1024;
+}
+
+/** Least-squares slope of `ys` over `xs`. */
+function slope(xs: readonly number[], ys: readonly number[]): number {
+  const n = xs.length;
+  const mx = xs.reduce((a, b) => a + b, 0) / n;
+  const my = ys.reduce((a, b) => a + b, 0) / n;
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < n; i++) {
+    num += (xs[i]! - mx) * (ys[i]! - my);
+    den += (xs[i]! - mx) ** 2;
+  }
+  return den === 0 ? 0 : num / den;
+}
+
+/** The seqs one frame stands for: `[firstSeq ?? seq, seq]`; null for a frame without a seq. */
+function seqRange(s: string): [number, number] | null {
+  const last = frameSeq(s);
+  if (last < 0) return null;
+  const i = s.lastIndexOf(FIRST_SEQ_KEY);
+  if (i < 0) return [last, last];
+  const first = Number.parseInt(s.slice(i + FIRST_SEQ_KEY.length), 10);
+  return Number.isFinite(first) ? [first, last] : [last, last];
+}
+
+/**
+ * One notification's seqs as a connection received it. `thread` is the thread the frame names
+ * (`params.threadId`, or `params.thread.id` of `thread/started`); null for a frame that names none
+ * (`account/rateLimits/updated` is a broadcast of whichever thread's turn ended).
+ */
+interface SeqEntry {
+  first: number;
+  last: number;
+  thread: string | null;
+}
+
+/** The seqs and thread of one notification frame; null for a frame without a seq. */
+function seqEntry(s: string): SeqEntry | null {
+  const r = seqRange(s);
+  if (r === null) return null;
+  let thread: string | null = null;
+  const i = s.indexOf(THREAD_ID_KEY);
+  if (i >= 0) thread = s.slice(i + THREAD_ID_KEY.length, s.indexOf('"', i + THREAD_ID_KEY.length));
+  else if (s.startsWith('{"method":"thread/started"')) thread = /"thread":\{"id":"([^"]+)"/.exec(s)?.[1] ?? null;
+  return { first: r[0], last: r[1], thread };
+}
+
+/**
+ * Gaps and repeats in the seqs of `threadId` as received, and the first of them. A frame that names
+ * no thread fills a hole only where it arrived, between the two frames of the thread around it.
+ */
+function seqBreaks(entries: readonly SeqEntry[], threadId: string): { gaps: number; repeats: number; first?: string } {
+  let gaps = 0;
+  let repeats = 0;
+  let first: string | undefined;
+  let prev: number | null = null;
+  let between = new Set<number>();
+  for (const e of entries) {
+    if (e.thread === null) {
+      between.add(e.first);
+      continue;
+    }
+    if (e.thread !== threadId) continue;
+    if (prev !== null) {
+      let want = prev + 1;
+      while (want < e.first && between.has(want)) want++;
+      if (e.first > want) gaps++;
+      else if (e.first < want) repeats++;
+      if (e.first !== want) first ??= `after seq ${prev} came ${e.first}…${e.last}`;
+    }
+    prev = e.last;
+    between = new Set();
+  }
+  return { gaps, repeats, first };
+}
+
+/** `n` distinct chunks of `bytes` characters each (the tag and index first, so each is findable). */
+function bigChunks(n: number, tag: string, bytes: number): string[] {
+  return scriptedChunks(n, tag).map((c) => c + ".".repeat(Math.max(0, bytes - c.length)));
+}
+
+/** A connection that records the seqs of its notifications and tells when a turn has completed. */
+async function tracingClient(url: string, token: string, keepFrames = true): Promise<{ c: BenchClient; seqs: SeqEntry[]; completed: Set<string>; onCompleted: (turnId: string) => Promise<void> }> {
+  const seqs: SeqEntry[] = [];
+  const completed = new Set<string>();
+  const waiters = new Map<string, () => void>();
+  const c = await BenchClient.connect(url, token, {
+    keepFrames,
+    onNotification: (s) => {
+      const e = seqEntry(s);
+      if (e) seqs.push(e);
+      if (s.startsWith(TURN_COMPLETED_PREFIX)) {
+        const id = JSON.parse(s).params.turn.id as string;
+        completed.add(id);
+        waiters.get(id)?.();
+      }
+    },
+  });
+  const onCompleted = (turnId: string) => (completed.has(turnId) ? Promise.resolve() : new Promise<void>((r) => waiters.set(turnId, r)));
+  return { c, seqs, completed, onCompleted };
+}
+
+type Phase = "baseline" | "stall" | "after";
+
+interface Sample {
+  phase: Phase;
+  firstDeltaMs: number;
+  readMs: number;
+}
+
+/** A normal client: turn/start (streamed answer), then thread/read, until `stop()`; one sample per loop. */
+async function normalClient(run: BenchRun, sim: ModelSim, url: string, token: string, index: number, phase: () => Phase, samples: Sample[]): Promise<void> {
+  let onFirst: ((at: number) => void) | null = null;
+  const c = await BenchClient.connect(url, token, {
+    onNotification: (s, at) => {
+      if (onFirst !== null && s.startsWith(DELTA_PREFIX)) {
+        onFirst(at);
+        onFirst = null;
+      }
+    },
+  });
+  try {
+    const threadId = (await c.call("thread/start", { approvalPolicy: "never", sandbox: "read-only" })).thread.id as string;
+    for (let n = 0; phase() !== "after"; n++) {
+      const chunks = scriptedChunks(NORMAL_DELTAS, `n${index}t${n}`);
+      sim.script(threadId, [{ output: [{ type: "message", text: chunks }] }]);
+      const started = phase();
+      const first = new Promise<number>((r) => (onFirst = r));
+      const t = await c.turn(threadId, `turn ${n}`);
+      run.audit.expect(t.turnId, { threadId, chunks });
+      const [firstAt] = await deadline(Promise.all([first, t.completedAt]), TURN_TIMEOUT_MS, `normal client ${index} turn ${n}`);
+      observeDelivered(run.audit, [{ client: c, turnId: t.turnId }]);
+      const r0 = now();
+      await c.call("thread/read", { threadId });
+      const readMs = now() - r0;
+      run.count("thread/read answered", 1, 1);
+      // A loop that spans a phase change belongs to neither phase.
+      if (phase() === started) samples.push({ phase: started, firstDeltaMs: firstAt - t.sentAt, readMs });
+      await sleep(NORMAL_PAUSE_MS);
+    }
+  } finally {
+    await c.close();
+  }
+}
+
+interface Stalled {
+  index: number;
+  c: BenchClient;
+  seqs: SeqEntry[];
+  completed: Set<string>;
+  onCompleted: (turnId: string) => Promise<void>;
+  threadId: string;
+  /** The answer the model streams for each turn, in order. */
+  chunks: string[][];
+  /** The thread's turns, in order: the client's own, then those its driver started. */
+  turns: string[];
+  /** Resolves when the driver has stopped starting turns and the last one has completed; with the error that stopped it, if one did. */
+  chained: Promise<Error | null>;
+}
+
+type Tracing = Awaited<ReturnType<typeof tracingClient>>;
+
+/** What became of one stalled client once it read its socket again, and of its resume. */
+interface StalledOutcome {
+  /** Turns its thread ran (chained while it did not read). */
+  turns: number;
+  closeCode: number | null;
+  /** Cursor named by the 1013 close reason. */
+  afterSeq: number | null;
+  /** Last seq received before the close. */
+  lastSeqBeforeClose: number | null;
+  resumes: number;
+  gaps: number;
+  repeats: number;
+  /** The first gap or repeat, when there was one. */
+  firstBreak?: string;
+  replayRecovered: boolean | null;
+  /** Deltas before + after joined equal the completed text and the model's text. */
+  textExact: boolean;
+  /** Delta frames read from the stalled socket, and after resuming (merged frames count once). */
+  deltaFramesBefore: number;
+  deltaFramesAfter: number;
+}
+
+/** Whether drivers go on starting turns of the stalled threads. */
+let chaining = true;
+
+async function stallClient(url: string, token: string, sim: ModelSim, driver: Tracing, index: number): Promise<Stalled> {
+  const t = await tracingClient(url, token);
+  const threadId = (await t.c.call("thread/start", { approvalPolicy: "never", sandbox: "read-only" })).thread.id as string;
+  const chunks = Array.from({ length: STALL_TURNS }, (_, k) => bigChunks(STALL_DELTAS, `s${index}t${k}`, STALL_DELTA_BYTES));
+  sim.script(
+    threadId,
+    chunks.map((text): SimResponse => ({ chunkDelayMs: STALL_DELTA_MS, output: [{ type: "message", text }] })),
+  );
+  const first = await t.c.turn(threadId, "stream a long answer");
+  t.c.pause();
+  // A thread can be resumed once it has a turn; the first lasts seconds, so the driver sees it end.
+  await driver.c.call("thread/resume", { threadId });
+  const turns = [first.turnId];
+  const chained = (async () => {
+    await driver.onCompleted(first.turnId);
+    while (chaining && turns.length < STALL_TURNS) {
+      const next = await driver.c.turn(threadId, "go on");
+      turns.push(next.turnId);
+      await driver.onCompleted(next.turnId);
+    }
+    return null;
+  })().catch((err: Error) => err);
+  return { index, ...t, threadId, chunks, turns, chained };
+}
+
+/** Reads a stalled client's socket again; when it was closed, resumes its thread until its last turn has completed. */
+async function settleStalled(run: BenchRun, url: string, token: string, s: Stalled): Promise<StalledOutcome> {
+  // Drivers have stopped chaining: the thread's last turn is known and has ended.
+  const chainError = await deadline(s.chained, STALL_DELTAS * STALL_DELTA_MS + TURN_TIMEOUT_MS, `stalled client ${s.index}: its driver's last turn did not end`);
+  if (chainError) throw new Error(`stalled client ${s.index}: driving its turns failed: ${chainError.message}`);
+  const last = s.turns.at(-1)!;
+  const budget = STALL_DELTAS * STALL_DELTA_MS + TURN_TIMEOUT_MS;
+  s.c.resume();
+  const ended = await deadline(
+    Promise.race([s.c.closeEvent.then((e) => ({ closed: e })), s.onCompleted(last).then(() => ({ closed: null }))]),
+    budget,
+    `stalled client ${s.index}: neither closed nor saw its last turn complete`,
+  );
+  const out: StalledOutcome = {
+    turns: s.turns.length,
+    closeCode: ended.closed?.code ?? null,
+    afterSeq: null,
+    lastSeqBeforeClose: lastSeqOf(s.seqs, s.threadId),
+    resumes: 0,
+    gaps: 0,
+    repeats: 0,
+    replayRecovered: null,
+    textExact: false,
+    deltaFramesBefore: 0,
+    deltaFramesAfter: 0,
+  };
+  const frames = s.c.auditFrames();
+  out.deltaFramesBefore = frames.filter((f) => f.method === "item/agentMessage/delta").length;
+  const seqs = [...s.seqs];
+  let closed = ended.closed;
+  if (closed === null) await s.c.close();
+  while (closed !== null) {
+    // 1013 names the cursor; a connection that ended otherwise resumes after the last seq it got.
+    const named = closed.code === 1013 ? /afterSeq=(\d+)/.exec(closed.reason) : null;
+    if (closed.code === 1013 && named === null) throw new Error(`stalled client ${s.index}: 1013 without a cursor: ${closed.reason}`);
+    const afterSeq = named ? Number(named[1]) : (lastSeqOf(seqs, s.threadId) ?? 0);
+    if (out.afterSeq === null && named) out.afterSeq = afterSeq;
+    if (++out.resumes > MAX_RESUMES) throw new Error(`stalled client ${s.index}: shed ${out.resumes} times while resuming`);
+    const r = await tracingClient(url, token);
+    const res = await r.c.call("thread/resume", { threadId: s.threadId, afterSeq, excludeTurns: true });
+    out.replayRecovered = (out.replayRecovered ?? true) && res.replay?.recovered === true;
+    const next = await deadline(
+      Promise.race([r.c.closeEvent.then((e) => ({ closed: e })), r.onCompleted(last).then(() => ({ closed: null }))]),
+      budget,
+      `stalled client ${s.index}: resumed thread neither closed nor showed its last turn complete`,
+    );
+    seqs.push(...r.seqs);
+    const after = r.c.auditFrames();
+    out.deltaFramesAfter += after.filter((f) => f.method === "item/agentMessage/delta").length;
+    frames.push(...after);
+    closed = next.closed;
+    if (closed === null) await r.c.close();
+  }
+  const b = seqBreaks(seqs, s.threadId);
+  out.gaps = b.gaps;
+  out.repeats = b.repeats;
+  if (b.first) out.firstBreak = b.first;
+  if (out.afterSeq !== null && out.lastSeqBeforeClose !== out.afterSeq) {
+    out.gaps++;
+    out.firstBreak ??= `closed after seq ${out.lastSeqBeforeClose} with afterSeq=${out.afterSeq}`;
+  }
+  s.turns.forEach((turnId, k) => run.audit.expect(turnId, { threadId: s.threadId, chunks: s.chunks[k]! }));
+  const ds = run.audit.observe(frames, s.turns);
+  out.textExact = ds.length === s.turns.length && ds.every((d) => d.textExact);
+  return out;
+}
+
+/** The last seq of `threadId` among `entries`. */
+function lastSeqOf(entries: readonly SeqEntry[], threadId: string): number | null {
+  for (let i = entries.length - 1; i >= 0; i--) if (entries[i]!.thread === threadId) return entries[i]!.last;
+  return null;
+}
+
+/** Runs `fn` over `xs` with at most `n` at once. */
+async function pool<T, R>(xs: readonly T[], n: number, fn: (x: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(xs.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(n, xs.length) }, async () => {
+      while (next < xs.length) {
+        const i = next++;
+        out[i] = await fn(xs[i]!);
+      }
+    }),
+  );
+  return out;
+}
+
+const mb = (x: number) => Number(x.toFixed(1));
+
+async function bench(run: BenchRun): Promise<Record<string, unknown>> {
+  const sim = await startModelSim({ port: 0 });
+  const topo = await requireCluster({ simUrl: sim.url, routers: 1, hosts: 1, extraEnv: { THREADMESH_LOG_LEVEL: "warn", THREADMESH_MODEL_MAX_RETRIES: "2", ...OUTBOUND_ENV } });
+  const url = topo.url;
+  const token = topo.token;
+  const metricsUrl = topo.metricsUrls[0]!;
+  const pid = topo.router.child.pid!;
+  try {
+    // Baseline.
+    let phase: Phase = "baseline";
+    const samples: Sample[] = [];
+    const normals = Array.from({ length: NORMAL_CLIENTS }, (_, i) => normalClient(run, sim, url, token, i, () => phase, samples));
+    const normalsDone = Promise.all(normals);
+    normalsDone.catch(() => {});
+    const rssBaselineStart = rssMb(pid);
+    await Promise.race([sleep(BASELINE_S * 1000), normalsDone]);
+    const rssBeforeStall = rssMb(pid);
+    const m0 = await scrapeMetrics(metricsUrl);
+
+    // Stall: sample from the moment the stalled clients start.
+    phase = "stall";
+    const t0 = now();
+    const rss: Array<{ s: number; mb: number; outboundMb: number; closes1013: number }> = [];
+    let sampling = true;
+    const sampler = (async (): Promise<Error | null> => {
+      while (sampling) {
+        const m = await scrapeMetrics(metricsUrl);
+        rss.push({
+          s: Number(((now() - t0) / 1000).toFixed(1)),
+          mb: mb(rssMb(pid)),
+          outboundMb: mb(m.sum("tm_router_outbound_bytes") / 2 ** 20),
+          closes1013: m.sum("tm_router_slow_consumer_closes_total") - m0.sum("tm_router_slow_consumer_closes_total"),
+        });
+        await sleep(1000 - ((now() - t0) % 1000));
+      }
+      return null;
+    })().catch((err: Error) => err);
+    const drivers = await Promise.all(Array.from({ length: Math.max(1, DRIVERS) }, () => tracingClient(url, token, false)));
+    const stalled = await pool(
+      Array.from({ length: STALLED }, (_, i) => i),
+      20,
+      (i) => stallClient(url, token, sim, drivers[i % drivers.length]!, i),
+    );
+    run.count("stalled clients started", STALLED, stalled.length);
+    const stalledAt = (now() - t0) / 1000;
+    await Promise.race([sleep(Math.max(0, STALL_S * 1000 - (now() - t0))), normalsDone]);
+    sampling = false;
+    chaining = false;
+    const samplerError = await sampler;
+    if (samplerError) throw samplerError;
+    phase = "after";
+    await normalsDone;
+    const m1 = await scrapeMetrics(metricsUrl);
+
+    console.log(
+      `stall: router RSS peak ${Math.max(...rss.map((x) => x.mb))} MB, end ${rss.at(-1)?.mb} MB, outbound peak ${Math.max(...rss.map((x) => x.outboundMb))} MB, 1013 closes ${rss.at(-1)?.closes1013}`,
+    );
+
+    // Resume.
+    const outcomes = await pool(stalled, RESUME_CONCURRENCY, (s) => settleStalled(run, url, token, s));
+    for (const [i, o] of outcomes.entries()) if (o.firstBreak || !o.textExact) console.log(`stalled client ${i}: ${JSON.stringify(o)}`);
+    console.log(`resume: ${outcomes.filter((o) => o.closeCode === 1013).length} of ${outcomes.length} stalled clients were closed with 1013`);
+    const m2 = await scrapeMetrics(metricsUrl);
+    await Promise.all(drivers.map((d) => d.c.close()));
+
+    // Fast reader.
+    const fast = await BenchClient.connect(url, token);
+    const fastThread = (await fast.call("thread/start", { approvalPolicy: "never", sandbox: "read-only" })).thread.id as string;
+    const fastChunks = scriptedChunks(FAST_DELTAS, "fast");
+    sim.script(fastThread, [{ output: [{ type: "message", text: fastChunks }] }]);
+    const coalescedBefore = (await scrapeMetrics(metricsUrl)).sum("tm_router_outbound_coalesced_total");
+    const ft = await fast.turn(fastThread, "stream fast");
+    run.audit.expect(ft.turnId, { threadId: fastThread, chunks: fastChunks });
+    const fastDone = await deadline(ft.completedAt, TURN_TIMEOUT_MS * 2, "fast reader turn");
+    const fastSeconds = (fastDone - ft.sentAt) / 1000;
+    const fastDelivery = observeDelivered(run.audit, [{ client: fast, turnId: ft.turnId }]);
+    const fastCoalesced = (await scrapeMetrics(metricsUrl)).sum("tm_router_outbound_coalesced_total") - coalescedBefore;
+    await fast.close();
+
+    // Figures.
+    const of = (p: Phase) => samples.filter((x) => x.phase === p);
+    const base = of("baseline");
+    const during = of("stall");
+    if (base.length === 0 || during.length === 0) throw new Error(`normal clients gave ${base.length} baseline and ${during.length} stall samples`);
+    const lat = (xs: Sample[]) => ({ samples: xs.length, firstDeltaMs: summary(xs.map((x) => x.firstDeltaMs)), threadReadMs: summary(xs.map((x) => x.readMs)) });
+    const baseline = lat(base);
+    const stall = lat(during);
+    const peak = Math.max(...rss.map((x) => x.mb));
+    const end = rss.at(-1)!.mb;
+    const tail = rss.filter((x) => x.s >= rss.at(-1)!.s - SLOPE_WINDOW_S);
+    const slopeMbPerS = slope(
+      tail.map((x) => x.s),
+      tail.map((x) => x.mb),
+    );
+    const closed1013 = outcomes.filter((o) => o.closeCode === 1013);
+    const closedOther = outcomes.filter((o) => o.closeCode !== null && o.closeCode !== 1013);
+    const resumed = outcomes.filter((o) => o.resumes > 0);
+    const resumedGapless = resumed.filter((o) => o.gaps === 0 && o.repeats === 0 && o.replayRecovered === true);
+    const resumedExact = resumed.filter((o) => o.textExact);
+    const notClosed = outcomes.filter((o) => o.closeCode === null);
+    const shedByCause = m2.byLabel("tm_router_slow_consumer_closes_total", "cause");
+    const shedByCause0 = m0.byLabel("tm_router_slow_consumer_closes_total", "cause");
+    for (const k of Object.keys(shedByCause)) shedByCause[k] = shedByCause[k]! - (shedByCause0[k] ?? 0);
+
+    const targets = {
+      rssBelow200Mb: peak < RSS_TARGET_MB,
+      rssFlat: Math.abs(slopeMbPerS) <= FLAT_MB_PER_S,
+      firstDeltaP99Within2x: stall.firstDeltaMs.p99 <= P99_FACTOR * baseline.firstDeltaMs.p99,
+      threadReadP99Within2x: stall.threadReadMs.p99 <= P99_FACTOR * baseline.threadReadMs.p99,
+      resumedGaplessAndExact: resumed.length > 0 && resumedGapless.length === resumed.length && resumedExact.length === resumed.length,
+      notClosedGaplessAndExact: notClosed.every((o) => o.gaps === 0 && o.repeats === 0 && o.textExact),
+      fastTurnFullyDelivered: fastDelivery.deltas === FAST_DELTAS,
+    };
+    if (!targets.rssBelow200Mb) run.missTarget(`router RSS peaked at ${mb(peak)} MB (target < ${RSS_TARGET_MB} MB)`);
+    if (!targets.rssFlat) run.missTarget(`router RSS slope over the last ${SLOPE_WINDOW_S} s of the stall ${slopeMbPerS.toFixed(3)} MB/s (flat: within ±${FLAT_MB_PER_S})`);
+    if (!targets.firstDeltaP99Within2x) run.missTarget(`first-delta p99 during the stall ${stall.firstDeltaMs.p99} ms > ${P99_FACTOR}× baseline ${baseline.firstDeltaMs.p99} ms`);
+    if (!targets.threadReadP99Within2x) run.missTarget(`thread/read p99 during the stall ${stall.threadReadMs.p99} ms > ${P99_FACTOR}× baseline ${baseline.threadReadMs.p99} ms`);
+    const breaks = outcomes.flatMap((o, i) => (o.firstBreak ? [`stalled client ${i}: ${o.firstBreak}`] : [])).slice(0, 5);
+    if (!targets.resumedGaplessAndExact)
+      run.fail(
+        `resumed stalled clients: ${resumed.length} resumed, ${resumedGapless.length} gapless with a recovered replay, ${resumedExact.length} with the exact text${breaks.length ? `; ${breaks.join("; ")}` : ""}`,
+      );
+    if (!targets.notClosedGaplessAndExact) run.fail(`stalled clients never closed (${notClosed.length}): some had a seq gap or repeat or inexact text; ${breaks.join("; ")}`);
+    if (!targets.fastTurnFullyDelivered) run.fail(`fast reader: ${fastDelivery.deltas} of ${FAST_DELTAS} deltas delivered`);
+
+    return {
+      topology: "distributed: 1 router + 1 host, nats-server (JetStream), PostgreSQL",
+      settings: {
+        normalClients: NORMAL_CLIENTS,
+        normalDeltasPerTurn: NORMAL_DELTAS,
+        normalPauseMs: NORMAL_PAUSE_MS,
+        baselineSeconds: BASELINE_S,
+        stalledClients: STALLED,
+        stallSeconds: STALL_S,
+        stalledTurn: { deltas: STALL_DELTAS, deltaBytes: STALL_DELTA_BYTES, deltaEveryMs: STALL_DELTA_MS, textMb: mb((STALL_DELTAS * STALL_DELTA_BYTES) / 2 ** 20), maxTurnsChained: STALL_TURNS },
+        fastDeltas: FAST_DELTAS,
+        driverConnections: DRIVERS,
+        routerOutbound: {
+          maxBytes: Number(OUTBOUND_ENV.THREADMESH_OUTBOUND_MAX_BYTES),
+          graceMs: process.env.THREADMESH_OUTBOUND_GRACE_MS ?? "default (10 s)",
+          totalMaxBytes: process.env.THREADMESH_OUTBOUND_TOTAL_MAX_BYTES ?? "default (64 MiB)",
+        },
+      },
+      baseline,
+      stall: {
+        ...stall,
+        stalledClientsPausedAfterS: Number(stalledAt.toFixed(1)),
+        routerRss: {
+          baselineStartMb: mb(rssBaselineStart),
+          beforeStallMb: mb(rssBeforeStall),
+          peakMb: peak,
+          endMb: end,
+          slopeLast30sMbPerS: Number(slopeMbPerS.toFixed(4)),
+          samples: rss,
+        },
+        routerOutboundPeakMb: Math.max(...rss.map((x) => x.outboundMb)),
+        slowConsumerClosesDuringStall: m1.sum("tm_router_slow_consumer_closes_total") - m0.sum("tm_router_slow_consumer_closes_total"),
+      },
+      stalledClients: {
+        closedWith1013: closed1013.length,
+        closedOtherwise: closedOther.map((o) => o.closeCode),
+        neverClosed: notClosed.length,
+        slowConsumerClosesByCause: shedByCause,
+        resumed: resumed.length,
+        resumedGapless: resumedGapless.length,
+        resumedTextExact: resumedExact.length,
+        shedAgainWhileResuming: resumed.filter((o) => o.resumes > 1).length,
+        turnsPerStalledClient: summary(outcomes.map((o) => o.turns)),
+        deltaFramesBeforeClose: summary(outcomes.map((o) => o.deltaFramesBefore)),
+        deltaFramesAfterResume: summary(resumed.length > 0 ? resumed.map((o) => o.deltaFramesAfter) : [0]),
+        cursorEqualsLastSeqReceived: closed1013.filter((o) => o.afterSeq === o.lastSeqBeforeClose).length,
+      },
+      fastReader: {
+        deltas: fastDelivery.deltas,
+        frames: fastDelivery.frames,
+        routerCoalesced: fastCoalesced,
+        seconds: Number(fastSeconds.toFixed(2)),
+        deltasPerSecond: Math.round(fastDelivery.deltas / fastSeconds),
+      },
+      targets,
+      met: Object.values(targets).every(Boolean),
+    };
+  } finally {
+    await topo.stop();
+    await sim.close();
+  }
+}
+
+await runBenchmark("slow-consumers", bench);

@@ -25,6 +25,7 @@ import {
 import type { CreditTables } from "./credit-tables.ts";
 import { planToRow, rowToPlan } from "./plan-rows.ts";
 import { OptimisticReserveStatements, reserveOptimistically } from "./optimistic-reserve.ts";
+import { OptimisticSettleStatements, settleOptimistically } from "./optimistic-settle.ts";
 import { reconcileTenants } from "./reconcile.ts";
 
 /** Optimistic reservations tried on PostgreSQL before taking the tenant's row lock. */
@@ -56,12 +57,14 @@ export class KyselyCreditStore implements CreditStore {
   readonly #kind: "sqlite" | "postgres";
   readonly #ownsDb: boolean;
   readonly #optimistic: OptimisticReserveStatements | null;
+  readonly #optimisticSettle: OptimisticSettleStatements | null;
 
   constructor(opts: KyselyCreditStoreOptions) {
     this.#db = opts.db as Db;
     this.#kind = opts.kind;
     this.#ownsDb = opts.ownsDb ?? false;
     this.#optimistic = opts.kind === "postgres" ? new OptimisticReserveStatements(this.#db) : null;
+    this.#optimisticSettle = opts.kind === "postgres" ? new OptimisticSettleStatements(this.#db) : null;
   }
 
   // --- plans -------------------------------------------------------------------------------------
@@ -168,6 +171,13 @@ export class KyselyCreditStore implements CreditStore {
 
   async settle(req: SettleRequest): Promise<SettleResult> {
     const key = `${req.tenantId}/${req.key}`;
+    if (this.#optimisticSettle !== null) {
+      for (let attempt = 0; attempt < OPTIMISTIC_ATTEMPTS; attempt++) {
+        const o = await settleOptimistically(this.#db, this.#optimisticSettle, req, key);
+        if (o.kind === "locking") break;
+        if (o.kind === "done") return o.result;
+      }
+    }
     return this.#db.transaction().execute(async (trx) => {
       let balance = await this.#lockTenant(trx, req.tenantId, req.nowMs);
       const first = await insertIgnore(

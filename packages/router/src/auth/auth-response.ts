@@ -7,7 +7,7 @@ const JSON_TYPE = "application/json; charset=utf-8";
 /**
  * Answers a refused upgrade. Without a reason: Codex's plain-text 401. With one: a JSON body
  * `{error: "unauthorized", reason, message}` and `WWW-Authenticate` as RFC 6750 §3 has it (no error
- * code when no credentials were sent, `invalid_request` for a malformed header, else `invalid_token`).
+ * code when no credentials were sent, else `invalid_token` with the message as its description).
  * Too many failures: 429 with `Retry-After`.
  */
 export function rejectAuth(socket: Duplex, result: Extract<AuthResult, { ok: false }>): void {
@@ -25,7 +25,7 @@ export function rejectAuth(socket: Duplex, result: Extract<AuthResult, { ok: fal
   const challenge =
     result.reason === "missing"
       ? `Bearer realm="threadmesh"`
-      : `Bearer realm="threadmesh", error="${result.reason === "malformed" ? "invalid_request" : "invalid_token"}", error_description="${description}"`;
+      : `Bearer realm="threadmesh", error="invalid_token", error_description="${description}"`;
   rejectUpgrade(socket, 401, body, { contentType: JSON_TYPE, headers: { "WWW-Authenticate": challenge } });
 }
 

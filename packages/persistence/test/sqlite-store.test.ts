@@ -59,9 +59,27 @@ test("the schema keys every table and index by tenant first and seeds the defaul
         .prepare("select name from sqlite_master where type = 'table' and name not like 'kysely_%' and name not like 'sqlite_%'")
         .pluck()
         .all() as string[];
-      assert.deepEqual(tables.sort(), ["api_keys", "history", "items", "server_requests", "tenants", "threads", "turns"]);
+      assert.deepEqual(tables.sort(), [
+        "api_keys",
+        "balance_updates",
+        "billable_events",
+        "credit_balances",
+        "credit_grants",
+        "credit_reservations",
+        "credit_windows",
+        "history",
+        "items",
+        "plans",
+        "server_requests",
+        "tenants",
+        "threads",
+        "turns",
+        "turn_slots",
+        "usage_events",
+      ].sort());
       for (const table of tables) {
-        if (table === "tenants") continue;
+        // The two catalogs: tenants themselves, and the plans they are on.
+        if (table === "tenants" || table === "plans") continue;
         const indexes = db.prepare(`select name from pragma_index_list('${table}')`).pluck().all() as string[];
         assert.ok(indexes.length > 0, `${table} has a primary key`);
         for (const index of indexes) {

@@ -144,7 +144,7 @@ export class KyselyCreditStore implements CreditStore {
     }
     return this.#db.transaction().execute(async (trx) => {
       const balance = await this.#lockTenant(trx, req.tenantId, req.nowMs);
-      const existing = await trx.selectFrom("credit_reservations").select(["amount", "parts", "state"]).where("key", "=", key).executeTakeFirst();
+      const existing = await trx.selectFrom("credit_reservations").select(["amount", "parts", "state"]).where("tenant_id", "=", req.tenantId).where("key", "=", key).executeTakeFirst();
       if (existing !== undefined) {
         // Reserving again (a retry, or the host admitting the round turn/start reserved) finds the same reservation.
         await this.#putSlot(trx, req.tenantId, req.userId, req.turnId, req.nowMs + req.slotTtlMs);
@@ -198,13 +198,13 @@ export class KyselyCreditStore implements CreditStore {
         const state = await this.#funding(trx, req.tenantId, req.plan, req.nowMs, balance);
         return { duplicate: true, cost: 0, window: 0, grants: [], balance: 0, uncollected: 0, state };
       }
-      const reservation = await trx.selectFrom("credit_reservations").select(["parts", "state"]).where("key", "=", key).executeTakeFirst();
+      const reservation = await trx.selectFrom("credit_reservations").select(["parts", "state"]).where("tenant_id", "=", req.tenantId).where("key", "=", key).executeTakeFirst();
       if (reservation !== undefined && reservation.state === "held") {
         const parts = JSON.parse(reservation.parts) as ReservationParts;
         await this.#hold(trx, req.tenantId, parts, -1);
         balance = { ...balance, reserved: balance.reserved - parts.balance };
       }
-      if (reservation !== undefined) await trx.updateTable("credit_reservations").set({ state: "settled" }).where("key", "=", key).execute();
+      if (reservation !== undefined) await trx.updateTable("credit_reservations").set({ state: "settled" }).where("tenant_id", "=", req.tenantId).where("key", "=", key).execute();
       const funding = await this.#funding(trx, req.tenantId, req.plan, req.nowMs, balance);
       const cost = costAt(req.price, req.usage);
       const a = allocate(cost, funding, req.nowMs);
@@ -253,10 +253,10 @@ export class KyselyCreditStore implements CreditStore {
     const full = `${tenantId}/${key}`;
     await this.#db.transaction().execute(async (trx) => {
       await this.#lockTenant(trx, tenantId, Date.now());
-      const r = await trx.selectFrom("credit_reservations").select(["parts", "state"]).where("key", "=", full).executeTakeFirst();
+      const r = await trx.selectFrom("credit_reservations").select(["parts", "state"]).where("tenant_id", "=", tenantId).where("key", "=", full).executeTakeFirst();
       if (r === undefined || r.state !== "held") return;
       await this.#hold(trx, tenantId, JSON.parse(r.parts) as ReservationParts, -1);
-      await trx.updateTable("credit_reservations").set({ state: "released" }).where("key", "=", full).execute();
+      await trx.updateTable("credit_reservations").set({ state: "released" }).where("tenant_id", "=", tenantId).where("key", "=", full).execute();
     });
   }
 
@@ -367,7 +367,7 @@ export class KyselyCreditStore implements CreditStore {
       const parts = JSON.parse(r.parts) as ReservationParts;
       await this.#hold(trx, tenantId, parts, -1);
       balance.reserved -= parts.balance;
-      await trx.updateTable("credit_reservations").set({ state: "released" }).where("key", "=", r.key).execute();
+      await trx.updateTable("credit_reservations").set({ state: "released" }).where("tenant_id", "=", tenantId).where("key", "=", r.key).execute();
     }
   }
 

@@ -55,7 +55,7 @@ export class OptimisticReserveStatements {
         where s.tenant_id = b.tenant_id and s.turn_id <> ${p("turnId")}::text and s.expires_at_ms > ${p("nowMs")}::bigint) as tenant_active,
       (select count(*) from turn_slots s
         where s.tenant_id = b.tenant_id and s.turn_id <> ${p("turnId")}::text and s.user_id = ${p("userId")}::text and s.expires_at_ms > ${p("nowMs")}::bigint) as user_active,
-      exists (select 1 from credit_reservations r where r.key = ${p("key")}::text) as existing,
+      exists (select 1 from credit_reservations r where r.tenant_id = b.tenant_id and r.key = ${p("key")}::text) as existing,
       (exists (select 1 from credit_reservations r where r.tenant_id = b.tenant_id and r.state = 'held' and r.expires_at_ms <= ${p("nowMs")}::bigint)
         or exists (select 1 from turn_slots s where s.tenant_id = b.tenant_id and s.expires_at_ms <= ${p("nowMs")}::bigint)) as stale
     from credit_balances b

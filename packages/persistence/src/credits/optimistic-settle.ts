@@ -61,8 +61,8 @@ export class OptimisticSettleStatements {
       (select coalesce(json_agg(json_build_object('id', g.id, 'remaining', g.remaining, 'reserved', g.reserved, 'expiresAtMs', g.expires_at_ms) order by g.expires_at_ms, g.id), '[]'::json)
          from credit_grants g
         where g.tenant_id = b.tenant_id and g.expires_at_ms > ${p("nowMs")}::bigint and g.remaining > 0) as grants,
-      (select json_build_object('parts', r.parts, 'state', r.state) from credit_reservations r where r.key = ${p("key")}::text) as reservation,
-      exists (select 1 from usage_events u where u.idempotency_key = ${p("key")}::text) as duplicate
+      (select json_build_object('parts', r.parts, 'state', r.state) from credit_reservations r where r.tenant_id = b.tenant_id and r.key = ${p("key")}::text) as reservation,
+      exists (select 1 from usage_events u where u.tenant_id = b.tenant_id and u.idempotency_key = ${p("key")}::text) as duplicate
     from credit_balances b
     where b.tenant_id = ${p("tenantId")}::text`.compile(db),
     }));
@@ -91,7 +91,7 @@ export class OptimisticSettleStatements {
       r as (
         update credit_reservations cr set state = 'settled'
           from u
-         where cr.key = ${p("key")}::text and ${p("releaseReservation")}::boolean
+         where cr.tenant_id = u.tenant_id and cr.key = ${p("key")}::text and ${p("releaseReservation")}::boolean
         returning 1),
       g as (
         update credit_grants cg set remaining = cg.remaining - x.spend, reserved = cg.reserved - x.released

@@ -3,7 +3,8 @@ import type { Kysely, Migration } from "kysely";
 /**
  * The credit waterfall: plans, grants, balances, reservations, concurrency slots, and three ledgers kept
  * apart — usage events (tokens), billable events (priced) and balance updates (signed amounts) — each
- * with a unique idempotency key, so a settlement repeated on any host inserts nothing the second time.
+ * with its idempotency key unique (the primary key, led by the tenant as every key of the schema), so a
+ * settlement repeated on any host inserts nothing the second time. Plans are the one global table.
  * Money is integer micro-credits (bigint); times are Unix milliseconds.
  */
 export const migration0005Credits: Migration = {
@@ -83,8 +84,8 @@ export const migration0005Credits: Migration = {
 
     await db.schema
       .createTable("credit_reservations")
-      .addColumn("key", "text", (c) => c.primaryKey())
       .addColumn("tenant_id", "text", (c) => c.notNull())
+      .addColumn("key", "text", (c) => c.notNull())
       .addColumn("amount", "bigint", (c) => c.notNull())
       // JSON `ReservationParts`: where the amount is held.
       .addColumn("parts", "text", (c) => c.notNull())
@@ -92,6 +93,7 @@ export const migration0005Credits: Migration = {
       .addColumn("state", "text", (c) => c.notNull())
       .addColumn("created_at_ms", "bigint", (c) => c.notNull())
       .addColumn("expires_at_ms", "bigint", (c) => c.notNull())
+      .addPrimaryKeyConstraint("credit_reservations_pk", ["tenant_id", "key"])
       .execute();
     await db.schema.createIndex("credit_reservations_held").on("credit_reservations").columns(["tenant_id", "state", "expires_at_ms"]).execute();
 
@@ -107,8 +109,8 @@ export const migration0005Credits: Migration = {
 
     await db.schema
       .createTable("usage_events")
-      .addColumn("idempotency_key", "text", (c) => c.primaryKey())
       .addColumn("tenant_id", "text", (c) => c.notNull())
+      .addColumn("idempotency_key", "text", (c) => c.notNull())
       .addColumn("user_id", "text", (c) => c.notNull())
       .addColumn("turn_id", "text", (c) => c.notNull())
       .addColumn("round", "integer", (c) => c.notNull())
@@ -117,13 +119,14 @@ export const migration0005Credits: Migration = {
       .addColumn("cached_input_tokens", "bigint", (c) => c.notNull())
       .addColumn("output_tokens", "bigint", (c) => c.notNull())
       .addColumn("created_at_ms", "bigint", (c) => c.notNull())
+      .addPrimaryKeyConstraint("usage_events_pk", ["tenant_id", "idempotency_key"])
       .execute();
     await db.schema.createIndex("usage_events_by_tenant").on("usage_events").columns(["tenant_id", "created_at_ms"]).execute();
 
     await db.schema
       .createTable("billable_events")
-      .addColumn("idempotency_key", "text", (c) => c.primaryKey())
       .addColumn("tenant_id", "text", (c) => c.notNull())
+      .addColumn("idempotency_key", "text", (c) => c.notNull())
       .addColumn("user_id", "text", (c) => c.notNull())
       .addColumn("model", "text", (c) => c.notNull())
       // Prices applied, micro-credits per million tokens: the cost can be recomputed from the usage event.
@@ -138,19 +141,21 @@ export const migration0005Credits: Migration = {
       .addColumn("from_balance", "bigint", (c) => c.notNull())
       .addColumn("uncollected", "bigint", (c) => c.notNull())
       .addColumn("created_at_ms", "bigint", (c) => c.notNull())
+      .addPrimaryKeyConstraint("billable_events_pk", ["tenant_id", "idempotency_key"])
       .execute();
     await db.schema.createIndex("billable_events_by_tenant").on("billable_events").columns(["tenant_id", "created_at_ms"]).execute();
 
     // account: `balance` (purchased credits) or `grant:<id>`.
     await db.schema
       .createTable("balance_updates")
-      .addColumn("idempotency_key", "text", (c) => c.primaryKey())
       .addColumn("tenant_id", "text", (c) => c.notNull())
+      .addColumn("idempotency_key", "text", (c) => c.notNull())
       .addColumn("account", "text", (c) => c.notNull())
       // topUp | grant | settlement
       .addColumn("kind", "text", (c) => c.notNull())
       .addColumn("amount", "bigint", (c) => c.notNull())
       .addColumn("created_at_ms", "bigint", (c) => c.notNull())
+      .addPrimaryKeyConstraint("balance_updates_pk", ["tenant_id", "idempotency_key"])
       .execute();
     await db.schema.createIndex("balance_updates_by_tenant").on("balance_updates").columns(["tenant_id", "account"]).execute();
   },

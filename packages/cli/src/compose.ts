@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { resolve } from "node:path";
 import type { Bus, EventLog } from "@threadmesh/mesh";
 import type { ThreadStore } from "@threadmesh/persistence";
-import { Router } from "@threadmesh/router";
+import { Router, type ApiKeyLookup, type JwtConfig, type TenantLookup } from "@threadmesh/router";
 import { SessionHost } from "@threadmesh/session-host";
 import type { Telemetry } from "@threadmesh/telemetry";
 import type { Config } from "./config.ts";
@@ -12,18 +12,28 @@ import { sameLimitsForAll } from "@threadmesh/protocol";
 import { tenantLimitsOf } from "./tenant-limits.ts";
 
 /** Builds a router from the validated configuration. */
-export async function composeRouter(config: Config, bus: Bus, telemetry: Telemetry, opts: { devMode: boolean; token: string; readiness?: () => Promise<boolean>; eventLog?: EventLog; mesh?: MeshControl }): Promise<Router> {
+export async function composeRouter(
+  config: Config,
+  bus: Bus,
+  telemetry: Telemetry,
+  opts: { devMode: boolean; token: string | null; tenants?: ApiKeyLookup & TenantLookup; readiness?: () => Promise<boolean>; eventLog?: EventLog; mesh?: MeshControl },
+): Promise<Router> {
   const router = await Router.create({
     bus,
     telemetry,
     eventLog: opts.eventLog,
     mesh: opts.mesh,
+    ...(opts.tenants ? { tenants: opts.tenants } : {}),
     routerId: routerIdOf(config),
     config: {
       host: config.host,
       port: config.port,
       devMode: opts.devMode,
-      tokens: [{ token: opts.token, tenant: "default" }],
+      defaultTenant: config.defaultTenant,
+      tokens: opts.token === null ? [] : [{ token: opts.token, tenant: config.defaultTenant }],
+      ...jwtConfigOf(config),
+      credentialCacheMs: config.credentialCacheMs,
+      authFailuresPerMinute: config.authFailuresPerMinute,
       allowedOrigins: [...config.allowedOrigins],
       maxFrameBytes: config.maxFrameBytes,
       hostRequestTimeoutMs: config.hostRequestTimeoutMs,
@@ -40,6 +50,22 @@ export async function composeRouter(config: Config, bus: Bus, telemetry: Telemet
   });
   if (opts.readiness) router.setReadinessCheck(opts.readiness);
   return router;
+}
+
+/** The router's JWT settings; none when neither a secret nor a JWKS URL is configured. */
+function jwtConfigOf(config: Config): { jwt?: JwtConfig } {
+  if (config.jwtSecret === null && config.jwksUrl === null) return {};
+  return {
+    jwt: {
+      ...(config.jwtSecret === null ? {} : { secret: config.jwtSecret }),
+      ...(config.jwksUrl === null ? {} : { jwksUrl: config.jwksUrl }),
+      ...(config.jwtIssuer === null ? {} : { issuer: config.jwtIssuer }),
+      ...(config.jwtAudience === null ? {} : { audience: config.jwtAudience }),
+      clockSkewSeconds: config.jwtClockSkewS,
+      tenantClaim: config.jwtTenantClaim,
+      userClaim: config.jwtUserClaim,
+    },
+  };
 }
 
 /** Builds a session host from the validated configuration. */

@@ -11,6 +11,16 @@ export interface Config extends TenantLimits {
   readonly port: number;
   readonly token: string | null;
   readonly devMode: boolean;
+  readonly defaultTenant: string;
+  readonly jwtSecret: string | null;
+  readonly jwksUrl: string | null;
+  readonly jwtIssuer: string | null;
+  readonly jwtAudience: string | null;
+  readonly jwtClockSkewS: number;
+  readonly jwtTenantClaim: string;
+  readonly jwtUserClaim: string;
+  readonly credentialCacheMs: number;
+  readonly authFailuresPerMinute: number;
   readonly allowedOrigins: readonly string[];
   readonly maxFrameBytes: number;
   readonly hostRequestTimeoutMs: number;
@@ -103,6 +113,7 @@ export function loadConfig(command: Command, argv: readonly string[], env: Reado
   if (specs.some((o) => o.key === "outboundTotalMaxBytes") && Number(out.outboundTotalMaxBytes) < Number(out.outboundMaxBytes)) {
     problems.push(`THREADMESH_OUTBOUND_TOTAL_MAX_BYTES (${String(out.outboundTotalMaxBytes)}) must be at least THREADMESH_OUTBOUND_MAX_BYTES (${String(out.outboundMaxBytes)})`);
   }
+  problems.push(...credentialProblems(out, (key) => raw.get(OPTIONS.find((o) => o.key === key)!)?.source));
   if (problems.length) throw new ConfigError(problems);
   const config = Object.freeze(out) as unknown as Config;
   if (command === "dev" || command === "host") {
@@ -110,6 +121,26 @@ export function loadConfig(command: Command, argv: readonly string[], env: Reado
     if (policy.length) throw new ConfigError(policy);
   }
   return config;
+}
+
+/** Shortest HS256 secret, in bytes (RFC 7518 §3.2: at least the size of the hash). */
+const MIN_JWT_SECRET_BYTES = 32;
+
+/** Checks of the authentication options beyond their types; `source` names where a value came from. */
+function credentialProblems(out: Record<string, unknown>, source: (key: string) => string | undefined): string[] {
+  const problems: string[] = [];
+  if (typeof out.jwtSecret === "string") {
+    const bytes = Buffer.byteLength(out.jwtSecret, "utf8");
+    if (bytes < MIN_JWT_SECRET_BYTES) problems.push(`${source("jwtSecret")}: must be at least ${MIN_JWT_SECRET_BYTES} bytes (got ${bytes})`);
+  }
+  if (typeof out.jwksUrl === "string" && !/^https?:\/\/[^\s]+$/.test(out.jwksUrl)) problems.push(`${source("jwksUrl")}: must be an http(s) URL (got ${JSON.stringify(out.jwksUrl)})`);
+  if (typeof out.defaultTenant === "string" && !/^[A-Za-z0-9_-]{1,64}$/.test(out.defaultTenant)) {
+    problems.push(`${source("defaultTenant") ?? "THREADMESH_DEFAULT_TENANT"}: must be 1 to 64 characters of A-Z, a-z, 0-9, '_' or '-' (got ${JSON.stringify(out.defaultTenant)})`);
+  }
+  for (const key of ["jwtTenantClaim", "jwtUserClaim"]) {
+    if (out[key] === "") problems.push(`${source(key)}: must not be empty`);
+  }
+  return problems;
 }
 
 /** The default of an option under `command`. */

@@ -147,6 +147,8 @@ export interface RouterConfig {
   tokens?: readonly CapabilityToken[];
   /** Accept upgrades without an `Authorization` header from loopback addresses. Default false. */
   devMode?: boolean;
+  /** Tenant of capability tokens configured without one and of loopback connections in dev mode. Default {@link DEFAULT_TENANT}. */
+  defaultTenant?: string;
   /** JWT authentication; off when absent. */
   jwt?: JwtConfig;
   /** In ms; 0 disables the cache. Default {@link DEFAULT_CREDENTIAL_CACHE_MS}. */
@@ -222,6 +224,7 @@ export interface ResolvedRouterConfig {
   readonly port: number;
   readonly tokens: ReadonlyArray<{ readonly sha256: Buffer; readonly tenant: string }>;
   readonly devMode: boolean;
+  readonly defaultTenant: string;
   readonly jwt: Readonly<Required<Pick<JwtConfig, "clockSkewSeconds" | "tenantClaim" | "userClaim" | "jwksCooldownMs" | "jwksMaxAgeMs">> & Pick<JwtConfig, "secret" | "jwksUrl" | "issuer" | "audience">> | null;
   readonly credentialCacheMs: number;
   readonly authFailuresPerMinute: number;
@@ -265,8 +268,10 @@ export function resolveRouterConfig(c: RouterConfig): ResolvedRouterConfig {
     if (!Number.isSafeInteger(n) || n < min) problems.push(`${key} must be an integer >= ${min}`);
     return n;
   };
+  const defaultTenant = c.defaultTenant ?? DEFAULT_TENANT;
+  if (!isSubjectToken(defaultTenant)) problems.push("defaultTenant must match [A-Za-z0-9_-]{1,64}");
   const tokens = (c.tokens ?? []).map((t, i) => {
-    const tenant = t.tenant ?? DEFAULT_TENANT;
+    const tenant = t.tenant ?? defaultTenant;
     if (!isSubjectToken(tenant)) problems.push(`tokens[${i}].tenant must match [A-Za-z0-9_-]{1,64}`);
     if ("sha256" in t) {
       if (!/^[0-9a-f]{64}$/i.test(t.sha256)) problems.push(`tokens[${i}].sha256 must be 64 hex characters`);
@@ -298,6 +303,7 @@ export function resolveRouterConfig(c: RouterConfig): ResolvedRouterConfig {
     port: int("port", c.port, DEFAULT_PORT, 0),
     tokens,
     devMode: c.devMode ?? false,
+    defaultTenant,
     jwt,
     credentialCacheMs: int("credentialCacheMs", c.credentialCacheMs, DEFAULT_CREDENTIAL_CACHE_MS, 0),
     authFailuresPerMinute: int("authFailuresPerMinute", c.authFailuresPerMinute, DEFAULT_AUTH_FAILURES_PER_MINUTE, 1),

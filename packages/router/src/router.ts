@@ -8,7 +8,7 @@ import { CredentialChain } from "./auth/credential-chain.ts";
 import { FailureThrottle } from "./auth/failure-throttle.ts";
 import { JwtVerifier } from "./auth/jwt-verifier.ts";
 import { TenantStatusCache, type TenantLookup } from "./auth/tenant-status-cache.ts";
-import { DEFAULT_DRAIN_DEADLINE_MS, DEFAULT_TENANT, resolveRouterConfig, type ResolvedRouterConfig, type RouterConfig } from "./config.ts";
+import { DEFAULT_DRAIN_DEADLINE_MS, resolveRouterConfig, type ResolvedRouterConfig, type RouterConfig } from "./config.ts";
 import { FanOut } from "./fan-out.ts";
 import { FlushScheduler } from "./flush-scheduler.ts";
 import { currentPlatform } from "./handlers/platform.ts";
@@ -113,7 +113,7 @@ export class Router {
       platform: currentPlatform(),
       accepting: () => this.#state === "starting" || this.#state === "running",
     });
-    const capability = new CapabilityTokenAuthenticator({ tokens: config.tokens, loopbackTenant: config.devMode ? DEFAULT_TENANT : undefined });
+    const capability = new CapabilityTokenAuthenticator({ tokens: config.tokens, loopbackTenant: config.devMode ? config.defaultTenant : undefined });
     this.#apiKeys = opts.tenants && new ApiKeyVerifier({ store: opts.tenants, cacheMs: config.credentialCacheMs });
     this.#tenantStatus = opts.tenants && new TenantStatusCache(opts.tenants, config.credentialCacheMs);
     const jwt = config.jwt ? new JwtVerifier({ ...config.jwt, ...(this.#tenantStatus ? { tenants: this.#tenantStatus } : {}) }) : undefined;

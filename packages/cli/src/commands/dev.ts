@@ -1,9 +1,10 @@
 import { InProcessBus } from "@threadmesh/mesh";
-import { openStore } from "@threadmesh/persistence";
+import { openStore, openTenantStore } from "@threadmesh/persistence";
 import { startModelSim, type ModelSim } from "@threadmesh/model-sim";
 import { createTelemetry, startTracing } from "@threadmesh/telemetry";
 import type { Config } from "../config.ts";
 import { composeHost, composeRouter, hostIdOf, resolveToken, routerIdOf } from "../compose.ts";
+import { ensureDevApiKey } from "../dev-key.ts";
 import { openEventLog } from "../event-log.ts";
 import { openMeshControl } from "../mesh-control.ts";
 import { onShutdown } from "../shutdown.ts";
@@ -31,12 +32,15 @@ export async function runDev(config: Config): Promise<void> {
   const mesh = await openMeshControl(config, bus, (err) => telemetry.logger.warn({ err }, "mesh control failed"));
   const host = await composeHost({ ...config, ...ids }, bus, store, telemetry, model, mesh, eventLog);
   const token = resolveToken(config);
-  const router = await composeRouter({ ...config, ...ids }, bus, telemetry, { devMode: true, token, readiness: () => store.ping(), eventLog, mesh });
+  const tenants = await openTenantStore({ url: config.databaseUrl });
+  const devKey = await ensureDevApiKey(tenants, { tenant: config.defaultTenant, databaseUrl: config.databaseUrl });
+  const router = await composeRouter({ ...config, ...ids }, bus, telemetry, { devMode: true, token, tenants, readiness: () => store.ping(), eventLog, mesh });
   const { url, metricsUrl } = await router.listen();
 
   console.log("threadmesh dev (embedded: router + session host, in-process bus, " + config.databaseUrl + ")");
   console.log(`  listening on: ${url}`);
   console.log(`  token: ${token}`);
+  console.log(`  api key (tenant ${config.defaultTenant}): ${devKey.secret} (${devKey.created ? "created now" : "created earlier"}; kept in ${devKey.keyFile}, delete the file for a new one)`);
   console.log(`  model: ${sim ? `built-in model simulator at ${sim.url} (no model provider configured; set OPENAI_BASE_URL and OPENAI_API_KEY to use one)` : model.baseUrl}`);
   console.log(`  healthz: ${url.replace("ws://", "http://")}/healthz`);
   console.log(`  metrics on ${metricsUrl}/metrics`);
@@ -52,6 +56,6 @@ export async function runDev(config: Config): Promise<void> {
     await clock.step("close session host", () => host.close({ withinMs: clock.remaining() - CLOSING_RESERVE_MS }));
     await Promise.all([clock.step("close mesh control", () => mesh.close(), CLOSE_STEP_MS), clock.step("close event log", () => eventLog.close(), CLOSE_STEP_MS)]);
     await clock.step("close bus", () => bus.close(), CLOSE_STEP_MS);
-    await Promise.all([clock.step("close store", () => store.close(), CLOSE_STEP_MS), clock.step("close model simulator", async () => sim?.close(), CLOSE_STEP_MS)]);
+    await Promise.all([clock.step("close store", () => store.close(), CLOSE_STEP_MS), clock.step("close tenant store", () => tenants.close(), CLOSE_STEP_MS), clock.step("close model simulator", async () => sim?.close(), CLOSE_STEP_MS)]);
   });
 }

@@ -1,8 +1,8 @@
 import { NatsBus } from "@threadmesh/mesh";
 import { createTelemetry, startTracing } from "@threadmesh/telemetry";
-import { openStore } from "@threadmesh/persistence";
+import { openStore, openTenantStore } from "@threadmesh/persistence";
 import type { Config } from "../config.ts";
-import { composeRouter, resolveToken, routerIdOf } from "../compose.ts";
+import { composeRouter, routerIdOf } from "../compose.ts";
 import { openEventLog } from "../event-log.ts";
 import { openMeshControl } from "../mesh-control.ts";
 import { onShutdown } from "../shutdown.ts";
@@ -10,7 +10,6 @@ import { CLOSE_STEP_MS, ROUTER_CLOSE_MS } from "../shutdown-budget.ts";
 
 /** `threadmesh router`: a stateless WebSocket router on NATS. */
 export async function runRouter(config: Config): Promise<void> {
-  if (!config.token && !config.devMode) throw new Error("threadmesh router: set THREADMESH_TOKEN (or --dev-mode for loopback-only unauthenticated use)");
   const routerId = routerIdOf(config);
   // Off unless the standard OTEL_* variables name a collector.
   const stopTracing = await startTracing({ service: "router", serviceInstanceId: routerId });
@@ -19,8 +18,9 @@ export async function runRouter(config: Config): Promise<void> {
   const store = await openStore({ url: config.databaseUrl, migrate: false });
   const eventLog = await openEventLog(config, bus);
   const mesh = await openMeshControl(config, bus, (err) => telemetry.logger.warn({ err }, "mesh control watch failed"));
-  const token = resolveToken(config);
-  const router = await composeRouter({ ...config, routerId }, bus, telemetry, { devMode: config.devMode, token, readiness: () => store.ping(), eventLog, mesh });
+  const tenants = await openTenantStore({ url: config.databaseUrl, migrate: false, poolSize: 2 });
+  // Without THREADMESH_TOKEN no capability token is accepted: API keys and JWTs still are.
+  const router = await composeRouter({ ...config, routerId }, bus, telemetry, { devMode: config.devMode, token: config.token, tenants, readiness: () => store.ping(), eventLog, mesh });
   const { url, metricsUrl } = await router.listen();
   console.log(`threadmesh router`);
   console.log(`  listening on: ${url}`);
@@ -30,6 +30,6 @@ export async function runRouter(config: Config): Promise<void> {
     await clock.step("close router", () => router.close(), ROUTER_CLOSE_MS);
     await Promise.all([clock.step("close mesh control", () => mesh.close(), CLOSE_STEP_MS), clock.step("close event log", () => eventLog.close(), CLOSE_STEP_MS)]);
     await clock.step("close bus", () => bus.close(), CLOSE_STEP_MS);
-    await clock.step("close store", () => store.close(), CLOSE_STEP_MS);
+    await Promise.all([clock.step("close store", () => store.close(), CLOSE_STEP_MS), clock.step("close tenant store", () => tenants.close(), CLOSE_STEP_MS)]);
   });
 }

@@ -261,7 +261,19 @@ export class KyselyCreditStore implements CreditStore {
   }
 
   async renewSlot(tenantId: string, userId: string, turnId: string, nowMs: number, ttlMs: number): Promise<void> {
-    await this.#putSlot(this.#db, tenantId, userId, turnId, nowMs + ttlMs);
+    const renewed = await this.#db
+      .updateTable("turn_slots")
+      .set({ expires_at_ms: nowMs + ttlMs })
+      .where("tenant_id", "=", tenantId)
+      .where("turn_id", "=", turnId)
+      .executeTakeFirst();
+    if (renewed.numUpdatedRows > 0n) return;
+    // The slot had lapsed or was cleaned up: taking it again changes the tenant's count, so it bumps the
+    // version an optimistic admission checks.
+    await this.#db.transaction().execute(async (trx) => {
+      await this.#lockTenant(trx, tenantId, nowMs);
+      await this.#putSlot(trx, tenantId, userId, turnId, nowMs + ttlMs);
+    });
   }
 
   async endTurn(tenantId: string, turnId: string): Promise<void> {

@@ -14,11 +14,20 @@
  *    (/proc/<pid>/status VmRSS) is sampled every second for STALL seconds (≥ 60 by default), with its
  *    outbound bytes and 1013 closes from its metrics listener.
  * 3. Resume: every stalled socket is read again. A client closed with 1013 reads the afterSeq of its
- *    close reason, reconnects and sends thread/resume with it (again if it is shed again); its events
- *    must continue its seq without a gap or a repeat, and the deltas it got before and after, joined,
- *    must equal the completed item's text and the text the model sent (the delivery audit).
+ *    close reason, reconnects and sends thread/resume with it and excludeTurns (again if it is shed
+ *    again); a client whose connection ended without a close frame (1006) resumes after the last seq
+ *    it received. Its events must continue its seq without a gap or a repeat, and the deltas it got
+ *    before and after, joined, must equal each turn's completed text and the text the model sent (the
+ *    delivery audit). Reported apart: closes the router counted and close frames the clients read.
  * 4. Fast reader: one client reads one turn of FAST_DELTAS (20,000) deltas streamed as fast as the
  *    simulator can; every delta must arrive (merged frames count by their text).
+ *
+ * A stalled thread runs up to STALL_TURNS turns of 800 KB each: the client starts the first, a driver
+ * connection that reads (DRIVERS of them, each following a share of the threads) starts each next one.
+ * One turn's answer stays under 1 MB because an item, a turn/completed and a thread/resume response
+ * each travel the bus as one NATS message (nats-server's max_payload is 1 MB); several turns are
+ * needed to fill the kernel's socket buffers (about 1.6 MB per paused loopback connection here) and
+ * the router's cap behind them.
  *
  * Targets (each missed one fails the run, with its figures kept): router RSS < 200 MB and flat
  * (least-squares slope over the last 30 s of the stall within ±FLAT_MB_PER_S); the normal clients' p99
@@ -45,7 +54,7 @@ const STALLED = envNumber("BENCH_SLOW_STALLED", 100);
 const STALL_S = envNumber("BENCH_SLOW_STALL_SECONDS", 60);
 const STALL_DELTAS = envNumber("BENCH_SLOW_STALL_DELTAS", 200);
 const STALL_DELTA_BYTES = envNumber("BENCH_SLOW_STALL_DELTA_BYTES", 4_000);
-const STALL_DELTA_MS = envNumber("BENCH_SLOW_STALL_DELTA_MS", 20);
+const STALL_DELTA_MS = envNumber("BENCH_SLOW_STALL_DELTA_MS", 50);
 /**
  * Turns a stalled thread runs while its client does not read: the client starts the first, a driver
  * connection of the benchmark (which reads) starts each next one when the last has completed.
@@ -189,6 +198,9 @@ async function tracingClient(url: string, token: string, keepFrames = true): Pro
 
 type Phase = "baseline" | "stall" | "after";
 
+/** thread/read requests of the normal clients answered with an error, with the phase they were sent in. */
+const readErrors: string[] = [];
+
 interface Sample {
   phase: Phase;
   firstDeltaMs: number;
@@ -218,9 +230,14 @@ async function normalClient(run: BenchRun, sim: ModelSim, url: string, token: st
       const [firstAt] = await deadline(Promise.all([first, t.completedAt]), TURN_TIMEOUT_MS, `normal client ${index} turn ${n}`);
       observeDelivered(run.audit, [{ client: c, turnId: t.turnId }]);
       const r0 = now();
-      await c.call("thread/read", { threadId });
+      // An unanswered read is counted (and fails the run) without stopping the client.
+      const read = await c.call("thread/read", { threadId }).then(
+        () => true,
+        (err: Error) => (readErrors.push(`${started}: ${err.message}`), false),
+      );
       const readMs = now() - r0;
-      run.count("thread/read answered", 1, 1);
+      run.count("thread/read answered", 1, read ? 1 : 0);
+      if (!read) continue;
       // A loop that spans a phase change belongs to neither phase.
       if (phase() === started) samples.push({ phase: started, firstDeltaMs: firstAt - t.sentAt, readMs });
       await sleep(NORMAL_PAUSE_MS);
@@ -241,6 +258,8 @@ interface Stalled {
   chunks: string[][];
   /** The thread's turns, in order: the client's own, then those its driver started. */
   turns: string[];
+  /** turn/start requests of the driver answered with a turn id already seen (joined to a turn instead of starting one). */
+  joined: number;
   /** Resolves when the driver has stopped starting turns and the last one has completed; with the error that stopped it, if one did. */
   chained: Promise<Error | null>;
 }
@@ -251,6 +270,8 @@ type Tracing = Awaited<ReturnType<typeof tracingClient>>;
 interface StalledOutcome {
   /** Turns its thread ran (chained while it did not read). */
   turns: number;
+  /** Driver turn/starts answered with an earlier turn's id. */
+  joined: number;
   closeCode: number | null;
   /** Cursor named by the 1013 close reason. */
   afterSeq: number | null;
@@ -285,16 +306,21 @@ async function stallClient(url: string, token: string, sim: ModelSim, driver: Tr
   // A thread can be resumed once it has a turn; the first lasts seconds, so the driver sees it end.
   await driver.c.call("thread/resume", { threadId });
   const turns = [first.turnId];
-  const chained = (async () => {
+  const stalled: Stalled = { index, ...t, threadId, chunks, turns, joined: 0, chained: Promise.resolve(null) };
+  stalled.chained = (async () => {
     await driver.onCompleted(first.turnId);
     while (chaining && turns.length < STALL_TURNS) {
       const next = await driver.c.turn(threadId, "go on");
+      if (turns.includes(next.turnId)) {
+        stalled.joined++;
+        break;
+      }
       turns.push(next.turnId);
       await driver.onCompleted(next.turnId);
     }
     return null;
   })().catch((err: Error) => err);
-  return { index, ...t, threadId, chunks, turns, chained };
+  return stalled;
 }
 
 /** Reads a stalled client's socket again; when it was closed, resumes its thread until its last turn has completed. */
@@ -312,6 +338,7 @@ async function settleStalled(run: BenchRun, url: string, token: string, s: Stall
   );
   const out: StalledOutcome = {
     turns: s.turns.length,
+    joined: s.joined,
     closeCode: ended.closed?.code ?? null,
     afterSeq: null,
     lastSeqBeforeClose: lastSeqOf(s.seqs, s.threadId),
@@ -388,8 +415,11 @@ async function pool<T, R>(xs: readonly T[], n: number, fn: (x: T) => Promise<R>)
 const mb = (x: number) => Number(x.toFixed(1));
 
 async function bench(run: BenchRun): Promise<Record<string, unknown>> {
-  const sim = await startModelSim({ port: 0 });
-  const topo = await requireCluster({ simUrl: sim.url, routers: 1, hosts: 1, extraEnv: { THREADMESH_LOG_LEVEL: "warn", THREADMESH_MODEL_MAX_RETRIES: "2", ...OUTBOUND_ENV } });
+  // Request bodies of a stalled thread carry its whole history (megabytes): keep only the last of each.
+  const sim = await startModelSim({ port: 0, maxRequestsPerKey: 1 });
+  const modelRequests = new Map<string, number>();
+  sim.on("request", (e) => modelRequests.set(e.key, (modelRequests.get(e.key) ?? 0) + 1));
+  const topo = await requireCluster({ simUrl: sim.url, routers: 1, hosts: 1, extraEnv: { THREADMESH_LOG_LEVEL: "warn", ...OUTBOUND_ENV } });
   const url = topo.url;
   const token = topo.token;
   const metricsUrl = topo.metricsUrls[0]!;
@@ -483,6 +513,8 @@ async function bench(run: BenchRun): Promise<Record<string, unknown>> {
     );
     const closed1013 = outcomes.filter((o) => o.closeCode === 1013);
     const closedOther = outcomes.filter((o) => o.closeCode !== null && o.closeCode !== 1013);
+    const otherCodes: Record<string, number> = {};
+    for (const o of closedOther) otherCodes[String(o.closeCode)] = (otherCodes[String(o.closeCode)] ?? 0) + 1;
     const resumed = outcomes.filter((o) => o.resumes > 0);
     const resumedGapless = resumed.filter((o) => o.gaps === 0 && o.repeats === 0 && o.replayRecovered === true);
     const resumedExact = resumed.filter((o) => o.textExact);
@@ -531,6 +563,7 @@ async function bench(run: BenchRun): Promise<Record<string, unknown>> {
         },
       },
       baseline,
+      normalReadErrors: { count: readErrors.length, first: readErrors.slice(0, 10) },
       stall: {
         ...stall,
         stalledClientsPausedAfterS: Number(stalledAt.toFixed(1)),
@@ -546,14 +579,19 @@ async function bench(run: BenchRun): Promise<Record<string, unknown>> {
         slowConsumerClosesDuringStall: m1.sum("tm_router_slow_consumer_closes_total") - m0.sum("tm_router_slow_consumer_closes_total"),
       },
       stalledClients: {
-        closedWith1013: closed1013.length,
-        closedOtherwise: closedOther.map((o) => o.closeCode),
+        closeFrame1013Read: closed1013.length,
+        closedOtherwiseByCode: otherCodes,
         neverClosed: notClosed.length,
         slowConsumerClosesByCause: shedByCause,
         resumed: resumed.length,
         resumedGapless: resumedGapless.length,
         resumedTextExact: resumedExact.length,
+        resumedAfter1013TextExact: closed1013.filter((o) => o.textExact).length,
+        resumedAfterOtherCloseTextExact: closedOther.filter((o) => o.textExact).length,
         shedAgainWhileResuming: resumed.filter((o) => o.resumes > 1).length,
+        driverTurnStartsJoinedToAnEarlierTurn: outcomes.reduce((n, o) => n + o.joined, 0),
+        /** Stalled threads whose model requests differ from their turns (a retry or an extra request shifts the scripted answers). */
+        threadsWithModelRequestsOtherThanTurns: stalled.filter((x, i) => (modelRequests.get(x.threadId) ?? 0) !== outcomes[i]!.turns).length,
         turnsPerStalledClient: summary(outcomes.map((o) => o.turns)),
         deltaFramesBeforeClose: summary(outcomes.map((o) => o.deltaFramesBefore)),
         deltaFramesAfterResume: summary(resumed.length > 0 ? resumed.map((o) => o.deltaFramesAfter) : [0]),

@@ -65,6 +65,12 @@ export interface ThreadsTable {
   updated_at: number;
   owner_epoch: number;
   last_seq: number;
+  /** The user who started the thread; null for a tenant-wide credential. */
+  owner_user: string | null;
+  /** JSON array of the users of the tenant the thread is shared with. */
+  shared_with: string;
+  /** JSON array of the users (among `shared_with`) the owner delegates its approvals to. */
+  approvers: string;
 }
 
 export interface TurnsTable {
@@ -80,6 +86,8 @@ export interface TurnsTable {
   duration_ms: number | null;
   /** JSON Schema of the turn's final answer (`outputSchema`), or null. */
   output_schema: string | null;
+  /** The user who started the turn; null for a tenant-wide credential. */
+  started_by: string | null;
 }
 
 export interface ItemsTable {

@@ -115,6 +115,19 @@ export class KyselyThreadStore implements ThreadStore {
     if (q.cwd?.length) query = query.where("cwd", "in", q.cwd);
     if (q.modelProviders?.length) query = query.where("model_provider", "in", q.modelProviders);
     if (q.excludedThreadIds?.length) query = query.where("id", "not in", q.excludedThreadIds);
+    const viewer = q.visibleTo ?? null;
+    if (viewer !== null) {
+      // shared_with is a compact JSON array of strings; a raw quote occurs only around elements, so the
+      // user's JSON text right after `[` or `,` is exactly one of its elements.
+      const quoted = JSON.stringify(viewer);
+      query = query.where((eb) =>
+        eb.or([
+          eb("owner_user", "=", viewer),
+          eb(eb.fn<number>(position, ["shared_with", eb.val(`[${quoted}`)]), ">", 0),
+          eb(eb.fn<number>(position, ["shared_with", eb.val(`,${quoted}`)]), ">", 0),
+        ]),
+      );
+    }
     if (term !== null) {
       query = query.where((eb) =>
         eb.or([
@@ -150,6 +163,7 @@ export class KyselyThreadStore implements ThreadStore {
       completedAt: t.completedAt,
       durationMs: t.durationMs,
       outputSchema: jsonOrNull(t.outputSchema),
+      startedBy: t.startedBy ?? null,
     });
     if (!r.numAffectedRows) await this.#explainFenced(this.#db, t.tenantId, t.threadId, epoch);
   }

@@ -27,6 +27,9 @@ export function threadToRow(t: ThreadRecord): ThreadsTable {
     updated_at: t.updatedAt,
     owner_epoch: t.ownerEpoch,
     last_seq: t.lastSeq,
+    owner_user: t.ownerUser ?? null,
+    shared_with: JSON.stringify(t.sharedWith ?? []),
+    approvers: JSON.stringify(t.approvers ?? []),
   };
 }
 
@@ -51,6 +54,9 @@ export function threadPatchToRow(p: ThreadPatch): Updateable<ThreadsTable> {
   if (p.createdAt !== undefined) row.created_at = p.createdAt;
   if (p.updatedAt !== undefined) row.updated_at = p.updatedAt;
   if (p.lastSeq !== undefined) row.last_seq = p.lastSeq;
+  if (p.ownerUser !== undefined) row.owner_user = p.ownerUser;
+  if (p.sharedWith !== undefined) row.shared_with = JSON.stringify(p.sharedWith);
+  if (p.approvers !== undefined) row.approvers = JSON.stringify(p.approvers);
   return row;
 }
 
@@ -74,6 +80,9 @@ export function rowToThread(r: Selectable<ThreadsTable>): ThreadRecord {
     updatedAt: r.updated_at,
     ownerEpoch: r.owner_epoch,
     lastSeq: r.last_seq,
+    ownerUser: r.owner_user,
+    sharedWith: JSON.parse(r.shared_with),
+    approvers: JSON.parse(r.approvers),
   };
 }
 
@@ -89,6 +98,7 @@ export function rowToTurn(r: Selectable<TurnsTable>): TurnRecord {
     completedAt: r.completed_at,
     durationMs: r.duration_ms,
     outputSchema: r.output_schema === null ? null : JSON.parse(r.output_schema),
+    startedBy: r.started_by,
   };
 }
 

@@ -45,6 +45,12 @@ export interface ThreadRecord {
   ownerEpoch: number;
   /** Last event sequence number stamped for this thread. */
   lastSeq: number;
+  /** The user who started the thread; null (or absent) when a tenant-wide credential did. */
+  ownerUser?: string | null;
+  /** Users of the tenant the owner shares the thread with; absent: none. */
+  sharedWith?: string[];
+  /** Users among `sharedWith` the owner delegates its approvals to; absent: none. */
+  approvers?: string[];
 }
 
 export interface TurnRecord {
@@ -60,6 +66,8 @@ export interface TurnRecord {
   durationMs: number | null;
   /** JSON Schema the turn's final answer must follow (`turn/start`'s `outputSchema`); null or absent when none. */
   outputSchema?: unknown;
+  /** The user who started the turn; null (or absent) when a tenant-wide credential did. */
+  startedBy?: string | null;
 }
 
 export interface ItemRecord {
@@ -110,6 +118,8 @@ export interface ThreadListQuery {
   searchTerm?: string | null;
   modelProviders?: string[] | null;
   excludedThreadIds?: string[] | null;
+  /** Only threads this user started or is shared with; absent or null: every thread of the tenant. */
+  visibleTo?: string | null;
 }
 
 export interface Page<T> {

@@ -4,7 +4,7 @@ import type { StoreBackend } from "./store-backend.ts";
 import { PreparedStatement } from "./prepared-statement.ts";
 
 type FenceParam = "tenantId" | "threadId" | "epoch";
-type TurnParam = FenceParam | "id" | "ordinal" | "status" | "error" | "startedAt" | "completedAt" | "durationMs" | "outputSchema";
+type TurnParam = FenceParam | "id" | "ordinal" | "status" | "error" | "startedAt" | "completedAt" | "durationMs" | "outputSchema" | "startedBy";
 type ItemParam = FenceParam | "id" | "turnId" | "ordinal" | "body";
 
 /**
@@ -28,7 +28,7 @@ export class WriteStatements {
     this.putTurn = new PreparedStatement<TurnParam>((p) =>
       db
         .insertInto("turns")
-        .columns(["tenant_id", "thread_id", "id", "ordinal", "status", "error", "started_at", "completed_at", "duration_ms", "output_schema"])
+        .columns(["tenant_id", "thread_id", "id", "ordinal", "status", "error", "started_at", "completed_at", "duration_ms", "output_schema", "started_by"])
         .expression(
           this.#fence(p).select([
             "t.tenant_id",
@@ -41,6 +41,7 @@ export class WriteStatements {
             int(p("completedAt")).as("completed_at"),
             int(p("durationMs")).as("duration_ms"),
             text(p("outputSchema")).as("output_schema"),
+            text(p("startedBy")).as("started_by"),
           ]),
         )
         .onConflict((oc) =>
@@ -52,6 +53,7 @@ export class WriteStatements {
             completed_at: eb.ref("excluded.completed_at"),
             duration_ms: eb.ref("excluded.duration_ms"),
             output_schema: eb.ref("excluded.output_schema"),
+            started_by: eb.ref("excluded.started_by"),
           })),
         ),
     );

@@ -34,6 +34,9 @@ export function thread(o: Partial<ThreadRecord> = {}): ThreadRecord {
     updatedAt: 1_000,
     ownerEpoch: 1,
     lastSeq: 0,
+    ownerUser: null,
+    sharedWith: [],
+    approvers: [],
     ...o,
   };
 }
@@ -50,6 +53,7 @@ export function turn(t: ThreadRecord, id: string, ordinal: number): TurnRecord {
     completedAt: 11 + ordinal,
     durationMs: 1_000,
     outputSchema: null,
+    startedBy: null,
   };
 }
 

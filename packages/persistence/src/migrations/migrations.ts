@@ -4,6 +4,7 @@ import { migration0002ServerRequests } from "./0002-server-requests.ts";
 import { migration0003TurnOutputSchema } from "./0003-turn-output-schema.ts";
 import { migration0004TenantsAndKeys } from "./0004-tenants-and-keys.ts";
 import { migration0005Credits } from "./0005-credits.ts";
+import { migration0006ThreadOwners } from "./0006-thread-owners.ts";
 
 /**
  * Every migration, keyed by name. Names sort in apply order (kysely sorts them), so they are numbered;
@@ -15,6 +16,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   "0003-turn-output-schema": migration0003TurnOutputSchema,
   "0004-tenants-and-keys": migration0004TenantsAndKeys,
   "0005-credits": migration0005Credits,
+  "0006-thread-owners": migration0006ThreadOwners,
 });
 
 /** Hands kysely's `Migrator` the static table above. */

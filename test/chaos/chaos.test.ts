@@ -204,7 +204,11 @@ describe("chaos: real processes over NATS (JetStream) and PostgreSQL", () => {
       const ended = (from = 0) => c.frames.slice(from).some((f) => f.method === "turn/completed" && f.params.turn.id === turnIds[i]);
       const deadline = Date.now() + TURN_END_DEADLINE_MS;
       while (!ended()) {
-        assert.ok(Date.now() < deadline, `turn ${turnIds[i]} of thread ${id} never ended`);
+        if (Date.now() >= deadline) {
+          const tail = threadEvents(c.frames, id).slice(-3).map((f) => `${f.seq}:${f.method}`);
+          const routerLog = cl.routers.flatMap((r) => r.stderr).join("").slice(-1500);
+          assert.fail(`turn ${turnIds[i]} of thread ${id} never ended; connection ${c.closed ? `closed ${c.closed.code} ${c.closed.reason}` : "open"}; last events ${tail.join(" ")}; router log: ${routerLog}`);
+        }
         const last = threadEvents(c.frames, id).at(-1)?.seq ?? 0;
         const from = c.frames.length;
         await c.call("thread/resume", { threadId: id, excludeTurns: true, afterSeq: last }).catch(() => undefined);

@@ -30,6 +30,9 @@ export class TestClient {
     ws.on("close", (code, reason) => {
       this.closedWith = { code, reason: reason.toString() };
       for (const w of this.closeWaiters.splice(0)) w(this.closedWith);
+      // A request the server can no longer answer ends with an error naming the close, never hangs.
+      for (const [key, p] of this.pending) p.resolve(this.closedAnswer(key, p.method));
+      this.pending.clear();
     });
   }
 
@@ -102,9 +105,16 @@ export class TestClient {
   }
 
   sendRaw(text: string, id?: number | string, method = "?"): Promise<Json> {
+    if (this.closedWith !== null) return Promise.resolve(id === undefined ? {} : this.closedAnswer(JSON.stringify(id), method));
     const p = id === undefined ? Promise.resolve({}) : new Promise<Json>((resolve) => this.pending.set(JSON.stringify(id), { method, resolve }));
     this.ws.send(text);
     return p;
+  }
+
+  /** The stand-in answer (not a server frame, not recorded) to a request on a closed connection. */
+  private closedAnswer(key: string, method: string): Json {
+    const c = this.closedWith;
+    return { id: JSON.parse(key) as unknown, error: { code: -1, message: `connection closed (${c?.code} ${c?.reason}) before ${method} was answered` }, closed: true };
   }
 
   notify(method: string, params?: unknown): void {

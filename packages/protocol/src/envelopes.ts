@@ -14,6 +14,19 @@ export interface Origin {
   experimentalApi: boolean;
   clientName: string;
   clientVersion: string;
+  /**
+   * The user inside the tenant the command acts for (a JWT subject, an API key's owner); absent or null
+   * for a tenant-wide credential (operator token, loopback dev mode, a key without an owner). Added in
+   * envelope version 1 as an optional field: hosts read an origin without it as a tenant-wide one.
+   */
+  user?: string | null;
+  /**
+   * The credential sees and acts on every thread of its tenant: it has no user, or holds the `admin`
+   * scope. Absent: true when `user` is absent or null, false otherwise.
+   */
+  admin?: boolean;
+  /** The API key the connection authenticated with (admission counts request bursts per key). */
+  keyId?: string;
 }
 
 /** A client request (or an internal `mesh/*` command) on its way to a session host. */
@@ -73,7 +86,22 @@ export const MeshMethod = {
   ConnectionClosed: "mesh/connection/closed",
   /** Host → the thread's owner: answer once every write issued for the thread so far is stored. */
   FlushThread: "mesh/thread/flush",
+  /**
+   * Router → the thread's owner: the newest events it published after `afterSeq`, as far as it kept
+   * them, for a live feed that lost events its event log did not capture either.
+   */
+  RecentEvents: "mesh/thread/recentEvents",
 } as const;
+
+export interface RecentEventsParams {
+  threadId: string;
+  afterSeq: number;
+}
+
+/** Events as published: subject, headers and the payload as UTF-8 text (frames are JSON). */
+export interface RecentEventsResult {
+  events: Array<{ subject: string; headers: Record<string, string>; data: string }>;
+}
 
 export interface RespondServerRequestParams {
   threadId: string;
@@ -109,6 +137,12 @@ export const EventHeader = {
    * never reached the store is still seen running.
    */
   ActiveTurn: "tm-a",
+  /**
+   * On a broadcast event: the users of the tenant, besides its administrators, who may see the thread (its
+   * owner and the users it is shared with), as a JSON array of strings; absent: every connection of the
+   * tenant (events of hosts that predate users).
+   */
+  Audience: "tm-v",
 } as const;
 
 /**

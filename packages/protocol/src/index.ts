@@ -76,6 +76,8 @@ export type {
   PendingServerRequest,
   RespondServerRequestParams,
   ConnectionClosedParams,
+  RecentEventsParams,
+  RecentEventsResult,
   EventKind,
 } from "./envelopes.ts";
 export type {
@@ -133,3 +135,5 @@ export {
   firstIssue,
 } from "./tenancy.ts";
 export type { TenantStatus, CredentialEvent } from "./tenancy.ts";
+export { HostDrainRequestSchema, HostDrainReplySchema, hostDrainSubject } from "./host-drain.ts";
+export type { HostDrainRequest, HostDrainReply } from "./host-drain.ts";

@@ -1,8 +1,9 @@
 import { seqRange, type Bus, type BusHeaders, type BusMessage, type EventLog, type Subscription } from "@threadmesh/mesh";
 import { EventHeader, TEXT_DECODER, frameMethod, splitEventBatch, tenantBroadcastWildcard, threadEventSubject } from "@threadmesh/protocol";
 import type { Logger } from "@threadmesh/telemetry";
+import { parseAudience } from "./auth/principal-access.ts";
 import type { Connection, Membership } from "./connection.ts";
-import { CLOSE_GAP, gapCloseReason, readGap, type GapRead, type PendingFill } from "./gap-fill.ts";
+import { CLOSE_GAP, gapCloseReason, gapSource, readGap, type GapRead, type OwnerEventsReader, type PendingFill } from "./gap-fill.ts";
 import type { RouterMetrics } from "./router-metrics.ts";
 
 interface ThreadEntry {
@@ -51,8 +52,10 @@ export interface FanOutOptions {
   logger: Logger;
   /** Most bytes of events held for one joining connection; beyond it the connection is shed. */
   maxHeldBytes: number;
-  /** Where gaps in the live feed are read from; without it a gap closes the thread's followers. */
+  /** Where gaps in the live feed are read from, with `ownerEvents`; without either a gap closes the thread's followers. */
   eventLog?: EventLog | undefined;
+  /** Asks a thread's owner for the newest events it published. */
+  ownerEvents?: OwnerEventsReader | undefined;
 }
 
 /**
@@ -72,7 +75,7 @@ export class FanOut {
   readonly #metrics: RouterMetrics;
   readonly #logger: Logger;
   readonly #maxHeldBytes: number;
-  readonly #eventLog: EventLog | undefined;
+  readonly #gapSource: EventLog | undefined;
   #refillTimer: NodeJS.Timeout | undefined;
   readonly #threads = new Map<string, ThreadEntry>();
   readonly #tenants = new Map<string, TenantEntry>();
@@ -82,7 +85,7 @@ export class FanOut {
     this.#metrics = opts.metrics;
     this.#logger = opts.logger;
     this.#maxHeldBytes = opts.maxHeldBytes;
-    this.#eventLog = opts.eventLog;
+    this.#gapSource = gapSource(opts.eventLog, opts.ownerEvents);
     opts.bus.onReconnect?.(() => this.#afterReconnect());
   }
 
@@ -191,7 +194,7 @@ export class FanOut {
     const entry = this.#threads.get(entryKey(tenant, threadId));
     if (entry === undefined) return false;
     if (through <= Math.max(entry.liveSeq, afterSeq)) return true;
-    if (this.#eventLog === undefined) return false;
+    if (this.#gapSource === undefined) return false;
     if (entry.fill !== undefined) {
       entry.fill.through = Math.max(entry.fill.through ?? -Infinity, through);
       return true;
@@ -313,11 +316,16 @@ export class FanOut {
     entry.fill = fill;
     // A thread whose live feed has said nothing yet is read from where the caller stands.
     const from = Number.isFinite(entry.liveSeq) ? entry.liveSeq : fromIfUnseen;
-    const read: GapRead = this.#eventLog === undefined ? { recovered: false, events: [], coveredThrough: from } : await readGap(this.#eventLog, entry.tenant, entry.threadId, from, through);
+    const read: GapRead = this.#gapSource === undefined ? { recovered: false, events: [], coveredThrough: from } : await readGap(this.#gapSource, entry.tenant, entry.threadId, from, through);
     entry.fill = undefined;
     if (this.#threads.get(entry.key) !== entry) return read.recovered;
-    this.#metrics.mesh.gapFills.inc({ outcome: read.recovered && !fill.overflowed ? "recovered" : "unrecovered" });
+    if (!read.recovered && through === undefined && !fill.overflowed) {
+      // A read-back after a reconnect that failed proves nothing lost: a later gap is read on its own.
+      for (const msg of fill.held) this.#live(entry, msg);
+      return false;
+    }
     if (!read.recovered || fill.overflowed) {
+      this.#metrics.mesh.gapFills.inc({ outcome: "unrecovered" });
       this.#logger.warn({ threadId: entry.threadId, afterSeq: from, through, overflowed: fill.overflowed }, "thread events lost in transit; followers resume");
       for (const m of [...entry.members]) m.conn.close(CLOSE_GAP, gapCloseReason(m.threadId, m.delivered));
       // Whoever follows the thread from here on starts after the hole.
@@ -325,6 +333,7 @@ export class FanOut {
       for (const msg of fill.held) this.#live(entry, msg);
       return false;
     }
+    if (read.events.length > 0) this.#metrics.mesh.gapFills.inc({ outcome: "recovered" });
     for (const e of read.events) {
       const range = seqRange(e.headers as BusHeaders);
       if (range === null || range.last <= Math.max(entry.liveSeq, from)) continue;
@@ -433,14 +442,16 @@ export class FanOut {
     const entry = threadId === undefined ? undefined : this.#threads.get(entryKey(tenant, threadId));
     if (entry !== undefined && !this.#acceptEpoch(entry, h)) return;
     const method = h[EventHeader.Method] ?? "";
+    // A thread's broadcasts reach the tenant's administrators and the users who may see the thread.
+    const audience = parseAudience(h[EventHeader.Audience]);
     if (entry === undefined) {
-      for (const c of conns) if (c.initialized) c.deliverEvent(msg.data, method);
+      for (const c of conns) if (c.initialized && c.mayReceive(audience)) c.deliverEvent(msg.data, method);
     } else {
       // Followers and joiners of the thread get its broadcasts in order with its other events, once.
       const joining = new Map<Connection, JoinerState>();
       for (const j of entry.joiners) joining.set(j.conn, j as JoinerState);
       for (const c of conns) {
-        if (!c.initialized || c.memberships.has(entry.threadId)) continue;
+        if (!c.initialized || c.memberships.has(entry.threadId) || !c.mayReceive(audience)) continue;
         const j = joining.get(c);
         if (j !== undefined) this.#hold(j, msg);
         else c.deliverEvent(msg.data, method);

@@ -1,3 +1,4 @@
+import type { RateLimitsReader } from "./handlers/account-reads.ts";
 import { subscribeCredentialEvents, type Bus, type EventLog, type Subscription } from "@threadmesh/mesh";
 import type { CredentialEvent } from "@threadmesh/protocol";
 import { startMetricsServer, type Telemetry, type Logger, type MetricsServer } from "@threadmesh/telemetry";
@@ -18,6 +19,7 @@ import { HostRouting, type MeshView } from "./host-routing.ts";
 import type { Readiness } from "./http-endpoints.ts";
 import { MessageProcessor } from "./message-processor.ts";
 import { OutboundBudget } from "./outbound-budget.ts";
+import { ownerEventsReader } from "./owner-events.ts";
 import { createRouterMetrics, type RouterMetrics } from "./router-metrics.ts";
 import { WsGateway } from "./ws-gateway.ts";
 
@@ -45,6 +47,11 @@ export interface RouterOptions {
    * host died. Without it, commands go to thread subjects and the host queue group only.
    */
   mesh?: MeshView;
+  /**
+   * The tenant's rate-limit snapshot (plan windows, credits, plan type) from the credit store, for
+   * `account/rateLimits/read`. Without it the read answers a snapshot without a plan.
+   */
+  rateLimits?: RateLimitsReader;
 }
 
 /**
@@ -89,14 +96,22 @@ export class Router {
     this.#logger = opts.telemetry.logger.child({ component: "router", routerId: opts.routerId });
     this.#metrics = createRouterMetrics(opts.telemetry.metrics);
     this.#outbound = new OutboundBudget(config.outboundTotalMaxBytes);
-    this.#fanout = new FanOut({ bus: opts.bus, metrics: this.#metrics, logger: this.#logger, maxHeldBytes: config.outboundMaxBytes, eventLog: opts.eventLog });
+    const hosts = new HostClient(
+      opts.bus,
+      config.hostRequestTimeoutMs,
+      opts.mesh && new HostRouting(opts.bus, opts.mesh, { logger: this.#logger, timeoutMs: config.hostRequestTimeoutMs }),
+    );
+    this.#fanout = new FanOut({
+      bus: opts.bus,
+      metrics: this.#metrics,
+      logger: this.#logger,
+      maxHeldBytes: config.outboundMaxBytes,
+      eventLog: opts.eventLog,
+      ownerEvents: ownerEventsReader(hosts, opts.routerId),
+    });
     const forwarder = new HostForwarder({
       routerId: opts.routerId,
-      hosts: new HostClient(
-        opts.bus,
-        config.hostRequestTimeoutMs,
-        opts.mesh && new HostRouting(opts.bus, opts.mesh, { logger: this.#logger, timeoutMs: config.hostRequestTimeoutMs }),
-      ),
+      hosts,
       fanout: this.#fanout,
       logger: this.#logger,
       tracer: opts.telemetry.tracer,
@@ -111,6 +126,7 @@ export class Router {
       outbound: this.#outbound,
       logger: this.#logger,
       platform: currentPlatform(),
+      ...(opts.rateLimits ? { rateLimits: opts.rateLimits } : {}),
       accepting: () => this.#state === "starting" || this.#state === "running",
     });
     const capability = new CapabilityTokenAuthenticator({ tokens: config.tokens, loopbackTenant: config.devMode ? config.defaultTenant : undefined });

@@ -1,7 +1,9 @@
+import type { RecentEventsBudget } from "./recent-events.ts";
 import type { Bus, BusMessage } from "@threadmesh/mesh";
 import type { ThreadStore } from "@threadmesh/persistence";
 import type { CommandEnvelope } from "@threadmesh/protocol";
 import type { Logger, Telemetry } from "@threadmesh/telemetry";
+import type { TurnAdmission } from "./admission/turn-admission.ts";
 import type { HostConfig, ModelConfig } from "./config.ts";
 import type { HostOwnership } from "./host-ownership.ts";
 import type { ModelClient } from "./model/model-client.ts";
@@ -14,6 +16,8 @@ export interface HostServices {
   readonly bus: Bus;
   readonly store: ThreadStore;
   readonly model: ModelClient;
+  /** The credit waterfall turns and model requests pass; null when admission is off. */
+  readonly admission: TurnAdmission | null;
   readonly config: Readonly<HostConfig>;
   readonly modelConfig: Readonly<ModelConfig>;
   readonly telemetry: Telemetry;
@@ -36,6 +40,8 @@ export interface HostServices {
   policyCaps(tenant: string): PolicyCaps;
   /** Where a tenant's threads may work (the tenant's directory is created on first use). */
   workspaceBounds(tenant: string): WorkspaceBounds;
+  /** Bytes of recently published events all threads keep together, for routers whose feed lost some. */
+  readonly recentEvents: RecentEventsBudget;
   /** Metrics: a turn started (+1) or ended (-1). */
   turnsActive(delta: number): void;
   /** Metrics: a command arrived. */

@@ -1,4 +1,5 @@
 import type { Bus, BusMessage, EventLog, HostRegistry, OwnerLeases, Subscription } from "@threadmesh/mesh";
+import { RecentEventsBudget } from "./recent-events.ts";
 import type { ThreadStore } from "@threadmesh/persistence";
 import {
   HOST_QUEUE_GROUP,
@@ -7,8 +8,10 @@ import {
   OverloadedError,
   PLACE_WILDCARD,
   type CommandEnvelope,
+  type Origin,
 } from "@threadmesh/protocol";
 import { context, noopTelemetry, type Logger, type Telemetry } from "@threadmesh/telemetry";
+import { canSee } from "./access/thread-access.ts";
 import { decodeCommand, serve, replyError } from "./command-outcome.ts";
 import { TracedCommand } from "./command-span.ts";
 import { resolveHostConfig, resolveModelConfig, type HostConfig, type ModelConfig } from "./config.ts";
@@ -20,6 +23,7 @@ import { HostControl } from "./host-control.ts";
 import { hostMetrics } from "./host-metrics.ts";
 import type { HostServices } from "./host-services.ts";
 import type { ModelClient } from "./model/model-client.ts";
+import type { TurnAdmission } from "./admission/turn-admission.ts";
 import { MeteredModel } from "./model/metered-model.ts";
 import { OpenAIResponsesModel } from "./model/openai-responses-model.ts";
 import { findBwrap } from "./sandbox/bwrap.ts";
@@ -32,6 +36,9 @@ import type { LoadedThreadState } from "./thread-loader.ts";
 import { ThreadRegistry } from "./thread-registry.ts";
 import { settleWithin } from "./settle-within.ts";
 import { TenantQuota } from "./tenant-quota.ts";
+
+/** Recently published events a host keeps across its threads (see RecentEvents). */
+const RECENT_EVENTS_BYTES = 64 * 1024 * 1024;
 
 /** Default of how long, after the drain deadline, handing turns over (or ending them) waits for their writes, in ms. */
 const DEFAULT_SETTLE_MS = 1_000;
@@ -67,6 +74,8 @@ export interface SessionHostOptions {
   owners?: OwnerLeases;
   /** The policy caps of each tenant. Default: `config.policyCaps` for every tenant. */
   policyCaps?: PolicyCapsLookup;
+  /** The credit waterfall every turn and model request passes. Default: none (admission off). */
+  admission?: TurnAdmission;
 }
 
 /**
@@ -126,6 +135,7 @@ export class SessionHost {
       bus: opts.bus,
       store: opts.store,
       model: leaseGuardedModel(new MeteredModel(opts.modelClient ?? new OpenAIResponsesModel(modelConfig), hostMetrics(m)), () => this.#control.leaseValid()),
+      admission: opts.admission ?? null,
       config,
       modelConfig,
       telemetry,
@@ -151,6 +161,7 @@ export class SessionHost {
         if (this.#activeTurns === 0) for (const w of this.#turnsIdle.splice(0)) w();
       },
       commandReceived: (method) => commands.inc({ method }),
+      recentEvents: new RecentEventsBudget(RECENT_EVENTS_BYTES),
       policyCaps: opts.policyCaps ?? configuredPolicyCaps(config.policyCaps),
       workspaceBounds: (tenant) => {
         let b = bounds.get(tenant);
@@ -270,9 +281,9 @@ export class SessionHost {
       case "thread/fork":
         return serve(msg, this.#logger, () => this.#withQuota(tenant, () => forkThread(this.#services, this.#registry, tenant, env.params as never, env.origin)));
       case "thread/list":
-        return serve(msg, this.#logger, () => listThreads(this.#services, this.#registry, tenant, env.params as never));
+        return serve(msg, this.#logger, () => listThreads(this.#services, this.#registry, tenant, env.params as never, env.origin));
       case "thread/loaded/list":
-        return serve(msg, this.#logger, () => listLoaded(this.#registry, tenant, (env.params ?? {}) as never));
+        return serve(msg, this.#logger, () => listLoaded(this.#registry, tenant, (env.params ?? {}) as never, env.origin));
       default:
         return this.#dispatchThread(tenant, env, msg);
     }
@@ -291,7 +302,7 @@ export class SessionHost {
       if (!actor) {
         const route = await this.#control.route(tenant, threadId, env.method, this.#state === "running");
         if (route.kind === "forward") return this.#control.forward(msg, tenant, route.hostId);
-        if (route.kind === "load") actor = await this.#loadStored(tenant, threadId, route.adopt);
+        if (route.kind === "load") actor = await this.#loadStored(tenant, threadId, route.adopt, env.origin);
       }
     } catch (err) {
       replyError(msg, err, this.#logger);
@@ -324,7 +335,7 @@ export class SessionHost {
    * Loads a stored thread, announcing it as `idle`: for `thread/resume`, or to adopt it (`adopt`) from a
    * host that lapsed or released it. Null when it cannot be loaded (resume needs a materialized thread).
    */
-  #loadStored(tenant: string, threadId: string, adopt: boolean): Promise<ThreadActor | null> {
+  #loadStored(tenant: string, threadId: string, adopt: boolean, origin?: Origin): Promise<ThreadActor | null> {
     if (this.#state !== "running") return Promise.reject(new InvalidRequestError("Server is draining; retry after reconnecting", { reason: "serverShuttingDown" }));
     let state: LoadedThreadState | null = null;
     return this.#registry.load(
@@ -332,7 +343,7 @@ export class SessionHost {
       threadId,
       async () => {
         const record = await this.#services.store.getThread(tenant, threadId);
-        if (!record || record.archived || (!adopt && (!record.materialized || record.ephemeral))) return null;
+        if (!record || record.archived || (!adopt && (!record.materialized || record.ephemeral || !canSee(record, origin)))) return null;
         // Adopting a thread whose owner was lost is never refused; a resume counts against the quota.
         const release = adopt ? undefined : await this.#quota.admit(tenant);
         try {

@@ -1,4 +1,5 @@
 import type { BusMessage, Subscription } from "@threadmesh/mesh";
+import { RecentEvents } from "./recent-events.ts";
 import type { ThreadRecord } from "@threadmesh/persistence";
 import {
   LimitReason,
@@ -8,12 +9,14 @@ import {
   emptyUsage,
   nowSeconds,
   type CommandEnvelope,
+  type RateLimitSnapshot,
   type ThreadActiveFlag,
   type ThreadItem,
   type ThreadStatus,
   type ThreadTokenUsage,
 } from "@threadmesh/protocol";
 import { hostMeshMetrics, type Logger } from "@threadmesh/telemetry";
+import { endTurnAdmission } from "./admission/round-admission.ts";
 import { replyError, serve } from "./command-outcome.ts";
 import { inCommandContext } from "./command-span.ts";
 import { hostMetrics, type HostMetrics } from "./host-metrics.ts";
@@ -22,6 +25,7 @@ import { Mailbox } from "./mailbox.ts";
 import type { ModelUsage } from "./model/model-client.ts";
 import { PendingRequests } from "./pending-requests.ts";
 import { sameSettings, settingsSnapshot } from "./settings-change.ts";
+import { threadAudience } from "./access/thread-access.ts";
 import { threadCommand } from "./thread-commands.ts";
 import { ThreadEvents } from "./thread-events.ts";
 import { ThreadWriter } from "./thread-writer.ts";
@@ -109,6 +113,8 @@ export class ThreadActor implements TurnContext {
       onPublishError: (err) => this.logger.warn({ err }, "event publish failed"),
       onBatch: (frames) => coalesced.inc(frames),
       isCurrent: () => s.leaseValid(),
+      audience: () => threadAudience(this.record),
+      recent: new RecentEvents(s.recentEvents),
     });
     this.writer = new ThreadWriter({
       store: s.store,
@@ -165,6 +171,9 @@ export class ThreadActor implements TurnContext {
   get model() {
     return this.services.model;
   }
+  get admission() {
+    return this.services.admission;
+  }
   get config() {
     return this.services.config;
   }
@@ -196,7 +205,7 @@ export class ThreadActor implements TurnContext {
     this.setStatus({ type: "active", activeFlags: flags });
   }
 
-  reportUsage(turn: ActiveTurn, usage: ModelUsage | null): void {
+  reportUsage(turn: ActiveTurn, usage: ModelUsage | null, rateLimits: RateLimitSnapshot | null = null): void {
     if (usage) {
       const last = usageBreakdown(usage);
       const prev = this.record.tokenUsage?.total ?? emptyUsage();
@@ -205,7 +214,7 @@ export class ThreadActor implements TurnContext {
       this.lastTurnId = turn.id;
       turn.emit("thread/tokenUsage/updated", { threadId: this.threadId, turnId: turn.id, tokenUsage });
     }
-    turn.emit("account/rateLimits/updated", { rateLimits: defaultRateLimits() });
+    turn.emit("account/rateLimits/updated", { rateLimits: rateLimits ?? defaultRateLimits() });
   }
 
   async endTurn(turn: ActiveTurn, end: TurnEnd): Promise<void> {
@@ -214,6 +223,7 @@ export class ThreadActor implements TurnContext {
     turn.abort.abort("interrupt");
     if (this.turn === turn) this.turn = null;
     this.services.turnsActive(-1);
+    endTurnAdmission(this.services.admission, this.tenant, turn, this.logger);
     turn.endSpan(end.status, end.status === "failed" ? end.error.message : undefined);
     const completedAtMs = Date.now();
     const view = {
@@ -291,6 +301,7 @@ export class ThreadActor implements TurnContext {
     this.#commandSub?.unsubscribe();
     const turn = this.#stopTurn("interrupted");
     if (turn) {
+      endTurnAdmission(this.services.admission, this.tenant, turn, this.logger);
       this.appendHistory(turn.id, [turnAbortedEntry()]);
       const now = Date.now();
       this.writer.putTurn({ ...turn.row(), status: "interrupted", completedAt: nowSeconds(now), durationMs: now - turn.startedAtMs });
@@ -298,7 +309,7 @@ export class ThreadActor implements TurnContext {
     this.pending.cancelAll();
     this.status = { type: "notLoaded" };
     this.persistThread();
-    this.#unloading = this.writer.flush().then(() => this.services.unloaded(this.tenant, this.threadId));
+    this.#unloading = this.writer.flush().then(() => this.#unloaded());
     return this.#unloading;
   }
 
@@ -321,8 +332,13 @@ export class ThreadActor implements TurnContext {
     this.writer.stop();
     this.#stopTurn("handedOver");
     this.pending.cancelAll();
-    this.#unloading = this.writer.flush().then(() => this.services.unloaded(this.tenant, this.threadId));
+    this.#unloading = this.writer.flush().then(() => this.#unloaded());
     return this.#unloading;
+  }
+
+  #unloaded(): void | Promise<void> {
+    this.events.forgetRecent();
+    return this.services.unloaded(this.tenant, this.threadId);
   }
 
   /** Ends the running turn at once (no `turn/completed`): aborts its work and closes its span. */

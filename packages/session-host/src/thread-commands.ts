@@ -1,4 +1,5 @@
 import { MeshMethod, MethodNotFoundError, type CommandEnvelope } from "@threadmesh/protocol";
+import { canSee } from "./access/thread-access.ts";
 import type { CommandOutcome } from "./command-outcome.ts";
 import {
   archiveLoaded,
@@ -10,7 +11,10 @@ import {
   unsubscribeLoaded,
 } from "./handlers/lifecycle-handlers.ts";
 import { listItems, listTurns, readThread, type ReadSource } from "./handlers/read-handlers.ts";
+import { recentEvents } from "./handlers/recent-events-handler.ts";
 import { resumeLoaded } from "./handlers/resume-handler.ts";
+import { shareLoaded } from "./handlers/share-handler.ts";
+import { serveUnloaded } from "./handlers/unloaded-commands.ts";
 import { turnInterrupt, turnStart, turnSteer } from "./handlers/turn-handlers.ts";
 import type { ThreadActor } from "./thread-actor.ts";
 import { READ_STATE_RESULT } from "./thread-errors.ts";
@@ -32,6 +36,7 @@ const HANDLERS: Record<string, Handler> = {
   "thread/items/list": async (a, p) => listItems(await liveSource(a), p),
   "thread/readState/update": () => ({ result: READ_STATE_RESULT }),
   "thread/name/set": nameSetLoaded,
+  "thread/share/set": shareLoaded,
   "thread/archive": archiveLoaded,
   "thread/unarchive": unarchiveLoaded,
   "thread/delete": deleteLoaded,
@@ -41,15 +46,21 @@ const HANDLERS: Record<string, Handler> = {
   "turn/interrupt": turnInterrupt,
   [MeshMethod.RespondServerRequest]: respondServerRequest,
   [MeshMethod.ConnectionClosed]: connectionClosed,
+  [MeshMethod.RecentEvents]: (a, p) => ({ result: recentEvents(a, p) }),
   [MeshMethod.FlushThread]: async (a) => {
     await a.writer.flush();
     return { result: {} };
   },
 };
 
+/** Mesh commands served whoever sent them: they carry no thread content back. */
+const UNGATED = new Set<string>([MeshMethod.RespondServerRequest, MeshMethod.ConnectionClosed, MeshMethod.FlushThread]);
+
 /** Serves one command of a loaded thread. */
 export function threadCommand(actor: ThreadActor, env: CommandEnvelope): Promise<CommandOutcome> | CommandOutcome {
   const handler = HANDLERS[env.method];
   if (!handler) throw new MethodNotFoundError(env.method);
+  // A thread the sender may not see answers as an unknown one does; answers to its server requests are checked on their own.
+  if (!canSee(actor.record, env.origin) && !UNGATED.has(env.method)) return serveUnloaded(actor.services, actor.tenant, env);
   return handler(actor, env.params, env);
 }

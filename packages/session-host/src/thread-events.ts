@@ -1,4 +1,5 @@
 import type { Bus, BusHeaders } from "@threadmesh/mesh";
+import type { RecentEvent, RecentEvents } from "./recent-events.ts";
 import {
   BROADCAST_NOTIFICATIONS,
   EventHeader,
@@ -23,6 +24,10 @@ export interface ThreadEventsOptions {
   onPublishError?: (err: unknown) => void;
   /** Checked before every publish: false while this host may no longer speak for the thread. */
   isCurrent?: () => boolean;
+  /** The users besides administrators who may see the thread (stamped on broadcasts); absent: everyone in the tenant. */
+  audience?: () => readonly string[];
+  /** Keeps the newest events published, for routers whose feed lost some. */
+  recent?: RecentEvents;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -46,6 +51,8 @@ export class ThreadEvents {
   readonly #onPublishError: (err: unknown) => void;
   readonly #onBatch: ((frames: number) => void) | undefined;
   readonly #isCurrent: () => boolean;
+  readonly #recent: RecentEvents | undefined;
+  readonly #audience: (() => readonly string[]) | undefined;
   #silenced = false;
   /** Id of the turn running on the thread, stamped on every event (`tm-a`); null while idle. */
   #activeTurn: string | null = null;
@@ -66,11 +73,24 @@ export class ThreadEvents {
     this.#onPublishError = opts.onPublishError ?? (() => {});
     this.#onBatch = opts.onBatch;
     this.#isCurrent = opts.isCurrent ?? (() => true);
+    this.#recent = opts.recent;
+    this.#audience = opts.audience;
   }
 
   /** Publishes nothing from now on: the thread belongs to another owner. */
   silence(): void {
     this.#silenced = true;
+    this.#recent?.clear();
+  }
+
+  /** The newest events this owner published whose last seq is above `afterSeq` (as many as it kept). */
+  recentAfter(afterSeq: number): RecentEvent[] {
+    return this.#recent?.after(afterSeq) ?? [];
+  }
+
+  /** Lets go of the events kept (the thread unloads). */
+  forgetRecent(): void {
+    this.#recent?.clear();
   }
 
   /** Last sequence number used. */
@@ -117,6 +137,7 @@ export class ThreadEvents {
     };
     if (dropSubscriptions) headers[EventHeader.DropSubscriptions] = "1";
     if (this.#activeTurn !== null) headers[EventHeader.ActiveTurn] = this.#activeTurn;
+    if (broadcast && this.#audience !== undefined) headers[EventHeader.Audience] = JSON.stringify(this.#audience());
     this.#publish(broadcast ? this.#broadcastSubject : this.#threadSubject, TEXT_ENCODER.encode(frame), headers);
   }
 
@@ -186,6 +207,7 @@ export class ThreadEvents {
     if (this.#silenced || !this.#isCurrent()) return;
     try {
       this.#bus.publish(subject, data, headers);
+      this.#recent?.add({ subject, headers, data });
     } catch (err) {
       this.#onPublishError(err);
     }

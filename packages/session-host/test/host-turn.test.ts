@@ -1,6 +1,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { startHarness, startThread, text, type Harness } from "./host-harness.ts";
+import { MeshMethod } from "@threadmesh/protocol";
 
 describe("session host: turns", () => {
   let h: Harness;
@@ -111,5 +112,32 @@ describe("session host: turns", () => {
     assert.deepEqual((r1!.input as Array<Record<string, unknown>>)[0], { type: "message", role: "developer", content: [{ type: "input_text", text: "Be terse." }] });
     const read = await c.call("thread/read", { threadId });
     assert.equal(read.thread.model, "other-model");
+  });
+});
+
+describe("session host: the owner's recent events", () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness();
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  test("the owner answers mesh/thread/recentEvents with what it published after afterSeq, byte for byte", async () => {
+    const c = h.client;
+    const { threadId } = await startThread(c);
+    h.sim.script(threadId, [{ output: [{ type: "message", id: "msg-r", text: ["a", "b"] }] }]);
+    const from = c.frames.length;
+    const { turn } = await c.call("turn/start", { threadId, input: text("hi") });
+    await c.waitTurnCompleted(threadId, turn.id, from);
+    const seen = c.notifications(threadId, from).filter((f) => typeof f.seq === "number");
+    const middle = seen[Math.floor(seen.length / 2)]!.seq as number;
+    const { events } = await c.call(MeshMethod.RecentEvents, { threadId, afterSeq: middle });
+    const frames = (events as Array<{ headers: Record<string, string>; data: string }>).flatMap((e) => e.data.split("\n").filter((l) => l.startsWith("{\"method\"")));
+    const seqs = frames.map((f) => (JSON.parse(f) as { seq: number }).seq);
+    assert.deepEqual(seqs, seen.map((f) => f.seq as number).filter((s) => s > middle));
+    const err = await c.error(MeshMethod.RecentEvents, { threadId, afterSeq: "x" });
+    assert.equal(err.code, -32602);
   });
 });

@@ -1,11 +1,13 @@
 import type { ThreadRecord } from "@threadmesh/persistence";
 import { MeshMethod, MethodNotFoundError, ThreadNotFoundError, nowSeconds, type CommandEnvelope } from "@threadmesh/protocol";
+import { threadAudience, visibleRecord } from "../access/thread-access.ts";
 import type { CommandOutcome } from "../command-outcome.ts";
 import type { HostServices } from "../host-services.ts";
 import { READ_STATE_RESULT, emptyThreadNameError, noArchivedRolloutError, noRolloutError, threadNotLoadedError } from "../thread-errors.ts";
 import { ThreadEvents } from "../thread-events.ts";
 import { toWireThread } from "../thread-view.ts";
 import { listItems, listTurns, readThread, type ReadSource } from "./read-handlers.ts";
+import { requestedSharing } from "./share-handler.ts";
 
 const NOT_LOADED = { type: "notLoaded" } as const;
 
@@ -18,11 +20,13 @@ export async function serveUnloaded(services: HostServices, tenant: string, env:
   const p = (env.params ?? {}) as { threadId: string; name?: string };
   const id = p.threadId;
   const store = services.store;
+  // A thread the sender may not see is answered as an unknown one.
+  const getThread = async (threadId: string) => visibleRecord(await store.getThread(tenant, threadId), env.origin);
   switch (env.method) {
     case "thread/read":
     case "thread/turns/list":
     case "thread/items/list": {
-      const record = await store.getThread(tenant, id);
+      const record = await getThread(id);
       if (!record || !record.materialized) throw threadNotLoadedError(id);
       const src: ReadSource = { store, tenant, record, status: NOT_LOADED, loaded: false };
       if (env.method === "thread/read") return readThread(src, env.params as never);
@@ -30,23 +34,23 @@ export async function serveUnloaded(services: HostServices, tenant: string, env:
       return listItems(src, env.params as never);
     }
     case "thread/readState/update":
-      if (!(await store.getThread(tenant, id))) throw new ThreadNotFoundError(id);
+      if (!(await getThread(id))) throw new ThreadNotFoundError(id);
       return { result: READ_STATE_RESULT };
     case "thread/name/set": {
       if ((p.name ?? "").trim() === "") throw emptyThreadNameError();
-      const record = await store.getThread(tenant, id);
+      const record = await getThread(id);
       if (!record) throw new ThreadNotFoundError(id);
       await store.updateThread(tenant, id, record.ownerEpoch, { name: p.name!, updatedAt: nowSeconds() });
       return { result: {}, afterReply: () => broadcast(services, tenant, record, "thread/name/updated", { threadId: id, threadName: p.name }, false) };
     }
     case "thread/archive": {
-      const record = await store.getThread(tenant, id);
+      const record = await getThread(id);
       if (!record || !record.materialized || record.ephemeral || record.archived) throw noRolloutError(id);
       await store.updateThread(tenant, id, record.ownerEpoch, { archived: true, updatedAt: nowSeconds() });
       return { result: {}, afterReply: () => broadcast(services, tenant, record, "thread/archived", { threadId: id }, true) };
     }
     case "thread/unarchive": {
-      const record = await store.getThread(tenant, id);
+      const record = await getThread(id);
       if (!record || !record.archived) throw noArchivedRolloutError(id);
       const updatedAt = nowSeconds();
       await store.updateThread(tenant, id, record.ownerEpoch, { archived: false, updatedAt });
@@ -54,10 +58,17 @@ export async function serveUnloaded(services: HostServices, tenant: string, env:
       return { result: { thread }, afterReply: () => broadcast(services, tenant, record, "thread/unarchived", { threadId: id }, false) };
     }
     case "thread/delete": {
-      const record = await store.getThread(tenant, id);
+      const record = await getThread(id);
       if (!record || !record.materialized) throw noRolloutError(id);
       await store.deleteThread(tenant, id);
       return { result: {}, afterReply: () => void new ThreadEvents(eventOpts(services, tenant, record)).notify("thread/deleted", { threadId: id }, true) };
+    }
+    case "thread/share/set": {
+      const record = await getThread(id);
+      if (!record) throw new ThreadNotFoundError(id);
+      const sharing = requestedSharing(record, env.params as never, env);
+      await store.updateThread(tenant, id, record.ownerEpoch, { ...sharing, updatedAt: nowSeconds() });
+      return { result: sharing };
     }
     case "thread/unsubscribe":
       return { result: { status: "notLoaded" } };
@@ -72,6 +83,8 @@ export async function serveUnloaded(services: HostServices, tenant: string, env:
     case MeshMethod.ConnectionClosed:
     case MeshMethod.FlushThread:
       return { result: {} };
+    case MeshMethod.RecentEvents:
+      return { result: { events: [] } };
     default:
       throw new MethodNotFoundError(env.method);
   }
@@ -91,6 +104,7 @@ function eventOpts(services: HostServices, tenant: string, record: ThreadRecord)
     threadId: record.id,
     epoch: record.ownerEpoch,
     lastSeq: record.lastSeq,
+    audience: () => threadAudience(record),
     onPublishError: (err: unknown) => services.logger.warn({ err, threadId: record.id }, "event publish failed"),
   };
 }

@@ -27,3 +27,4 @@ export type { EventLog, EventTail, LoggedEvent, ReplayWindow } from "./event-log
 export type { JetStreamEventLogOptions } from "./jetstream-event-log.ts";
 export { publishCredentialEvent, subscribeCredentialEvents } from "./credential-events.ts";
 export type { CredentialChange } from "./credential-events.ts";
+export { requestHostDrain, serveHostDrain } from "./host-drain.ts";

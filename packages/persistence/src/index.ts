@@ -47,3 +47,7 @@ export { KyselyCreditStore } from "./credits/kysely-credit-store.ts";
 export { openCreditStore } from "./credits/open-credit-store.ts";
 export type { KyselyCreditStoreOptions } from "./credits/kysely-credit-store.ts";
 export type { CreditTables } from "./credits/credit-tables.ts";
+export { CreditLedger, InvalidPageTokenError, emptyTotals } from "./credits/credit-ledger.ts";
+export type { BalanceView, LedgerEntryView, UsageTotals, UsageQuery } from "./credits/credit-ledger.ts";
+export { openAdminStores } from "./admin/open-admin-stores.ts";
+export type { AdminStores } from "./admin/open-admin-stores.ts";

@@ -58,6 +58,8 @@ export const METHODS = {
   "thread/delete": spec({ params: P.ThreadDeleteParams, paramsRequired: true, route: "thread", resultSchema: "ThreadDeleteResponse" }),
   "thread/unsubscribe": spec({ params: P.ThreadUnsubscribeParams, paramsRequired: true, route: "thread", resultSchema: "ThreadUnsubscribeResponse" }),
   "thread/name/set": spec({ params: P.ThreadSetNameParams, paramsRequired: true, route: "thread", resultSchema: "ThreadSetNameResponse" }),
+  /** Threadmesh extension (no Codex schema): who else in the tenant sees the thread and answers its approvals. */
+  "thread/share/set": spec({ params: P.ThreadShareSetParams, paramsRequired: true, route: "thread", resultSchema: "" }),
   "thread/list": spec({ params: P.ThreadListParams, paramsRequired: true, route: "any", resultSchema: "ThreadListResponse" }),
   "thread/loaded/list": spec({ params: P.ThreadLoadedListParams, paramsRequired: true, route: "any", resultSchema: "ThreadLoadedListResponse" }),
   "thread/read": spec({ params: P.ThreadReadParams, paramsRequired: true, route: "thread", resultSchema: "ThreadReadResponse" }),

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { UserIdSchema } from "./tenancy.ts";
 
 /**
  * Runtime schemas for the params of every client request Threadmesh accepts. Unknown keys are kept
@@ -126,6 +127,16 @@ export const ThreadUnarchiveParams = threadOnly;
 export const ThreadDeleteParams = threadOnly;
 export const ThreadUnsubscribeParams = threadOnly;
 export const ThreadSetNameParams = z.looseObject({ threadId: str, name: str });
+
+/**
+ * `thread/share/set` (a Threadmesh extension): replaces the users of the tenant a thread is shared with
+ * (they see it and act on it) and those of them the owner delegates its approvals to.
+ */
+export const ThreadShareSetParams = z.looseObject({
+  threadId: str,
+  users: z.array(UserIdSchema).max(64, "a thread is shared with at most 64 users"),
+  approvers: z.array(UserIdSchema).max(64, "at most 64 approvers").nullish(),
+});
 
 export const ThreadListParams = z.looseObject({
   cursor: optStr,

@@ -3,6 +3,7 @@ import type { OutboundBudget } from "./outbound-budget.ts";
 import { CLOSE_TRY_AGAIN_LATER, overflowReason, type OutboundPolicy } from "./outbound-policy.ts";
 import { OutboundQueue, type ShedCause } from "./outbound-queue.ts";
 import type { RouterMetrics } from "./router-metrics.ts";
+import { principalIsAdmin } from "./auth/principal-access.ts";
 import { ServerRequestMap } from "./server-request-map.ts";
 import type { ConnectionInfo, TransportLink } from "./transport.ts";
 
@@ -43,11 +44,14 @@ export class Connection {
   readonly #link: TransportLink;
   readonly #out: OutboundQueue;
   readonly #metrics: RouterMetrics;
+  /** Fixed at the upgrade: the principal sees every thread of its tenant. */
+  readonly #admin: boolean;
 
   constructor(init: { id: string; link: TransportLink; info: ConnectionInfo; policy: OutboundPolicy; budget: OutboundBudget; metrics: RouterMetrics }) {
     this.id = init.id;
     this.info = init.info;
     this.tenant = init.info.principal.tenant;
+    this.#admin = principalIsAdmin(init.info.principal);
     this.#link = init.link;
     this.#metrics = init.metrics;
     this.#out = new OutboundQueue({
@@ -79,9 +83,29 @@ export class Connection {
     this.#out.countHeld(bytes);
   }
 
+  /**
+   * The connection may receive a broadcast of a thread whose audience (header `tm-v`, see
+   * `EventHeader.Audience`, parsed) is `audience`: administrators and listed users; everyone when absent.
+   */
+  mayReceive(audience: ReadonlySet<string> | undefined): boolean {
+    if (audience === undefined || this.#admin) return true;
+    const user = this.info.principal.user;
+    return user !== undefined && audience.has(user);
+  }
+
   /** Who sends commands on behalf of this connection. */
   origin(routerId: string): Origin {
-    return { routerId, connId: this.id, experimentalApi: this.experimentalApi, clientName: this.clientName, clientVersion: this.clientVersion };
+    const { user, keyId } = this.info.principal;
+    return {
+      routerId,
+      connId: this.id,
+      experimentalApi: this.experimentalApi,
+      clientName: this.clientName,
+      clientVersion: this.clientVersion,
+      ...(user === undefined ? {} : { user }),
+      admin: this.#admin,
+      ...(keyId === undefined ? {} : { keyId }),
+    };
   }
 
   /**

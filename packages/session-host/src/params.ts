@@ -9,6 +9,7 @@ export type ThreadStartParams = z.infer<typeof Params.ThreadStartParams>;
 export type ThreadResumeParams = z.infer<typeof Params.ThreadResumeParams>;
 export type ThreadForkParams = z.infer<typeof Params.ThreadForkParams>;
 export type ThreadSetNameParams = z.infer<typeof Params.ThreadSetNameParams>;
+export type ThreadShareSetParams = z.infer<typeof Params.ThreadShareSetParams>;
 export type ThreadListParams = z.infer<typeof Params.ThreadListParams>;
 export type ThreadLoadedListParams = z.infer<typeof Params.ThreadLoadedListParams>;
 export type ThreadReadParams = z.infer<typeof Params.ThreadReadParams>;

@@ -1,5 +1,6 @@
 import { nowSeconds, type CommandEnvelope, type RespondServerRequestParams } from "@threadmesh/protocol";
 import type { CommandOutcome } from "../command-outcome.ts";
+import { canAnswer } from "../access/thread-access.ts";
 import { connectionKey } from "../host-services.ts";
 import type { ThreadActor } from "../thread-actor.ts";
 import { emptyThreadNameError, noArchivedRolloutError, noRolloutError } from "../thread-errors.ts";
@@ -60,8 +61,12 @@ export function connectionClosed(actor: ThreadActor, _p: unknown, env: CommandEn
   return { result: {} };
 }
 
-/** A client answered a server request; the first answer wins, later ones are ignored. */
-export function respondServerRequest(actor: ThreadActor, p: RespondServerRequestParams): CommandOutcome {
+/**
+ * A client answered a server request; the first answer wins, later ones are ignored. An answer from a
+ * user who may not answer the thread's requests is treated as one to an unknown request.
+ */
+export function respondServerRequest(actor: ThreadActor, p: RespondServerRequestParams, env: CommandEnvelope): CommandOutcome {
+  if (!canAnswer(actor.record, env.origin)) return { result: { accepted: false } };
   const answer = p.error ? ({ kind: "error", error: p.error } as const) : ({ kind: "result", result: p.result } as const);
   const accepted = actor.pending.respond(p.requestKey, answer);
   return { result: { accepted } };

@@ -1,4 +1,6 @@
 import type { ThreadListQuery } from "@threadmesh/persistence";
+import type { Origin } from "@threadmesh/protocol";
+import { canSee, originIsAdmin, originUser } from "../access/thread-access.ts";
 import type { CommandOutcome } from "../command-outcome.ts";
 import type { HostServices } from "../host-services.ts";
 import { withCursor } from "../store-reads.ts";
@@ -15,7 +17,7 @@ const INTERACTIVE_SOURCES = new Set(["cli", "vscode", "exec", "appServer"]);
  * `thread/list`: materialized, non-ephemeral threads from the store, newest first by default. Threads
  * this host holds report their live status and environment; the others `notLoaded`.
  */
-export async function listThreads(services: HostServices, registry: ThreadRegistry, tenant: string, p: ThreadListParams): Promise<CommandOutcome> {
+export async function listThreads(services: HostServices, registry: ThreadRegistry, tenant: string, p: ThreadListParams, origin?: Origin): Promise<CommandOutcome> {
   const q: ThreadListQuery = {
     tenantId: tenant,
     cursor: p.cursor ?? null,
@@ -27,6 +29,8 @@ export async function listThreads(services: HostServices, registry: ThreadRegist
     searchTerm: p.searchTerm ?? null,
     modelProviders: p.modelProviders?.length ? p.modelProviders : null,
     excludedThreadIds: p.excludedThreadIds?.length ? p.excludedThreadIds : null,
+    // A user who is not an administrator lists the threads it started or that are shared with it.
+    visibleTo: originIsAdmin(origin) ? null : (originUser(origin) ?? ""),
   };
   const page = await withCursor(() => services.store.listThreads(q));
   const kinds = p.sourceKinds?.length ? new Set(p.sourceKinds) : INTERACTIVE_SOURCES;
@@ -39,10 +43,14 @@ export async function listThreads(services: HostServices, registry: ThreadRegist
   return { result: { data, nextCursor: page.nextCursor, backwardsCursor: page.backwardsCursor ?? null } };
 }
 
-/** `thread/loaded/list`: ids of the threads this host holds, sorted; the cursor is the last id of a page. */
-export function listLoaded(registry: ThreadRegistry, tenant: string, p: ThreadLoadedListParams): CommandOutcome {
+/**
+ * `thread/loaded/list`: ids of the threads this host holds that the requester may see, sorted; the cursor
+ * is the last id of a page.
+ */
+export function listLoaded(registry: ThreadRegistry, tenant: string, p: ThreadLoadedListParams, origin?: Origin): CommandOutcome {
   const ids = registry
     .list(tenant)
+    .filter((a) => canSee(a.record, origin))
     .map((a) => a.threadId)
     .sort();
   const from = p.cursor ? ids.findIndex((id) => id > p.cursor!) : 0;

@@ -13,6 +13,7 @@ import { capThreadSettings } from "../policy/thread-policy.ts";
 import { confineCwd } from "../policy/workspace-bounds.ts";
 import { THREAD_SOURCE, threadSessionResponse, toWireThread } from "../thread-view.ts";
 import type { ThreadForkParams } from "../params.ts";
+import { canSee, originUser } from "../access/thread-access.ts";
 
 /**
  * `thread/fork`: copies a stored (or loaded) thread's history through `lastTurnId` into a new thread,
@@ -34,7 +35,7 @@ export async function forkThread(services: HostServices, registry: ThreadRegistr
   if (live) await live.writer.flush();
   else await flushOwner(services.bus, tenant, p.threadId, origin, services.logger);
   const source = live?.record ?? (await store.getThread(tenant, p.threadId));
-  if (!source || !source.materialized || source.ephemeral || source.archived) throw noRolloutError(p.threadId);
+  if (!source || !canSee(source, origin) || !source.materialized || source.ephemeral || source.archived) throw noRolloutError(p.threadId);
   if (p.lastTurnId) {
     const turn = await store.getTurn(tenant, source.id, p.lastTurnId);
     if (!turn) throw new InvalidRequestError(`turn not found: ${p.lastTurnId}`);
@@ -66,6 +67,7 @@ export async function forkThread(services: HostServices, registry: ThreadRegistr
     updatedAt: now,
     ownerEpoch: 0,
     lastSeq: 0,
+    ownerUser: originUser(origin),
   };
   await store.createThread(record);
   await store.copyThreadContent(tenant, source.id, id, p.lastTurnId ?? null);

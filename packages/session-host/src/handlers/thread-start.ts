@@ -11,6 +11,7 @@ import { capThreadSettings } from "../policy/thread-policy.ts";
 import { confineCwd } from "../policy/workspace-bounds.ts";
 import { THREAD_SOURCE, threadSessionResponse, toWireThread } from "../thread-view.ts";
 import type { ThreadStartParams } from "../params.ts";
+import { originUser } from "../access/thread-access.ts";
 
 /**
  * `thread/start`: creates, stores and loads a thread, subscribes the requester, replies, then
@@ -44,6 +45,7 @@ export async function startThread(services: HostServices, registry: ThreadRegist
     updatedAt: now,
     ownerEpoch: 1,
     lastSeq: 0,
+    ownerUser: originUser(origin),
   };
   await services.store.createThread(record);
   await services.ownership.claim(tenant, id, record.ownerEpoch);

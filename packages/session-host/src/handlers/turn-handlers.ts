@@ -1,4 +1,5 @@
-import { InvalidRequestError, RpcError, newId, type AskForApproval, type SandboxPolicy, type UserInput } from "@threadmesh/protocol";
+import { InvalidRequestError, RpcError, newId, type AskForApproval, type CommandEnvelope, type SandboxPolicy, type UserInput } from "@threadmesh/protocol";
+import { originUser } from "../access/thread-access.ts";
 import type { TurnRecord } from "@threadmesh/persistence";
 import type { CommandOutcome } from "../command-outcome.ts";
 import type { ThreadActor } from "../thread-actor.ts";
@@ -17,7 +18,7 @@ import type { TurnInterruptParams, TurnStartParams, TurnSteerParams } from "../p
  * user message; the agent loop runs as the actor's turn task. On a busy thread the input joins the
  * active turn like a steer and the active turn is returned.
  */
-export function turnStart(actor: ThreadActor, p: TurnStartParams): CommandOutcome | Promise<CommandOutcome> {
+export function turnStart(actor: ThreadActor, p: TurnStartParams, env?: CommandEnvelope): CommandOutcome | Promise<CommandOutcome> {
   if (actor.services.draining) {
     throw new InvalidRequestError("Server is draining; retry after reconnecting", { reason: "serverShuttingDown" });
   }
@@ -31,6 +32,7 @@ export function turnStart(actor: ThreadActor, p: TurnStartParams): CommandOutcom
   // Started in the turn/start command's trace context (the thread actor runs commands in it).
   const spans = new TurnTrace(actor.services.telemetry.tracer, { tenant: actor.tenant, threadId: actor.threadId, turnId }, { "gen_ai.request.model": settings.model });
   const turn = new ActiveTurn(turnId, actor.nextTurnOrdinal(), settings, spans, (method, params) => actor.events.notify(method, params));
+  turn.startedBy = originUser(env?.origin);
   actor.turn = turn;
   actor.services.turnsActive(1);
   const r = actor.record;
@@ -79,6 +81,7 @@ export function continueTurn(actor: ThreadActor, record: TurnRecord): void {
   const spans = new TurnTrace(actor.services.telemetry.tracer, { tenant: actor.tenant, threadId: actor.threadId, turnId: record.id }, { "gen_ai.request.model": settings.model });
   const startedAtMs = record.startedAt === null ? Date.now() : record.startedAt * 1000;
   const turn = new ActiveTurn(record.id, record.ordinal, settings, spans, (method, params) => actor.events.notify(method, params), startedAtMs);
+  turn.startedBy = record.startedBy ?? null;
   actor.turn = turn;
   actor.services.turnsActive(1);
   actor.setActiveFlags([]);

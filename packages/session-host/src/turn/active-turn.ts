@@ -58,6 +58,8 @@ export class ActiveTurn {
   /** Index of the model request during which the turn's diff last changed; -1 while nothing changed. */
   diffRound = -1;
   finished = false;
+  /** The user who started the turn; null for a tenant-wide credential. */
+  startedBy: string | null = null;
   /** The turn's spans (no-ops unless the process registered an OpenTelemetry SDK). */
   readonly spans: TurnTrace;
   readonly #notify: (method: string, params: unknown) => void;
@@ -102,6 +104,6 @@ export class ActiveTurn {
   /** The turn's stored row while it runs; its end overrides status, error, completion and duration. */
   row(): Omit<TurnRecord, "tenantId" | "threadId"> {
     const outputSchema = this.settings.outputSchema ?? null;
-    return { id: this.id, ordinal: this.ordinal, status: "inProgress", error: null, startedAt: this.startedAt, completedAt: null, durationMs: null, outputSchema };
+    return { id: this.id, ordinal: this.ordinal, status: "inProgress", error: null, startedAt: this.startedAt, completedAt: null, durationMs: null, outputSchema, startedBy: this.startedBy };
   }
 }

@@ -18,6 +18,8 @@ export interface Topology {
   readonly url: string;
   readonly token: string;
   readonly workspaceRoot: string;
+  /** The store every process of the topology shares (tests create tenants and API keys in it). */
+  readonly databaseUrl: string;
   /** The workspace root of the tenant the topology's token belongs to: `<workspaceRoot>/default`. */
   readonly tenantRoot: string;
   /** Stops every Threadmesh process (not NATS or the database) and starts them again on the same store. */
@@ -44,7 +46,7 @@ export async function startTopology(kind: TopologyKind, opts: TopologyOptions): 
     const env = { ...baseEnv, DATABASE_URL: `sqlite:${join(dir, "threadmesh.db")}` };
     let proc: ThreadmeshProcess;
     return running(
-      { kind, token, workspaceRoot },
+      { kind, token, workspaceRoot, databaseUrl: env.DATABASE_URL },
       async (port) => {
         proc = ThreadmeshProcess.spawn("dev", ["dev", "--port", String(port)], env);
         return (await proc.waitForLine(/listening on: (ws:\/\/\S+)/))[1]!;
@@ -67,7 +69,7 @@ export async function startTopology(kind: TopologyKind, opts: TopologyOptions): 
   let host: ThreadmeshProcess;
   let router: ThreadmeshProcess;
   return running(
-    { kind, token, workspaceRoot },
+    { kind, token, workspaceRoot, databaseUrl: db.url },
     async (port) => {
       host = ThreadmeshProcess.spawn("host", ["host"], env);
       await host.waitForLine(/session host \S+ ready/);
@@ -90,7 +92,7 @@ export async function startTopology(kind: TopologyKind, opts: TopologyOptions): 
  * clients reconnect to the URL they know) and wraps them as a {@link Topology}.
  */
 async function running(
-  base: { kind: TopologyKind; token: string; workspaceRoot: string },
+  base: { kind: TopologyKind; token: string; workspaceRoot: string; databaseUrl: string },
   start: (port: number) => Promise<string>,
   stopProcesses: () => Promise<void>,
   cleanup: () => Promise<void>,

@@ -1,0 +1,4 @@
+import { describeIsolation } from "./isolation-suite.ts";
+
+describeIsolation("embedded");
+describeIsolation("distributed");

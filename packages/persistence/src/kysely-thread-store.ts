@@ -52,6 +52,15 @@ export class KyselyThreadStore implements ThreadStore {
     return this.#backend.kind;
   }
 
+  /**
+   * The store's connection, for another store of the same process to share (the credit store of the
+   * embedded topology: a second SQLite connection in one process would wait on this one's locks).
+   * Closing this store closes it.
+   */
+  get database(): Kysely<Database> {
+    return this.#db;
+  }
+
   async createThread(t: ThreadRecord): Promise<void> {
     await this.#db.insertInto("threads").values(threadToRow(t)).execute();
   }

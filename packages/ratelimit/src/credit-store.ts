@@ -129,6 +129,13 @@ export interface CreditStore {
   /** The tenant's reservations still held (not settled, released or expired-and-released). */
   heldReservations(tenantId: string): Promise<Array<Reservation & { expiresAtMs: number }>>;
 
+  /**
+   * The round a host continuing `turnId` (after its first host died) admits next: a round reserved and
+   * never settled (its request died with the host), else the one after the last settled round; 0 when
+   * the turn has neither.
+   */
+  nextRound(tenantId: string, turnId: string): Promise<number>;
+
   /** The tenant's funding as of `nowMs` (for snapshots). */
   state(tenantId: string, plan: Plan, nowMs: number): Promise<FundingState>;
   /** Proves the ledgers, grants, windows, reservations and balances agree, per tenant (all tenants when omitted). */

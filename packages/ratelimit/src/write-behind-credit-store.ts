@@ -184,6 +184,11 @@ export class WriteBehindCreditStore implements CreditStore {
     return [...m.held].map(([key, h]) => ({ key, tenantId, amount: h.amount, parts: h.parts, expiresAtMs: h.expiresAtMs }));
   }
 
+  async nextRound(tenantId: string, turnId: string): Promise<number> {
+    await this.flush();
+    return this.#store.nextRound(tenantId, turnId);
+  }
+
   async state(tenantId: string, plan: Plan, nowMs: number): Promise<FundingState> {
     const m = await this.#loaded(tenantId);
     return m === null ? this.#store.state(tenantId, plan, nowMs) : funding(m, plan, nowMs);

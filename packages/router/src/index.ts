@@ -49,3 +49,4 @@ export type {
 } from "./config.ts";
 export type { Authenticator, AuthRequest, AuthResult, AuthFailureReason, Principal } from "./auth/authenticator.ts";
 export type { CapabilityTokenAuthenticatorOptions } from "./auth/capability-token-authenticator.ts";
+export type { RateLimitsReader } from "./handlers/account-reads.ts";

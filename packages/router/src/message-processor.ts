@@ -1,5 +1,7 @@
+import { rateLimitsReadFor, type RateLimitsReader } from "./handlers/account-reads.ts";
 import {
   ErrorCode,
+  InternalError,
   InvalidParamsError,
   InvalidRequestError,
   METHODS,
@@ -51,6 +53,8 @@ export interface MessageProcessorOptions {
   outbound: OutboundBudget;
   logger: Logger;
   platform: PlatformInfo;
+  /** `account/rateLimits/read` from the credit store, scoped by the connection's tenant. */
+  rateLimits?: RateLimitsReader;
   /** False while the router drains: new requests are refused with a retryable error. */
   accepting(): boolean;
 }
@@ -164,6 +168,10 @@ export class MessageProcessor implements TransportAcceptor {
       }));
       applyParamLimits(name, params, limits);
       const route = METHODS[name as keyof typeof METHODS].route;
+      if (route === "router" && name === "account/rateLimits/read" && this.#opts.rateLimits) {
+        void this.#readRateLimits(conn, req, this.#opts.rateLimits, started);
+        return;
+      }
       if (route === "router") {
         const handler = LOCAL_HANDLERS[name as keyof typeof METHODS];
         if (handler === undefined) throw new InvalidRequestError(`${name} is not served by this router`);
@@ -186,6 +194,17 @@ export class MessageProcessor implements TransportAcceptor {
       const e = toRpcError(err);
       if (e.code === ErrorCode.Internal) this.#opts.logger.error({ err, connId: conn.id, method: req.method }, "request failed with an internal error");
       this.#fail(conn, req, e.toShape(), started);
+    }
+  }
+
+  async #readRateLimits(conn: Connection, req: Request, read: RateLimitsReader, started: number): Promise<void> {
+    try {
+      const result = await rateLimitsReadFor(read, conn.tenant);
+      conn.sendControl(encodeResult(req.idText, result));
+      this.#observe("account/rateLimits/read", "ok", started);
+    } catch (err) {
+      this.#opts.logger.error({ err, connId: conn.id, tenant: conn.tenant }, "reading the tenant's rate limits failed");
+      this.#fail(conn, req, new InternalError("rate limits could not be read").toShape(), started);
     }
   }
 

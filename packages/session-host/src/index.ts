@@ -40,3 +40,5 @@ export type {
   ModelFunctionCall,
   ModelUsage,
 } from "./model/model-client.ts";
+export { TurnAdmission, estimateInputTokens } from "./admission/turn-admission.ts";
+export type { Payer, PlanLookup, TurnAdmissionOptions } from "./admission/turn-admission.ts";

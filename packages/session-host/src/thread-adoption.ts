@@ -21,6 +21,8 @@ export function announceLoaded(
   } else actor.setStatus({ type: "idle" });
   if (abandoned) {
     announceAbandoned(actor, abandoned);
+    // Its slot and the reservations of its unfinished rounds go back (their usage never reached a host).
+    actor.services.admission?.abandon(actor.tenant, abandoned.id).catch((err: unknown) => actor.logger.warn({ err, turnId: abandoned.id }, "freeing an abandoned turn's credits failed"));
     actor.metrics.mesh.turnsRecovered.inc({ outcome: "interrupted" });
   }
   for (const r of orphaned) {

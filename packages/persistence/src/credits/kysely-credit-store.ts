@@ -306,6 +306,20 @@ export class KyselyCreditStore implements CreditStore {
     return rows.map((r) => ({ key: r.key.slice(prefix.length), tenantId, amount: Number(r.amount), parts: JSON.parse(r.parts) as ReservationParts, expiresAtMs: Number(r.expires_at_ms) }));
   }
 
+  async nextRound(tenantId: string, turnId: string): Promise<number> {
+    const settled = await this.#db
+      .selectFrom("usage_events")
+      .select((eb) => eb.fn.max("round").as("last"))
+      .where("tenant_id", "=", tenantId)
+      .where("turn_id", "=", turnId)
+      .executeTakeFirst();
+    const held = await this.heldReservations(tenantId);
+    const prefix = `${turnId}:`;
+    const heldRounds = held.filter((r) => r.key.startsWith(prefix)).map((r) => Number(r.key.slice(prefix.length)));
+    const afterSettled = settled?.last === null || settled?.last === undefined ? 0 : Number(settled.last) + 1;
+    return Math.max(afterSettled, ...heldRounds.filter((r) => Number.isSafeInteger(r)));
+  }
+
   async state(tenantId: string, plan: Plan, nowMs: number): Promise<FundingState> {
     const row = await this.#db.selectFrom("credit_balances").select(["balance", "reserved"]).where("tenant_id", "=", tenantId).executeTakeFirst();
     const balance = row === undefined ? { balance: 0, reserved: 0 } : { balance: Number(row.balance), reserved: Number(row.reserved) };

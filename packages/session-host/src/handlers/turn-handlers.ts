@@ -1,5 +1,7 @@
 import { InvalidRequestError, RpcError, newId, type AskForApproval, type CommandEnvelope, type SandboxPolicy, type UserInput } from "@threadmesh/protocol";
+import { refusalToRpcError } from "@threadmesh/ratelimit";
 import { originUser } from "../access/thread-access.ts";
+import { estimateInputTokens } from "../admission/turn-admission.ts";
 import type { TurnRecord } from "@threadmesh/persistence";
 import type { CommandOutcome } from "../command-outcome.ts";
 import type { ThreadActor } from "../thread-actor.ts";
@@ -22,17 +24,55 @@ export function turnStart(actor: ThreadActor, p: TurnStartParams, env?: CommandE
   if (actor.services.draining) {
     throw new InvalidRequestError("Server is draining; retry after reconnecting", { reason: "serverShuttingDown" });
   }
+  if (actor.services.admission !== null) return admitTurnStart(actor, p, env);
+  return startTurn(actor, p, env, null, newId());
+}
+
+/**
+ * `turn/start` through the credit waterfall: a new turn takes its slot and reserves its first model
+ * request before the reply (a refusal answers -32001 with `data: {reason, retryAfterMs, rateLimits,
+ * codexErrorInfo}` and changes nothing); input joining a running turn passes the burst stage.
+ */
+async function admitTurnStart(actor: ThreadActor, p: TurnStartParams, env: CommandEnvelope | undefined): Promise<CommandOutcome> {
+  const admission = actor.services.admission!;
+  const payer = await admission.payer(actor.tenant, env?.origin ?? {});
+  const model = p.model ?? actor.record.settings.model;
+  const running = actor.turn;
+  if (running) {
+    const refusal = await admission.admitSteer(payer, running.id, model);
+    if (refusal !== null) throw refusalToRpcError(refusal);
+    return startTurn(actor, p, env, payer, newId());
+  }
+  const turnId = newId();
+  const instructions = actor.record.settings.baseInstructions ?? actor.services.config.instructions;
+  const tools = [...builtinToolSpecs(), ...dynamicToolSpecs(actor.dynamicTools)];
+  const inputTokens = estimateInputTokens({ instructions, input: [...actor.history(), p.input], tools });
+  const { refusal } = await admission.admitTurn(payer, turnId, model, inputTokens);
+  if (refusal !== null) throw refusalToRpcError(refusal);
+  try {
+    return await startTurn(actor, p, env, payer, turnId);
+  } catch (err) {
+    await admission.abandon(actor.tenant, turnId);
+    throw err;
+  }
+}
+
+function startTurn(actor: ThreadActor, p: TurnStartParams, env: CommandEnvelope | undefined, payer: ActiveTurn["payer"], turnId: string): CommandOutcome | Promise<CommandOutcome> {
   const queued: QueuedInput = { input: p.input as UserInput[], clientId: p.clientUserMessageId ?? null };
   if (actor.turn) {
     actor.turn.steer(queued);
     return { result: { turn: actor.turn.startView() } };
   }
   const settings = applyTurnOverrides(actor, p);
-  const turnId = newId();
   // Started in the turn/start command's trace context (the thread actor runs commands in it).
   const spans = new TurnTrace(actor.services.telemetry.tracer, { tenant: actor.tenant, threadId: actor.threadId, turnId }, { "gen_ai.request.model": settings.model });
   const turn = new ActiveTurn(turnId, actor.nextTurnOrdinal(), settings, spans, (method, params) => actor.events.notify(method, params));
   turn.startedBy = originUser(env?.origin);
+  if (payer !== null) {
+    // turn/start reserved the first model request.
+    turn.payer = payer;
+    turn.heldRound = 0;
+  }
   actor.turn = turn;
   actor.services.turnsActive(1);
   const r = actor.record;
@@ -86,14 +126,39 @@ export function continueTurn(actor: ThreadActor, record: TurnRecord): void {
   actor.services.turnsActive(1);
   actor.setActiveFlags([]);
   actor.logger.info({ turnId: turn.id }, "continuing a turn the previous owner left at a safe point");
-  void runTurn(actor, turn, [...builtinToolSpecs(), ...dynamicToolSpecs(actor.dynamicTools)]);
+  const tools = [...builtinToolSpecs(), ...dynamicToolSpecs(actor.dynamicTools)];
+  const admission = actor.services.admission;
+  if (admission === null) {
+    void runTurn(actor, turn, tools);
+    return;
+  }
+  // The turn keeps its slot and its reservation keys: rounds already settled are not charged again.
+  void admission.adopt(actor.tenant, turn.id).then(
+    ({ payer, nextRound }) => {
+      turn.payer = payer;
+      turn.modelRound = nextRound;
+      return runTurn(actor, turn, tools);
+    },
+    async (err: unknown) => {
+      actor.logger.error({ err, turnId: turn.id }, "continuing a turn's admission failed");
+      await actor.endTurn(turn, { status: "failed", error: { message: "turn not continued: its credits could not be read", codexErrorInfo: "other", additionalDetails: null, misalignment: null }, streamStarted: false });
+    },
+  );
 }
 
 /** `turn/steer`: queues input for the active turn's next model request. */
-export function turnSteer(actor: ThreadActor, p: TurnSteerParams): CommandOutcome {
-  const turn = actor.turn;
+export async function turnSteer(actor: ThreadActor, p: TurnSteerParams, env?: CommandEnvelope): Promise<CommandOutcome> {
+  let turn = actor.turn;
   if (!turn) throw new InvalidRequestError("no active turn to steer");
   if (p.expectedTurnId !== turn.id) throw new InvalidRequestError(`expected active turn id \`${p.expectedTurnId}\` but found \`${turn.id}\``);
+  const admission = actor.services.admission;
+  if (admission !== null) {
+    const refusal = await admission.admitSteer(await admission.payer(actor.tenant, env?.origin ?? {}), turn.id, turn.settings.model);
+    if (refusal !== null) throw refusalToRpcError(refusal);
+    // The turn may have ended while admission decided.
+    turn = actor.turn;
+    if (!turn || p.expectedTurnId !== turn.id) throw new InvalidRequestError("no active turn to steer");
+  }
   turn.steer({ input: p.input as UserInput[], clientId: p.clientUserMessageId ?? null });
   return { result: { turnId: turn.id } };
 }

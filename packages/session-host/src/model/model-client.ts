@@ -13,6 +13,8 @@ export interface ModelRequest {
   /** JSON Schema the final message must follow (this turn only). */
   outputSchema?: unknown;
   serviceTier?: string | null;
+  /** Sent as `max_output_tokens`: the output tokens admission reserved for this request. */
+  maxOutputTokens?: number;
 }
 
 /**

@@ -190,6 +190,7 @@ function toParams(r: ModelRequest): ResponseCreateParamsStreaming {
   if (r.outputSchema !== undefined && r.outputSchema !== null) {
     params.text = { format: { type: "json_schema", name: "output", schema: r.outputSchema as Record<string, unknown>, strict: false } };
   }
+  if (r.maxOutputTokens !== undefined) params.max_output_tokens = r.maxOutputTokens;
   if (r.serviceTier) params.service_tier = r.serviceTier as ResponseCreateParamsStreaming["service_tier"];
   return params;
 }

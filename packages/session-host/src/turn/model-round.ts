@@ -18,8 +18,7 @@ export type RoundOutcome =
  * Sends one model request with the thread's history and streams the response into notifications.
  * The request is aborted by the turn's own abort (interrupt) or by a steer while a message streams.
  */
-export async function runModelRound(ctx: TurnContext, turn: ActiveTurn, tools: unknown[]): Promise<RoundOutcome> {
-  const request = buildRequest(ctx, turn, tools);
+export async function runModelRound(ctx: TurnContext, turn: ActiveTurn, request: ModelRequest): Promise<RoundOutcome> {
   const span = new ModelStreamSpan(turn.spans, request);
   const outcome = await streamRound(ctx, turn, request, span);
   span.end(outcome);
@@ -50,7 +49,8 @@ async function streamRound(ctx: TurnContext, turn: ActiveTurn, request: ModelReq
   }
 }
 
-function buildRequest(ctx: TurnContext, turn: ActiveTurn, tools: unknown[]): ModelRequest {
+/** The next model request of the turn: the thread's history with the turn's settings. */
+export function buildRequest(ctx: TurnContext, turn: ActiveTurn, tools: unknown[]): ModelRequest {
   const s = turn.settings;
   const history = ctx.history();
   const input = s.developerInstructions ? [developerMessageEntry(s.developerInstructions), ...history] : [...history];

@@ -1,5 +1,6 @@
-import type { ThreadActiveFlag, ThreadItem, TurnError } from "@threadmesh/protocol";
+import type { RateLimitSnapshot, ThreadActiveFlag, ThreadItem, TurnError } from "@threadmesh/protocol";
 import type { Logger } from "@threadmesh/telemetry";
+import type { TurnAdmission } from "../admission/turn-admission.ts";
 import type { HostConfig } from "../config.ts";
 import type { HostMetrics } from "../host-metrics.ts";
 import type { ModelClient, ModelUsage } from "../model/model-client.ts";
@@ -21,6 +22,8 @@ export interface TurnContext {
   readonly tenant: string;
   readonly threadId: string;
   readonly model: ModelClient;
+  /** The credit waterfall every model request passes; null when admission is off. */
+  readonly admission: TurnAdmission | null;
   readonly config: Readonly<HostConfig>;
   /** Resolved bubblewrap path; null when sandboxed execution is unavailable. */
   readonly bwrapPath: string | null;
@@ -41,8 +44,11 @@ export interface TurnContext {
   recordItem(turnId: string, item: ThreadItem): void;
   /** Sets the `active` status flags of the thread (publishing `thread/status/changed`). */
   setActiveFlags(flags: ThreadActiveFlag[]): void;
-  /** Adds one response's usage to the thread and publishes `thread/tokenUsage/updated` + `account/rateLimits/updated`. */
-  reportUsage(turn: ActiveTurn, usage: ModelUsage | null): void;
+  /**
+   * Adds one response's usage to the thread and publishes `thread/tokenUsage/updated` +
+   * `account/rateLimits/updated` (with `rateLimits` as settled, else a snapshot without a plan).
+   */
+  reportUsage(turn: ActiveTurn, usage: ModelUsage | null, rateLimits?: RateLimitSnapshot | null): void;
   /** Ends the turn once: final status, `turn/completed`, request cleanup, persistence. */
   endTurn(turn: ActiveTurn, end: TurnEnd): Promise<void>;
 }

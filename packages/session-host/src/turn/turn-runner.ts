@@ -2,7 +2,8 @@ import { newId, type UserMessageItem } from "@threadmesh/protocol";
 import type { ModelError } from "../model/model-client.ts";
 import type { ActiveTurn, QueuedInput } from "./active-turn.ts";
 import { echoInput, userMessageEntry } from "./history-items.ts";
-import { runModelRound } from "./model-round.ts";
+import { admitRound, releaseHeld, settleRound } from "../admission/round-admission.ts";
+import { buildRequest, runModelRound } from "./model-round.ts";
 import { runToolCall } from "./tool-call.ts";
 import type { TurnContext } from "./turn-context.ts";
 
@@ -19,7 +20,14 @@ export async function runTurn(ctx: TurnContext, turn: ActiveTurn, tools: unknown
     for (;;) {
       await injectQueuedInput(ctx, turn);
       if (turn.finished) return;
-      const outcome = await runModelRound(ctx, turn, tools);
+      const request = buildRequest(ctx, turn, tools);
+      if (!(await admitRound(ctx, turn, request))) return;
+      const outcome = await runModelRound(ctx, turn, request);
+      // The usage of a completed request is charged even when the turn ended meanwhile; a request that
+      // failed or was cut off reported none, and its reservation goes back. An abandoned request is sent
+      // again with the steered input under the same reservation.
+      const rateLimits = outcome.kind === "completed" ? await settleRound(ctx, turn, request, outcome.usage) : null;
+      if ((outcome.kind === "failed" || outcome.kind === "interrupted") && ctx.admission !== null) releaseHeld(ctx.admission, turn, ctx.logger);
       if (turn.finished || outcome.kind === "interrupted") return;
       if (outcome.kind === "abandoned") continue;
       if (outcome.kind === "failed") {
@@ -34,7 +42,7 @@ export async function runTurn(ctx: TurnContext, turn: ActiveTurn, tools: unknown
       let ending: Promise<void> | undefined;
       ctx.events.cork();
       try {
-        ctx.reportUsage(turn, outcome.usage);
+        ctx.reportUsage(turn, outcome.usage, rateLimits);
         if (turn.diffRound >= 0 && turn.diffRound < round) {
           turn.emit("turn/diff/updated", { threadId: ctx.threadId, turnId: turn.id, diff: turn.diff.unifiedDiff(turn.settings.cwd) });
         }

@@ -2,8 +2,8 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { resolve } from "node:path";
 import type { Bus, EventLog } from "@threadmesh/mesh";
 import type { ThreadStore } from "@threadmesh/persistence";
-import { Router, type ApiKeyLookup, type JwtConfig, type TenantLookup } from "@threadmesh/router";
-import { SessionHost } from "@threadmesh/session-host";
+import { Router, type ApiKeyLookup, type JwtConfig, type RateLimitsReader, type TenantLookup } from "@threadmesh/router";
+import { SessionHost, type TurnAdmission } from "@threadmesh/session-host";
 import type { Telemetry } from "@threadmesh/telemetry";
 import type { Config } from "./config.ts";
 import type { MeshControl } from "./mesh-control.ts";
@@ -16,13 +16,14 @@ export async function composeRouter(
   config: Config,
   bus: Bus,
   telemetry: Telemetry,
-  opts: { devMode: boolean; token: string | null; tenants?: ApiKeyLookup & TenantLookup; readiness?: () => Promise<boolean>; eventLog?: EventLog; mesh?: MeshControl },
+  opts: { devMode: boolean; token: string | null; tenants?: ApiKeyLookup & TenantLookup; readiness?: () => Promise<boolean>; eventLog?: EventLog; mesh?: MeshControl; rateLimits?: RateLimitsReader },
 ): Promise<Router> {
   const router = await Router.create({
     bus,
     telemetry,
     eventLog: opts.eventLog,
     mesh: opts.mesh,
+    ...(opts.rateLimits ? { rateLimits: opts.rateLimits } : {}),
     ...(opts.tenants ? { tenants: opts.tenants } : {}),
     routerId: routerIdOf(config),
     config: {
@@ -69,7 +70,16 @@ function jwtConfigOf(config: Config): { jwt?: JwtConfig } {
 }
 
 /** Builds a session host from the validated configuration. */
-export async function composeHost(config: Config, bus: Bus, store: ThreadStore, telemetry: Telemetry, model: { baseUrl: string; apiKey: string }, mesh?: MeshControl, eventLog?: EventLog): Promise<SessionHost> {
+export async function composeHost(
+  config: Config,
+  bus: Bus,
+  store: ThreadStore,
+  telemetry: Telemetry,
+  model: { baseUrl: string; apiKey: string },
+  mesh?: MeshControl,
+  eventLog?: EventLog,
+  admission?: TurnAdmission,
+): Promise<SessionHost> {
   if (config.leaseTtlMs < 2 * config.heartbeatIntervalMs) {
     throw new Error(`THREADMESH_LEASE_TTL_MS (${config.leaseTtlMs}) must be at least twice THREADMESH_HEARTBEAT_INTERVAL_MS (${config.heartbeatIntervalMs})`);
   }
@@ -81,6 +91,7 @@ export async function composeHost(config: Config, bus: Bus, store: ThreadStore, 
     owners: mesh?.owners,
     eventLog,
     hostId: hostIdOf(config),
+    ...(admission ? { admission } : {}),
     model: { baseURL: model.baseUrl, apiKey: model.apiKey, model: config.model, maxRetries: config.modelMaxRetries },
     config: {
       workspaceRoot: resolve(config.workspaceRoot),

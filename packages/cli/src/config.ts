@@ -55,6 +55,11 @@ export interface Config extends TenantLimits {
   readonly allowNetwork: boolean;
   readonly confineWorkspaces: boolean;
   readonly commandTimeoutMs: number;
+  readonly admission: boolean;
+  readonly redisUrl: string | null;
+  readonly burstInsuranceFraction: number;
+  readonly priceTable: string | null;
+  readonly maxOutputTokens: number;
   readonly simPort: number;
   readonly simTokensPerSecond: number;
   readonly simTtftMs: number;

@@ -1,8 +1,10 @@
 import { InProcessBus } from "@threadmesh/mesh";
-import { openStore, openTenantStore } from "@threadmesh/persistence";
+import { KyselyCreditStore, KyselyThreadStore, openStore, openTenantStore } from "@threadmesh/persistence";
+import { WriteBehindCreditStore } from "@threadmesh/ratelimit";
 import { startModelSim, type ModelSim } from "@threadmesh/model-sim";
 import { createTelemetry, startTracing } from "@threadmesh/telemetry";
 import type { Config } from "../config.ts";
+import { openHostAdmission, type HostAdmission } from "../admission.ts";
 import { composeHost, composeRouter, hostIdOf, resolveToken, routerIdOf } from "../compose.ts";
 import { ensureDevApiKey } from "../dev-key.ts";
 import { openEventLog } from "../event-log.ts";
@@ -30,11 +32,22 @@ export async function runDev(config: Config): Promise<void> {
   const eventLog = await openEventLog(config, bus);
   // One copy shared by the router and the host: they see the same hosts and owners, as over NATS.
   const mesh = await openMeshControl(config, bus, (err) => telemetry.logger.warn({ err }, "mesh control failed"));
-  const host = await composeHost({ ...config, ...ids }, bus, store, telemetry, model, mesh, eventLog);
-  const token = resolveToken(config);
   const tenants = await openTenantStore({ url: config.databaseUrl });
+  // One process admits every turn: decisions are served from memory, written behind to the thread
+  // store's own connection; burst limits count in memory.
+  let admission: HostAdmission | null = null;
+  let credits: WriteBehindCreditStore | null = null;
+  if (config.admission) {
+    if (!(store instanceof KyselyThreadStore)) throw new Error("admission needs the kysely thread store");
+    credits = new WriteBehindCreditStore(new KyselyCreditStore({ db: store.database, kind: store.kind }), {
+      onWriteError: (err, op) => telemetry.logger.error({ err, op }, "credit store write failed"),
+    });
+    admission = await openHostAdmission(config, { store: credits, tenants, logger: telemetry.logger, sharedBurst: false });
+  }
+  const host = await composeHost({ ...config, ...ids }, bus, store, telemetry, model, mesh, eventLog, admission?.turns);
+  const token = resolveToken(config);
   const devKey = await ensureDevApiKey(tenants, { tenant: config.defaultTenant, databaseUrl: config.databaseUrl });
-  const router = await composeRouter({ ...config, ...ids }, bus, telemetry, { devMode: true, token, tenants, readiness: () => store.ping(), eventLog, mesh });
+  const router = await composeRouter({ ...config, ...ids }, bus, telemetry, { devMode: true, token, tenants, readiness: () => store.ping(), eventLog, mesh, ...(admission ? { rateLimits: (tenant: string) => admission.turns.rateLimits(tenant) } : {}) });
   const { url, metricsUrl } = await router.listen();
 
   console.log("threadmesh dev (embedded: router + session host, in-process bus, " + config.databaseUrl + ")");
@@ -56,6 +69,10 @@ export async function runDev(config: Config): Promise<void> {
     await clock.step("close session host", () => host.close({ withinMs: clock.remaining() - CLOSING_RESERVE_MS }));
     await Promise.all([clock.step("close mesh control", () => mesh.close(), CLOSE_STEP_MS), clock.step("close event log", () => eventLog.close(), CLOSE_STEP_MS)]);
     await clock.step("close bus", () => bus.close(), CLOSE_STEP_MS);
+    await clock.step("close admission", async () => {
+      await admission?.close();
+      await credits?.flush();
+    }, CLOSE_STEP_MS);
     await Promise.all([clock.step("close store", () => store.close(), CLOSE_STEP_MS), clock.step("close tenant store", () => tenants.close(), CLOSE_STEP_MS), clock.step("close model simulator", async () => sim?.close(), CLOSE_STEP_MS)]);
   });
 }

@@ -1,8 +1,9 @@
 import { NatsBus } from "@threadmesh/mesh";
-import { openStore } from "@threadmesh/persistence";
+import { openCreditStore, openStore, openTenantStore, type KyselyCreditStore, type KyselyTenantStore } from "@threadmesh/persistence";
 import { createTelemetry, startMetricsServer, startTracing, type MetricsReadiness } from "@threadmesh/telemetry";
 import type { SessionHost } from "@threadmesh/session-host";
 import type { Config } from "../config.ts";
+import { openHostAdmission, type HostAdmission } from "../admission.ts";
 import { composeHost, hostIdOf } from "../compose.ts";
 import { openEventLog } from "../event-log.ts";
 import { openMeshControl } from "../mesh-control.ts";
@@ -18,6 +19,18 @@ export async function runHost(config: Config): Promise<void> {
   const telemetry = createTelemetry({ service: "host", logLevel: config.logLevel, defaultMetrics: true });
   let host: SessionHost | null = null;
   const store = await openStore({ url: config.databaseUrl });
+  // Admission: credits in the shared database, burst limits in Redis when configured.
+  let credits: { store: KyselyCreditStore; tenants: KyselyTenantStore; admission: HostAdmission } | null = null;
+  if (config.admission) {
+    const creditStore = await openCreditStore({ url: config.databaseUrl, migrate: false });
+    const tenants = await openTenantStore({ url: config.databaseUrl, migrate: false, poolSize: 2 });
+    try {
+      credits = { store: creditStore, tenants, admission: await openHostAdmission(config, { store: creditStore, tenants, logger: telemetry.logger, sharedBurst: true }) };
+    } catch (err) {
+      await Promise.all([creditStore.close(), tenants.close(), store.close()]);
+      throw err;
+    }
+  }
   // Bound before joining the mesh: a taken port stops the process before it takes any thread.
   const metricsServer = await startMetricsServer({
     metrics: telemetry.metrics,
@@ -33,7 +46,7 @@ export async function runHost(config: Config): Promise<void> {
   // The stream must exist before this host publishes its first event.
   const eventLog = await openEventLog(config, bus);
   const mesh = await openMeshControl(config, bus, (err) => telemetry.logger.warn({ err }, "mesh control watch failed"));
-  const running = await composeHost({ ...config, hostId }, bus, store, telemetry, { baseUrl: config.modelBaseUrl, apiKey: config.modelApiKey ?? "" }, mesh, eventLog);
+  const running = await composeHost({ ...config, hostId }, bus, store, telemetry, { baseUrl: config.modelBaseUrl, apiKey: config.modelApiKey ?? "" }, mesh, eventLog, credits?.admission.turns);
   host = running;
   console.log(`session host ${running.hostId} ready`);
   onShutdown({ drainDeadlineMs: config.drainDeadlineMs, logger: telemetry.logger, flush: stopTracing }, async (clock) => {
@@ -41,6 +54,10 @@ export async function runHost(config: Config): Promise<void> {
     await clock.step("close session host", () => running.close({ withinMs: clock.remaining() - CLOSING_RESERVE_MS }));
     await Promise.all([clock.step("close mesh control", () => mesh.close(), CLOSE_STEP_MS), clock.step("close event log", () => eventLog.close(), CLOSE_STEP_MS)]);
     await clock.step("close bus", () => bus.close(), CLOSE_STEP_MS);
+    await clock.step("close admission", async () => {
+      await credits?.admission.close();
+      await Promise.all([credits?.store.close(), credits?.tenants.close()]);
+    }, CLOSE_STEP_MS);
     await Promise.all([clock.step("close store", () => store.close(), CLOSE_STEP_MS), clock.step("close metrics server", () => metricsServer.close(), CLOSE_STEP_MS)]);
   });
 }

@@ -1,7 +1,8 @@
 import { NatsBus } from "@threadmesh/mesh";
 import { createTelemetry, startTracing } from "@threadmesh/telemetry";
-import { openStore, openTenantStore } from "@threadmesh/persistence";
+import { openCreditStore, openStore, openTenantStore } from "@threadmesh/persistence";
 import type { Config } from "../config.ts";
+import { rateLimitsReader } from "../admission.ts";
 import { composeRouter, routerIdOf } from "../compose.ts";
 import { openEventLog } from "../event-log.ts";
 import { openMeshControl } from "../mesh-control.ts";
@@ -19,8 +20,18 @@ export async function runRouter(config: Config): Promise<void> {
   const eventLog = await openEventLog(config, bus);
   const mesh = await openMeshControl(config, bus, (err) => telemetry.logger.warn({ err }, "mesh control watch failed"));
   const tenants = await openTenantStore({ url: config.databaseUrl, migrate: false, poolSize: 2 });
+  // account/rateLimits/read answers from the credit store the hosts admit against.
+  const credits = config.admission ? await openCreditStore({ url: config.databaseUrl, migrate: false, poolSize: 2 }) : null;
   // Without THREADMESH_TOKEN no capability token is accepted: API keys and JWTs still are.
-  const router = await composeRouter({ ...config, routerId }, bus, telemetry, { devMode: config.devMode, token: config.token, tenants, readiness: () => store.ping(), eventLog, mesh });
+  const router = await composeRouter({ ...config, routerId }, bus, telemetry, {
+    devMode: config.devMode,
+    token: config.token,
+    tenants,
+    readiness: () => store.ping(),
+    eventLog,
+    mesh,
+    ...(credits ? { rateLimits: rateLimitsReader(credits, tenants) } : {}),
+  });
   const { url, metricsUrl } = await router.listen();
   console.log(`threadmesh router`);
   console.log(`  listening on: ${url}`);
@@ -30,6 +41,6 @@ export async function runRouter(config: Config): Promise<void> {
     await clock.step("close router", () => router.close(), ROUTER_CLOSE_MS);
     await Promise.all([clock.step("close mesh control", () => mesh.close(), CLOSE_STEP_MS), clock.step("close event log", () => eventLog.close(), CLOSE_STEP_MS)]);
     await clock.step("close bus", () => bus.close(), CLOSE_STEP_MS);
-    await Promise.all([clock.step("close store", () => store.close(), CLOSE_STEP_MS), clock.step("close tenant store", () => tenants.close(), CLOSE_STEP_MS)]);
+    await Promise.all([clock.step("close store", () => store.close(), CLOSE_STEP_MS), clock.step("close tenant store", () => tenants.close(), CLOSE_STEP_MS), clock.step("close credit store", async () => credits?.close(), CLOSE_STEP_MS)]);
   });
 }

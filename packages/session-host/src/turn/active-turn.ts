@@ -4,6 +4,7 @@ import type { TurnRecord } from "@threadmesh/persistence";
 import type { PolicyCaps } from "../policy/policy-caps.ts";
 import type { WorkspaceBounds } from "../policy/workspace-bounds.ts";
 import { TurnDiffTracker } from "../tools/turn-diff.ts";
+import type { Payer } from "../admission/turn-admission.ts";
 import type { TurnTrace } from "./turn-trace.ts";
 
 /** The effective settings of one turn, fixed when it starts. */
@@ -58,6 +59,12 @@ export class ActiveTurn {
   /** Index of the model request during which the turn's diff last changed; -1 while nothing changed. */
   diffRound = -1;
   finished = false;
+  /** Who pays for the turn's model requests; null while admission is off. */
+  payer: Payer | null = null;
+  /** Reservation key index of the turn's next model request (a request a steer abandoned keeps its index). */
+  modelRound = 0;
+  /** The index reserved and not yet settled or given back; null when none is. */
+  heldRound: number | null = null;
   /** The user who started the turn; null for a tenant-wide credential. */
   startedBy: string | null = null;
   /** The turn's spans (no-ops unless the process registered an OpenTelemetry SDK). */

@@ -77,7 +77,7 @@ for (const kind of ["sqlite", "postgres"] as const) {
         plan: { id: "partner", name: "Partner", planType: "business", priorityClass: 5, unlimited: false, primary: { windowMins: 300, budget: 5 * CREDIT }, maxTurnsPerTenant: 20, maxTurnsPerUser: 4, burstPerKey: 10, burstPerTenant: 50 },
       });
       assert.equal(plan.id, "partner");
-      assert.deepEqual({ ...plan.primary }, { windowMins: 300, budget: String(5 * CREDIT) });
+      assert.deepEqual({ ...(plan.primary as object) }, { windowMins: 300, budget: String(5 * CREDIT) });
       assert.equal(plan.secondary, undefined, "a window the plan lacks stays absent");
       const plans = await c.call<{ plans: Array<{ id: string }> }>("PlanService", "ListPlans", {});
       assert.deepEqual(plans.plans.map((p) => p.id).sort(), ["default", "partner"]);

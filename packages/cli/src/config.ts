@@ -1,6 +1,7 @@
 import type { TenantLimits } from "@threadmesh/protocol";
 import { OPTIONS, type Command, type OptionSpec } from "./options.ts";
 import { policyDefaultsProblems } from "./policy-options.ts";
+import { adminOptionProblems } from "./admin-options.ts";
 
 /** The resolved configuration: validated, frozen. Keys mirror {@link OPTIONS}, the {@link TenantLimits} among them. */
 export interface Config extends TenantLimits {
@@ -64,6 +65,13 @@ export interface Config extends TenantLimits {
   readonly simTokensPerSecond: number;
   readonly simTtftMs: number;
   readonly simToolCallProbability: number;
+  readonly adminHost: string;
+  readonly adminPort: number;
+  readonly adminToken: string | null;
+  readonly adminTlsCert: string | null;
+  readonly adminTlsKey: string | null;
+  readonly adminTlsClientCa: string | null;
+  readonly adminTlsCa: string | null;
 }
 
 export class ConfigError extends Error {
@@ -119,6 +127,7 @@ export function loadConfig(command: Command, argv: readonly string[], env: Reado
     problems.push(`THREADMESH_OUTBOUND_TOTAL_MAX_BYTES (${String(out.outboundTotalMaxBytes)}) must be at least THREADMESH_OUTBOUND_MAX_BYTES (${String(out.outboundMaxBytes)})`);
   }
   problems.push(...credentialProblems(out, (key) => raw.get(OPTIONS.find((o) => o.key === key)!)?.source));
+  problems.push(...adminOptionProblems(command, out));
   if (problems.length) throw new ConfigError(problems);
   const config = Object.freeze(out) as unknown as Config;
   if (command === "dev" || command === "host") {

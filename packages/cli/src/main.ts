@@ -2,12 +2,21 @@
 import { ConfigError, helpText, loadConfig } from "./config.ts";
 import type { Command } from "./options.ts";
 
-const COMMANDS: Record<Command, { summary: string; run: (argv: string[]) => Promise<void> }> = {
+const COMMANDS: Record<Command, { summary: string; run: (argv: string[]) => Promise<void>; details?: () => Promise<string> }> = {
   dev: { summary: "embedded mesh: router + session host in one process, SQLite, model simulator when no provider is configured", run: async (a) => (await import("./commands/dev.ts")).runDev(config("dev", a)) },
   router: { summary: "a stateless WebSocket router connected to NATS", run: async (a) => (await import("./commands/router.ts")).runRouter(config("router", a)) },
   host: { summary: "a session host connected to NATS and the store", run: async (a) => (await import("./commands/host.ts")).runHost(config("host", a)) },
   migrate: { summary: "apply database migrations and exit", run: async (a) => (await import("./commands/migrate.ts")).runMigrate(config("migrate", a)) },
   "model-sim": { summary: "an OpenAI Responses API simulator (generative mode; scripts via its /_sim API)", run: async (a) => (await import("./commands/model-sim.ts")).runModelSim(config("model-sim", a)) },
+  "admin-server": {
+    summary: "the admin API (gRPC) of the distributed topology: its own process with the store and a NATS connection (dev serves it in-process)",
+    run: async (a) => (await import("./commands/admin-server.ts")).runAdminServer(config("admin-server", a)),
+  },
+  admin: {
+    summary: "call the admin API: threadmesh admin <resource> <verb> [args] [--json]",
+    run: async (a) => (await import("./commands/admin.ts")).runAdmin(a, process.env),
+    details: async () => (await import("./admin/admin-verbs.ts")).verbHelp(),
+  },
 };
 
 function config(command: Command, argv: string[]) {
@@ -16,7 +25,7 @@ function config(command: Command, argv: string[]) {
 
 function usage(): string {
   const lines = ["Usage: threadmesh <command> [options]", "", "Commands:"];
-  for (const [name, c] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(10)} ${c.summary}`);
+  for (const [name, c] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(12)} ${c.summary}`);
   lines.push("", "Run `threadmesh <command> --help` for its options.");
   return lines.join("\n");
 }
@@ -34,7 +43,7 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   if (rest.includes("--help") || rest.includes("-h")) {
-    console.log(helpText(name as Command, cmd.summary));
+    console.log(helpText(name as Command, cmd.summary) + (cmd.details ? `\n\n${await cmd.details()}` : ""));
     return;
   }
   try {

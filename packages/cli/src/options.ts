@@ -23,17 +23,20 @@ export interface OptionSpec {
   max?: number;
 }
 
-export type Command = "dev" | "router" | "host" | "migrate" | "model-sim";
+export type Command = "dev" | "router" | "host" | "migrate" | "model-sim" | "admin-server" | "admin";
 
-const ALL: readonly Command[] = ["dev", "router", "host", "migrate", "model-sim"];
+const ALL: readonly Command[] = ["dev", "router", "host", "migrate", "model-sim", "admin-server"];
 const SERVING: readonly Command[] = ["dev", "router", "host"];
 const ROUTERS: readonly Command[] = ["dev", "router"];
 const HOSTS: readonly Command[] = ["dev", "host"];
-const STORE: readonly Command[] = ["dev", "router", "host", "migrate"];
+const STORE: readonly Command[] = ["dev", "router", "host", "migrate", "admin-server"];
+/** Commands serving the admin API, and the admin client. */
+const ADMIN_SERVERS: readonly Command[] = ["dev", "admin-server"];
+const ADMIN: readonly Command[] = ["dev", "admin-server", "admin"];
 
 export const OPTIONS: readonly OptionSpec[] = [
   { key: "databaseUrl", env: "DATABASE_URL", flag: "--database-url", kind: "string", default: "sqlite:./data/threadmesh.db", help: "sqlite:<file> (embedded) or postgres://… (distributed)", commands: STORE },
-  { key: "natsUrl", env: "NATS_URL", flag: "--nats-url", kind: "string", default: "nats://127.0.0.1:4222", help: "NATS server(s), comma-separated (router, host)", commands: ["router", "host"] },
+  { key: "natsUrl", env: "NATS_URL", flag: "--nats-url", kind: "string", default: "nats://127.0.0.1:4222", help: "NATS server(s), comma-separated (router, host, admin-server)", commands: ["router", "host", "admin-server"] },
   { key: "logLevel", env: "THREADMESH_LOG_LEVEL", flag: "--log-level", kind: "string", default: "info", choices: ["fatal", "error", "warn", "info", "debug", "trace", "silent"], help: "log level (JSON logs on stderr)", commands: ALL },
   { key: "host", env: "THREADMESH_HOST", flag: "--host", kind: "string", default: "127.0.0.1", help: "address the WebSocket listener binds", commands: ROUTERS },
   { key: "port", env: "THREADMESH_PORT", flag: "--port", kind: "int", default: 8765, min: 0, max: 65535, help: "WebSocket port (0 = ephemeral)", commands: ROUTERS },
@@ -75,9 +78,9 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: "metricsPort", env: "THREADMESH_METRICS_PORT", flag: "--metrics-port", kind: "int", default: 9464, min: 0, max: 65535, help: "port of the metrics endpoint (0 = ephemeral); a router and a host on one machine need different ones", commands: SERVING },
   { key: "replayMaxAgeMs", env: "THREADMESH_REPLAY_MAX_AGE_MS", flag: "--replay-max-age-ms", kind: "int", default: 600_000, min: 1_000, help: "event replay window: oldest event kept for `thread/resume` with afterSeq, ms", commands: SERVING },
   { key: "replayMaxEvents", env: "THREADMESH_REPLAY_MAX_EVENTS", flag: "--replay-max-events", kind: "int", default: 10_000, min: 10, help: "event replay window: most event messages kept per thread (a batch of deltas is one)", commands: SERVING },
-  { key: "jetstreamReplicas", env: "THREADMESH_JETSTREAM_REPLICAS", flag: "--jetstream-replicas", kind: "int", default: 1, min: 1, max: 5, help: "replicas of the JetStream event stream and KV buckets when this process creates them (3 on a NATS cluster)", commands: ["router", "host"] },
+  { key: "jetstreamReplicas", env: "THREADMESH_JETSTREAM_REPLICAS", flag: "--jetstream-replicas", kind: "int", default: 1, min: 1, max: 5, help: "replicas of the JetStream event stream and KV buckets when this process creates them (3 on a NATS cluster)", commands: ["router", "host", "admin-server"] },
   { key: "heartbeatIntervalMs", env: "THREADMESH_HEARTBEAT_INTERVAL_MS", flag: "--heartbeat-interval-ms", kind: "int", default: 1_000, min: 50, help: "session host heartbeat period (load report and lease renewal), ms", commands: HOSTS },
-  { key: "leaseTtlMs", env: "THREADMESH_LEASE_TTL_MS", flag: "--lease-ttl-ms", kind: "int", default: 3_000, min: 150, help: "a host whose last heartbeat is older is dead and its threads are adopted, ms (several heartbeat periods)", commands: SERVING },
+  { key: "leaseTtlMs", env: "THREADMESH_LEASE_TTL_MS", flag: "--lease-ttl-ms", kind: "int", default: 3_000, min: 150, help: "a host whose last heartbeat is older is dead and its threads are adopted, ms (several heartbeat periods)", commands: [...SERVING, "admin-server"] },
   { key: "drainDeadlineMs", env: "THREADMESH_DRAIN_DEADLINE_MS", flag: "--drain-deadline-ms", kind: "int", default: 10_000, devDefault: 5_000, min: 0, max: 600_000, help: "on SIGTERM or SIGINT: how long running turns (host) and requests in flight (router) get to finish; turns still running then are handed over as on a crash, and the process exits at most 1.5 s later, ms", commands: SERVING },
   { key: "continueTurns", env: "THREADMESH_CONTINUE_TURNS", flag: "--continue-turns", kind: "bool", default: true, help: "a turn a lost session host left at a safe point runs on, with a new model request, on the host that adopts its thread (else it ends interrupted)", commands: HOSTS },
   { key: "maxThreads", env: "THREADMESH_MAX_THREADS", flag: "--max-threads", kind: "int", default: 5_000, min: 1, help: "threads one session host holds; beyond it new threads go to other hosts", commands: HOSTS },
@@ -106,4 +109,11 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: "simTokensPerSecond", env: "THREADMESH_SIM_TOKENS_PER_SECOND", flag: "--sim-tokens-per-second", kind: "number", default: 60, min: 0, help: "simulator generative mode: tokens per second (0 = as fast as possible)", commands: ["dev", "model-sim"] },
   { key: "simTtftMs", env: "THREADMESH_SIM_TTFT_MS", flag: "--sim-ttft-ms", kind: "int", default: 200, min: 0, help: "simulator generative mode: time to first token, ms", commands: ["dev", "model-sim"] },
   { key: "simToolCallProbability", env: "THREADMESH_SIM_TOOL_CALL_PROBABILITY", flag: "--sim-tool-call-probability", kind: "number", default: 0.2, min: 0, max: 1, help: "simulator generative mode: chance a reply is a shell tool call", commands: ["dev", "model-sim"] },
+  { key: "adminHost", env: "THREADMESH_ADMIN_HOST", flag: "--admin-host", kind: "string", default: "127.0.0.1", help: "address the admin gRPC API binds (dev, admin-server) or that `threadmesh admin` calls", commands: ADMIN },
+  { key: "adminPort", env: "THREADMESH_ADMIN_PORT", flag: "--admin-port", kind: "int", default: 8766, min: 0, max: 65535, help: "admin gRPC API port (0 = ephemeral, dev and admin-server)", commands: ADMIN },
+  { key: "adminToken", env: "THREADMESH_ADMIN_TOKEN", flag: "--admin-token", kind: "string", default: null, help: "admin API token, sent as `authorization: Bearer`; dev generates one when unset; admin-server needs it unless THREADMESH_ADMIN_TLS_CLIENT_CA is set", commands: ADMIN },
+  { key: "adminTlsCert", env: "THREADMESH_ADMIN_TLS_CERT", flag: "--admin-tls-cert", kind: "string", default: null, help: "PEM certificate file: the admin server's (TLS on; with THREADMESH_ADMIN_TLS_KEY), or `threadmesh admin`'s client certificate for mTLS", commands: ADMIN },
+  { key: "adminTlsKey", env: "THREADMESH_ADMIN_TLS_KEY", flag: "--admin-tls-key", kind: "string", default: null, help: "PEM private key file of THREADMESH_ADMIN_TLS_CERT", commands: ADMIN },
+  { key: "adminTlsClientCa", env: "THREADMESH_ADMIN_TLS_CLIENT_CA", flag: "--admin-tls-client-ca", kind: "string", default: null, help: "PEM CA file: admin clients must present a certificate it signed (mTLS; needs THREADMESH_ADMIN_TLS_CERT)", commands: ADMIN_SERVERS },
+  { key: "adminTlsCa", env: "THREADMESH_ADMIN_TLS_CA", flag: "--admin-tls-ca", kind: "string", default: null, help: "PEM CA file `threadmesh admin` verifies the admin server's certificate with (TLS on; system roots when unset and a client certificate is given)", commands: ["admin"] },
 ];

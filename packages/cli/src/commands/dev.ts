@@ -9,6 +9,8 @@ import { composeHost, composeRouter, hostIdOf, resolveToken, routerIdOf } from "
 import { ensureDevApiKey } from "../dev-key.ts";
 import { openEventLog } from "../event-log.ts";
 import { openMeshControl } from "../mesh-control.ts";
+import { startAdminService } from "../admin-service.ts";
+import { serveDrainRequests } from "../host-drain-control.ts";
 import { onShutdown } from "../shutdown.ts";
 import { CLOSE_STEP_MS, CLOSING_RESERVE_MS, ROUTER_CLOSE_MS, SETTLE_MS } from "../shutdown-budget.ts";
 import { simGenerative } from "./model-sim.ts";
@@ -49,17 +51,21 @@ export async function runDev(config: Config): Promise<void> {
   const devKey = await ensureDevApiKey(tenants, { tenant: config.defaultTenant, databaseUrl: config.databaseUrl });
   const router = await composeRouter({ ...config, ...ids }, bus, telemetry, { devMode: true, token, tenants, readiness: () => store.ping(), eventLog, mesh, ...(admission ? { rateLimits: (tenant: string) => admission.turns.rateLimits(tenant) } : {}) });
   const { url, metricsUrl } = await router.listen();
+  serveDrainRequests(bus, host, telemetry.logger);
+  const admin = await startAdminService(config, { bus, hosts: mesh.hosts, logger: telemetry.logger, generateToken: true, migrate: false });
 
   console.log("threadmesh dev (embedded: router + session host, in-process bus, " + config.databaseUrl + ")");
   console.log(`  listening on: ${url}`);
   console.log(`  token: ${token}`);
   console.log(`  api key (tenant ${config.defaultTenant}): ${devKey.secret} (${devKey.created ? "created now" : "created earlier"}; kept in ${devKey.keyFile}, delete the file for a new one)`);
+  console.log(`  admin API: ${admin.server.address} (gRPC${admin.server.tls ? ", TLS" : ""}), admin token: ${admin.token ?? "none (client certificates)"} — try: THREADMESH_ADMIN_TOKEN=${admin.token ?? "…"} THREADMESH_ADMIN_PORT=${admin.server.port} npm run threadmesh -- admin tenants list`);
   console.log(`  model: ${sim ? `built-in model simulator at ${sim.url} (no model provider configured; set OPENAI_BASE_URL and OPENAI_API_KEY to use one)` : model.baseUrl}`);
   console.log(`  healthz: ${url.replace("ws://", "http://")}/healthz`);
   console.log(`  metrics on ${metricsUrl}/metrics`);
   console.log(`  try: CODEX_TOKEN=${token} npx -y @openai/codex@0.169.0 --remote ${url} --remote-auth-token-env CODEX_TOKEN`);
 
   onShutdown({ drainDeadlineMs: config.drainDeadlineMs, logger: telemetry.logger, flush: stopTracing }, async (clock) => {
+    await clock.step("close admin API", () => admin.close(), CLOSE_STEP_MS);
     await clock.step("drain router", () => router.drain({ deadlineMs: clock.untilDeadline() }));
     // The router has closed every connection: it stops while the host lets its turns finish.
     await Promise.all([

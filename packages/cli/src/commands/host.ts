@@ -7,6 +7,7 @@ import { openHostAdmission, type HostAdmission } from "../admission.ts";
 import { composeHost, hostIdOf } from "../compose.ts";
 import { openEventLog } from "../event-log.ts";
 import { openMeshControl } from "../mesh-control.ts";
+import { serveDrainRequests } from "../host-drain-control.ts";
 import { onShutdown } from "../shutdown.ts";
 import { CLOSE_STEP_MS, CLOSING_RESERVE_MS, SETTLE_MS } from "../shutdown-budget.ts";
 
@@ -48,6 +49,7 @@ export async function runHost(config: Config): Promise<void> {
   const mesh = await openMeshControl(config, bus, (err) => telemetry.logger.warn({ err }, "mesh control watch failed"));
   const running = await composeHost({ ...config, hostId }, bus, store, telemetry, { baseUrl: config.modelBaseUrl, apiKey: config.modelApiKey ?? "" }, mesh, eventLog, credits?.admission.turns);
   host = running;
+  serveDrainRequests(bus, running, telemetry.logger);
   console.log(`session host ${running.hostId} ready`);
   onShutdown({ drainDeadlineMs: config.drainDeadlineMs, logger: telemetry.logger, flush: stopTracing }, async (clock) => {
     await clock.step("drain session host", () => running.drain({ deadlineMs: clock.untilDeadline(), settleMs: SETTLE_MS }));

@@ -22,6 +22,8 @@ export type { StoreBackend, StoreLogger } from "./store-backend.ts";
 export type { Database } from "./database.ts";
 export { KyselyTenantStore } from "./tenants/kysely-tenant-store.ts";
 export { openTenantStore } from "./tenants/open-tenant-store.ts";
+export { KyselyTenantPolicyStore, openTenantPolicyStore, NO_POLICY_LIMITS } from "./tenants/tenant-policy-store.ts";
+export type { TenantPolicyLimits } from "./tenants/tenant-policy-store.ts";
 export { API_KEY_PREFIX, isApiKeyShaped, hashApiKey } from "./tenants/api-key-secret.ts";
 export { DEFAULT_LAST_USED_FLUSH_MS } from "./tenants/last-used-recorder.ts";
 export {

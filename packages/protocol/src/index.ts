@@ -132,8 +132,11 @@ export {
   ScopesSchema,
   CredentialEventSchema,
   CREDENTIAL_EVENTS_SUBJECT,
+  MaxSandboxSchema,
+  ApprovalPolicyNameSchema,
+  PolicyLimitsSchema,
   firstIssue,
 } from "./tenancy.ts";
-export type { TenantStatus, CredentialEvent } from "./tenancy.ts";
+export type { TenantStatus, CredentialEvent, PolicyLimits } from "./tenancy.ts";
 export { HostDrainRequestSchema, HostDrainReplySchema, hostDrainSubject } from "./host-drain.ts";
 export type { HostDrainRequest, HostDrainReply } from "./host-drain.ts";

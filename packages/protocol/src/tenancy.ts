@@ -19,7 +19,21 @@ export const ApiKeyNameSchema = z.string().trim().min(1, "key name must not be e
 export const ScopeSchema = z.string().regex(/^[a-z][a-z0-9:._-]{0,63}$/, "scope must be 1 to 64 characters of a-z, 0-9, ':', '.', '_' or '-', starting with a letter");
 export const ScopesSchema = z.array(ScopeSchema).max(64, "at most 64 scopes");
 
+/** The highest sandbox mode a tenant or a plan allows (narrowing the server's cap, never widening it). */
+export const MaxSandboxSchema = z.enum(["read-only", "workspace-write", "danger-full-access"]);
+/** An approval policy as a cap names it; `granular` stands for every granular policy. */
+export const ApprovalPolicyNameSchema = z.enum(["untrusted", "on-request", "never", "granular"]);
+/**
+ * Policy limits of a tenant or a plan: each null field leaves the cap above it as it is. The effective
+ * caps of a tenant are the server's narrowed by its plan's and then by its own.
+ */
+export const PolicyLimitsSchema = z.object({
+  maxSandbox: MaxSandboxSchema.nullable(),
+  approvalPolicies: z.array(ApprovalPolicyNameSchema).max(4).nullable(),
+});
+
 export type TenantStatus = z.infer<typeof TenantStatusSchema>;
+export type PolicyLimits = z.infer<typeof PolicyLimitsSchema>;
 
 /** First issue of a zod failure, as one line for an error message. */
 export function firstIssue(error: { issues: ReadonlyArray<{ message: string }> }): string {

@@ -31,6 +31,8 @@ export {
 
 export type { HostState, SessionHostOptions } from "./session-host.ts";
 export type { PolicyCaps, PolicyCapsLookup, ApprovalPolicyName } from "./policy/policy-caps.ts";
+export { TenantCapsCache, narrowCaps, DEFAULT_TENANT_CAPS_TTL_MS } from "./policy/tenant-caps.ts";
+export type { TenantPolicySource } from "./policy/tenant-caps.ts";
 export type { HostConfig, ModelConfig } from "./config.ts";
 export type {
   ModelClient,

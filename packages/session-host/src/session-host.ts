@@ -3,6 +3,7 @@ import { RecentEventsBudget } from "./recent-events.ts";
 import type { ThreadStore } from "@threadmesh/persistence";
 import {
   HOST_QUEUE_GROUP,
+  InternalError,
   InvalidParamsError,
   InvalidRequestError,
   OverloadedError,
@@ -28,6 +29,7 @@ import { MeteredModel } from "./model/metered-model.ts";
 import { OpenAIResponsesModel } from "./model/openai-responses-model.ts";
 import { findBwrap } from "./sandbox/bwrap.ts";
 import { configuredPolicyCaps, type PolicyCapsLookup } from "./policy/policy-caps.ts";
+import { TenantCapsCache, type TenantPolicySource } from "./policy/tenant-caps.ts";
 import { tenantBounds, type WorkspaceBounds } from "./policy/workspace-bounds.ts";
 import { leaseGuardedModel } from "./lease-guarded-model.ts";
 import type { ThreadActor } from "./thread-actor.ts";
@@ -72,8 +74,10 @@ export interface SessionHostOptions {
   hosts?: HostRegistry;
   /** Owner entries of loaded threads. Default: this process only. Share one with the routers in embedded mode. */
   owners?: OwnerLeases;
-  /** The policy caps of each tenant. Default: `config.policyCaps` for every tenant. */
+  /** The policy caps of each tenant. Default: `config.policyCaps`, narrowed by `tenantPolicies` when given. */
   policyCaps?: PolicyCapsLookup;
+  /** Policy limits of tenants and plans (the tenant policy store): each narrows `config.policyCaps`. */
+  tenantPolicies?: TenantPolicySource;
   /** The credit waterfall every turn and model request passes. Default: none (admission off). */
   admission?: TurnAdmission;
 }
@@ -89,6 +93,8 @@ export class SessionHost {
   readonly #services: HostServices;
   readonly #registry: ThreadRegistry;
   readonly #quota: TenantQuota;
+  /** Per-tenant caps read from the tenant policy store; null when every tenant has the configured caps. */
+  readonly #tenantCaps: TenantCapsCache | null;
   /** Commands taken from the placement group or this host's subject and not answered yet. */
   #serving = 0;
   readonly #logger: Logger;
@@ -110,6 +116,7 @@ export class SessionHost {
     const commands = m.counter("tm_host_commands_total", "Commands received by this session host", ["method"]);
     const host = this;
     const bounds = new Map<string, WorkspaceBounds>();
+    this.#tenantCaps = opts.tenantPolicies && !opts.policyCaps ? new TenantCapsCache({ server: config.policyCaps, source: opts.tenantPolicies }) : null;
     this.#control = new HostControl({
       hostId: opts.hostId,
       bus: opts.bus,
@@ -162,7 +169,7 @@ export class SessionHost {
       },
       commandReceived: (method) => commands.inc({ method }),
       recentEvents: new RecentEventsBudget(RECENT_EVENTS_BYTES),
-      policyCaps: opts.policyCaps ?? configuredPolicyCaps(config.policyCaps),
+      policyCaps: opts.policyCaps ?? this.#tenantCaps?.lookup ?? configuredPolicyCaps(config.policyCaps),
       workspaceBounds: (tenant) => {
         let b = bounds.get(tenant);
         if (!b) bounds.set(tenant, (b = tenantBounds(config.workspaceRoot, tenant, config.confineWorkspaces)));
@@ -271,7 +278,21 @@ export class SessionHost {
     this.#services.commandReceived(env.method);
     const traced = new TracedCommand(msg, env, tenant, this.#services.telemetry.tracer);
     this.#serving++;
-    void context.with(traced.context, () => this.#place(tenant, env, traced)).finally(() => this.#serving--);
+    void context.with(traced.context, () => this.#prepared(tenant, env, traced)).finally(() => this.#serving--);
+  }
+
+  /** Serves a placement-group command once the tenant's policy caps are read (when they come from the store). */
+  async #prepared(tenant: string, env: CommandEnvelope, msg: BusMessage): Promise<void> {
+    if (this.#tenantCaps !== null && !env.method.startsWith(MESH_PREFIX)) {
+      try {
+        await this.#tenantCaps.prepare(tenant);
+      } catch (err) {
+        this.#logger.error({ err, tenant }, "reading the tenant's policy limits failed");
+        replyError(msg, new InternalError("the tenant's policy could not be read; retry"), this.#logger);
+        return;
+      }
+    }
+    return this.#place(tenant, env, msg);
   }
 
   #place(tenant: string, env: CommandEnvelope, msg: BusMessage): Promise<void> {
@@ -342,6 +363,7 @@ export class SessionHost {
       tenant,
       threadId,
       async () => {
+        await this.#tenantCaps?.prepare(tenant);
         const record = await this.#services.store.getThread(tenant, threadId);
         if (!record || record.archived || (!adopt && (!record.materialized || record.ephemeral || !canSee(record, origin)))) return null;
         // Adopting a thread whose owner was lost is never refused; a resume counts against the quota.

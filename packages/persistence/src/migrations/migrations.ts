@@ -5,6 +5,7 @@ import { migration0003TurnOutputSchema } from "./0003-turn-output-schema.ts";
 import { migration0004TenantsAndKeys } from "./0004-tenants-and-keys.ts";
 import { migration0005Credits } from "./0005-credits.ts";
 import { migration0006ThreadOwners } from "./0006-thread-owners.ts";
+import { migration0007PolicyLimits } from "./0007-policy-limits.ts";
 
 /**
  * Every migration, keyed by name. Names sort in apply order (kysely sorts them), so they are numbered;
@@ -17,6 +18,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   "0004-tenants-and-keys": migration0004TenantsAndKeys,
   "0005-credits": migration0005Credits,
   "0006-thread-owners": migration0006ThreadOwners,
+  "0007-policy-limits": migration0007PolicyLimits,
 });
 
 /** Hands kysely's `Migrator` the static table above. */

@@ -5,6 +5,7 @@ import { NatsBus } from "@threadmesh/mesh";
 import { openTenantStore, type KyselyTenantStore } from "@threadmesh/persistence";
 import { CREDENTIAL_WITHDRAWN_CLOSE_CODE, Router } from "@threadmesh/router";
 import { noopTelemetry } from "@threadmesh/telemetry";
+import { Admission, BurstLimiter, PriceTable } from "@threadmesh/ratelimit";
 import { startNatsServer, type NatsServer } from "../../../test/support/nats-server.ts";
 import { TestClient } from "../../../test/support/ws-client.ts";
 import { AdminCallError, AdminClient } from "../src/index.ts";
@@ -145,6 +146,61 @@ for (const kind of ["sqlite", "postgres"] as const) {
       const again = await TestClient.initialized(wsUrl, { token: secret });
       clients.push(again);
       assert.ok(Array.isArray((await again.call("model/list", {})).data));
+    });
+
+    test("usage by user and time range, settlements in the ledger and the balance, tenants listed a page at a time", async (t) => {
+      if (!nats || !db) return t.skip("nats-server or PostgreSQL unavailable");
+      const c = admin.client;
+      await c.call("PlanService", "PutPlan", { plan: { id: "metered", name: "Metered", planType: "pro", priorityClass: 2, unlimited: false, maxTurnsPerTenant: 10, maxTurnsPerUser: 10, burstPerKey: 100, burstPerTenant: 100 } });
+      await c.call("TenantService", "CreateTenant", { id: "delta", name: "Delta", plan: "metered" });
+      await c.call("CreditService", "TopUp", { tenantId: "delta", amount: 5 * CREDIT, idempotencyKey: "delta-1" });
+      // Rounds admitted and settled by the rate limiter against the same store, as a session host does.
+      const model = "sim-model";
+      const prices = new PriceTable({ [model]: { inputPerMillion: 2_000_000, cachedInputPerMillion: 200_000, outputPerMillion: 8_000_000 } });
+      const hourAgo = Date.now() - 3_600_000;
+      let clock = hourAgo;
+      const admission = new Admission({ store: admin.stores.credits, prices, burst: new BurstLimiter(), clock: () => clock });
+      const usage = { inputTokens: 1_000, cachedInputTokens: 200, outputTokens: 500 };
+      const cost = prices.cost(model, usage);
+      const round = async (userId: string, turnId: string) => {
+        const a = await admission.admit({ kind: "turnStart", tenantId: "delta", userId, keyId: "k", planId: "metered", turnId, round: 0, model, inputTokens: 1_000, maxOutputTokens: 1_000 });
+        assert.equal(a.admitted, true);
+        await admission.settle({ tenantId: "delta", userId, planId: "metered", turnId, round: 0, model, usage });
+      };
+      await round("alice", "turn-a");
+      clock = Date.now();
+      const recent = clock;
+      await round("alice", "turn-b");
+      await round("bob", "turn-c");
+
+      type Usage = { userId: string; rounds: string; inputTokens: string; outputTokens: string; cost: string; fromBalance: string };
+      const all = await c.call<{ users: Usage[]; total: Usage }>("CreditService", "GetUsage", { tenantId: "delta" });
+      assert.deepEqual(all.users.map((u) => [u.userId, u.rounds, u.cost, u.fromBalance]), [["alice", "2", String(2 * cost), String(2 * cost)], ["bob", "1", String(cost), String(cost)]]);
+      assert.deepEqual([all.total.rounds, all.total.inputTokens, all.total.outputTokens, all.total.cost], ["3", "3000", "1500", String(3 * cost)]);
+      const bob = await c.call<{ users: Usage[] }>("CreditService", "GetUsage", { tenantId: "delta", userId: "bob" });
+      assert.deepEqual(bob.users.map((u) => u.userId), ["bob"]);
+      const lastHalfHour = await c.call<{ users: Usage[]; total: Usage }>("CreditService", "GetUsage", { tenantId: "delta", fromMs: recent - 1_800_000 });
+      assert.deepEqual(lastHalfHour.users.map((u) => [u.userId, u.rounds]), [["alice", "1"], ["bob", "1"]]);
+      const earlier = await c.call<{ users: Usage[] }>("CreditService", "GetUsage", { tenantId: "delta", fromMs: hourAgo - 1_000, toMs: recent - 1_800_000 });
+      assert.deepEqual(earlier.users.map((u) => [u.userId, u.rounds]), [["alice", "1"]]);
+
+      const balance = await c.call<{ balance: string }>("CreditService", "GetBalance", { tenantId: "delta" });
+      assert.equal(balance.balance, String(5 * CREDIT - 3 * cost));
+      const ledger = await c.call<{ entries: Array<{ kind: string; amount: string }> }>("CreditService", "ListLedger", { tenantId: "delta" });
+      assert.deepEqual(ledger.entries.map((e) => `${e.kind} ${e.amount}`).sort(), [`settlement ${-cost}`, `settlement ${-cost}`, `settlement ${-cost}`, `topUp ${5 * CREDIT}`].sort());
+      assert.equal((await c.call<{ ok: boolean }>("CreditService", "Reconcile", { tenantId: "delta" })).ok, true);
+
+      const everyone = (await c.call<{ tenants: Array<{ id: string }> }>("TenantService", "ListTenants", { pageSize: 1_000 })).tenants.map((x) => x.id);
+      const paged: string[] = [];
+      let pageToken = "";
+      do {
+        const page = await c.call<{ tenants: Array<{ id: string }>; nextPageToken: string }>("TenantService", "ListTenants", { pageSize: 2, pageToken });
+        assert.ok(page.tenants.length <= 2);
+        paged.push(...page.tenants.map((x) => x.id));
+        pageToken = page.nextPageToken;
+      } while (pageToken !== "");
+      assert.deepEqual(paged, everyone);
+      assert.ok(everyone.length >= 4);
     });
 
     test("callers without the admin token are UNAUTHENTICATED; the health service answers SERVING to anyone", async (t) => {

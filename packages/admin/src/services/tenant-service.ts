@@ -24,9 +24,10 @@ export function tenantService(ctx: HandlerContext, deps: AdminDeps): grpc.Untype
     GetTenant: unary(ctx, "GetTenant", Id, async (r) => tenantMessage(await tenantOrNotFound(deps, r.id))),
     ListTenants: unary(ctx, "ListTenants", List, async (r) => {
       const after = r.pageToken === "" ? undefined : decodeAfter(r.pageToken);
-      const rows = await deps.tenants.listTenants({ limit: r.pageSize + 1, ...(after === undefined ? {} : { after }) });
+      // One more than the page tells whether another follows; a full page of the store's largest size may be followed by an empty one.
+      const rows = await deps.tenants.listTenants({ limit: Math.min(r.pageSize + 1, MAX_TENANT_PAGE), ...(after === undefined ? {} : { after }) });
       const page = rows.slice(0, r.pageSize);
-      const more = rows.length > r.pageSize;
+      const more = rows.length > r.pageSize || page.length === MAX_TENANT_PAGE;
       return { tenants: page.map(tenantMessage), nextPageToken: more ? Buffer.from(page[page.length - 1]!.id, "utf8").toString("base64url") : "" };
     }),
     UpdateTenant: unary(ctx, "UpdateTenant", Update, async ({ id, ...patch }) => {

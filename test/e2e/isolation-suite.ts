@@ -1,7 +1,7 @@
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startModelSim, type ModelSim } from "@threadmesh/model-sim";
-import { openTenantStore, type KyselyTenantStore } from "@threadmesh/persistence";
+import { openTenantPolicyStore, openTenantStore, type KyselyTenantStore } from "@threadmesh/persistence";
 import { METHODS, newId, type MethodName } from "@threadmesh/protocol";
 import { startTopology, type Topology, type TopologyKind } from "../support/topology.ts";
 import { TestClient } from "../support/ws-client.ts";
@@ -266,6 +266,31 @@ export function describeIsolation(kind: TopologyKind): void {
       const hidden = await bob.request("thread/read", { threadId: victim.threadId });
       const unknown = await bob.request("thread/read", { threadId: unknownId });
       assert.equal(normalized(hidden, { ...victim }), normalized(unknown, { ...victim, threadId: unknownId }));
+    });
+
+    test("a tenant narrowed to read-only in the store is refused more, in its own workspace root; other tenants keep the server's caps", async () => {
+      const policies = await openTenantPolicyStore({ url: topo.databaseUrl, migrate: false });
+      try {
+        await tenants.createTenant({ id: "initech", name: "Initech" });
+        await policies.setTenantLimits("initech", { maxSandbox: "read-only", approvalPolicies: ["on-request"] });
+      } finally {
+        await policies.close();
+      }
+      const key = (await tenants.createApiKey({ tenantId: "initech", name: "peter", userId: "peter" })).secret;
+      const peter = await TestClient.initialized(topo.url, { token: key, name: "peter" });
+      clients.push(peter);
+      const write = await peter.request("thread/start", { sandbox: "workspace-write", approvalPolicy: "on-request" });
+      assert.equal(write.error?.code, -32602);
+      assert.deepEqual(write.error?.data, { field: "sandbox" });
+      const never = await peter.request("thread/start", { sandbox: "read-only", approvalPolicy: "never" });
+      assert.deepEqual(never.error?.data, { field: "approvalPolicy" });
+      const ok = await peter.call("thread/start", { sandbox: "read-only", approvalPolicy: "on-request" });
+      assert.ok((ok.cwd as string).startsWith(`${topo.workspaceRoot}/initech/`), "the thread works under its tenant's root");
+      const outside = await peter.request("thread/start", { sandbox: "read-only", approvalPolicy: "on-request", cwd: `${topo.workspaceRoot}/acme` });
+      assert.equal(outside.error?.code, -32602);
+      const carol = await connect("carol");
+      const wide = await carol.call("thread/start", { sandbox: "danger-full-access", approvalPolicy: "on-request" });
+      assert.equal(wide.sandbox.type, "dangerFullAccess");
     });
   });
 }

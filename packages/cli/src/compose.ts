@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { resolve } from "node:path";
 import type { Bus, EventLog } from "@threadmesh/mesh";
-import type { ThreadStore } from "@threadmesh/persistence";
+import { KyselyTenantPolicyStore, KyselyThreadStore, type ThreadStore } from "@threadmesh/persistence";
 import { Router, type ApiKeyLookup, type JwtConfig, type RateLimitsReader, type TenantLookup } from "@threadmesh/router";
 import { SessionHost, type TurnAdmission } from "@threadmesh/session-host";
 import type { Telemetry } from "@threadmesh/telemetry";
@@ -92,6 +92,8 @@ export async function composeHost(
     eventLog,
     hostId: hostIdOf(config),
     ...(admission ? { admission } : {}),
+    // Tenants' and plans' policy limits narrow the configured caps; read through the thread store's connection.
+    ...(store instanceof KyselyThreadStore ? { tenantPolicies: new KyselyTenantPolicyStore({ db: store.database }) } : {}),
     model: { baseURL: model.baseUrl, apiKey: model.apiKey, model: config.model, maxRetries: config.modelMaxRetries },
     config: {
       workspaceRoot: resolve(config.workspaceRoot),

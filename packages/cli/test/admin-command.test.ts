@@ -8,6 +8,7 @@ import { startNatsServer, type NatsServer } from "../../../test/support/nats-ser
 import { createTestDatabase, type TestDatabase } from "../../../test/support/postgres.ts";
 import { runThreadmesh, ThreadmeshProcess } from "../../../test/support/processes.ts";
 import { TestClient } from "../../../test/support/ws-client.ts";
+import { eventually } from "../../../test/support/eventually.ts";
 
 /** The issue's bound on withdrawing a credential from live connections, ms. */
 const WITHDRAWAL_DEADLINE_MS = 2_000;
@@ -134,11 +135,13 @@ describe("threadmesh dev serves the admin API; threadmesh admin drives it", () =
   });
 });
 
-describe("threadmesh admin-server in the distributed topology (nats-server, PostgreSQL, a router process)", () => {
+describe("threadmesh admin-server in the distributed topology (nats-server, PostgreSQL, a router and a host process)", () => {
   let nats: NatsServer | null;
   let pg: TestDatabase | null;
   let adminServer: ThreadmeshProcess;
   let router: ThreadmeshProcess;
+  let host: ThreadmeshProcess;
+  const workspaces = mkdtempSync(join(tmpdir(), "tm-admin-ws-"));
   let env: Record<string, string>;
   let wsUrl: string;
   const clients: TestClient[] = [];
@@ -153,12 +156,17 @@ describe("threadmesh admin-server in the distributed topology (nats-server, Post
     const port = (await adminServer.waitForLine(/admin API on 127\.0\.0\.1:(\d+)/))[1]!;
     env = { THREADMESH_ADMIN_PORT: port, THREADMESH_ADMIN_TOKEN: token };
     router = ThreadmeshProcess.spawn("router", ["router"], { ...base, THREADMESH_PORT: "0", THREADMESH_METRICS_PORT: "0", THREADMESH_TOKEN: "" });
+    // No turn runs here: the host's model endpoint is never called.
+    host = ThreadmeshProcess.spawn("host", ["host"], { ...base, THREADMESH_METRICS_PORT: "0", THREADMESH_HOST_ID: "host-drained", OPENAI_BASE_URL: "http://127.0.0.1:9/v1", THREADMESH_WORKSPACE_ROOT: workspaces });
     wsUrl = (await router.waitForLine(/listening on: (ws:\/\/\S+)/))[1]!;
+    await host.waitForLine(/session host host-drained ready/);
   });
   after(async () => {
     for (const c of clients) await c.close();
+    await host?.stop();
     await router?.stop();
     await adminServer?.stop();
+    rmSync(workspaces, { recursive: true, force: true });
     await pg?.drop();
     await nats?.stop();
   });
@@ -177,6 +185,18 @@ describe("threadmesh admin-server in the distributed topology (nats-server, Post
     assert.equal(r.code, 0, r.stderr);
     assert.equal((await closedWithin(live, WITHDRAWAL_DEADLINE_MS)).code, CREDENTIAL_WITHDRAWN);
     assert.equal((await admin(env, "reconcile")).code, 0);
+  });
+
+  test("hosts list shows the host process from the registry; hosts drain reaches it over NATS and it announces draining", async (t) => {
+    if (!nats || !pg) return t.skip("nats-server or PostgreSQL unavailable");
+    const listed = await admin(env, "hosts", "list", "--json");
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.deepEqual(listed.json!.hosts.map((h: { hostId: string; draining: boolean }) => [h.hostId, h.draining]), [["host-drained", false]]);
+    const r = await admin(env, "hosts", "drain", "host-drained", "--deadline-ms", "500");
+    assert.equal(r.code, 0, r.stderr);
+    // The drained host's next heartbeat, written at once, reaches the admin server's watch of the KV bucket.
+    const host = await eventually(async () => (await admin(env, "hosts", "list", "--json")).json!.hosts.find((h: { draining: boolean }) => h.draining), "the host listed as draining", 15_000);
+    assert.equal(host.hostId, "host-drained");
   });
 
   test("admin-server refuses to start open: no token and no client CA is one line and exit 2", async (t) => {

@@ -1,11 +1,10 @@
 import type * as grpc from "@grpc/grpc-js";
-import { publishCredentialEvent } from "@threadmesh/mesh";
 import { ApiKeyNameSchema, ScopesSchema, TenantIdSchema, UserIdSchema } from "@threadmesh/protocol";
 import { z } from "zod";
 import { notFound } from "../admin-errors.ts";
 import { unary, type HandlerContext } from "../unary.ts";
 import { apiKeyMessage } from "../wire.ts";
-import { tenantOrNotFound, type AdminDeps } from "./admin-deps.ts";
+import { broadcast, tenantOrNotFound, type AdminDeps } from "./admin-deps.ts";
 
 const Create = z.object({ tenantId: TenantIdSchema, name: ApiKeyNameSchema, userId: UserIdSchema.optional(), scopes: ScopesSchema });
 const List = z.object({ tenantId: TenantIdSchema, includeRevoked: z.boolean() });
@@ -27,7 +26,7 @@ export function apiKeyService(ctx: HandlerContext, deps: AdminDeps): grpc.Untype
       await tenantOrNotFound(deps, r.tenantId);
       if (!(await deps.tenants.getApiKey(r.tenantId, r.keyId))) throw notFound(`no API key ${JSON.stringify(r.keyId)} in tenant ${JSON.stringify(r.tenantId)}`);
       const key = await deps.tenants.revokeApiKey(r.tenantId, r.keyId);
-      await publishCredentialEvent(deps.bus, { kind: "keyRevoked", tenant: r.tenantId, keyId: r.keyId });
+      await broadcast(deps, { kind: "keyRevoked", tenant: r.tenantId, keyId: r.keyId }, `the revocation of key ${r.keyId}`);
       return apiKeyMessage(key);
     }),
   };

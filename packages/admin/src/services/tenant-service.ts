@@ -1,11 +1,10 @@
 import type * as grpc from "@grpc/grpc-js";
-import { publishCredentialEvent } from "@threadmesh/mesh";
 import { PlanIdSchema, PriorityClassSchema, TenantIdSchema, TenantNameSchema } from "@threadmesh/protocol";
 import { z } from "zod";
 import { invalidArgument } from "../admin-errors.ts";
 import { pageSize, unary, type HandlerContext } from "../unary.ts";
 import { tenantMessage } from "../wire.ts";
-import { planOrNotFound, tenantOrNotFound, type AdminDeps } from "./admin-deps.ts";
+import { broadcast, planOrNotFound, tenantOrNotFound, type AdminDeps } from "./admin-deps.ts";
 
 const Id = z.object({ id: TenantIdSchema });
 const Create = z.object({ id: TenantIdSchema, name: TenantNameSchema, plan: PlanIdSchema.optional(), priorityClass: PriorityClassSchema.optional() });
@@ -38,13 +37,13 @@ export function tenantService(ctx: HandlerContext, deps: AdminDeps): grpc.Untype
     SuspendTenant: unary(ctx, "SuspendTenant", Id, async (r) => {
       await tenantOrNotFound(deps, r.id);
       const t = await deps.tenants.suspendTenant(r.id);
-      await publishCredentialEvent(deps.bus, { kind: "tenantSuspended", tenant: r.id });
+      await broadcast(deps, { kind: "tenantSuspended", tenant: r.id }, `the suspension of tenant ${r.id}`);
       return tenantMessage(t);
     }),
     ResumeTenant: unary(ctx, "ResumeTenant", Id, async (r) => {
       await tenantOrNotFound(deps, r.id);
       const t = await deps.tenants.resumeTenant(r.id);
-      await publishCredentialEvent(deps.bus, { kind: "tenantResumed", tenant: r.id });
+      await broadcast(deps, { kind: "tenantResumed", tenant: r.id }, `the resumption of tenant ${r.id}`);
       return tenantMessage(t);
     }),
   };

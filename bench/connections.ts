@@ -95,6 +95,7 @@ async function bench(run: BenchRun): Promise<Record<string, unknown>> {
     THREADMESH_TOKEN: token,
     THREADMESH_LOG_LEVEL: "warn",
     THREADMESH_METRICS_PORT: "0",
+    THREADMESH_ADMIN_PORT: "0",
   });
   try {
     const url = (await dev.waitForLine(/listening on: (ws:\/\/\S+)/))[1]!;

@@ -28,6 +28,7 @@ describe("shutdown under load: threadmesh dev", () => {
       DATABASE_URL: databaseUrl,
       THREADMESH_WORKSPACE_ROOT: join(dir, "workspaces"),
       THREADMESH_METRICS_PORT: "0",
+      THREADMESH_ADMIN_PORT: "0",
       THREADMESH_DRAIN_DEADLINE_MS: String(DRAIN_DEADLINE_MS),
       // About 5 s per answer: every turn is still streaming at the deadline.
       THREADMESH_SIM_TOKENS_PER_SECOND: "8",

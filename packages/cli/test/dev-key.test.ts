@@ -12,6 +12,7 @@ const env = {
   DATABASE_URL: `sqlite:${join(dir, "threadmesh.db")}`,
   THREADMESH_WORKSPACE_ROOT: join(dir, "workspaces"),
   THREADMESH_METRICS_PORT: "0",
+  THREADMESH_ADMIN_PORT: "0",
   THREADMESH_TOKEN: "",
 };
 

@@ -17,6 +17,9 @@ export interface Membership {
   delivered: number;
 }
 
+/** How long a shed slow consumer gets to take its close frame before its socket is destroyed. */
+const SHED_DROP_AFTER_MS = 2_000;
+
 /** Codex sends no `serverRequest/resolved` for dynamic tool calls. */
 const NO_RESOLVED_NOTIFICATION = "item/tool/call";
 const RESOLVED = "serverRequest/resolved";
@@ -154,11 +157,11 @@ export class Connection {
    * Closes the connection; the transport reports `closed` when it is gone. Frames queued for this tick
    * are written first; a backlog is not (a resuming client asks for what it lacks with `afterSeq`).
    */
-  close(code: number, reason: string): void {
+  close(code: number, reason: string, dropAfterMs?: number): void {
     if (!this.#open) return;
     this.#open = false;
     this.#out.dispose();
-    this.#link.close(code, reason);
+    this.#link.close(code, reason, dropAfterMs);
   }
 
   /** Flushes queued frames at once (before a close initiated elsewhere). */
@@ -183,7 +186,8 @@ export class Connection {
       cursors.push(first === undefined ? m.lastSeq : first - 1);
     }
     this.#metrics.connectionsClosed.inc({ reason: cause === "grace" ? "outboundFull" : "outboundTotalFull" });
-    this.close(CLOSE_TRY_AGAIN_LATER, overflowReason(cursors));
+    // A consumer this far behind is not reading: its socket (and what it still buffers) goes soon.
+    this.close(CLOSE_TRY_AGAIN_LATER, overflowReason(cursors), SHED_DROP_AFTER_MS);
   }
 }
 

@@ -21,8 +21,12 @@ export interface TransportLink {
    * its own high-water mark, else when it drains. Never called once the link is closed.
    */
   whenWritable(fn: () => void): void;
-  /** Flushes what is queued, then starts the closing handshake. Idempotent. */
-  close(code: number, reason: string): void;
+  /**
+   * Flushes what is queued, then starts the closing handshake. Idempotent. With `dropAfterMs` the socket
+   * is destroyed when the handshake has not ended by then: a client that stopped reading never answers
+   * it, and its unsent bytes would stay in memory until the transport's own timeout.
+   */
+  close(code: number, reason: string, dropAfterMs?: number): void;
 }
 
 /** What the transport learnt at the upgrade. */

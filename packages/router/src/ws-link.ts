@@ -123,11 +123,17 @@ export class WsLink implements TransportLink, Flushable {
     return n;
   }
 
-  close(code: number, reason: string): void {
+  close(code: number, reason: string, dropAfterMs?: number): void {
     if (this.#closing) return;
     this.flush();
     this.#closing = true;
     this.#ws.close(code, truncateUtf8(reason, MAX_CLOSE_REASON_BYTES));
+    if (dropAfterMs !== undefined) {
+      const ws = this.#ws;
+      setTimeout(() => {
+        if (ws.readyState !== WebSocket.CLOSED) ws.terminate();
+      }, dropAfterMs).unref();
+    }
   }
 
   /** Sends a ping, or terminates the socket when the previous ping went unanswered. */

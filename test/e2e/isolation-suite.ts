@@ -148,6 +148,31 @@ export function describeIsolation(kind: TopologyKind): void {
       return probed;
     };
 
+    /**
+     * On `c`'s own thread, every method whose params name a turn or an item gets the same answer with the
+     * victim's turn and item ids as with unknown ones. Returns the methods probed.
+     */
+    const probeForeignTurnIds = async (c: TestClient): Promise<string[]> => {
+      const own = await c.call("thread/start", {});
+      const ownThread = own.thread.id as string;
+      sim.script(ownThread, [{ output: [{ type: "message", text: "own answer" }] }]);
+      const from = c.frames.length;
+      const { turn } = await c.call("turn/start", { threadId: ownThread, input: text("mine") });
+      await c.waitFor((f) => f.method === "turn/completed" && f.params.turn.id === turn.id, { from });
+      const probed: string[] = [];
+      for (const method of Object.keys(METHODS) as MethodName[]) {
+        const names = JSON.stringify(PROBES[method](victim) ?? null);
+        if (!names.includes(victim.turnId) && !names.includes(victim.itemId)) continue;
+        const unknown: ThreadIds = { threadId: ownThread, turnId: newId(), itemId: `call-${newId()}`, cwd: victim.cwd };
+        const foreign: ThreadIds = { ...victim, threadId: ownThread };
+        const asUnknown = await c.request(method, PROBES[method](unknown));
+        const asForeign = await c.request(method, PROBES[method](foreign));
+        assert.equal(normalized(asForeign, foreign), normalized(asUnknown, unknown), `${method}: another's turn or item ids answer differently from unknown ones`);
+        probed.push(method);
+      }
+      return probed;
+    };
+
     /** The victim thread is untouched: still loaded, unnamed, waiting on the same approval. */
     const assertVictimUntouched = async () => {
       const read = await alice.call("thread/read", { threadId: victim.threadId, includeTurns: true });
@@ -185,6 +210,7 @@ export function describeIsolation(kind: TopologyKind): void {
       const carol = await connect("carol");
       const probed = await probeEveryMethod(carol);
       assert.ok(probed.includes("turn/start") && probed.includes("thread/resume") && probed.includes("thread/share/set"));
+      assert.deepEqual((await probeForeignTurnIds(carol)).sort(), ["thread/fork", "thread/items/list", "turn/interrupt", "turn/steer"]);
       await assertListsHideVictim(carol);
       await answerForeignRequest(carol);
       await assertVictimUntouched();
@@ -206,6 +232,7 @@ export function describeIsolation(kind: TopologyKind): void {
       const root = await connect("root");
       const probed = await probeEveryMethod(bob);
       assert.equal(probed.length, Object.keys(METHODS).length - 3);
+      assert.equal((await probeForeignTurnIds(bob)).length, 4);
       await assertListsHideVictim(bob);
       await answerForeignRequest(bob);
       await alice.call("thread/name/set", { threadId: victim.threadId, name: "renamed by alice" });

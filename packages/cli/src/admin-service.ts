@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { AdminConfigError, startAdminServer, type AdminServer } from "@threadmesh/admin";
 import type { Bus, HostRegistry } from "@threadmesh/mesh";
 import { openAdminStores, type AdminStores } from "@threadmesh/persistence";
+import type { CreditStore } from "@threadmesh/ratelimit";
 import type { Logger } from "@threadmesh/telemetry";
 import { ConfigError, type Config } from "./config.ts";
 
@@ -17,7 +18,18 @@ export interface AdminService {
  * Opens the tenant and credit stores (their own pool) and serves the admin API on
  * THREADMESH_ADMIN_HOST:THREADMESH_ADMIN_PORT; credential events and drain requests go out on `bus`.
  */
-export async function startAdminService(config: Config, opts: { bus: Bus; hosts: HostRegistry; logger: Logger; generateToken: boolean; migrate: boolean }): Promise<AdminService> {
+export async function startAdminService(
+  config: Config,
+  opts: {
+    bus: Bus;
+    hosts: HostRegistry;
+    logger: Logger;
+    generateToken: boolean;
+    migrate: boolean;
+    /** The credit store this process admits turns from, when it keeps state in memory (dev's write-behind mirror): top-ups and grants must go through it. */
+    credits?: CreditStore | undefined;
+  },
+): Promise<AdminService> {
   const token = config.adminToken ?? (opts.generateToken ? randomBytes(24).toString("base64url") : null);
   const stores: AdminStores = await openAdminStores({ url: config.databaseUrl, migrate: opts.migrate, poolSize: 4 });
   try {
@@ -27,7 +39,7 @@ export async function startAdminService(config: Config, opts: { bus: Bus; hosts:
       port: config.adminPort,
       token,
       tls,
-      deps: { tenants: stores.tenants, credits: stores.credits, ledger: stores.ledger, bus: opts.bus, hosts: opts.hosts },
+      deps: { tenants: stores.tenants, credits: opts.credits ?? stores.credits, ledger: stores.ledger, bus: opts.bus, hosts: opts.hosts },
       logger: opts.logger,
     }).catch((err: unknown) => {
       if (err instanceof AdminConfigError) throw new ConfigError([err.message]);

@@ -86,6 +86,28 @@ describe("threadmesh dev serves the admin API; threadmesh admin drives it", () =
     assert.equal((await closedWithin(live, WITHDRAWAL_DEADLINE_MS)).code, CREDENTIAL_WITHDRAWN);
   });
 
+  test("a tenant refused for want of credits runs its turn once a top-up through the CLI lands", async () => {
+    let r = await admin(env, "plans", "put", "payg", "--name", "Pay as you go", "--plan-type", "plus");
+    assert.equal(r.code, 0, r.stderr);
+    r = await admin(env, "tenants", "create", "payg", "--name", "Pay as you go", "--plan", "payg");
+    assert.equal(r.code, 0, r.stderr);
+    const key = await admin(env, "keys", "create", "payg", "--name", "k", "--json");
+    const c = await TestClient.initialized(wsUrl, { token: key.json!.secret });
+    clients.push(c);
+    const { thread } = await c.call("thread/start", {});
+    const refused = await c.request("turn/start", { threadId: thread.id, input: [{ type: "text", text: "hello" }] });
+    assert.equal(refused.error?.code, -32001, JSON.stringify(refused));
+    r = await admin(env, "credits", "top-up", "payg", "--amount", "5");
+    assert.equal(r.code, 0, r.stderr);
+    const from = c.frames.length;
+    const admitted = await c.request("turn/start", { threadId: thread.id, input: [{ type: "text", text: "hello" }] });
+    assert.equal(admitted.error, undefined, JSON.stringify(admitted.error));
+    await c.waitFor((f) => f.method === "turn/completed" && f.params.turn.id === admitted.result.turn.id, { from });
+    const balance = await admin(env, "credits", "balance", "payg", "--json");
+    assert.ok(Number(balance.json!.balance) < 5_000_000, "the turn was paid from the top-up");
+    assert.equal((await admin(env, "reconcile", "--tenant", "payg")).code, 0);
+  });
+
   test("reconcile exits 1 when the ledgers disagree", async () => {
     let r = await admin(env, "tenants", "create", "skewed", "--name", "Skewed");
     assert.equal(r.code, 0, r.stderr);

@@ -52,7 +52,8 @@ export async function runDev(config: Config): Promise<void> {
   const router = await composeRouter({ ...config, ...ids }, bus, telemetry, { devMode: true, token, tenants, readiness: () => store.ping(), eventLog, mesh, ...(admission ? { rateLimits: (tenant: string) => admission.turns.rateLimits(tenant) } : {}) });
   const { url, metricsUrl } = await router.listen();
   serveDrainRequests(bus, host, telemetry.logger);
-  const admin = await startAdminService(config, { bus, hosts: mesh.hosts, logger: telemetry.logger, generateToken: true, migrate: false });
+  // Credits change through the admission's mirror, so that a top-up or grant counts at once.
+  const admin = await startAdminService(config, { bus, hosts: mesh.hosts, logger: telemetry.logger, generateToken: true, migrate: false, credits: credits ?? undefined });
 
   console.log("threadmesh dev (embedded: router + session host, in-process bus, " + config.databaseUrl + ")");
   console.log(`  listening on: ${url}`);

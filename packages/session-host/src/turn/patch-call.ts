@@ -2,6 +2,9 @@ import { relative } from "node:path";
 import type { FileChangeItem, PatchApplyStatus } from "@threadmesh/protocol";
 import { isPathWritable, sandboxSpecFromPolicy } from "../sandbox/sandbox-spec.ts";
 import { withinBounds } from "../policy/workspace-bounds.ts";
+import { sandboxUser } from "../sandbox/sandbox-user.ts";
+import { adoptWorkspace } from "../sandbox/workspace-owner.ts";
+import { applyResolvedAs } from "../tools/patch-writer.ts";
 import { PatchError, applyResolved, parsePatch, resolvePatch, toFileUpdateChanges, touchedPaths, type ResolvedChange } from "../tools/apply-patch.ts";
 import type { ModelFunctionCall } from "../model/model-client.ts";
 import type { ActiveTurn } from "./active-turn.ts";
@@ -79,7 +82,14 @@ export async function runPatchCall(ctx: TurnContext, turn: ActiveTurn, call: Mod
   }
 
   try {
-    await applyResolved(changes);
+    // Inside the sandbox's writable roots a root host writes as the sandbox's user, so the kernel holds
+    // the writes to the same bounds as the sandbox's commands; an approved write outside stays the host's.
+    const user = allWritable && spec.mode !== "danger-full-access" ? sandboxUser(ctx.tenant) : null;
+    if (user === null) await applyResolved(changes);
+    else {
+      for (const root of [spec.workspace, ...spec.writableRoots]) await adoptWorkspace(root, user, ctx.config.workspaceRoot);
+      await applyResolvedAs(changes, user);
+    }
   } catch (err) {
     if (turn.finished) return null;
     complete("failed");

@@ -1,4 +1,5 @@
 import type { Bus, BusMessage, EventLog, HostRegistry, OwnerLeases, Subscription } from "@threadmesh/mesh";
+import { probeSandbox } from "./sandbox/sandbox-probe.ts";
 import { RecentEventsBudget } from "./recent-events.ts";
 import type { ThreadStore } from "@threadmesh/persistence";
 import {
@@ -187,6 +188,15 @@ export class SessionHost {
     host.#placeSub = opts.bus.subscribe(PLACE_WILDCARD, (msg) => host.#onPlace(msg), { queue: HOST_QUEUE_GROUP });
     host.#state = "running";
     host.#logger.info({ bwrap: host.#services.bwrapPath }, "session host running");
+    // Checked at start-up, not only at the first command: an operator learns at once that sandboxed
+    // commands will be refused (they fail closed either way), without holding start-up for it.
+    const bwrap = host.#services.bwrapPath;
+    if (bwrap !== null) {
+      probeSandbox(bwrap).then(
+        () => host.#logger.info({ bwrap }, "sandbox probe passed"),
+        (err: unknown) => host.#logger.error({ bwrap }, (err as Error).message),
+      );
+    }
     return host;
   }
 

@@ -1,4 +1,5 @@
 import pRetry from "p-retry";
+import { joinParts } from "./message-parts.ts";
 import { setUpJetStream } from "./kv-bucket.ts";
 import {
   DeliverPolicy,
@@ -190,7 +191,8 @@ export class JetStreamEventLog implements EventLog {
       // Not awaited: the events are read, and the ephemeral consumer would expire on its own anyway.
       void consumer.delete().catch(() => {});
     }
-    return out;
+    // A message too large for one NATS message was captured as its parts.
+    return joinParts(out);
   }
 
   /**

@@ -22,6 +22,7 @@ import {
 } from "./bus.ts";
 import { DeliveryQueue } from "./delivery-queue.ts";
 import { invokeHandler, logDeliveryError, reportDeliveryError, type DeliveryErrorListener } from "./delivery-error.ts";
+import { PART_HEADER, PART_HEADER_ROOM, PartAssembler, splitIntoParts, type Joined } from "./message-parts.ts";
 import { assertPublishSubject, parsePattern } from "./subject-pattern.ts";
 
 /** Options of {@link NatsBus.connect}. */
@@ -44,13 +45,20 @@ export interface NatsBusOptions {
 
 /** How long `close()` waits for buffered publishes to reach the server before closing anyway. */
 const CLOSE_FLUSH_TIMEOUT_MS = 2_000;
+/** nats-server's default `max_payload`, used until the server says otherwise. */
+const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
 /** Reply status NATS sends to a request's inbox when no subscriber exists for the subject. */
 const NO_RESPONDERS_STATUS = 503;
 
 interface NatsSub {
   readonly handler: MessageHandler;
   active: boolean;
+  /** Joins parted messages for this subscription; made at the first part. */
+  parts?: PartAssembler;
 }
+
+/** Publishes one message, in parts when it is larger than the server takes. */
+type PartedPublish = (subject: string, data: Uint8Array, headers: BusHeaders | undefined, reply?: string) => void;
 
 interface PendingRequest {
   readonly subject: string;
@@ -63,12 +71,19 @@ class NatsMessage implements BusMessage {
   /** The subscription it is for; null for a reply on the bus's request inbox. */
   readonly target: NatsSub | null;
   readonly raw: Msg;
+  readonly #send: PartedPublish;
   #data: Uint8Array | undefined;
   #headers: BusHeaders | undefined | null = null;
 
-  constructor(raw: Msg, target: NatsSub | null) {
+  /** `joined`: the whole of a parted message, whose last part is `raw`. */
+  constructor(raw: Msg, target: NatsSub | null, send: PartedPublish, joined?: Joined) {
     this.raw = raw;
     this.target = target;
+    this.#send = send;
+    if (joined !== undefined) {
+      this.#data = joined.data;
+      this.#headers = joined.headers;
+    }
   }
 
   get subject(): string {
@@ -92,11 +107,7 @@ class NatsMessage implements BusMessage {
 
   respond(data: Uint8Array, headers?: BusHeaders): void {
     if (!this.expectsReply) return;
-    try {
-      this.raw.respond(new Uint8Array(data), publishOptions(headers));
-    } catch (err) {
-      throw toBusError(err, this.raw.reply ?? this.subject);
-    }
+    this.#send(this.raw.reply!, data, headers);
   }
 }
 
@@ -114,6 +125,7 @@ export class NatsBus implements Bus {
   readonly #pending = new Map<string, PendingRequest>();
   readonly #statusLoop: Promise<void>;
   readonly #reconnectListeners: Array<() => void> = [];
+  readonly #inboxParts = new PartAssembler();
   #nextToken = 0;
   #connected = true;
   #closed = false;
@@ -127,7 +139,7 @@ export class NatsBus implements Bus {
     nc.subscribe(`${this.#inbox}*`, {
       callback: (err, msg) => {
         if (err !== null) reportDeliveryError(this.#onDeliveryError, err, this.#inbox);
-        else this.#queue.dispatch(new NatsMessage(msg, null));
+        else this.#received(msg, null);
       },
     });
     this.#statusLoop = this.#watchStatus();
@@ -163,12 +175,33 @@ export class NatsBus implements Bus {
   publish(subject: string, data: Uint8Array, headers?: BusHeaders): void {
     if (this.#closed) throw new BusError("closed", subject);
     assertPublishSubject(subject);
+    this.#publish(subject, data, headers);
+  }
+
+  /** Publishes `data`, in parts when it is larger than the server's `max_payload` allows. */
+  readonly #publish: PartedPublish = (subject, data, headers, reply) => {
+    const maxPart = (this.#nc.info?.max_payload ?? DEFAULT_MAX_PAYLOAD) - PART_HEADER_ROOM;
     try {
-      // nats.js keeps a reference to the payload until its next write; copy so callers may reuse buffers.
-      this.#nc.publish(subject, new Uint8Array(data), publishOptions(headers));
+      if (data.length <= maxPart) {
+        // nats.js keeps a reference to the payload until its next write; copy so callers may reuse buffers.
+        this.#nc.publish(subject, new Uint8Array(data), publishWith(headers, reply));
+        return;
+      }
+      for (const part of splitIntoParts(data, headers, maxPart)) this.#nc.publish(subject, new Uint8Array(part.data), publishWith(part.headers, reply));
     } catch (err) {
       throw toBusError(err, subject);
     }
+  };
+
+  /** A message from the server: handed on, or kept until its parts are all in. */
+  #received(raw: Msg, target: NatsSub | null): void {
+    if (raw.headers?.get(PART_HEADER)) {
+      const assembler = target === null ? this.#inboxParts : (target.parts ??= new PartAssembler());
+      const joined = assembler.add(raw.data, fromMsgHdrs(raw.headers) ?? {});
+      if (joined !== null) this.#queue.dispatch(new NatsMessage(raw, target, this.#publish, joined));
+      return;
+    }
+    this.#queue.dispatch(new NatsMessage(raw, target, this.#publish));
   }
 
   request(subject: string, data: Uint8Array, opts: RequestOptions): Promise<BusMessage> {
@@ -185,8 +218,7 @@ export class NatsBus implements Bus {
       }, opts.timeoutMs);
       this.#pending.set(token, { subject, resolve, reject, timer });
       try {
-        const hdrs = opts.headers === undefined ? undefined : toMsgHdrs(opts.headers);
-        this.#nc.publish(subject, new Uint8Array(data), { reply: this.#inbox + token, headers: hdrs });
+        this.#publish(subject, data, opts.headers, this.#inbox + token);
       } catch (err) {
         clearTimeout(timer);
         this.#pending.delete(token);
@@ -205,7 +237,7 @@ export class NatsBus implements Bus {
         queue: opts?.queue || undefined,
         callback: (err, msg) => {
           if (err !== null) reportDeliveryError(this.#onDeliveryError, err, subject);
-          else this.#queue.dispatch(new NatsMessage(msg, sub));
+          else this.#received(msg, sub);
         },
       });
     } catch (err) {
@@ -306,8 +338,12 @@ export class NatsBus implements Bus {
   }
 }
 
-function publishOptions(headers: BusHeaders | undefined): PublishOptions | undefined {
-  return headers === undefined ? undefined : { headers: toMsgHdrs(headers) };
+function publishWith(headers: BusHeaders | undefined, reply: string | undefined): PublishOptions | undefined {
+  if (headers === undefined && reply === undefined) return undefined;
+  const opts: PublishOptions = {};
+  if (headers !== undefined) opts.headers = toMsgHdrs(headers);
+  if (reply !== undefined) opts.reply = reply;
+  return opts;
 }
 
 function toMsgHdrs(headers: BusHeaders): MsgHdrs {

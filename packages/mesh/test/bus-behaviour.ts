@@ -57,6 +57,34 @@ export function describeBus(name: string, make: () => Promise<BusFixture>): void
       }
     });
 
+    it("a message larger than one NATS message allows arrives whole, with its headers, in order with the others", async ({ bus, other }, p) => {
+      const r = new Received();
+      const wild = new Received();
+      bus.subscribe(`${p}.evt`, r.handler);
+      bus.subscribe(`${p}.>`, wild.handler);
+      await bus.flush();
+      const big = "x".repeat(2_500_000) + "end";
+      other.publish(`${p}.evt`, bytes("before"), { "tm-s": "1" });
+      other.publish(`${p}.evt`, bytes(big), { "tm-s": "2", "tm-m": "item/completed" });
+      other.publish(`${p}.evt`, bytes("after"), { "tm-s": "3" });
+      await Promise.all([r.count(3), wild.count(3)]);
+      for (const got of [r, wild]) {
+        assert.deepEqual(got.texts().map((t) => t.length), [6, big.length, 5]);
+        assert.equal(got.texts()[1], big);
+        assert.deepEqual({ ...got.messages[1]!.headers }, { "tm-s": "2", "tm-m": "item/completed" });
+      }
+    });
+
+    it("a request and its reply larger than one NATS message allows arrive whole", async ({ bus, other }, p) => {
+      const ask = "q".repeat(1_500_000);
+      const answer = "a".repeat(3_000_000);
+      other.subscribe(`${p}.cmd`, (msg) => msg.respond(bytes(text(msg.data) === ask ? answer : "wrong"), { "tm-r": "ok" }));
+      await other.flush();
+      const reply = await bus.request(`${p}.cmd`, bytes(ask), { timeoutMs: 10_000 });
+      assert.equal(text(reply.data), answer);
+      assert.deepEqual({ ...reply.headers }, { "tm-r": "ok" });
+    });
+
     it("a message without header keys arrives with headers undefined", async ({ bus, other }, p) => {
       const a = new Received();
       bus.subscribe(`${p}.evt`, a.handler);

@@ -36,6 +36,25 @@ export function describeEventLog(name: string, make: () => Promise<EventLogFixtu
       bus.publish(subject, TEXT_ENCODER.encode(`{"method":"m","params":{},"seq":${seq}}`), headers);
     }
 
+    test("an event larger than one NATS message is read back whole", async () => {
+      const f = await make();
+      try {
+        const a = thread();
+        const big = `{"method":"item/completed","params":{"text":"${"y".repeat(2_200_000)}"},"seq":2}`;
+        publish(f.bus, a, 1);
+        f.bus.publish(threadEventSubject(tenant, a), TEXT_ENCODER.encode(big), { "tm-k": "n", "tm-t": a, "tm-s": "2", "tm-e": "1" });
+        publish(f.bus, a, 3);
+        await logged(f.log, tenant, a, 3);
+        const events = await f.log.read(tenant, a, 0);
+        assert.deepEqual(seqs(events), ["1", "2", "3"]);
+        assert.equal(TEXT_DECODER.decode(events[1]!.data), big);
+        assert.equal(events[1]!.headers["tm-part"], undefined);
+        assert.deepEqual(seqs(await f.log.read(tenant, a, 1)), ["2", "3"]);
+      } finally {
+        await f.cleanup();
+      }
+    });
+
     test("reads a thread's events and broadcasts after a seq, in seq order, with payload and headers", async () => {
       const f = await make();
       try {

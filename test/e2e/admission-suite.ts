@@ -3,6 +3,8 @@ import assert from "node:assert/strict";
 import { startModelSim, type ModelSim } from "@threadmesh/model-sim";
 import { openCreditStore, openTenantStore, type KyselyCreditStore, type KyselyTenantStore } from "@threadmesh/persistence";
 import { costAt, formatCredits, type Plan } from "@threadmesh/ratelimit";
+import { Redis } from "ioredis";
+import { startRedisServer, type RedisServer } from "../support/redis-server.ts";
 import { startTopology, type Topology, type TopologyKind } from "../support/topology.ts";
 import { TestClient } from "../support/ws-client.ts";
 import { eventually } from "../support/eventually.ts";
@@ -43,6 +45,8 @@ export function describeAdmission(kind: TopologyKind): void {
     let topo: Topology;
     let tenants: KyselyTenantStore;
     let credits: KyselyCreditStore;
+    /** The distributed topology's hosts count burst limits in this redis-server. */
+    let redis: RedisServer | null = null;
     const clients: TestClient[] = [];
     const keys: Record<string, string> = {};
 
@@ -55,7 +59,13 @@ export function describeAdmission(kind: TopologyKind): void {
 
     before(async () => {
       sim = await startModelSim({ port: 0 });
-      const t = await startTopology(kind, { simUrl: sim.url, extraEnv: { ...OPERATOR_CAPS_ENV, THREADMESH_MAX_OUTPUT_TOKENS: String(MAX_OUTPUT_TOKENS) } });
+      if (kind === "distributed") {
+        redis = await startRedisServer();
+        if (redis === null) throw new Error("redis-server is missing");
+      }
+      const extraEnv: Record<string, string> = { ...OPERATOR_CAPS_ENV, THREADMESH_MAX_OUTPUT_TOKENS: String(MAX_OUTPUT_TOKENS), THREADMESH_ADMIN_PORT: "0" };
+      if (redis !== null) extraEnv.THREADMESH_REDIS_URL = redis.url;
+      const t = await startTopology(kind, { simUrl: sim.url, extraEnv });
       if (!t) throw new Error(`required services for the ${kind} topology are missing`);
       topo = t;
       tenants = await openTenantStore({ url: topo.databaseUrl, migrate: false, lastUsedFlushMs: 3_600_000 });
@@ -63,17 +73,20 @@ export function describeAdmission(kind: TopologyKind): void {
       await credits.putPlan(plan("credits-only", {}));
       await credits.putPlan(plan("tiny-window", { primary: { windowMins: 300, budget: 1 }, secondary: { windowMins: 10_080, budget: 1_000_000 } }));
       await credits.putPlan(plan("three-at-once", { maxTurnsPerTenant: 3, maxTurnsPerUser: 3 }));
+      await credits.putPlan(plan("two-per-second", { burstPerKey: 2, burstPerTenant: 1_000 }));
       for (const [id, planId] of [
         ["broke", "credits-only"],
         ["windowed", "tiny-window"],
         ["midway", "credits-only"],
         ["busy", "three-at-once"],
+        ["bursty", "two-per-second"],
       ] as const) {
         await tenants.createTenant({ id, name: id, plan: planId });
         keys[id] = (await tenants.createApiKey({ tenantId: id, name: `${id}-key` })).secret;
       }
       await credits.topUp("midway", 20_000, "midway-first", Date.now());
       await credits.topUp("busy", 1_000_000_000, "busy-first", Date.now());
+      await credits.topUp("bursty", 1_000_000_000, "bursty-first", Date.now());
     });
 
     after(async () => {
@@ -81,6 +94,7 @@ export function describeAdmission(kind: TopologyKind): void {
       await credits?.close();
       await tenants?.close();
       await topo?.stop();
+      await redis?.kill();
       await sim?.close();
     });
 
@@ -212,6 +226,33 @@ export function describeAdmission(kind: TopologyKind): void {
       assert.ok(report!.ok, report!.problems.join("; "));
       assert.equal(report!.totals.usageEvents, admitted.length);
       for (const c of conns) assert.deepEqual(c.schemaViolations, []);
+    });
+
+    test("a key sending more turn/starts per second than its plan allows is refused as a rate limit", async () => {
+      const c = await connect("bursty");
+      const threads = await Promise.all(Array.from({ length: 8 }, () => startThread(c)));
+      for (const threadId of threads) sim.script(threadId, [{ output: [{ type: "message", text: "ok" }] }]);
+      const answers = await Promise.all(threads.map((threadId) => c.request("turn/start", { threadId, input: text("go") })));
+      const refused = answers.filter((a) => a.error !== undefined);
+      assert.ok(refused.length >= 1, "8 turn/starts at once exceed 2 per second");
+      for (const r of refused) {
+        assert.equal(r.error.code, -32001);
+        assert.equal(r.error.data.reason, "burstKey");
+        assert.equal(r.error.data.codexErrorInfo, "rateLimitExceeded");
+        assert.ok(r.error.data.retryAfterMs > 0 && r.error.data.retryAfterMs <= 1_000, `retryAfterMs ${r.error.data.retryAfterMs}`);
+        assert.equal(r.error.data.rateLimits.rateLimitReachedType, "rate_limit_reached");
+      }
+      if (redis !== null) {
+        // The hosts counted in the shared Redis, not each on its own.
+        const client = new Redis(redis.url, { lazyConnect: true });
+        await client.connect();
+        try {
+          assert.ok((await client.keys("tm:burst:key:2:*")).length >= 1);
+        } finally {
+          client.disconnect();
+        }
+      }
+      assert.deepEqual(c.schemaViolations, []);
     });
   });
 }

@@ -64,7 +64,8 @@ export async function connectBurstRedis(url: string, logger: Logger): Promise<Re
     await redis.connect();
   } catch (err) {
     redis.disconnect();
-    throw new ConfigError([`THREADMESH_REDIS_URL: cannot reach Redis at ${url}: ${(err as Error).message ?? String(lastError)}`]);
+    const cause = lastError instanceof Error ? lastError : err;
+    throw new ConfigError([`THREADMESH_REDIS_URL: cannot reach Redis at ${url}: ${cause instanceof Error ? cause.message : String(cause)}`]);
   }
   redis.removeAllListeners("error");
   let warned = false;

@@ -250,7 +250,12 @@ export class WriteBehindCreditStore implements CreditStore {
 
   /** Queues a write without waiting for it. */
   #behind(op: string, tenantId: string, run: () => Promise<unknown>): void {
-    this.#tail = this.#tail.then(run).catch((err: unknown) => this.#failed(err, op, tenantId));
+    // Deferred to the event loop's check phase: the caller's own work (an admitted turn's model
+    // request) goes out before a synchronous SQLite write takes the thread.
+    this.#tail = this.#tail
+      .then(() => new Promise<void>((resolve) => setImmediate(resolve)))
+      .then(run)
+      .catch((err: unknown) => this.#failed(err, op, tenantId));
   }
 
   #failed(err: unknown, op: string, tenantId: string): void {

@@ -21,6 +21,13 @@ export interface OpenStoreOptions {
 
 /** Opens the store at `url`, migrated to the latest schema unless `migrate: false`. */
 export async function openStore(opts: OpenStoreOptions): Promise<ThreadStore> {
+  const { db, backend } = await openMigratedDatabase(opts);
+  opts.log?.info({ backend: backend.kind }, "store opened");
+  return new KyselyThreadStore({ db, backend });
+}
+
+/** A connection pool to the database at `url`, migrated unless `migrate: false`; the pool is destroyed if migrating fails. */
+export async function openMigratedDatabase(opts: OpenStoreOptions): Promise<{ db: Kysely<Database>; backend: StoreBackend }> {
   const backend = backendFor(opts);
   const db = new Kysely<Database>({ dialect: backend.dialect });
   try {
@@ -29,8 +36,7 @@ export async function openStore(opts: OpenStoreOptions): Promise<ThreadStore> {
     await db.destroy();
     throw err;
   }
-  opts.log?.info({ backend: backend.kind }, "store opened");
-  return new KyselyThreadStore({ db, backend });
+  return { db, backend };
 }
 
 /** Migrates the database at `url` to the latest schema and returns the names applied (`threadmesh migrate`). */

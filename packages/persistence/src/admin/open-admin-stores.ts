@@ -1,7 +1,4 @@
-import { Kysely } from "kysely";
-import type { Database } from "../database.ts";
-import { migrateDatabase } from "../migrate.ts";
-import { backendFor, type OpenStoreOptions } from "../open-store.ts";
+import { openMigratedDatabase, type OpenStoreOptions } from "../open-store.ts";
 import { CreditLedger } from "../credits/credit-ledger.ts";
 import { KyselyCreditStore } from "../credits/kysely-credit-store.ts";
 import { KyselyTenantStore } from "../tenants/kysely-tenant-store.ts";
@@ -16,14 +13,7 @@ export interface AdminStores {
 
 /** Opens the tenant store, the credit store and the ledger queries at `url` on one pool, migrated unless `migrate: false`. */
 export async function openAdminStores(opts: OpenStoreOptions): Promise<AdminStores> {
-  const backend = backendFor(opts);
-  const db = new Kysely<Database>({ dialect: backend.dialect });
-  try {
-    if (opts.migrate !== false) await migrateDatabase(db, opts.log);
-  } catch (err) {
-    await db.destroy();
-    throw err;
-  }
+  const { db, backend } = await openMigratedDatabase(opts);
   const tenants = new KyselyTenantStore({ db, ...(opts.log ? { log: opts.log } : {}) });
   const credits = new KyselyCreditStore({ db, kind: backend.kind });
   return {

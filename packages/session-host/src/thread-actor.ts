@@ -349,6 +349,8 @@ export class ThreadActor implements TurnContext {
     turn.abort.abort("interrupt");
     this.turn = null;
     this.services.turnsActive(-1);
+    // Handed over or dropped, the turn's slot and reservation stay for the host that adopts it.
+    this.services.admission?.forget(turn.id);
     turn.endSpan(spanStatus);
     return turn;
   }

@@ -101,6 +101,11 @@ export class TurnAdmission {
     await this.#admission.endTurn(tenant, turnId);
   }
 
+  /** This host stopped running the turn without ending it (handed over, dropped): it no longer renews its slot. */
+  forget(turnId: string): void {
+    this.#running.delete(turnId);
+  }
+
   /**
    * A turn another host started and this host continues: the slot follows the turn (renewed under the
    * same turn id, for the user who held it) and the next round is the one the dead host left reserved

@@ -1,12 +1,11 @@
-import { spawn, type ChildProcess } from "node:child_process";
-import { accessSync, constants } from "node:fs";
+import type { ChildProcess } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { delimiter, join } from "node:path";
+import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
+import { exitOf, findBinary, freePort, startServerProcess } from "./server-process.ts";
 
 /** A nats-server child process on an ephemeral port; `stop()` kills it and removes its store (idempotent). */
 export interface NatsServer {
@@ -33,28 +32,12 @@ export interface StartNatsServerOptions {
 
 /** Where the Debian package installs the binary, which is not on a normal user's PATH. */
 const DEBIAN_BINARY = "/usr/sbin/nats-server";
-/** The server logs this line once it accepts clients (and JetStream, when enabled, is up). */
-const READY_LINE = "Server is ready";
-const READY_TIMEOUT_MS = 15_000;
 /** Time between SIGTERM and SIGKILL on stop. */
 const STOP_GRACE_MS = 5_000;
-/** Attempts when another process takes the chosen port between probing and binding. */
-const MAX_PORT_ATTEMPTS = 5;
-/** Log kept for error messages, in characters. */
-const LOG_TAIL_CHARS = 4_000;
 
 /** The nats-server executable: `nats-server` on PATH, else the Debian location; null when neither exists. */
 export function natsServerBinary(): string | null {
-  const dirs = (process.env.PATH ?? "").split(delimiter).filter((d) => d.length > 0);
-  for (const candidate of [...dirs.map((d) => join(d, "nats-server")), DEBIAN_BINARY]) {
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return null;
+  return findBinary("nats-server", [DEBIAN_BINARY]);
 }
 
 /**
@@ -73,19 +56,23 @@ export async function startNatsServer(opts: StartNatsServerOptions = {}): Promis
   const storeDir = opts.jetstream ? (opts.storeDir ?? (await mkdtemp(join(tmpdir(), "tm-nats-")))) : null;
   const ownsStore = opts.storeDir === undefined;
   try {
-    for (let attempt = 1; ; attempt++) {
-      const port = opts.port ?? (await freePort());
-      const args = ["-a", "127.0.0.1", "-p", String(port)];
-      if (storeDir !== null) args.push("-js", "-sd", storeDir);
-      const c = opts.cluster;
-      if (c !== undefined) {
-        args.push("--server_name", c.serverName, "--cluster_name", c.name, "--cluster", `nats://127.0.0.1:${c.port}`, "--routes", c.routes.join(","));
-      }
-      const started = await launch(binary, args);
-      if (started.kind === "ready") return handle(started.child, port, ownsStore ? storeDir : null, storeDir);
-      if (started.kind === "port-taken" && opts.port === undefined && attempt < MAX_PORT_ATTEMPTS) continue;
-      throw new Error(`nats-server ${args.join(" ")} did not start: ${started.reason}\n${started.log}`);
-    }
+    const { child, port } = await startServerProcess({
+      binary,
+      args: (p) => {
+        const args = ["-a", "127.0.0.1", "-p", String(p)];
+        if (storeDir !== null) args.push("-js", "-sd", storeDir);
+        const c = opts.cluster;
+        if (c !== undefined) {
+          args.push("--server_name", c.serverName, "--cluster_name", c.name, "--cluster", `nats://127.0.0.1:${c.port}`, "--routes", c.routes.join(","));
+        }
+        return args;
+      },
+      // Logged once it accepts clients (and JetStream, when enabled, is up).
+      readyLine: "Server is ready",
+      portTaken: /address already in use/,
+      port: opts.port,
+    });
+    return handle(child, port, ownsStore ? storeDir : null, storeDir);
   } catch (err) {
     if (storeDir !== null && ownsStore) await rm(storeDir, { recursive: true, force: true });
     throw err;
@@ -165,63 +152,8 @@ async function jetStreamReady(url: string): Promise<void> {
   }
 }
 
-/** A port the OS just handed out; another process may still take it before nats-server binds it. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      const port = typeof addr === "object" && addr !== null ? addr.port : 0;
-      srv.close(() => (port > 0 ? resolve(port) : reject(new Error("no port assigned"))));
-    });
-  });
-}
-
-type Launch =
-  | { kind: "ready"; child: ChildProcess }
-  | { kind: "port-taken" | "failed"; reason: string; log: string };
-
-function launch(binary: string, args: string[]): Promise<Launch> {
-  return new Promise((resolve) => {
-    const child = spawn(binary, args, { stdio: ["ignore", "ignore", "pipe"] });
-    let log = "";
-    let settled = false;
-    const finish = (result: Launch): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      child.stderr?.removeListener("data", onData);
-      child.removeListener("exit", onExit);
-      child.removeListener("error", onError);
-      // Keep draining stderr so a chatty server never blocks on a full pipe.
-      child.stderr?.resume();
-      resolve(result);
-    };
-    const onData = (chunk: string): void => {
-      log = (log + chunk).slice(-LOG_TAIL_CHARS);
-      if (log.includes(READY_LINE)) finish({ kind: "ready", child });
-    };
-    const onExit = (code: number | null, signal: NodeJS.Signals | null): void => {
-      const kind = log.includes("address already in use") ? "port-taken" : "failed";
-      finish({ kind, reason: `exited (code ${code}, signal ${signal})`, log });
-    };
-    const onError = (err: Error): void => finish({ kind: "failed", reason: err.message, log });
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      finish({ kind: "failed", reason: `not ready after ${READY_TIMEOUT_MS} ms`, log });
-    }, READY_TIMEOUT_MS);
-    child.stderr?.setEncoding("utf8").on("data", onData);
-    child.once("exit", onExit);
-    child.once("error", onError);
-  });
-}
-
 function handle(child: ChildProcess, port: number, storeDir: string | null, usedStoreDir: string | null): NatsServer {
-  const exited = new Promise<void>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve();
-    else child.once("exit", () => resolve());
-  });
+  const exited = exitOf(child);
   // A test process that dies without calling stop() must not leave the server behind.
   const killOnExit = (): void => {
     child.kill("SIGKILL");

@@ -1,7 +1,8 @@
 import { sql, type Kysely } from "kysely";
 import { PreparedStatement } from "../prepared-statement.ts";
-import { decide, windowStart, type FundingState, type GrantState, type ReservationParts, type ReserveRequest, type WindowUsage } from "@threadmesh/ratelimit";
+import { decide, type FundingState, type ReservationParts, type ReserveRequest } from "@threadmesh/ratelimit";
 import type { CreditTables } from "./credit-tables.ts";
+import { currentWindowStarts, fundingColumns, fundingOf, writeAtVersion, type FundingRow } from "./optimistic-funding.ts";
 
 /** What one optimistic attempt gives: a result, or the reason to try again / take the locking path. */
 export type OptimisticOutcome =
@@ -9,12 +10,7 @@ export type OptimisticOutcome =
   | { kind: "conflict" }
   | { kind: "locking" };
 
-interface StateRow {
-  balance: number | string;
-  reserved: number | string;
-  version: number | string;
-  windows: Array<{ kind: string; start: number; used: number; reserved: number }>;
-  grants: GrantState[];
+interface StateRow extends FundingRow {
   tenant_active: number | string;
   user_active: number | string;
   existing: boolean;
@@ -43,14 +39,7 @@ export class OptimisticReserveStatements {
     this.read = new PreparedStatement<ReadParam>((p) => ({
       compile: () =>
         sql`
-    select b.balance, b.reserved, b.version,
-      (select coalesce(json_agg(json_build_object('kind', w.kind, 'start', w.start_ms, 'used', w.used, 'reserved', w.reserved)), '[]'::json)
-         from credit_windows w
-        where w.tenant_id = b.tenant_id
-          and ((w.kind = 'primary' and w.start_ms = ${p("primaryStart")}::bigint) or (w.kind = 'secondary' and w.start_ms = ${p("secondaryStart")}::bigint))) as windows,
-      (select coalesce(json_agg(json_build_object('id', g.id, 'remaining', g.remaining, 'reserved', g.reserved, 'expiresAtMs', g.expires_at_ms) order by g.expires_at_ms, g.id), '[]'::json)
-         from credit_grants g
-        where g.tenant_id = b.tenant_id and g.expires_at_ms > ${p("nowMs")}::bigint and g.remaining > 0) as grants,
+    select ${fundingColumns(p)},
       (select count(*) from turn_slots s
         where s.tenant_id = b.tenant_id and s.turn_id <> ${p("turnId")}::text and s.expires_at_ms > ${p("nowMs")}::bigint) as tenant_active,
       (select count(*) from turn_slots s
@@ -95,20 +84,11 @@ export class OptimisticReserveStatements {
 
 export async function reserveOptimistically(db: Kysely<CreditTables>, statements: OptimisticReserveStatements, req: ReserveRequest, key: string): Promise<OptimisticOutcome> {
   const { plan, nowMs, tenantId } = req;
-  const ps = plan.primary === null ? null : windowStart(nowMs, plan.primary.windowMins);
-  const ss = plan.secondary === null ? null : windowStart(nowMs, plan.secondary.windowMins);
-  const read = await statements.read.execute(db, { tenantId, turnId: req.turnId, userId: req.userId, key, nowMs, primaryStart: ps, secondaryStart: ss });
+  const read = await statements.read.execute(db, { tenantId, turnId: req.turnId, userId: req.userId, key, nowMs, ...currentWindowStarts(plan, nowMs) });
   const row = read.rows[0] as StateRow | undefined;
   if (row === undefined || row.existing || row.stale) return { kind: "locking" };
 
-  const windows: Record<"primary" | "secondary", WindowUsage | null> = { primary: null, secondary: null };
-  for (const w of row.windows) windows[w.kind === "primary" ? "primary" : "secondary"] = { startMs: Number(w.start), used: Number(w.used), reserved: Number(w.reserved) };
-  const funding: FundingState = {
-    plan,
-    windows,
-    grants: row.grants.map((g) => ({ id: g.id, remaining: Number(g.remaining), reserved: Number(g.reserved), expiresAtMs: Number(g.expiresAtMs) })),
-    balance: { balance: Number(row.balance), reserved: Number(row.reserved) },
-  };
+  const funding: FundingState = fundingOf(row, plan);
   const decision = decide({
     amount: req.amount,
     newTurn: req.newTurn,
@@ -122,8 +102,9 @@ export async function reserveOptimistically(db: Kysely<CreditTables>, statements
   const { shortfall: _shortfall, ...parts } = decision.allocation;
   const windowRows = parts.window === 0 ? [] : [["primary", parts.primaryStartMs], ["secondary", parts.secondaryStartMs]].filter(([, s]) => s !== null).map(([kind, start]) => ({ kind, start_ms: start }));
   const grantRows = parts.grants.map((g) => ({ id: g.grantId, amount: g.amount }));
-  try {
-    const written = await statements.write.execute(db, {
+  // A key reserved in between (unique violation) takes the locking path, which finds that reservation.
+  const written = await writeAtVersion(() =>
+    statements.write.execute(db, {
       tenantId,
       version: Number(row.version),
       balancePart: parts.balance,
@@ -138,12 +119,8 @@ export async function reserveOptimistically(db: Kysely<CreditTables>, statements
       grants: JSON.stringify(grantRows),
       windowPart: parts.window,
       windows: JSON.stringify(windowRows),
-    });
-    if (Number((written.rows[0] as { ok?: number | string } | undefined)?.ok ?? 0) === 0) return { kind: "conflict" };
-  } catch (err) {
-    // The key was reserved in between (unique violation): the locking path finds that reservation.
-    if ((err as { code?: string }).code === "23505") return { kind: "locking" };
-    throw err;
-  }
+    }),
+  );
+  if (written !== "written") return { kind: written };
   return { kind: "done", decision, parts, funding };
 }

@@ -1,16 +1,12 @@
 import { sql, type Kysely } from "kysely";
-import { allocate, costAt, windowStart, type FundingState, type GrantState, type ReservationParts, type SettleRequest, type SettleResult, type WindowUsage } from "@threadmesh/ratelimit";
+import { allocate, costAt, type FundingState, type ReservationParts, type SettleRequest, type SettleResult, type WindowUsage } from "@threadmesh/ratelimit";
 import { PreparedStatement } from "../prepared-statement.ts";
 import type { CreditTables } from "./credit-tables.ts";
+import { currentWindowStarts, fundingColumns, fundingOf, writeAtVersion, type FundingRow } from "./optimistic-funding.ts";
 
 export type OptimisticSettleOutcome = { kind: "done"; result: SettleResult } | { kind: "conflict" } | { kind: "locking" };
 
-interface SettleStateRow {
-  balance: number | string;
-  reserved: number | string;
-  version: number | string;
-  windows: Array<{ kind: string; start: number; used: number; reserved: number }>;
-  grants: GrantState[];
+interface SettleStateRow extends FundingRow {
   reservation: { parts: string; state: string } | null;
   duplicate: boolean;
 }
@@ -53,14 +49,7 @@ export class OptimisticSettleStatements {
     this.read = new PreparedStatement<ReadParam>((p) => ({
       compile: () =>
         sql`
-    select b.balance, b.reserved, b.version,
-      (select coalesce(json_agg(json_build_object('kind', w.kind, 'start', w.start_ms, 'used', w.used, 'reserved', w.reserved)), '[]'::json)
-         from credit_windows w
-        where w.tenant_id = b.tenant_id
-          and ((w.kind = 'primary' and w.start_ms = ${p("primaryStart")}::bigint) or (w.kind = 'secondary' and w.start_ms = ${p("secondaryStart")}::bigint))) as windows,
-      (select coalesce(json_agg(json_build_object('id', g.id, 'remaining', g.remaining, 'reserved', g.reserved, 'expiresAtMs', g.expires_at_ms) order by g.expires_at_ms, g.id), '[]'::json)
-         from credit_grants g
-        where g.tenant_id = b.tenant_id and g.expires_at_ms > ${p("nowMs")}::bigint and g.remaining > 0) as grants,
+    select ${fundingColumns(p)},
       (select json_build_object('parts', r.parts, 'state', r.state) from credit_reservations r where r.tenant_id = b.tenant_id and r.key = ${p("key")}::text) as reservation,
       exists (select 1 from usage_events u where u.tenant_id = b.tenant_id and u.idempotency_key = ${p("key")}::text) as duplicate
     from credit_balances b
@@ -125,18 +114,13 @@ export class OptimisticSettleStatements {
  */
 export async function settleOptimistically(db: Kysely<CreditTables>, statements: OptimisticSettleStatements, req: SettleRequest, key: string): Promise<OptimisticSettleOutcome> {
   const { plan, nowMs, tenantId } = req;
-  const ps = plan.primary === null ? null : windowStart(nowMs, plan.primary.windowMins);
-  const ss = plan.secondary === null ? null : windowStart(nowMs, plan.secondary.windowMins);
-  const read = await statements.read.execute(db, { tenantId, key, nowMs, primaryStart: ps, secondaryStart: ss });
+  const read = await statements.read.execute(db, { tenantId, key, nowMs, ...currentWindowStarts(plan, nowMs) });
   const row = read.rows[0] as SettleStateRow | undefined;
   if (row === undefined || row.duplicate) return { kind: "locking" };
 
   const held = row.reservation !== null && row.reservation.state === "held" ? (JSON.parse(row.reservation.parts) as ReservationParts) : null;
   // The tenant's funding once this round's reservation is given back.
-  const windows: Record<"primary" | "secondary", WindowUsage | null> = { primary: null, secondary: null };
-  for (const w of row.windows) windows[w.kind === "primary" ? "primary" : "secondary"] = { startMs: Number(w.start), used: Number(w.used), reserved: Number(w.reserved) };
-  const grants = row.grants.map((g) => ({ id: g.id, remaining: Number(g.remaining), reserved: Number(g.reserved), expiresAtMs: Number(g.expiresAtMs) }));
-  const balance = { balance: Number(row.balance), reserved: Number(row.reserved) };
+  const { windows, grants, balance } = fundingOf(row, plan);
   if (held !== null) {
     balance.reserved -= held.balance;
     for (const part of held.grants) {
@@ -181,8 +165,9 @@ export async function settleOptimistically(db: Kysely<CreditTables>, statements:
     ...a.grants.map((g) => ({ key: `${key}/grant:${g.grantId}`, account: `grant:${g.grantId}`, amount: -g.amount })),
     ...(a.balance > 0 ? [{ key: `${key}/balance`, account: "balance", amount: -a.balance }] : []),
   ];
-  try {
-    const written = await statements.write.execute(db, {
+  // Settled in between after all (the usage event's unique key): the locking path reports the duplicate.
+  const written = await writeAtVersion(() =>
+    statements.write.execute(db, {
       tenantId,
       version: Number(row.version),
       fromBalance: a.balance,
@@ -209,13 +194,9 @@ export async function settleOptimistically(db: Kysely<CreditTables>, statements:
       grants: JSON.stringify([...grantDeltas].map(([id, d]) => ({ id, ...d }))),
       windows: JSON.stringify([...windowDeltas.values()]),
       updates: JSON.stringify(updates),
-    });
-    if (Number((written.rows[0] as { ok?: number | string } | undefined)?.ok ?? 0) === 0) return { kind: "conflict" };
-  } catch (err) {
-    // Settled in between after all (the usage event's unique key): the locking path reports the duplicate.
-    if ((err as { code?: string }).code === "23505") return { kind: "locking" };
-    throw err;
-  }
+    }),
+  );
+  if (written !== "written") return { kind: written };
   // The state after: the reservation given back and the charge applied.
   const after: FundingState = {
     plan,

@@ -9,6 +9,13 @@
  * alone (one at a time, `admitSequential`) and with 8 in flight (`admitConcurrent8`); each admitted round
  * is then settled with usage and its turn ended (`settle` timed too). Every admission must be admitted
  * and, at the end, every tenant's ledgers must reconcile, or the run is recorded as failed.
+ *
+ * Then the cost of admission on a turn, from outside: for each topology two deployments run side by
+ * side on the same model simulator, one with admission on and one with THREADMESH_ADMISSION=false, and
+ * turns alternate between them (one at a time), timed from the client's turn/start to the model
+ * request's arrival at the simulator, and from the end of the model's stream to turn/completed (which
+ * now waits for the round's settlement). The tenant's plan is not unlimited and has windows, a grant
+ * and purchased credits, so admission walks every stage; every turn must complete.
  * Results go to bench/results/admission.json.
  */
 import { mkdtemp, rm } from "node:fs/promises";
@@ -16,11 +23,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { Redis } from "ioredis";
-import { openCreditStore } from "@threadmesh/persistence";
+import { startModelSim, type ModelSim } from "@threadmesh/model-sim";
+import { openCreditStore, openTenantStore } from "@threadmesh/persistence";
 import { Admission, BurstLimiter, PriceTable, WriteBehindCreditStore, type CreditStore, type Plan } from "@threadmesh/ratelimit";
 import { createTestDatabase } from "../test/support/postgres.ts";
 import { startRedisServer } from "../test/support/redis-server.ts";
-import { summary } from "./support/bench-client.ts";
+import { startTopology, type Topology, type TopologyKind } from "../test/support/topology.ts";
+import { BenchClient, summary } from "./support/bench-client.ts";
+import { deadline } from "./support/deadline.ts";
 import { runBenchmark, type BenchRun } from "./support/run-record.ts";
 
 const TENANTS = 20;
@@ -44,6 +54,74 @@ const PLAN: Plan = {
   burstPerKey: 1_000_000,
   burstPerTenant: 1_000_000,
 };
+
+const TURNS = Number(process.env.BENCH_ADMISSION_TURNS ?? 200);
+const WARMUP_TURNS = Number(process.env.BENCH_ADMISSION_WARMUP_TURNS ?? 20);
+const TURN_TIMEOUT_MS = 60_000;
+
+/** A deployment of `kind` with admission on or off, its tenant on {@link PLAN} with credits, and a client holding the tenant's key. */
+async function deployment(sim: ModelSim, kind: TopologyKind, admission: boolean): Promise<{ topo: Topology; client: BenchClient; threadId: string }> {
+  const topo = await startTopology(kind, { simUrl: sim.url, extraEnv: { THREADMESH_LOG_LEVEL: "warn", THREADMESH_ADMISSION: String(admission), THREADMESH_MODEL: MODEL, THREADMESH_ADMIN_PORT: "0" } });
+  if (topo === null) throw new Error(`services for the ${kind} topology are missing`);
+  const credits = await openCreditStore({ url: topo.databaseUrl, migrate: false });
+  const tenants = await openTenantStore({ url: topo.databaseUrl, migrate: false });
+  let key: string;
+  try {
+    await credits.putPlan({ ...PLAN, maxTurnsPerTenant: 4, maxTurnsPerUser: 4 });
+    await tenants.createTenant({ id: "bench", name: "Bench", plan: PLAN.id });
+    const now = Date.now();
+    await credits.topUp("bench", 1_000_000_000_000, "bench-credits", now);
+    await credits.addGrant("bench", { id: "bench-grant", amount: 100_000_000, expiresAtMs: now + 86_400_000 }, now);
+    key = (await tenants.createApiKey({ tenantId: "bench", name: "bench", userId: "bench-user" })).secret;
+  } finally {
+    await Promise.all([credits.close(), tenants.close()]);
+  }
+  const client = await BenchClient.connect(topo.url, key);
+  const threadId = (await client.call("thread/start", { approvalPolicy: "never", sandbox: "read-only" })).thread.id as string;
+  return { topo, client, threadId };
+}
+
+interface TurnTimes {
+  turnStartToModelRequestMs: ReturnType<typeof summary>;
+  streamEndToTurnCompletedMs: ReturnType<typeof summary>;
+}
+
+/** Alternates 5-delta turns between the deployment with admission on and the one with it off. */
+async function turnOverhead(run: BenchRun, kind: TopologyKind): Promise<{ on: TurnTimes; off: TurnTimes; p50DeltaMs: number }> {
+  const sim = await startModelSim({ port: 0 });
+  const sides: Array<{ label: "on" | "off"; d: Awaited<ReturnType<typeof deployment>>; toModel: number[]; toCompleted: number[] }> = [];
+  try {
+    for (const label of ["on", "off"] as const) sides.push({ label, d: await deployment(sim, kind, label === "on"), toModel: [], toCompleted: [] });
+    for (const side of sides) {
+      sim.script(side.d.threadId, Array.from({ length: TURNS + WARMUP_TURNS }, (_, i) => ({ output: [{ type: "message" as const, text: ["a", "b", "c", "d", `${i}`] }], usage: { inputTokens: 400, outputTokens: 5 } })));
+    }
+    for (let i = 0; i < TURNS + WARMUP_TURNS; i++) {
+      for (const side of i % 2 === 0 ? sides : [...sides].reverse()) {
+        const req = new Promise<number>((r) => sim.once("request", (e) => r(e.receivedAt)));
+        const end = new Promise<number>((r) => sim.once("streamEnd", (e) => r(e.at)));
+        const t = await side.d.client.turn(side.d.threadId, `turn ${i}`);
+        const [reqAt, endAt, doneAt] = await deadline(Promise.all([req, end, t.completedAt]), TURN_TIMEOUT_MS, `${kind} admission ${side.label} turn ${i}`);
+        run.count(`${kind} admission ${side.label} turns`, 1, 1);
+        if (i >= WARMUP_TURNS) {
+          side.toModel.push(reqAt - t.sentAt);
+          side.toCompleted.push(doneAt - endAt);
+        }
+      }
+    }
+    for (const side of sides) {
+      const completed = side.d.client.turnStatuses.completed ?? 0;
+      if (completed !== TURNS + WARMUP_TURNS) run.fail(`${kind} admission ${side.label}: ${completed} of ${TURNS + WARMUP_TURNS} turns completed (${side.d.client.turnErrors.slice(0, 2).join("; ")})`);
+    }
+    const [on, off] = sides.map((s) => ({ turnStartToModelRequestMs: summary(s.toModel), streamEndToTurnCompletedMs: summary(s.toCompleted) })) as [TurnTimes, TurnTimes];
+    return { on, off, p50DeltaMs: Number((on.turnStartToModelRequestMs.p50 - off.turnStartToModelRequestMs.p50).toFixed(3)) };
+  } finally {
+    for (const side of sides) {
+      await side.d.client.close();
+      await side.d.topo.stop();
+    }
+    await sim.close();
+  }
+}
 
 interface Figures {
   admitSequential: ReturnType<typeof summary>;
@@ -128,12 +206,23 @@ await runBenchmark("admission", async (run) => {
     await redisServer.kill();
     await db.drop();
   }
+  const turnOverheadEmbedded = await turnOverhead(run, "embedded");
+  const turnOverheadDistributed = await turnOverhead(run, "distributed");
   return {
     unit: "ms",
     tenants: TENANTS,
     embedded,
     distributed,
-    targets: { embeddedP99Ms: 1, distributedP99Ms: 3 },
-    met: { embedded: embedded.admitSequential.p99 <= 1, distributed: distributed.admitSequential.p99 <= 3 },
+    turns: TURNS,
+    turnOverhead: { embedded: turnOverheadEmbedded, distributed: turnOverheadDistributed },
+    targets: { embeddedP99Ms: 1, distributedP99Ms: 3, turnStartToModelRequestP50DeltaMs: 0.5, distributedTurnOverheadP50Ms: 5 },
+    met: {
+      embedded: embedded.admitSequential.p99 <= 1,
+      distributed: distributed.admitSequential.p99 <= 3,
+      turnStartToModelRequestDeltaEmbedded: turnOverheadEmbedded.p50DeltaMs <= 0.5,
+      turnStartToModelRequestDeltaDistributed: turnOverheadDistributed.p50DeltaMs <= 0.5,
+      distributedTurnOverhead:
+        turnOverheadDistributed.on.turnStartToModelRequestMs.p50 <= 5 && turnOverheadDistributed.on.streamEndToTurnCompletedMs.p50 <= 5,
+    },
   };
 });

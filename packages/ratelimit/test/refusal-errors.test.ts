@@ -1,22 +1,18 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { codexSchema } from "../../../test/support/codex-schema.ts";
-import { decide, refusalNotifications, refusalToRpcError, type FundingState, type Plan, type Refusal } from "../src/index.ts";
+import { testPlan } from "../../../test/support/plans.ts";
+import { decide, refusalNotifications, refusalToRpcError, type FundingState, type Refusal } from "../src/index.ts";
 
 const NOW = Date.UTC(2026, 11, 3, 7, 0, 0);
-const plan: Plan = {
-  id: "pro",
-  name: "Pro",
-  planType: "pro",
-  priorityClass: 5,
-  unlimited: false,
+const plan = testPlan("pro", {
   primary: { windowMins: 300, budget: 1_000 },
   secondary: { windowMins: 10_080, budget: 5_000 },
   maxTurnsPerTenant: 2,
   maxTurnsPerUser: 1,
   burstPerKey: 5,
   burstPerTenant: 10,
-};
+});
 const funding = (over: Partial<FundingState> = {}): FundingState => ({
   plan,
   windows: { primary: null, secondary: null },

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import fc from "fast-check";
-import { Admission, BurstLimiter, PriceTable, reservationKey, type CreditStore, type FundingState, type Plan } from "@threadmesh/ratelimit";
+import { Admission, BurstLimiter, PriceTable, reservationKey, type CreditStore, type FundingState } from "@threadmesh/ratelimit";
+import { testPlan } from "../../../../test/support/plans.ts";
 
 /** Two handles on one credit database: two hosts (PostgreSQL) or the one embedded process (SQLite). */
 export interface CreditStoreFixture {
@@ -18,23 +19,6 @@ const sortedGrants = (s: FundingState) => ({ ...s, grants: [...s.grants].sort((a
 const MODEL = "sim-model";
 export const PRICES = new PriceTable({ [MODEL]: { inputPerMillion: 2_000_000, cachedInputPerMillion: 200_000, outputPerMillion: 8_000_000 } });
 const T0 = Date.UTC(2026, 11, 3, 4, 59, 0);
-
-function plan(id: string, over: Partial<Plan> = {}): Plan {
-  return {
-    id,
-    name: `Plan ${id}`,
-    planType: "pro",
-    priorityClass: 3,
-    unlimited: false,
-    primary: { windowMins: 300, budget: 2_000 },
-    secondary: { windowMins: 10_080, budget: 6_000 },
-    maxTurnsPerTenant: 1_000,
-    maxTurnsPerUser: 1_000,
-    burstPerKey: 100_000,
-    burstPerTenant: 100_000,
-    ...over,
-  };
-}
 
 let tenantSeq = 0;
 const newTenant = (what: string) => `t-${what}-${process.pid}-${++tenantSeq}`;
@@ -61,7 +45,7 @@ export function creditStoreBehaviour(open: () => Promise<CreditStoreFixture | nu
 
   test("plans round-trip, and the default plan exists", async (t) => {
     if (skip) return t.skip("no database");
-    const p = plan("roundtrip", { primary: null, unlimited: false });
+    const p = testPlan("roundtrip", { primary: null, unlimited: false });
     await fx.store.putPlan(p);
     assert.deepEqual(await fx.other.getPlan("roundtrip"), p);
     await fx.store.putPlan({ ...p, name: "Renamed" });
@@ -73,7 +57,7 @@ export function creditStoreBehaviour(open: () => Promise<CreditStoreFixture | nu
   test("a settlement repeated on the same host and on another host after a failover charges once", async (t) => {
     if (skip) return t.skip("no database");
     const tenantId = newTenant("replay");
-    const p = plan("replay", { primary: null, secondary: null });
+    const p = testPlan("replay", { primary: null, secondary: null });
     await fx.store.putPlan(p);
     assert.equal(await fx.store.topUp(tenantId, 100_000, "buy-1", T0), true);
     assert.equal(await fx.store.topUp(tenantId, 100_000, "buy-1", T0), false, "a repeated top-up key adds nothing");
@@ -98,7 +82,7 @@ export function creditStoreBehaviour(open: () => Promise<CreditStoreFixture | nu
   test("concurrent settlements of one round on two hosts debit once", async (t) => {
     if (skip) return t.skip("no database");
     const tenantId = newTenant("concurrent");
-    const p = plan("concurrent", { primary: null, secondary: null });
+    const p = testPlan("concurrent", { primary: null, secondary: null });
     await fx.store.putPlan(p);
     await fx.store.topUp(tenantId, 1_000_000, "buy", T0);
     await fx.store.addGrant(tenantId, { id: "g", amount: 700, expiresAtMs: T0 + 3_600_000 }, T0);
@@ -125,7 +109,7 @@ export function creditStoreBehaviour(open: () => Promise<CreditStoreFixture | nu
   test("100 parallel turn/start of one tenant never exceed its concurrency limit", async (t) => {
     if (skip) return t.skip("no database");
     const tenantId = newTenant("parallel");
-    const p = plan("parallel", { unlimited: true, primary: null, secondary: null, maxTurnsPerTenant: 7, maxTurnsPerUser: 5 });
+    const p = testPlan("parallel", { unlimited: true, primary: null, secondary: null, maxTurnsPerTenant: 7, maxTurnsPerUser: 5 });
     await fx.store.putPlan(p);
     // Two routers admitting at once (two stores on PostgreSQL).
     const routers = [fx.store, fx.other].map((store) => new Admission({ store, prices: PRICES, burst: new BurstLimiter() }));
@@ -154,7 +138,7 @@ export function creditStoreBehaviour(open: () => Promise<CreditStoreFixture | nu
   test("a slot of a turn nobody renews lapses; a renewed slot and a later round keep it", async (t) => {
     if (skip) return t.skip("no database");
     const tenantId = newTenant("lease");
-    const p = plan("lease", { unlimited: true, primary: null, secondary: null, maxTurnsPerTenant: 1 });
+    const p = testPlan("lease", { unlimited: true, primary: null, secondary: null, maxTurnsPerTenant: 1 });
     await fx.store.putPlan(p);
     let now = T0;
     const admission = new Admission({ store: fx.store, prices: PRICES, burst: new BurstLimiter(), clock: () => now, slotTtlMs: 60_000 });
@@ -176,7 +160,7 @@ export function creditStoreBehaviour(open: () => Promise<CreditStoreFixture | nu
   test("an unsettled reservation is given back after its lifetime; releasing gives it back at once", async (t) => {
     if (skip) return t.skip("no database");
     const tenantId = newTenant("expiry");
-    const p = plan("expiry", { primary: null, secondary: null });
+    const p = testPlan("expiry", { primary: null, secondary: null });
     await fx.store.putPlan(p);
     await fx.store.topUp(tenantId, 10_000, "buy", T0);
     const base = { tenantId, userId: "u", plan: p, newTurn: false, member: false, slotTtlMs: 60_000, reservationTtlMs: 1_000 };
@@ -191,7 +175,7 @@ export function creditStoreBehaviour(open: () => Promise<CreditStoreFixture | nu
   test("burst: a key over its requests per second is refused first, then the tenant over its own; turn/steer passes burst only", async (t) => {
     if (skip) return t.skip("no database");
     const tenantId = newTenant("burst");
-    const p = plan("burst", { unlimited: true, primary: null, secondary: null, burstPerKey: 3, burstPerTenant: 5 });
+    const p = testPlan("burst", { unlimited: true, primary: null, secondary: null, burstPerKey: 3, burstPerTenant: 5 });
     await fx.store.putPlan(p);
     // A minute per counting window, so the test never straddles two.
     const admission = new Admission({ store: fx.store, prices: PRICES, burst: new BurstLimiter({ durationSec: 60 }) });
@@ -215,7 +199,7 @@ export function creditStoreBehaviour(open: () => Promise<CreditStoreFixture | nu
   test("plan windows: settled usage shows as usedPercent until the window ends; a used-up window refuses until resetsAt, then admits again", async (t) => {
     if (skip) return t.skip("no database");
     const tenantId = newTenant("windows");
-    const p = plan("windows", { primary: { windowMins: 300, budget: 10_000 }, secondary: { windowMins: 10_080, budget: 1_000_000 } });
+    const p = testPlan("windows", { primary: { windowMins: 300, budget: 10_000 }, secondary: { windowMins: 10_080, budget: 1_000_000 } });
     await fx.store.putPlan(p);
     const windowMs = 300 * 60_000;
     let now = Math.floor(T0 / windowMs) * windowMs + 60_000;
@@ -248,7 +232,7 @@ export function creditStoreBehaviour(open: () => Promise<CreditStoreFixture | nu
 
   test("property: under any sequence of top-ups, grants, admissions, settlements (replayed too), releases and clock moves the ledgers reconcile, the balance never falls below −(reservations in flight), grants pay before credits and never after expiry", async (t) => {
     if (skip) return t.skip("no database");
-    const p = plan("prop", { primary: { windowMins: 300, budget: 3_000 }, secondary: { windowMins: 10_080, budget: 8_000 } });
+    const p = testPlan("prop", { primary: { windowMins: 300, budget: 3_000 }, secondary: { windowMins: 10_080, budget: 8_000 } });
     await fx.store.putPlan(p);
     const op = fc.oneof(
       fc.record({ kind: fc.constant("topUp" as const), amount: fc.integer({ min: 1, max: 20_000 }) }),

@@ -1,5 +1,6 @@
-import { CREDENTIAL_EVENTS_SUBJECT, CredentialEventSchema, TEXT_DECODER, TEXT_ENCODER, type CredentialEvent } from "@threadmesh/protocol";
+import { CREDENTIAL_EVENTS_SUBJECT, CredentialEventSchema, TEXT_ENCODER, type CredentialEvent } from "@threadmesh/protocol";
 import type { Bus, Subscription } from "./bus.ts";
+import { parseMessage } from "./parse-message.ts";
 
 /** A credential event as its publisher gives it (the envelope version is added here). */
 export type CredentialChange = CredentialEvent extends infer E ? (E extends unknown ? Omit<E, "v"> : never) : never;
@@ -18,15 +19,8 @@ export async function publishCredentialEvent(bus: Bus, change: CredentialChange)
 /** Calls `onEvent` for every valid credential event; malformed ones go to `onInvalid`. */
 export function subscribeCredentialEvents(bus: Bus, onEvent: (e: CredentialEvent) => void, onInvalid: (reason: string) => void): Subscription {
   return bus.subscribe(CREDENTIAL_EVENTS_SUBJECT, (msg) => {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(TEXT_DECODER.decode(msg.data));
-    } catch {
-      onInvalid("not JSON");
-      return;
-    }
-    const r = CredentialEventSchema.safeParse(parsed);
-    if (!r.success) onInvalid(r.error.issues[0]?.message ?? "invalid");
-    else onEvent(r.data);
+    const r = parseMessage(msg.data, CredentialEventSchema);
+    if (r.ok) onEvent(r.value);
+    else onInvalid(r.reason);
   });
 }

@@ -1,5 +1,6 @@
 import { HostDrainReplySchema, HostDrainRequestSchema, TEXT_DECODER, TEXT_ENCODER, hostDrainSubject, type HostDrainReply } from "@threadmesh/protocol";
 import type { Bus, Subscription } from "./bus.ts";
+import { parseMessage } from "./parse-message.ts";
 
 /** Longest wait for a host to acknowledge a drain request, in ms. */
 const DRAIN_ACK_TIMEOUT_MS = 5_000;
@@ -20,19 +21,12 @@ export async function requestHostDrain(bus: Bus, hostId: string, deadlineMs: num
  */
 export function serveHostDrain(bus: Bus, hostId: string, drain: (deadlineMs: number) => HostDrainReply["state"], onInvalid: (reason: string) => void): Subscription {
   return bus.subscribe(hostDrainSubject(hostId), (msg) => {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(TEXT_DECODER.decode(msg.data));
-    } catch {
-      onInvalid("not JSON");
+    const r = parseMessage(msg.data, HostDrainRequestSchema);
+    if (!r.ok) {
+      onInvalid(r.reason);
       return;
     }
-    const r = HostDrainRequestSchema.safeParse(parsed);
-    if (!r.success) {
-      onInvalid(r.error.issues[0]?.message ?? "invalid");
-      return;
-    }
-    const reply: HostDrainReply = { v: 1, hostId, state: drain(r.data.deadlineMs) };
+    const reply: HostDrainReply = { v: 1, hostId, state: drain(r.value.deadlineMs) };
     msg.respond(TEXT_ENCODER.encode(JSON.stringify(reply)));
   });
 }

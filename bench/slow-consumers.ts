@@ -1,18 +1,26 @@
 /**
  * `npm run bench:slow-consumers`: the router's slow-consumer protection under stalled readers.
  * Distributed topology: 1 router + 1 session host on nats-server (JetStream) and PostgreSQL, the model
- * simulator scripted with every answer. The router's per-connection outbound cap is 256 KiB (see
- * OUTBOUND_ENV), its grace period (10 s) and total cap (64 MiB) the defaults; THREADMESH_OUTBOUND_*
- * in this process's environment override them.
+ * simulator scripted with every answer. The router's per-connection outbound cap is 256 KiB and its
+ * grace period 2 s (see OUTBOUND_ENV), its total cap (64 MiB) the default; THREADMESH_OUTBOUND_* in
+ * this process's environment override them.
  *
- * 1. Baseline: NORMAL_CLIENTS (5) clients each loop turn/start (a streamed answer of NORMAL_DELTAS
- *    deltas) then thread/read, then NORMAL_PAUSE_MS, for BASELINE seconds; turn/start → first delta
- *    and thread/read latency.
- * 2. Stall: STALLED (100) more clients each start a thread and a long streaming turn (STALL_DELTAS
- *    deltas of STALL_DELTA_BYTES characters, one every STALL_DELTA_MS) and then stop reading their
- *    socket (the TCP socket is paused), while the normal clients go on. The router's RSS
- *    (/proc/<pid>/status VmRSS) is sampled every second for STALL seconds (≥ 60 by default), with its
- *    outbound bytes and 1013 closes from its metrics listener.
+ * NORMAL_CLIENTS (5) clients each loop turn/start (a streamed answer of NORMAL_DELTAS deltas) then
+ * thread/read, then NORMAL_PAUSE_MS, through both measured phases; turn/start → first delta and
+ * thread/read latency are kept per phase. Both phases run the same extra load for PHASE seconds:
+ * LOAD_CLIENTS (100) more clients each start a thread and a long streaming turn (LOAD_DELTAS deltas of
+ * LOAD_DELTA_BYTES characters, one every LOAD_DELTA_MS), and driver connections go on starting the
+ * next turn of each thread; the only difference between the phases is whether those clients read.
+ *
+ * 1. Baseline (the same run without stalled clients): the 100 load clients read their sockets. Once
+ *    the phase ends the drivers stop, the threads' last turns end (each load client must have seen its
+ *    thread's seqs without a gap) and the load clients close.
+ * 2. Stall: 100 fresh load clients, same load, stop reading their socket (the TCP socket is paused) as
+ *    soon as their first turn has started. The normal clients' p99 here is compared with the baseline.
+ *
+ * In both phases the router's RSS (/proc/<pid>/status VmRSS) is sampled every second, with its outbound
+ * bytes and 1013 closes from its metrics listener; the RSS targets apply to the stall phase.
+ *
  * 3. Resume: every stalled socket is read again. A client closed with 1013 reads the afterSeq of its
  *    close reason, reconnects and sends thread/resume with it and excludeTurns (again if it is shed
  *    again); a client whose connection ended without a close frame (1006) resumes after the last seq
@@ -22,19 +30,26 @@
  * 4. Fast reader: one client reads one turn of FAST_DELTAS (20,000) deltas streamed as fast as the
  *    simulator can; every delta must arrive (merged frames count by their text).
  *
- * A stalled thread runs up to STALL_TURNS turns of 800 KB each: the client starts the first, a driver
- * connection that reads (DRIVERS of them, each following a share of the threads) starts each next one.
- * One turn's answer stays under 1 MB because an item, a turn/completed and a thread/resume response
- * each travel the bus as one NATS message (nats-server's max_payload is 1 MB); several turns are
- * needed to fill the kernel's socket buffers (about 1.6 MB per paused loopback connection here) and
- * the router's cap behind them.
+ * A load thread runs up to LOAD_TURNS turns of LOAD_DELTAS × LOAD_DELTA_BYTES (600 KB) each: its client
+ * starts the first, a driver connection that reads (DRIVERS of them, each following a share of the
+ * threads) starts each next one. One turn's answer stays under 1 MB because an item, a turn/completed
+ * and a thread/resume response each travel the bus as one NATS message (nats-server's max_payload is
+ * 1 MB); several turns are needed to fill the kernel's socket buffers (about 1.6 MB per paused loopback
+ * connection here) and the router's cap behind them. The router also pings every 30 s and
+ * terminates a peer that missed the previous pong, so a paused client is dropped (1006) 30–60 s after
+ * it connected: to be shed with 1013 first it must pass the kernel's buffers, the cap and the grace
+ * period before that. At 60 KB/s (6 MB/s for the 100 threads) it passes them after about 30 s, so the
+ * grace period is 2 s here (THREADMESH_OUTBOUND_GRACE_MS overrides it); whichever close comes first,
+ * the last 30 s of an 80 s phase show the RSS once the stalled clients are gone.
  *
- * Targets (each missed one fails the run, with its figures kept): router RSS < 200 MB and flat
- * (least-squares slope over the last 30 s of the stall within ±FLAT_MB_PER_S); the normal clients' p99
- * during the stall ≤ 2× baseline p99 (first delta and thread/read); every resumed stalled client
- * gapless with its exact text; the fast turn fully delivered. Results: bench/results/slow-consumers.json.
+ * Targets (each missed one fails the run, with its figures kept): router RSS during the stall < 200 MB
+ * and flat (least-squares slope over the last 30 s of the stall within ±FLAT_MB_PER_S); the normal
+ * clients' p99 during the stall ≤ 2× their p99 in the baseline (first delta and thread/read); every
+ * resumed stalled client gapless with its exact text; the fast turn fully delivered.
+ * Results: bench/results/slow-consumers.json.
  */
 import { readFileSync } from "node:fs";
+import os from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import { startModelSim, type ModelSim, type SimResponse } from "@threadmesh/model-sim";
 import { BenchClient, frameSeq, now, summary } from "./support/bench-client.ts";
@@ -49,17 +64,17 @@ const NORMAL_CLIENTS = envNumber("BENCH_SLOW_NORMAL_CLIENTS", 5);
 const NORMAL_DELTAS = envNumber("BENCH_SLOW_NORMAL_DELTAS", 200);
 /** Pause of a normal client between two loops (a client at work, not a load generator). */
 const NORMAL_PAUSE_MS = envNumber("BENCH_SLOW_NORMAL_PAUSE_MS", 100);
-const BASELINE_S = envNumber("BENCH_SLOW_BASELINE_SECONDS", 20);
-const STALLED = envNumber("BENCH_SLOW_STALLED", 100);
-const STALL_S = envNumber("BENCH_SLOW_STALL_SECONDS", 60);
-const STALL_DELTAS = envNumber("BENCH_SLOW_STALL_DELTAS", 200);
-const STALL_DELTA_BYTES = envNumber("BENCH_SLOW_STALL_DELTA_BYTES", 4_000);
-const STALL_DELTA_MS = envNumber("BENCH_SLOW_STALL_DELTA_MS", 50);
+/** Length of each measured phase (baseline and stall), from the moment its load clients start. */
+const PHASE_S = envNumber("BENCH_SLOW_PHASE_SECONDS", 80);
+const LOAD_CLIENTS = envNumber("BENCH_SLOW_LOAD_CLIENTS", 100);
+const LOAD_DELTAS = envNumber("BENCH_SLOW_LOAD_DELTAS", 50);
+const LOAD_DELTA_BYTES = envNumber("BENCH_SLOW_LOAD_DELTA_BYTES", 12_000);
+const LOAD_DELTA_MS = envNumber("BENCH_SLOW_LOAD_DELTA_MS", 200);
 /**
- * Turns a stalled thread runs while its client does not read: the client starts the first, a driver
- * connection of the benchmark (which reads) starts each next one when the last has completed.
+ * Turns a load thread runs: the client starts the first, a driver connection of the benchmark (which
+ * reads) starts each next one when the last has completed, while the phase lasts.
  */
-const STALL_TURNS = envNumber("BENCH_SLOW_STALL_TURNS", 15);
+const LOAD_TURNS = envNumber("BENCH_SLOW_LOAD_TURNS", 9);
 const FAST_DELTAS = envNumber("BENCH_SLOW_FAST_DELTAS", 20_000);
 /** Stalled clients resuming at once. */
 const RESUME_CONCURRENCY = envNumber("BENCH_SLOW_RESUME_CONCURRENCY", 10);
@@ -68,11 +83,13 @@ const MAX_RESUMES = 5;
 /**
  * The router's outbound limits for the run. The per-connection cap is 256 KiB rather than the 1 MiB
  * default: one agentMessage item travels the bus as one NATS message and must stay under nats-server's
- * 1 MB max_payload, so a stalled turn's answer is kept at 800 KB, which could not pass a 1 MiB cap.
+ * 1 MB max_payload, so a stalled turn's answer is kept at 600 KB, which could not pass a 1 MiB cap. The
+ * grace period is 2 s rather than 10 s so that a stalled client is shed before the router's ping
+ * timeout drops it (see the header).
  */
 const OUTBOUND_ENV: Record<string, string> = {
   THREADMESH_OUTBOUND_MAX_BYTES: process.env.THREADMESH_OUTBOUND_MAX_BYTES ?? String(256 * 1024),
-  ...(process.env.THREADMESH_OUTBOUND_GRACE_MS ? { THREADMESH_OUTBOUND_GRACE_MS: process.env.THREADMESH_OUTBOUND_GRACE_MS } : {}),
+  THREADMESH_OUTBOUND_GRACE_MS: process.env.THREADMESH_OUTBOUND_GRACE_MS ?? "2000",
   ...(process.env.THREADMESH_OUTBOUND_TOTAL_MAX_BYTES ? { THREADMESH_OUTBOUND_TOTAL_MAX_BYTES: process.env.THREADMESH_OUTBOUND_TOTAL_MAX_BYTES } : {}),
 };
 const RSS_TARGET_MB = 200;
@@ -83,10 +100,12 @@ const P99_FACTOR = 2;
 const TURN_TIMEOUT_MS = 60_000;
 const DELTA_PREFIX = '{"method":"item/agentMessage/delta"';
 const TURN_COMPLETED_PREFIX = '{"method":"turn/completed"';
-/** Driver connections, each following a share of the stalled threads. */
+/** Driver connections of a phase, each following a share of its load threads. */
 const DRIVERS = envNumber("BENCH_SLOW_DRIVERS", 10);
 const FIRST_SEQ_KEY = '"firstSeq":';
 const THREAD_ID_KEY = '"threadId":"';
+
+const mb = (x: number) => Number(x.toFixed(1));
 
 /** Resident set size of a process, in MB (Linux). */
 function rssMb(pid: number): number {
@@ -196,7 +215,8 @@ async function tracingClient(url: string, token: string, keepFrames = true): Pro
   return { c, seqs, completed, onCompleted };
 }
 
-type Phase = "baseline" | "stall" | "after";
+/** The phase a normal client's loop ran in: "between" (the baseline's load winding down) is kept by neither. */
+type Phase = "baseline" | "between" | "stall" | "after";
 
 /** thread/read requests of the normal clients answered with an error, with the phase they were sent in. */
 const readErrors: string[] = [];
@@ -298,29 +318,36 @@ interface StalledOutcome {
   deltaFramesAfter: number;
 }
 
-/** Whether drivers go on starting turns of the stalled threads. */
-let chaining = true;
+/** Whether a phase's drivers go on starting turns of its load threads. */
+interface Chaining {
+  on: boolean;
+}
 
-async function stallClient(url: string, token: string, sim: ModelSim, driver: Tracing, index: number): Promise<Stalled> {
-  const t = await tracingClient(url, token);
+/**
+ * One load client: a thread streaming LOAD_TURNS scripted turns, the first started by the client, each
+ * next by `driver`. A stalled client (`stall`) stops reading its socket once its first turn has started
+ * and keeps its frames for the audit; a reading client keeps only its seqs.
+ */
+async function loadClient(url: string, token: string, sim: ModelSim, driver: Tracing, index: number, stall: boolean, chaining: Chaining): Promise<Stalled> {
+  const t = await tracingClient(url, token, stall);
   const threadId = (await t.c.call("thread/start", { approvalPolicy: "never", sandbox: "read-only" })).thread.id as string;
-  const chunks = Array.from({ length: STALL_TURNS }, (_, k) => bigChunks(STALL_DELTAS, `s${index}t${k}`, STALL_DELTA_BYTES));
+  const chunks = Array.from({ length: LOAD_TURNS }, (_, k) => bigChunks(LOAD_DELTAS, `${stall ? "s" : "r"}${index}t${k}`, LOAD_DELTA_BYTES));
   sim.script(
     threadId,
-    chunks.map((text): SimResponse => ({ chunkDelayMs: STALL_DELTA_MS, output: [{ type: "message", text }] })),
+    chunks.map((text): SimResponse => ({ chunkDelayMs: LOAD_DELTA_MS, output: [{ type: "message", text }] })),
   );
   const first = await t.c.turn(threadId, "stream a long answer");
-  t.c.pause();
+  if (stall) t.c.pause();
   // A thread can be resumed once it has a turn; the first lasts seconds, so the driver sees it end.
   await driver.c.call("thread/resume", { threadId });
   const turns = [first.turnId];
-  const stalled: Stalled = { index, ...t, threadId, chunks, turns, joined: 0, chained: Promise.resolve(null) };
-  stalled.chained = (async () => {
+  const client: Stalled = { index, ...t, threadId, chunks, turns, joined: 0, chained: Promise.resolve(null) };
+  client.chained = (async () => {
     await driver.onCompleted(first.turnId);
-    while (chaining && turns.length < STALL_TURNS) {
+    while (chaining.on && turns.length < LOAD_TURNS) {
       const next = await driver.c.turn(threadId, "go on");
       if (turns.includes(next.turnId)) {
-        stalled.joined++;
+        client.joined++;
         break;
       }
       turns.push(next.turnId);
@@ -328,16 +355,121 @@ async function stallClient(url: string, token: string, sim: ModelSim, driver: Tr
     }
     return null;
   })().catch((err: Error) => err);
-  return stalled;
+  return client;
+}
+
+/** A phase's load: its clients (reading or stalled), the drivers that chain their turns, and the switch that stops them. */
+interface Load {
+  clients: Stalled[];
+  drivers: Tracing[];
+  chaining: Chaining;
+  /** Seconds from the phase's start until every load client had started its first turn. */
+  startedAfterS: number;
+}
+
+async function startLoad(run: BenchRun, url: string, token: string, sim: ModelSim, stall: boolean, t0: number): Promise<Load> {
+  const chaining: Chaining = { on: true };
+  const drivers = await Promise.all(Array.from({ length: Math.max(1, DRIVERS) }, () => tracingClient(url, token, false)));
+  const clients = await pool(
+    Array.from({ length: LOAD_CLIENTS }, (_, i) => i),
+    20,
+    (i) => loadClient(url, token, sim, drivers[i % drivers.length]!, i, stall, chaining),
+  );
+  run.count(`${stall ? "stalled" : "reading"} load clients started`, LOAD_CLIENTS, clients.length);
+  return { clients, drivers, chaining, startedAfterS: Number(((now() - t0) / 1000).toFixed(1)) };
+}
+
+/**
+ * Ends the baseline's load: the drivers stop, each thread's last turn ends and its reading client must
+ * have seen it complete with the thread's seqs gapless; then every load connection closes.
+ */
+async function endReadingLoad(load: Load): Promise<{ clients: number; turns: number; lastTurnSeen: number; gapless: number; firstBreak?: string }> {
+  load.chaining.on = false;
+  const budget = LOAD_DELTAS * LOAD_DELTA_MS + TURN_TIMEOUT_MS;
+  const errors = await deadline(Promise.all(load.clients.map((c) => c.chained)), budget, "baseline load: the drivers' last turns did not end");
+  errors.forEach((e, i) => e && driverErrors.push(`reading load client ${i}: ${e.message}`));
+  const seen = await Promise.all(
+    load.clients.map((c) =>
+      deadline(c.onCompleted(c.turns.at(-1)!), TURN_TIMEOUT_MS, `reading load client ${c.index}: its last turn's completion`).then(
+        () => true,
+        () => false,
+      ),
+    ),
+  );
+  let gapless = 0;
+  let firstBreak: string | undefined;
+  for (const c of load.clients) {
+    const b = seqBreaks(c.seqs, c.threadId);
+    if (b.gaps === 0 && b.repeats === 0) gapless++;
+    else firstBreak ??= `reading load client ${c.index}: ${b.first}`;
+  }
+  await Promise.all([...load.clients.map((c) => c.c.close()), ...load.drivers.map((d) => d.c.close())]);
+  return {
+    clients: load.clients.length,
+    turns: load.clients.reduce((n, c) => n + c.turns.length, 0),
+    lastTurnSeen: seen.filter(Boolean).length,
+    gapless,
+    ...(firstBreak ? { firstBreak } : {}),
+  };
+}
+
+interface RssSample {
+  s: number;
+  mb: number;
+  outboundMb: number;
+  closes1013: number;
+}
+
+/** Samples the router's RSS, outbound bytes and 1013 closes (since `closes0`) every second from `t0` until `stop()`. */
+function rssSampler(metricsUrl: string, pid: number, t0: number, closes0: number, progress: () => string): { samples: RssSample[]; stop: () => Promise<void> } {
+  const samples: RssSample[] = [];
+  let on = true;
+  const loop = (async (): Promise<Error | null> => {
+    while (on) {
+      const m = await scrapeMetrics(metricsUrl);
+      samples.push({
+        s: Number(((now() - t0) / 1000).toFixed(1)),
+        mb: mb(rssMb(pid)),
+        outboundMb: mb(m.sum("tm_router_outbound_bytes") / 2 ** 20),
+        closes1013: m.sum("tm_router_slow_consumer_closes_total") - closes0,
+      });
+      const x = samples.at(-1)!;
+      if (samples.length % 5 === 0)
+        console.log(
+          `${x.s} s: router RSS ${x.mb} MB, outbound ${x.outboundMb} MB, 1013 closes ${x.closes1013}, event-loop lag ${(m.sum("nodejs_eventloop_lag_seconds") * 1000).toFixed(0)} ms, connections ${m.sum("tm_router_connections")}; ${progress()}`,
+        );
+      await sleep(1000 - ((now() - t0) % 1000));
+    }
+    return null;
+  })().catch((err: Error) => err);
+  return {
+    samples,
+    stop: async () => {
+      on = false;
+      const err = await loop;
+      if (err) throw err;
+    },
+  };
+}
+
+/** Peak, end and least-squares slope over the last SLOPE_WINDOW_S of a phase's RSS samples. */
+function rssFigures(samples: readonly RssSample[]): { peakMb: number; endMb: number; slopeLast30sMbPerS: number } {
+  const last = samples.at(-1)!;
+  const tail = samples.filter((x) => x.s >= last.s - SLOPE_WINDOW_S);
+  const k = slope(
+    tail.map((x) => x.s),
+    tail.map((x) => x.mb),
+  );
+  return { peakMb: Math.max(...samples.map((x) => x.mb)), endMb: last.mb, slopeLast30sMbPerS: Number(k.toFixed(4)) };
 }
 
 /** Reads a stalled client's socket again; when it was closed, resumes its thread until its last turn has completed. */
 async function settleStalled(run: BenchRun, url: string, token: string, s: Stalled): Promise<StalledOutcome> {
   // Drivers have stopped chaining: the thread's last turn is known and has ended.
-  const chainError = await deadline(s.chained, STALL_DELTAS * STALL_DELTA_MS + TURN_TIMEOUT_MS, `stalled client ${s.index}: its driver's last turn did not end`);
+  const chainError = await deadline(s.chained, LOAD_DELTAS * LOAD_DELTA_MS + TURN_TIMEOUT_MS, `stalled client ${s.index}: its driver's last turn did not end`);
   if (chainError) driverErrors.push(`stalled client ${s.index}: ${chainError.message}`);
   const last = s.turns.at(-1)!;
-  const budget = STALL_DELTAS * STALL_DELTA_MS + TURN_TIMEOUT_MS;
+  const budget = LOAD_DELTAS * LOAD_DELTA_MS + TURN_TIMEOUT_MS;
   s.c.resume();
   const ended = await deadline(
     Promise.race([s.c.closeEvent.then((e) => ({ closed: e })), s.onCompleted(last).then(() => ({ closed: null }))]),
@@ -432,8 +564,6 @@ async function pool<T, R>(xs: readonly T[], n: number, fn: (x: T) => Promise<R>)
   return out;
 }
 
-const mb = (x: number) => Number(x.toFixed(1));
-
 async function bench(run: BenchRun): Promise<Record<string, unknown>> {
   // Request bodies of a stalled thread carry its whole history (megabytes): keep only the last of each.
   const sim = await startModelSim({ port: 0, maxRequestsPerKey: 1 });
@@ -445,51 +575,45 @@ async function bench(run: BenchRun): Promise<Record<string, unknown>> {
   const metricsUrl = topo.metricsUrls[0]!;
   const pid = topo.router.child.pid!;
   try {
-    // Baseline.
     let phase: Phase = "baseline";
     const samples: Sample[] = [];
     const normals = Array.from({ length: NORMAL_CLIENTS }, (_, i) => normalClient(run, sim, url, token, i, () => phase, samples));
     const normalsDone = Promise.all(normals);
     normalsDone.catch(() => {});
-    const rssBaselineStart = rssMb(pid);
-    await Promise.race([sleep(BASELINE_S * 1000), normalsDone]);
+    const rssAtStart = rssMb(pid);
+    const closesTotal = async () => (await scrapeMetrics(metricsUrl)).sum("tm_router_slow_consumer_closes_total");
+
+    // Baseline: the load clients read; sampled from the moment they start.
+    const tb = now();
+    const progress = () => `normal loops: ${samples.length}, load ${(os.loadavg()[0] ?? 0).toFixed(2)}, benchmark RSS ${mb(process.memoryUsage().rss / 2 ** 20)} MB`;
+    const baselineRss = rssSampler(metricsUrl, pid, tb, await closesTotal(), () => `baseline, ${progress()}`);
+    const reading = await startLoad(run, url, token, sim, false, tb);
+    await Promise.race([sleep(Math.max(0, PHASE_S * 1000 - (now() - tb))), normalsDone]);
+    await baselineRss.stop();
+    phase = "between";
+    const readingLoad = await endReadingLoad(reading);
+    if (readingLoad.gapless !== readingLoad.clients) run.fail(`reading load clients: ${readingLoad.gapless} of ${readingLoad.clients} gapless; ${readingLoad.firstBreak}`);
+    run.count("reading load clients saw their last turn complete", readingLoad.clients, readingLoad.lastTurnSeen);
+    console.log(`baseline: router RSS peak ${rssFigures(baselineRss.samples).peakMb} MB; load ended with ${readingLoad.turns} turns`);
+    const readingStartedAfterS = reading.startedAfterS;
+    // The baseline's threads, their scripted answers and seqs are done with: let them go.
+    reading.clients.length = 0;
     const rssBeforeStall = rssMb(pid);
     const m0 = await scrapeMetrics(metricsUrl);
 
-    // Stall: sample from the moment the stalled clients start.
+    // Stall: the same load, its clients stalled; sampled from the moment they start.
     phase = "stall";
     const t0 = now();
-    const rss: Array<{ s: number; mb: number; outboundMb: number; closes1013: number }> = [];
-    let sampling = true;
-    const sampler = (async (): Promise<Error | null> => {
-      while (sampling) {
-        const m = await scrapeMetrics(metricsUrl);
-        rss.push({
-          s: Number(((now() - t0) / 1000).toFixed(1)),
-          mb: mb(rssMb(pid)),
-          outboundMb: mb(m.sum("tm_router_outbound_bytes") / 2 ** 20),
-          closes1013: m.sum("tm_router_slow_consumer_closes_total") - m0.sum("tm_router_slow_consumer_closes_total"),
-        });
-        await sleep(1000 - ((now() - t0) % 1000));
-      }
-      return null;
-    })().catch((err: Error) => err);
-    const drivers = await Promise.all(Array.from({ length: Math.max(1, DRIVERS) }, () => tracingClient(url, token, false)));
-    const stalled = await pool(
-      Array.from({ length: STALLED }, (_, i) => i),
-      20,
-      (i) => stallClient(url, token, sim, drivers[i % drivers.length]!, i),
-    );
-    run.count("stalled clients started", STALLED, stalled.length);
-    const stalledAt = (now() - t0) / 1000;
-    await Promise.race([sleep(Math.max(0, STALL_S * 1000 - (now() - t0))), normalsDone]);
-    sampling = false;
-    chaining = false;
-    const samplerError = await sampler;
-    if (samplerError) throw samplerError;
+    const stallRss = rssSampler(metricsUrl, pid, t0, m0.sum("tm_router_slow_consumer_closes_total"), () => `stall, ${progress()}`);
+    const stalledLoad = await startLoad(run, url, token, sim, true, t0);
+    const stalled = stalledLoad.clients;
+    await Promise.race([sleep(Math.max(0, PHASE_S * 1000 - (now() - t0))), normalsDone]);
+    await stallRss.stop();
+    stalledLoad.chaining.on = false;
     phase = "after";
     await normalsDone;
     const m1 = await scrapeMetrics(metricsUrl);
+    const rss = stallRss.samples;
 
     console.log(
       `stall: router RSS peak ${Math.max(...rss.map((x) => x.mb))} MB, end ${rss.at(-1)?.mb} MB, outbound peak ${Math.max(...rss.map((x) => x.outboundMb))} MB, 1013 closes ${rss.at(-1)?.closes1013}`,
@@ -500,7 +624,7 @@ async function bench(run: BenchRun): Promise<Record<string, unknown>> {
     for (const [i, o] of outcomes.entries()) if (o.firstBreak || !o.textExact) console.log(`stalled client ${i}: ${JSON.stringify(o)}`);
     console.log(`resume: ${outcomes.filter((o) => o.closeCode === 1013).length} of ${outcomes.length} stalled clients were closed with 1013`);
     const m2 = await scrapeMetrics(metricsUrl);
-    await Promise.all(drivers.map((d) => d.c.close()));
+    await Promise.all(stalledLoad.drivers.map((d) => d.c.close()));
 
     // Fast reader.
     const fast = await BenchClient.connect(url, token);
@@ -527,13 +651,13 @@ async function bench(run: BenchRun): Promise<Record<string, unknown>> {
     const lat = (xs: Sample[]) => ({ samples: xs.length, firstDeltaMs: summary(xs.map((x) => x.firstDeltaMs)), threadReadMs: summary(xs.map((x) => x.readMs)) });
     const baseline = lat(base);
     const stall = lat(during);
-    const peak = Math.max(...rss.map((x) => x.mb));
-    const end = rss.at(-1)!.mb;
-    const tail = rss.filter((x) => x.s >= rss.at(-1)!.s - SLOPE_WINDOW_S);
-    const slopeMbPerS = slope(
-      tail.map((x) => x.s),
-      tail.map((x) => x.mb),
-    );
+    const stallRssFigures = rssFigures(rss);
+    const peak = stallRssFigures.peakMb;
+    const slopeMbPerS = stallRssFigures.slopeLast30sMbPerS;
+    // When the last of the phase's 1013 closes happened: the slope window should start after it.
+    const closesAtEnd = rss.at(-1)!.closes1013;
+    const lastShedAtS = closesAtEnd > 0 ? rss.find((x) => x.closes1013 === closesAtEnd)!.s : null;
+    const ratio = (a: number, b: number) => (b > 0 ? Number((a / b).toFixed(2)) : null);
     const closed1013 = outcomes.filter((o) => o.closeCode === 1013);
     const closedOther = outcomes.filter((o) => o.closeCode !== null && o.closeCode !== 1013);
     const otherCodes: Record<string, number> = {};
@@ -569,35 +693,50 @@ async function bench(run: BenchRun): Promise<Record<string, unknown>> {
 
     return {
       topology: "distributed: 1 router + 1 host, nats-server (JetStream), PostgreSQL",
+      comparison:
+        "both phases run the same load (LOAD_CLIENTS threads streaming, turns chained by drivers) for the same time; in the baseline the load clients read, in the stall they do not",
       settings: {
         normalClients: NORMAL_CLIENTS,
         normalDeltasPerTurn: NORMAL_DELTAS,
         normalPauseMs: NORMAL_PAUSE_MS,
-        baselineSeconds: BASELINE_S,
-        stalledClients: STALLED,
-        stallSeconds: STALL_S,
-        stalledTurn: { deltas: STALL_DELTAS, deltaBytes: STALL_DELTA_BYTES, deltaEveryMs: STALL_DELTA_MS, textMb: mb((STALL_DELTAS * STALL_DELTA_BYTES) / 2 ** 20), maxTurnsChained: STALL_TURNS },
+        phaseSeconds: PHASE_S,
+        loadClients: LOAD_CLIENTS,
+        loadTurn: {
+          deltas: LOAD_DELTAS,
+          deltaBytes: LOAD_DELTA_BYTES,
+          deltaEveryMs: LOAD_DELTA_MS,
+          textMb: mb((LOAD_DELTAS * LOAD_DELTA_BYTES) / 2 ** 20),
+          perClientKBPerS: Math.round(LOAD_DELTA_BYTES / LOAD_DELTA_MS),
+          maxTurnsChained: LOAD_TURNS,
+        },
         fastDeltas: FAST_DELTAS,
-        driverConnections: DRIVERS,
+        driverConnectionsPerPhase: DRIVERS,
         routerOutbound: {
           maxBytes: Number(OUTBOUND_ENV.THREADMESH_OUTBOUND_MAX_BYTES),
-          graceMs: process.env.THREADMESH_OUTBOUND_GRACE_MS ?? "default (10 s)",
+          graceMs: Number(OUTBOUND_ENV.THREADMESH_OUTBOUND_GRACE_MS),
           totalMaxBytes: process.env.THREADMESH_OUTBOUND_TOTAL_MAX_BYTES ?? "default (64 MiB)",
         },
       },
-      baseline,
+      p99StallOverBaseline: { firstDelta: ratio(stall.firstDeltaMs.p99, baseline.firstDeltaMs.p99), threadRead: ratio(stall.threadReadMs.p99, baseline.threadReadMs.p99) },
+      baseline: {
+        ...baseline,
+        loadClientsStartedAfterS: readingStartedAfterS,
+        readingLoad,
+        routerRss: { atStartMb: mb(rssAtStart), ...rssFigures(baselineRss.samples), samples: baselineRss.samples },
+        routerOutboundPeakMb: Math.max(...baselineRss.samples.map((x) => x.outboundMb)),
+        slowConsumerCloses: baselineRss.samples.at(-1)!.closes1013,
+      },
       normalReadErrors: { count: readErrors.length, first: readErrors.slice(0, 10) },
       normalTurnStartErrors: { count: turnErrors.length, first: turnErrors.slice(0, 10) },
       driverTurnStartErrors: { count: driverErrors.length, first: driverErrors.slice(0, 10) },
       stall: {
         ...stall,
-        stalledClientsPausedAfterS: Number(stalledAt.toFixed(1)),
+        loadClientsStartedAfterS: stalledLoad.startedAfterS,
         routerRss: {
-          baselineStartMb: mb(rssBaselineStart),
           beforeStallMb: mb(rssBeforeStall),
-          peakMb: peak,
-          endMb: end,
-          slopeLast30sMbPerS: Number(slopeMbPerS.toFixed(4)),
+          ...stallRssFigures,
+          lastSlowConsumerCloseAtS: lastShedAtS,
+          slopeWindowStartsAfterLastClose: lastShedAtS !== null && lastShedAtS <= rss.at(-1)!.s - SLOPE_WINDOW_S,
           samples: rss,
         },
         routerOutboundPeakMb: Math.max(...rss.map((x) => x.outboundMb)),

@@ -47,6 +47,7 @@ export async function composeRouter(
       codexHome: resolve("./data"),
       models: [{ id: config.model, displayName: config.model, description: "Default model", isDefault: true }],
       defaults: { model: config.model, approvalPolicy: config.approvalPolicy, sandbox: config.sandbox },
+      shedding: config.shedding,
     },
   });
   if (opts.readiness) router.setReadinessCheck(opts.readiness);

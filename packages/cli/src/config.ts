@@ -57,6 +57,7 @@ export interface Config extends TenantLimits {
   readonly confineWorkspaces: boolean;
   readonly commandTimeoutMs: number;
   readonly admission: boolean;
+  readonly shedding: boolean;
   readonly redisUrl: string | null;
   readonly burstInsuranceFraction: number;
   readonly priceTable: string | null;

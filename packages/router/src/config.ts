@@ -193,6 +193,8 @@ export interface RouterConfig {
   models?: readonly ModelConfig[];
   /** What `config/read` reports. */
   defaults?: ThreadDefaults;
+  /** Shed new turns of the lowest priority classes when the session hosts are under pressure. Default true. */
+  shedding?: boolean;
 }
 
 /** A model as `model/list` returns it (the official `Model` shape). */
@@ -248,6 +250,7 @@ export interface ResolvedRouterConfig {
   readonly codexHome: string;
   readonly models: readonly ModelEntry[];
   readonly defaults: Readonly<Required<ThreadDefaults>>;
+  readonly shedding: boolean;
 }
 
 /** Invalid router configuration; `problems` lists every bad key. */
@@ -332,6 +335,7 @@ export function resolveRouterConfig(c: RouterConfig): ResolvedRouterConfig {
       sandbox: c.defaults?.sandbox ?? "workspace-write",
       reasoningEffort: c.defaults?.reasoningEffort === undefined ? "medium" : c.defaults.reasoningEffort,
     }),
+    shedding: c.shedding ?? true,
   };
   if (problems.length > 0) throw new RouterConfigError(problems);
   return Object.freeze(resolved);

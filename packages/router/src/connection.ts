@@ -1,3 +1,4 @@
+import { DEFAULT_PRIORITY_CLASS } from "@threadmesh/persistence";
 import { encodeNotification, encodeServerRequest, type Origin } from "@threadmesh/protocol";
 import type { OutboundBudget } from "./outbound-budget.ts";
 import { CLOSE_TRY_AGAIN_LATER, overflowReason, type OutboundPolicy } from "./outbound-policy.ts";
@@ -32,6 +33,8 @@ const RESOLVED = "serverRequest/resolved";
 export class Connection {
   readonly id: string;
   readonly tenant: string;
+  /** The tenant's priority class at the upgrade: which new turns are shed first under load. */
+  readonly priorityClass: number;
   readonly info: ConnectionInfo;
   readonly memberships = new Map<string, Membership>();
   readonly requests = new ServerRequestMap();
@@ -54,6 +57,7 @@ export class Connection {
     this.id = init.id;
     this.info = init.info;
     this.tenant = init.info.principal.tenant;
+    this.priorityClass = init.info.principal.priorityClass ?? DEFAULT_PRIORITY_CLASS;
     this.#admin = principalIsAdmin(init.info.principal);
     this.#link = init.link;
     this.#metrics = init.metrics;

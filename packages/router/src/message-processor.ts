@@ -29,6 +29,7 @@ import { checkClientName, initializeResponse } from "./handlers/initialize.ts";
 import type { PlatformInfo } from "./handlers/platform.ts";
 import { LOCAL_HANDLERS } from "./local-handlers.ts";
 import type { RouterMetrics } from "./router-metrics.ts";
+import type { TurnShedder } from "./shedding/turn-shedder.ts";
 import type { ConnectionHandler, ConnectionInfo, TransportAcceptor, TransportLink } from "./transport.ts";
 
 type Request = Extract<InboundMessage, { kind: "request" }>;
@@ -55,6 +56,8 @@ export interface MessageProcessorOptions {
   platform: PlatformInfo;
   /** `account/rateLimits/read` from the credit store, scoped by the connection's tenant. */
   rateLimits?: RateLimitsReader;
+  /** Sheds new turns (`turn/start` only) of the lowest priority classes under load; none: never shed. */
+  shedder?: TurnShedder;
   /** False while the router drains: new requests are refused with a retryable error. */
   accepting(): boolean;
 }
@@ -182,6 +185,10 @@ export class MessageProcessor implements TransportAcceptor {
       threadId = canonicalThreadId(params, route === "thread");
       if (conn.inflight >= config.maxInflightPerConnection) {
         throw new OverloadedError(config.inflightRetryAfterMs, "connectionInflightLimit");
+      }
+      if (name === "turn/start" && this.#opts.shedder !== undefined) {
+        const shed = this.#opts.shedder.refusal(conn.priorityClass);
+        if (shed !== null) throw shed;
       }
       const subscribes = name === "thread/start" || name === "thread/fork" || (name === "thread/resume" && !conn.memberships.has(threadId!));
       if (subscribes) {

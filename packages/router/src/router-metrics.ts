@@ -1,4 +1,5 @@
 import type { Counter, Gauge, Histogram } from "prom-client";
+import { createSheddingMetrics, type SheddingMetrics } from "./shedding/shedding-metrics.ts";
 import { routerMeshMetrics, type Metrics, type RouterMeshMetrics } from "@threadmesh/telemetry";
 
 /** The router's instruments, registered once on the process registry. */
@@ -25,6 +26,8 @@ export interface RouterMetrics {
   readonly outboundBuffered: Gauge<"stat">;
   /** Replay counters (names shared with the dashboard, see @threadmesh/telemetry). */
   readonly mesh: RouterMeshMetrics;
+  /** Load shedding of new turns by priority class. */
+  readonly shedding: SheddingMetrics;
 }
 
 export function createRouterMetrics(m: Metrics): RouterMetrics {
@@ -51,5 +54,6 @@ export function createRouterMetrics(m: Metrics): RouterMetrics {
     connectionsClosed: m.counter("tm_router_connections_closed_total", "Connections the router closed, by reason", ["reason"]),
     outboundBuffered: m.gauge("tm_router_outbound_buffered_bytes", "Outbound bytes buffered per connection (sum and max)", ["stat"]),
     mesh: routerMeshMetrics(m),
+    shedding: createSheddingMetrics(m),
   };
 }

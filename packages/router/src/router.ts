@@ -21,6 +21,7 @@ import { MessageProcessor } from "./message-processor.ts";
 import { OutboundBudget } from "./outbound-budget.ts";
 import { ownerEventsReader } from "./owner-events.ts";
 import { createRouterMetrics, type RouterMetrics } from "./router-metrics.ts";
+import { TurnShedder } from "./shedding/turn-shedder.ts";
 import { WsGateway } from "./ws-gateway.ts";
 
 /** Lifecycle: `starting` until `listen()`, `running`, `draining` after `drain()`, `stopped` after `close()`. */
@@ -82,6 +83,7 @@ export class Router {
   readonly #apiKeys: ApiKeyVerifier | undefined;
   readonly #tenantStatus: TenantStatusCache | undefined;
   readonly #credentialEvents: Subscription;
+  readonly #shedder: TurnShedder | undefined;
   #metricsServer: MetricsServer | undefined;
   #state: RouterState = "starting";
   #readinessCheck: (() => Promise<boolean>) | undefined;
@@ -118,6 +120,8 @@ export class Router {
       eventLog: opts.eventLog,
       metrics: this.#metrics,
     });
+    // Shedding needs the hosts' heartbeats: without a mesh view there is no load to read.
+    this.#shedder = config.shedding && opts.mesh ? new TurnShedder({ hosts: opts.mesh.hosts, metrics: this.#metrics.shedding }) : undefined;
     this.#processor = new MessageProcessor({
       config,
       forwarder,
@@ -127,6 +131,7 @@ export class Router {
       logger: this.#logger,
       platform: currentPlatform(),
       ...(opts.rateLimits ? { rateLimits: opts.rateLimits } : {}),
+      ...(this.#shedder ? { shedder: this.#shedder } : {}),
       accepting: () => this.#state === "starting" || this.#state === "running",
     });
     const capability = new CapabilityTokenAuthenticator({ tokens: config.tokens, loopbackTenant: config.devMode ? config.defaultTenant : undefined });
@@ -215,6 +220,7 @@ export class Router {
       throw err;
     }
     this.#state = "running";
+    this.#shedder?.start();
     const host = addr.address === "0.0.0.0" || addr.address === "::" ? "127.0.0.1" : addr.address;
     const url = `ws://${host.includes(":") ? `[${host}]` : host}:${addr.port}`;
     const metricsUrl = this.#metricsServer?.url ?? null;
@@ -256,6 +262,7 @@ export class Router {
 
   async #shutdown(): Promise<void> {
     this.#state = "stopped";
+    this.#shedder?.stop();
     this.#credentialEvents.unsubscribe();
     await this.#gateway.close();
     this.#fanout.close();

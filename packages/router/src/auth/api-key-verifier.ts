@@ -107,6 +107,7 @@ function answer(match: ApiKeyMatch | null): AuthResult {
       method: "apiKey",
       keyId: key.id,
       scopes: key.scopes,
+      priorityClass: tenant.priorityClass,
       ...(key.userId === null ? {} : { user: key.userId }),
     },
   };

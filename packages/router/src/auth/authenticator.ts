@@ -19,6 +19,8 @@ export interface Principal {
   readonly keyId?: string;
   /** Scopes granted by the credential; empty when it grants none. */
   readonly scopes?: readonly string[];
+  /** The tenant's priority class (0 shed first … 9 shed last) when the store was asked; else the default class. */
+  readonly priorityClass?: number;
 }
 
 /** Why a credential was refused (the `reason` of a JSON 401 body). */

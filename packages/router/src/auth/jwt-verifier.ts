@@ -78,9 +78,18 @@ export class JwtVerifier implements TokenVerifier {
     if (user !== undefined && (typeof user !== "string" || user.length === 0 || user.length > 256)) {
       return refuse("bad_claims", `claim "${this.#opts.userClaim}" must be a string of 1 to 256 characters`);
     }
-    const refusal = await this.#opts.tenants?.refusalFor(tenant);
-    if (refusal) return refusal;
-    return { ok: true, principal: { tenant, method: "jwt", scopes: scopesOf(payload), ...(user === undefined ? {} : { user }) } };
+    const known = await this.#opts.tenants?.lookup(tenant);
+    if (known !== undefined && "refusal" in known) return known.refusal;
+    return {
+      ok: true,
+      principal: {
+        tenant,
+        method: "jwt",
+        scopes: scopesOf(payload),
+        ...(user === undefined ? {} : { user }),
+        ...(known === undefined ? {} : { priorityClass: known.priorityClass }),
+      },
+    };
   }
 }
 

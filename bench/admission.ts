@@ -26,6 +26,7 @@ import { Redis } from "ioredis";
 import { startModelSim, type ModelSim } from "@threadmesh/model-sim";
 import { openCreditStore, openTenantStore } from "@threadmesh/persistence";
 import { Admission, BurstLimiter, PriceTable, WriteBehindCreditStore, type CreditStore, type Plan } from "@threadmesh/ratelimit";
+import { testPlan } from "../test/support/plans.ts";
 import { createTestDatabase } from "../test/support/postgres.ts";
 import { startRedisServer } from "../test/support/redis-server.ts";
 import { startTopology, type Topology, type TopologyKind } from "../test/support/topology.ts";
@@ -40,12 +41,7 @@ const CONCURRENT = SEQUENTIAL;
 const IN_FLIGHT = 8;
 const MODEL = "bench-model";
 const PRICES = new PriceTable({ [MODEL]: { inputPerMillion: 1_250_000, cachedInputPerMillion: 125_000, outputPerMillion: 10_000_000 } });
-const PLAN: Plan = {
-  id: "bench",
-  name: "Bench",
-  planType: "pro",
-  priorityClass: 5,
-  unlimited: false,
+const PLAN: Plan = testPlan("bench", {
   // Small windows so rounds spill over into grants and credits: every stage does work.
   primary: { windowMins: 300, budget: 50_000 },
   secondary: { windowMins: 10_080, budget: 200_000 },
@@ -53,7 +49,7 @@ const PLAN: Plan = {
   maxTurnsPerUser: 64,
   burstPerKey: 1_000_000,
   burstPerTenant: 1_000_000,
-};
+});
 
 const TURNS = Number(process.env.BENCH_ADMISSION_TURNS ?? 200);
 const WARMUP_TURNS = Number(process.env.BENCH_ADMISSION_WARMUP_TURNS ?? 20);

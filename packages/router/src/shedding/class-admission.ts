@@ -1,3 +1,8 @@
+/** A change of pressure between two steps, against the target, that counts as rising or falling. */
+const STEADY = 0.02;
+/** Longest wait, in steps, for pressure to settle after a class was shed entirely. */
+const MAX_SETTLE_STEPS = 120;
+
 /** Priority classes, 0 (shed first) to 9 (shed last), as tenants and plans carry them. */
 export const PRIORITY_CLASSES = 10;
 
@@ -10,6 +15,12 @@ export interface ClassAdmissionOptions {
   decrease?: number;
   /** A class whose fraction falls below this is refused entirely. Default 0.02. */
   minFraction?: number;
+  /**
+   * Least steps over the target after a class was shed entirely before the next class up starts being
+   * cut, which also waits for pressure to stop rising: turns already running are not shed, so a cut shows
+   * in the hosts' load only as they end: about as many steps as a turn usually lasts. Default 30.
+   */
+  settleSteps?: number;
   /** `retryAfterMs` at the target pressure, in ms. Default 1,000. */
   baseRetryAfterMs?: number;
   /** Largest `retryAfterMs`, in ms. Default 30,000. */
@@ -21,7 +32,9 @@ export interface ClassAdmissionOptions {
  * additive increase and multiplicative decrease of each class's admitted fraction. The fractions always
  * read `0 … 0, f, 1 … 1` from the lowest class up: pressure cuts the lowest class still admitted, relief
  * restores the highest class not fully admitted, so a higher class is never refused while a lower one
- * is admitted. Classes that asked nothing since the last step are passed over (cut to 0 below the class
+ * is admitted. After a class was shed entirely, the next one up is cut only once the cut had time to
+ * show: `settleSteps`, and then only while pressure stays level over the target (still rising, turns
+ * admitted before the cut still weigh; falling, the cut is taking effect). Classes that asked nothing since the last step are passed over (cut to 0 below the class
  * being cut, restored to 1 above the class being restored). A fraction between 0 and 1 admits that
  * share of a class's requests, spread evenly (an accumulator per class, no randomness).
  *
@@ -32,6 +45,7 @@ export class ClassAdmission {
   readonly #increase: number;
   readonly #decrease: number;
   readonly #minFraction: number;
+  readonly #settleSteps: number;
   readonly #baseRetryAfterMs: number;
   readonly #maxRetryAfterMs: number;
   readonly #admitted = new Float64Array(PRIORITY_CLASSES).fill(1);
@@ -40,12 +54,17 @@ export class ClassAdmission {
   readonly #asked = new Uint32Array(PRIORITY_CLASSES);
   #pressure = 0;
   #retryAfterMs: number;
+  #steps = 0;
+  /** The step at which a class with requests was last shed entirely, and that class. */
+  #emptiedAt = -Infinity;
+  #emptied = -1;
 
   constructor(opts: ClassAdmissionOptions = {}) {
     this.#target = opts.targetPressure ?? 0.85;
     this.#increase = opts.increase ?? 0.1;
     this.#decrease = opts.decrease ?? 0.5;
     this.#minFraction = opts.minFraction ?? 0.02;
+    this.#settleSteps = opts.settleSteps ?? 30;
     this.#baseRetryAfterMs = opts.baseRetryAfterMs ?? 1_000;
     this.#maxRetryAfterMs = opts.maxRetryAfterMs ?? 30_000;
     this.#retryAfterMs = this.#baseRetryAfterMs;
@@ -84,15 +103,17 @@ export class ClassAdmission {
 
   /** One pressure observation: shrinks the lowest admitted class above the target, else grows the highest held back. */
   step(pressure: number): void {
+    const previous = this.#pressure;
     this.#pressure = pressure;
+    this.#steps++;
     const ratio = Math.max(1, pressure / this.#target);
     this.#retryAfterMs = Math.round(Math.min(this.#maxRetryAfterMs, this.#baseRetryAfterMs * ratio * ratio));
-    if (pressure > this.#target) this.#cut();
-    else this.#restore();
+    if (pressure <= this.#target) this.#restore();
+    else this.#cut(Math.abs(pressure - previous) <= STEADY * this.#target);
     this.#asked.fill(0);
   }
 
-  #cut(): void {
+  #cut(steady: boolean): void {
     const a = this.#admitted;
     for (let c = 0; c < PRIORITY_CLASSES; c++) {
       if (a[c] === 0) continue;
@@ -100,10 +121,24 @@ export class ClassAdmission {
         a[c] = 0;
         continue;
       }
+      if (a[c] === 1 && this.#emptied >= 0 && c > this.#emptied && this.#settling(steady)) return;
       const f = a[c]! * this.#decrease;
       a[c] = f < this.#minFraction ? 0 : f;
+      if (a[c] === 0) {
+        this.#emptiedAt = this.#steps;
+        this.#emptied = c;
+      }
       return;
     }
+  }
+
+  /**
+   * True while the class last shed entirely may still be showing in the hosts' load: for `settleSteps`,
+   * and after that while pressure still moves (at most {@link MAX_SETTLE_STEPS}).
+   */
+  #settling(steady: boolean): boolean {
+    const since = this.#steps - this.#emptiedAt;
+    return since <= MAX_SETTLE_STEPS && (!steady || since <= this.#settleSteps);
   }
 
   #restore(): void {
@@ -116,6 +151,10 @@ export class ClassAdmission {
         continue;
       }
       a[c] = Math.min(1, a[c]! + this.#increase);
+      if (c <= this.#emptied) {
+        this.#emptied = -1;
+        this.#emptiedAt = -Infinity;
+      }
       return;
     }
   }

@@ -30,7 +30,7 @@ function assertOrdered(a: ClassAdmission, label: string): void {
 
 describe("priority-class admission (AIMD)", () => {
   test("under a synthetic overload the lowest class is shed first, never a higher one while a lower one is admitted; relief restores them top down", () => {
-    const a = new ClassAdmission({ targetPressure: 0.85 });
+    const a = new ClassAdmission({ targetPressure: 0.85, settleSteps: 5 });
     // Rises to 3× capacity, stays, then falls back below the target.
     const pressures = [0.2, 0.5, 0.9, 1.5, 2.2, ...Array<number>(15).fill(3), ...Array<number>(40).fill(0.6)];
     const firstShed = new Map<number, number>();
@@ -51,6 +51,29 @@ describe("priority-class admission (AIMD)", () => {
     assert.ok(!firstShed.has(TOP) || firstShed.get(MIDDLE)! < firstShed.get(TOP)!, "middle before top");
     for (const c of ACTIVE) assert.equal(a.admittedFraction(c), 1, `class ${c} fully admitted again once pressure fell`);
     assert.ok(firstFull.get(MIDDLE)! <= firstFull.get(BOTTOM)!, "recovery goes top down");
+  });
+
+  test("after a class is shed entirely the next one up waits for the cut to show: settle steps, then level pressure", () => {
+    const a = new ClassAdmission({ targetPressure: 1, decrease: 0.1, settleSteps: 3 });
+    const stepWith = (p: number) => {
+      offer(a, 10);
+      a.step(p);
+    };
+    stepWith(2);
+    stepWith(2);
+    assert.equal(a.admittedFraction(BOTTOM), 0, "bottom shed");
+    for (const p of [2, 2, 2]) {
+      stepWith(p);
+      assert.equal(a.admittedFraction(MIDDLE), 1, "within the settle steps");
+    }
+    for (const p of [2.5, 3, 2.6, 2.2]) {
+      stepWith(p);
+      assert.equal(a.admittedFraction(MIDDLE), 1, `pressure still moving (${p})`);
+    }
+    stepWith(2.2);
+    assert.ok(a.admittedFraction(MIDDLE) < 1, "level over the target: the middle class is cut");
+    assert.equal(a.admittedFraction(TOP), 1);
+    assertOrdered(a, "after the middle cut");
   });
 
   test("a partly admitted class admits that share of its requests, spread evenly", () => {

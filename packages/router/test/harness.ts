@@ -22,7 +22,7 @@ import {
   type ReplyEnvelope,
 } from "@threadmesh/protocol";
 import { noopTelemetry, type Telemetry } from "@threadmesh/telemetry";
-import { Router, type RouterConfig } from "@threadmesh/router";
+import { Router, type Authenticator, type MeshView, type RouterConfig } from "@threadmesh/router";
 
 export const TENANT = "default";
 
@@ -345,7 +345,10 @@ export interface Harness {
 }
 
 /** A router on port 0 with dev mode on, pings off, an in-process bus and a fake host. */
-export async function startRouter(config: RouterConfig = {}, opts: { replayWindow?: Partial<ReplayWindow> } = {}): Promise<Harness> {
+export async function startRouter(
+  config: RouterConfig = {},
+  opts: { replayWindow?: Partial<ReplayWindow>; mesh?: MeshView; authenticator?: Authenticator } = {},
+): Promise<Harness> {
   const bus = new InProcessBus();
   const telemetry = noopTelemetry();
   const host = new FakeHost(bus);
@@ -357,7 +360,15 @@ export async function startRouter(config: RouterConfig = {}, opts: { replayWindo
     for (const pattern of [THREAD_EVENT_WILDCARD, BROADCAST_WILDCARD]) bus.subscribe(pattern, (m) => logFeed.publish(m.subject, m.data, m.headers));
     host.attachLog(logFeed);
   }
-  const router = await Router.create({ bus, telemetry, eventLog, routerId: "router-test", config: { devMode: true, pingIntervalMs: 0, ...config } });
+  const router = await Router.create({
+    bus,
+    telemetry,
+    eventLog,
+    routerId: "router-test",
+    config: { devMode: true, pingIntervalMs: 0, ...config },
+    ...(opts.mesh ? { mesh: opts.mesh } : {}),
+    ...(opts.authenticator ? { authenticator: opts.authenticator } : {}),
+  });
   const { url, port, metricsUrl } = await router.listen();
   const clients: TestClient[] = [];
   return {

@@ -115,20 +115,18 @@ export class ClassAdmission {
 
   #cut(steady: boolean): void {
     const a = this.#admitted;
-    for (let c = 0; c < PRIORITY_CLASSES; c++) {
-      if (a[c] === 0) continue;
-      if (this.#asked[c] === 0 && c < PRIORITY_CLASSES - 1) {
-        a[c] = 0;
-        continue;
-      }
-      if (a[c] === 1 && this.#emptied >= 0 && c > this.#emptied && this.#settling(steady)) return;
-      const f = a[c]! * this.#decrease;
-      a[c] = f < this.#minFraction ? 0 : f;
-      if (a[c] === 0) {
-        this.#emptiedAt = this.#steps;
-        this.#emptied = c;
-      }
-      return;
+    let c = 0;
+    while (c < PRIORITY_CLASSES && (a[c] === 0 || this.#asked[c] === 0)) c++;
+    // Nobody asked for a turn since the last step: nothing to learn, nothing to cut.
+    if (c === PRIORITY_CLASSES) return;
+    if (a[c] === 1 && this.#emptied >= 0 && c > this.#emptied && this.#settling(steady)) return;
+    // Classes below that asked nothing are refused outright: a higher class is about to be held back.
+    for (let below = 0; below < c; below++) a[below] = 0;
+    const f = a[c]! * this.#decrease;
+    a[c] = f < this.#minFraction ? 0 : f;
+    if (a[c] === 0) {
+      this.#emptiedAt = this.#steps;
+      this.#emptied = c;
     }
   }
 

@@ -16,9 +16,9 @@ export interface ClassAdmissionOptions {
   /** A class whose fraction falls below this is refused entirely. Default 0.02. */
   minFraction?: number;
   /**
-   * Least steps over the target after a class was shed entirely before the next class up starts being
-   * cut, which also waits for pressure to stop rising: turns already running are not shed, so a cut shows
-   * in the hosts' load only as they end: about as many steps as a turn usually lasts. Default 30.
+   * Least steps after a class was shed entirely before the next class up starts being cut. Turns
+   * already running are not shed, so a cut shows in the hosts' load only as they end: about as many
+   * steps (heartbeat periods) as a turn usually lasts. Default 30.
    */
   settleSteps?: number;
   /** `retryAfterMs` at the target pressure, in ms. Default 1,000. */
@@ -34,8 +34,9 @@ export interface ClassAdmissionOptions {
  * restores the highest class not fully admitted, so a higher class is never refused while a lower one
  * is admitted. After a class was shed entirely, the next one up is cut only once the cut had time to
  * show: `settleSteps`, and then only while pressure stays level over the target (still rising, turns
- * admitted before the cut still weigh; falling, the cut is taking effect). Classes that asked nothing since the last step are passed over (cut to 0 below the class
- * being cut, restored to 1 above the class being restored). A fraction between 0 and 1 admits that
+ * admitted before the cut still weigh; falling, the cut is taking effect). Classes that asked nothing
+ * since the last step are passed over (refused below the class being cut, restored above the class
+ * being restored); a step without any request cuts nothing. A fraction between 0 and 1 admits that
  * share of a class's requests, spread evenly (an accumulator per class, no randomness).
  *
  * {@link admit} is a few array reads and writes: the hot path allocates nothing.

@@ -1,23 +1,12 @@
 import { readFileSync } from "node:fs";
 import { Redis } from "ioredis";
-import { DEFAULT_PLAN, type TenantStore } from "@threadmesh/persistence";
+import type { TenantStore } from "@threadmesh/persistence";
 import { Admission, BurstLimiter, PriceTable, type CreditStore, type ModelPrice } from "@threadmesh/ratelimit";
-import { TurnAdmission, type PlanLookup } from "@threadmesh/session-host";
+import { TurnAdmission } from "@threadmesh/session-host";
+import { BUILTIN_PRICES, tenantPlans } from "./plan-prices.ts";
 import type { Logger } from "@threadmesh/telemetry";
-import type { RateLimitSnapshot } from "@threadmesh/protocol";
 import type { Config } from "./config.ts";
 import { ConfigError } from "./config.ts";
-
-/**
- * Built-in prices (micro-credits per million tokens, a credit being a US dollar): the default model's
- * list prices, for the model simulator's names too, and for any other model (`*`).
- */
-const CODEX_PRICE: ModelPrice = { inputPerMillion: 1_250_000, cachedInputPerMillion: 125_000, outputPerMillion: 10_000_000 };
-export const BUILTIN_PRICES: Readonly<Record<string, ModelPrice>> = Object.freeze({
-  "gpt-5.1-codex": CODEX_PRICE,
-  "sim-model": CODEX_PRICE,
-  "*": CODEX_PRICE,
-});
 
 /** The price table of THREADMESH_PRICE_TABLE, else the built-in one; a bad file is a configuration error. */
 export function loadPriceTable(path: string | null): PriceTable {
@@ -34,19 +23,6 @@ export function loadPriceTable(path: string | null): PriceTable {
     const detail = err instanceof SyntaxError ? err.message : ((err as { issues?: Array<{ path: unknown[]; message: string }> }).issues ?? []).map((i) => `${i.path.join(".")}: ${i.message}`).join("; ") || String(err);
     throw new ConfigError([`THREADMESH_PRICE_TABLE: ${path} is not a price table: ${detail}`]);
   }
-}
-
-/** The plan of each tenant from the tenant store, read at most every `cacheMs`; `default` for a tenant it does not know. */
-export function tenantPlans(tenants: Pick<TenantStore, "getTenant">, cacheMs = 5_000): PlanLookup {
-  const cache = new Map<string, { plan: string; atMs: number }>();
-  return async (tenant) => {
-    const now = Date.now();
-    const hit = cache.get(tenant);
-    if (hit !== undefined && now - hit.atMs < cacheMs) return hit.plan;
-    const plan = (await tenants.getTenant(tenant))?.plan ?? DEFAULT_PLAN;
-    cache.set(tenant, { plan, atMs: now });
-    return plan;
-  };
 }
 
 /**
@@ -101,11 +77,4 @@ export async function openHostAdmission(
       redis?.disconnect();
     },
   };
-}
-
-/** `account/rateLimits/read` for a router: the tenant's snapshot from the credit store. */
-export function rateLimitsReader(store: CreditStore, tenants: Pick<TenantStore, "getTenant">): (tenant: string) => Promise<RateLimitSnapshot> {
-  const admission = new Admission({ store, prices: new PriceTable(BUILTIN_PRICES), burst: new BurstLimiter() });
-  const planOf = tenantPlans(tenants);
-  return async (tenant) => admission.rateLimits(tenant, await planOf(tenant));
 }

@@ -8,7 +8,8 @@ import { startModelSim } from "@threadmesh/model-sim";
 import { openStore } from "@threadmesh/persistence";
 import { createTelemetry, startMetricsServer } from "@threadmesh/telemetry";
 import { TestClient } from "../../../test/support/ws-client.ts";
-import { composeHost, composeRouter } from "../src/compose.ts";
+import { composeHost } from "../src/compose-host.ts";
+import { composeRouter } from "../src/compose-router.ts";
 import { loadConfig } from "../src/config.ts";
 
 const DASHBOARD = resolve(import.meta.dirname, "../../../deploy/grafana/threadmesh-dashboard.json");

@@ -4,7 +4,7 @@ import { createTelemetry, startMetricsServer, startTracing, type MetricsReadines
 import type { SessionHost } from "@threadmesh/session-host";
 import type { Config } from "../config.ts";
 import { openHostAdmission, type HostAdmission } from "../admission.ts";
-import { composeHost, hostIdOf } from "../compose.ts";
+import { composeHost, hostIdOf } from "../compose-host.ts";
 import { openEventLog } from "../event-log.ts";
 import { openMeshControl } from "../mesh-control.ts";
 import { serveDrainRequests } from "../host-drain-control.ts";

@@ -5,7 +5,7 @@ import { KyselyTenantPolicyStore, KyselyThreadStore, type ThreadStore } from "@t
 import { SessionHost, type TurnAdmission } from "@threadmesh/session-host";
 import type { Telemetry } from "@threadmesh/telemetry";
 import { sameLimitsForAll } from "@threadmesh/protocol";
-import type { Config } from "./config.ts";
+import { ConfigError, type Config } from "./config.ts";
 import type { MeshControl } from "./mesh-control.ts";
 import { policyCapsOf } from "./policy-options.ts";
 import { tenantLimitsOf } from "./tenant-limits.ts";
@@ -22,7 +22,7 @@ export async function composeHost(
   admission?: TurnAdmission,
 ): Promise<SessionHost> {
   if (config.leaseTtlMs < 2 * config.heartbeatIntervalMs) {
-    throw new Error(`THREADMESH_LEASE_TTL_MS (${config.leaseTtlMs}) must be at least twice THREADMESH_HEARTBEAT_INTERVAL_MS (${config.heartbeatIntervalMs})`);
+    throw new ConfigError([`THREADMESH_LEASE_TTL_MS (${config.leaseTtlMs}) must be at least twice THREADMESH_HEARTBEAT_INTERVAL_MS (${config.heartbeatIntervalMs})`]);
   }
   return SessionHost.create({
     bus,

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { ConfigError, helpText, loadConfig } from "./config.ts";
+import { describeStartupError } from "./startup-errors.ts";
 import type { Command } from "./options.ts";
 
 const COMMANDS: Record<Command, { summary: string; run: (argv: string[]) => Promise<void>; details?: () => Promise<string> }> = {
@@ -53,6 +54,12 @@ async function main(argv: string[]): Promise<void> {
       console.error(`threadmesh ${name}: ${e.message}`);
       process.exitCode = 2;
       return;
+    }
+    const problem = describeStartupError(e);
+    if (problem !== null) {
+      console.error(`threadmesh ${name}: ${problem}`);
+      // Open handles (a NATS connection retrying, a listener) must not keep a failed start alive.
+      process.exit(1);
     }
     throw e;
   }

@@ -2,7 +2,7 @@ import { NatsBus } from "@threadmesh/mesh";
 import { openCreditStore, openStore, openTenantStore, type KyselyCreditStore, type KyselyTenantStore } from "@threadmesh/persistence";
 import { createTelemetry, startMetricsServer, startTracing, type MetricsReadiness } from "@threadmesh/telemetry";
 import type { SessionHost } from "@threadmesh/session-host";
-import type { Config } from "../config.ts";
+import { ConfigError, type Config } from "../config.ts";
 import { openHostAdmission, type HostAdmission } from "../admission.ts";
 import { composeHost, hostIdOf } from "../compose-host.ts";
 import { openEventLog } from "../event-log.ts";
@@ -13,7 +13,7 @@ import { CLOSE_STEP_MS, CLOSING_RESERVE_MS, SETTLE_MS } from "../shutdown-budget
 
 /** `threadmesh host`: a session host on NATS and the store. */
 export async function runHost(config: Config): Promise<void> {
-  if (!config.modelBaseUrl) throw new Error("threadmesh host: set OPENAI_BASE_URL (a Responses API endpoint, or a `threadmesh model-sim` URL + /v1)");
+  if (!config.modelBaseUrl) throw new ConfigError(["OPENAI_BASE_URL: set it (a Responses API endpoint, or a `threadmesh model-sim` URL + /v1)"]);
   const hostId = hostIdOf(config);
   // Before anything can receive a command: off unless the standard OTEL_* variables name a collector.
   const stopTracing = await startTracing({ service: "host", serviceInstanceId: hostId });

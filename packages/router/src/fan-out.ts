@@ -64,6 +64,8 @@ export interface FanOutOptions {
  * connection meanwhile were lost too). A live event after a gap triggers a read on its own.
  */
 const RECONNECT_REFILL_MS = 2_000;
+/** Threads read back at once after a reconnect. */
+const RECONNECT_REFILL_CONCURRENCY = 8;
 
 /**
  * Delivers host events to local connections: one bus subscription per thread that has at least one
@@ -347,14 +349,21 @@ export class FanOut {
 
   /** The connection to the bus came back: whatever was published for followed threads meanwhile is read back. */
   #afterReconnect(): void {
-    const refill = () => {
-      for (const entry of this.#threads.values()) {
-        if (entry.fill === undefined && entry.members.size > 0 && Number.isFinite(entry.liveSeq)) void this.#fill(entry, [], undefined);
-      }
+    // A few reads at a time: a router following thousands of threads must not hit the log and the
+    // owners with thousands of reads at once right after a blip.
+    const refill = async () => {
+      const due = [...this.#threads.values()];
+      const next = async (): Promise<void> => {
+        for (let entry = due.shift(); entry !== undefined; entry = due.shift()) {
+          if (entry.fill === undefined && entry.members.size > 0 && Number.isFinite(entry.liveSeq)) await this.#fill(entry, [], undefined);
+        }
+      };
+      await Promise.all(Array.from({ length: RECONNECT_REFILL_CONCURRENCY }, next));
     };
+    void refill();
     refill();
     clearTimeout(this.#refillTimer);
-    this.#refillTimer = setTimeout(refill, RECONNECT_REFILL_MS);
+    this.#refillTimer = setTimeout(() => void refill(), RECONNECT_REFILL_MS);
     this.#refillTimer.unref();
   }
 

@@ -62,6 +62,7 @@ export interface Config extends TenantLimits {
   readonly burstInsuranceFraction: number;
   readonly priceTable: string | null;
   readonly maxOutputTokens: number;
+  readonly simHost: string;
   readonly simPort: number;
   readonly simTokensPerSecond: number;
   readonly simTtftMs: number;

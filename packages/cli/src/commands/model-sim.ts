@@ -4,7 +4,7 @@ import type { Config } from "../config.ts";
 import { onShutdown } from "../shutdown.ts";
 
 export async function runModelSim(config: Config): Promise<void> {
-  const sim = await startModelSim({ port: config.simPort, generative: simGenerative(config) });
+  const sim = await startModelSim({ port: config.simPort, host: config.simHost, generative: simGenerative(config) });
   console.log(`model-sim listening on ${sim.url}`);
   const { logger } = createTelemetry({ service: "model-sim", logLevel: config.logLevel });
   onShutdown({ drainDeadlineMs: 0, logger }, (clock) => clock.step("close model simulator", () => sim.close()));

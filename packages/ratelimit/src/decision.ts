@@ -1,9 +1,9 @@
 import { CONCURRENCY_RETRY_AFTER_MS, concurrencyExceeded, type ConcurrencyState } from "./concurrency.ts";
 import type { MicroCredits } from "./money.ts";
-import { bindingWindow, planWindow } from "./plan-windows.ts";
+import { bindingWindow, planWindow, windowRemaining } from "./plan-windows.ts";
 import { reachedTypeOf, refusalMessage, type Refusal, type RefusalReason } from "./refusal.ts";
 import { rateLimitSnapshot } from "./snapshot.ts";
-import { allocate, type Allocation, type FundingState } from "./waterfall.ts";
+import { allocate, covered, type Allocation, type FundingState } from "./waterfall.ts";
 
 /** What stages 2–5 decide on, loaded by the store inside the transaction that records the outcome. */
 export interface ReservationInput {
@@ -36,11 +36,17 @@ export function decide(input: ReservationInput): Decision {
   const allocation = allocate(input.amount, funding, nowMs);
   if (allocation.shortfall === 0) return { kind: "admit", allocation };
   const binding = bindingWindow(funding.plan, funding.windows, nowMs);
-  if (binding === null) return refuse(input, "creditsDepleted", null, refusalMessage("creditsDepleted", null));
+  const available = covered(allocation);
+  if (binding === null) return refuse(input, "creditsDepleted", null, refusalMessage("creditsDepleted", null, { funding: { amount: input.amount, available } }));
   const reason: RefusalReason = binding.kind === "primary" ? "primaryWindow" : "secondaryWindow";
   const retryAfterMs = binding.resetsAtMs - nowMs;
-  const windowMins = planWindow(funding.plan, binding.kind)?.windowMins;
-  return refuse(input, reason, retryAfterMs, refusalMessage(reason, retryAfterMs, { resetsAtMs: binding.resetsAtMs, ...(windowMins === undefined ? {} : { windowMins }) }));
+  const w = planWindow(funding.plan, binding.kind);
+  const detail = {
+    resetsAtMs: binding.resetsAtMs,
+    ...(w === null ? {} : { windowMins: w.windowMins }),
+    funding: { amount: input.amount, available, ...(w === null ? {} : { windowBudget: w.budget, windowLeft: windowRemaining(w, funding.windows[binding.kind]) }) },
+  };
+  return refuse(input, reason, retryAfterMs, refusalMessage(reason, retryAfterMs, detail));
 }
 
 function refuse(input: ReservationInput, reason: RefusalReason, retryAfterMs: number | null, message: string): Decision {

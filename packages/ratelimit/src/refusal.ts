@@ -1,4 +1,5 @@
 import type { RateLimitSnapshot } from "@threadmesh/protocol";
+import { formatCredits, type MicroCredits } from "./money.ts";
 import type { RateLimitReachedType } from "./snapshot.ts";
 
 /** Why admission refused, one per stage (and scope). */
@@ -56,8 +57,20 @@ export function describeWait(retryAfterMs: number): string {
   return `in ${Math.round(h / 24)} days`;
 }
 
-/** The people's sentence of a refusal: what ran out and when it comes back. */
-export function refusalMessage(reason: RefusalReason, retryAfterMs: number | null, detail: { limit?: number; resetsAtMs?: number; windowMins?: number } = {}): string {
+/**
+ * What a usage refusal knows about the money: the round's estimated cost, what all sources together
+ * could still cover, and the binding window's budget and what is left of it. A refusal with something
+ * left says that the round costs more than what is left rather than that the budget is used up.
+ */
+export interface RefusalFunding {
+  amount: MicroCredits;
+  available: MicroCredits;
+  windowBudget?: MicroCredits;
+  windowLeft?: MicroCredits;
+}
+
+/** The people's sentence of a refusal: what ran out (or why what is left is not enough) and when it comes back. */
+export function refusalMessage(reason: RefusalReason, retryAfterMs: number | null, detail: { limit?: number; resetsAtMs?: number; windowMins?: number; funding?: RefusalFunding } = {}): string {
   const when = retryAfterMs === null ? "" : ` (${describeWait(retryAfterMs)})`;
   switch (reason) {
     case "burstKey":
@@ -73,10 +86,20 @@ export function refusalMessage(reason: RefusalReason, retryAfterMs: number | nul
       const which = reason === "primaryWindow" ? "primary" : "secondary";
       const span = detail.windowMins === undefined ? "" : ` ${describeSpan(detail.windowMins)}`;
       const resets = detail.resetsAtMs === undefined ? "" : ` It resets at ${new Date(detail.resetsAtMs).toISOString()}${when}.`;
-      return `Usage limit reached: the plan's ${which}${span} usage window is used up and no grants or credits are left.${resets}`;
+      const f = detail.funding;
+      if (f === undefined || f.available === 0) return `Usage limit reached: the plan's ${which}${span} usage window is used up and no grants or credits are left.${resets}`;
+      const window = f.windowLeft === undefined || f.windowBudget === undefined ? "" : ` (counting ${formatCredits(f.windowLeft)} left of the ${which}${span} window's ${formatCredits(f.windowBudget)}, and any grants and credits)`;
+      const lead = `Usage limit reached: this model request may cost up to ${formatCredits(f.amount)} credits and only ${formatCredits(f.available)} are left${window}.`;
+      if (f.windowBudget !== undefined && f.amount > f.windowBudget + (f.available - (f.windowLeft ?? 0))) {
+        return `${lead} Even a fresh window would not cover it: add credits or grants, or lower the request's maximum output.`;
+      }
+      return `${lead}${resets}`;
     }
-    case "creditsDepleted":
-      return "Usage limit reached: the tenant's credits are used up; add credits to continue.";
+    case "creditsDepleted": {
+      const f = detail.funding;
+      if (f === undefined || f.available === 0) return "Usage limit reached: the tenant's credits are used up; add credits to continue.";
+      return `Usage limit reached: this model request may cost up to ${formatCredits(f.amount)} credits and the tenant has ${formatCredits(f.available)} left; add credits to continue.`;
+    }
   }
 }
 

@@ -76,3 +76,30 @@ test("a refused later round sends account/rateLimits/updated then error, both as
     for (const n of usage) assert.equal(schema.check({ method: n.method, params: n.params as never, emittedAtMs: NOW }), null);
   }
 });
+
+test("a round costing more than a barely used window says so instead of calling the budget used up", () => {
+  const start = Math.floor(NOW / (300 * 60_000)) * 300 * 60_000;
+  const r = refusal(
+    decide({ amount: 2_500, newTurn: true, member: false, concurrency: { tenantActive: 0, userActive: 0 }, funding: funding({ windows: { primary: { startMs: start, used: 0, reserved: 0 }, secondary: null } }), nowMs: NOW }),
+  );
+  assert.equal(r.reason, "primaryWindow");
+  assert.equal(r.rateLimits.primary?.usedPercent, 0);
+  assert.doesNotMatch(r.message, /used up/);
+  assert.match(r.message, /may cost up to 0\.0025 credits and only 0\.001 are left/);
+  assert.match(r.message, /Even a fresh window would not cover it/);
+});
+
+test("a round that a fresh window would cover names the reset; one costing more than the credits left names both amounts", () => {
+  const start = Math.floor(NOW / (300 * 60_000)) * 300 * 60_000;
+  const window = refusal(
+    decide({ amount: 800, newTurn: false, member: false, concurrency: { tenantActive: 0, userActive: 0 }, funding: funding({ windows: { primary: { startMs: start, used: 600, reserved: 0 }, secondary: null } }), nowMs: NOW }),
+  );
+  assert.match(window.message, /may cost up to 0\.0008 credits and only 0\.0004 are left/);
+  assert.match(window.message, new RegExp(`resets at ${new Date(start + 300 * 60_000).toISOString()}`));
+  const credits = refusal(
+    decide({ amount: 10, newTurn: false, member: false, concurrency: { tenantActive: 0, userActive: 0 }, funding: funding({ plan: { ...plan, primary: null, secondary: null }, balance: { balance: 5, reserved: 0 } }), nowMs: NOW }),
+  );
+  assert.equal(credits.reason, "creditsDepleted");
+  assert.doesNotMatch(credits.message, /used up/);
+  assert.match(credits.message, /may cost up to 0\.00001 credits and the tenant has 0\.000005 left/);
+});

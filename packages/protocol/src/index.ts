@@ -1,4 +1,5 @@
 export { newId, isUuid, nowSeconds } from "./ids.ts";
+export { CODEX_COMPAT_VERSION } from "./compat-version.ts";
 export {
   ErrorCode,
   RpcError,

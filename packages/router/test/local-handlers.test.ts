@@ -56,7 +56,7 @@ describe("requests the router answers itself", () => {
     const result = r.result as Record<string, string>;
     assert.equal(schemaErrors("InitializeResponse", result, LOCATION.InitializeResponse), null);
     const arch = ({ x64: "x86_64", arm64: "aarch64" } as Record<string, string>)[process.arch] ?? process.arch;
-    assert.equal(result.userAgent, `my_client/0.169.0 (${os.type()} ${os.release()}; ${arch}) threadmesh (my_client; 9.8.7)`);
+    assert.equal(result.userAgent, `my_client/0.171.0 (${os.type()} ${os.release()}; ${arch}) threadmesh (my_client; 9.8.7)`);
     assert.equal(result.codexHome, "/srv/codex-home");
     assert.equal(result.platformFamily, "unix");
     assert.equal(result.platformOs, process.platform === "darwin" ? "macos" : "linux");

@@ -1,8 +1,8 @@
 import type { ThreadRecord, TurnRecord } from "@threadmesh/persistence";
-import type { AskForApproval, SandboxPolicy, Thread, ThreadItem, ThreadStatus, Turn } from "@threadmesh/protocol";
+import { CODEX_COMPAT_VERSION, type AskForApproval, type SandboxPolicy, type Thread, type ThreadItem, type ThreadStatus, type Turn } from "@threadmesh/protocol";
 
 /** `cliVersion` reported on threads: the Codex release whose wire behaviour Threadmesh follows. */
-export const CLI_VERSION = "0.169.0";
+export const CLI_VERSION = CODEX_COMPAT_VERSION;
 /** `source` of threads created through the app-server protocol (observed on Codex 0.169.0). */
 export const THREAD_SOURCE = "vscode";
 

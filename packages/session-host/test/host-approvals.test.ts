@@ -79,7 +79,7 @@ describe("session host: approvals", () => {
       "turn/completed:completed",
     ]);
     const item = c.notifications(threadId, from).find((f) => f.method === "item/completed" && f.params.item.type === "commandExecution")!.params.item;
-    assert.equal(item.source, "unifiedExecStartup");
+    assert.equal(item.source, "agent");
     assert.equal(item.exitCode, 0);
     assert.equal(item.aggregatedOutput, "ran-accept\n");
     assert.match(item.processId, /^\d+$/);
@@ -215,7 +215,9 @@ describe("session host: approvals", () => {
     assert.ok(!existsSync(outside));
     assert.ok(!c.trace(threadId, from).some((l) => l.startsWith("request:")));
     const started = c.notifications(threadId, from).find((f) => f.method === "item/started" && f.params.item.id === "call-in")!;
-    assert.equal(started.params.item.source, "unifiedExecStartup");
+    // A one-shot shell run is not a background terminal for Codex clients.
+    assert.equal(started.params.item.source, "agent");
+    assert.equal(started.params.item.processId, null);
     assert.match(JSON.stringify(h.sim.requests(threadId)[2]!.input), /Exit code: [1-9]/);
   });
 

@@ -58,7 +58,7 @@ describe("session host: thread lifecycle", () => {
       "status", "threadSource", "turns", "updatedAt",
     ].sort());
     assert.equal(t.source, "vscode");
-    assert.equal(t.cliVersion, "0.169.0");
+    assert.equal(t.cliVersion, "0.171.0");
     assert.equal(t.historyMode, "paginated");
     assert.equal(t.path, null);
     assert.deepEqual(t.status, { type: "idle" });

@@ -1,8 +1,7 @@
-import { InvalidRequestError } from "@threadmesh/protocol";
+import { CODEX_COMPAT_VERSION, InvalidRequestError } from "@threadmesh/protocol";
 import type { PlatformInfo } from "./platform.ts";
 
-/** The Codex version whose protocol Threadmesh speaks; clients read it from `userAgent`. */
-export const CODEX_COMPAT_VERSION = "0.169.0";
+export { CODEX_COMPAT_VERSION };
 
 /** Official `InitializeResponse`. */
 export interface InitializeResponse {
@@ -32,7 +31,7 @@ export function checkClientName(name: string): void {
 }
 
 /**
- * `<name>/0.169.0 (<os> <release>; <arch>) threadmesh (<name>; <version>)`: Codex's shape, with the
+ * `<name>/<CODEX_COMPAT_VERSION> (<os> <release>; <arch>) threadmesh (<name>; <version>)`: Codex's shape, with the
  * terminal slot naming the server. Unlike Codex, the originator is each connection's own name.
  */
 export function initializeResponse(client: { name: string; version: string }, platform: PlatformInfo, codexHome: string): InitializeResponse {

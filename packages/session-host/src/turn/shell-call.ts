@@ -19,8 +19,9 @@ const REJECTED_OUTPUT = "exec command rejected by user";
 export const ESCALATION_DISABLED_OUTPUT = "escalation is disabled by the server; reject command — you should not ask for escalated permissions, run the command inside the sandbox instead";
 
 /**
- * Runs a `shell` call as a `commandExecution` item. With approval (§6.1): `waitingOnApproval` status,
- * `item/started` (source `agent`), the request, then the answer's resolution, `active` status again and
+ * Runs a `shell` call as a `commandExecution` item with source `agent`, as Codex reports its one-shot
+ * `shell` tool (`unifiedExecStartup` would make Codex clients list a background terminal that never ends). With approval (§6.1): `waitingOnApproval` status,
+ * `item/started`, the request, then the answer's resolution, `active` status again and
  * the run. Without: `item/started`, output deltas, `item/completed`. Returns null when the turn ended
  * while the call was pending or running.
  */
@@ -53,7 +54,7 @@ export async function runShellCall(ctx: TurnContext, turn: ActiveTurn, call: Mod
     command: displayCommand(argv),
     cwd,
     processId: null,
-    source: ask ? "agent" : "unifiedExecStartup",
+    source: "agent",
     status: "inProgress",
     commandActions: commandActions(argv),
     aggregatedOutput: null,
@@ -110,7 +111,6 @@ export async function runShellCall(ctx: TurnContext, turn: ActiveTurn, call: Mod
     }
     ctx.setActiveFlags([]);
     if (escalate) policy = { type: "dangerFullAccess" };
-    item.source = "unifiedExecStartup";
   } else {
     turn.emit("item/started", { item, threadId, turnId: turn.id, startedAtMs: item.startedAtMs });
   }

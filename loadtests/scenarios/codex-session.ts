@@ -1,0 +1,201 @@
+/**
+ * A Codex app-server v2 client on one {@link LoadSocket}: initialize, requests with JSON-RPC ids,
+ * per-turn watches (first delta, deltas, final status), per-thread seq checking and an auto-responder
+ * for server requests. Watches and trackers can move to a new session, which is how a forced reconnect
+ * checks that `thread/resume {afterSeq}` continues the stream with no gap and no repeat.
+ */
+import type { LoadSocket, Platform, Target } from "./platform.ts";
+import { SeqTracker } from "./seq-tracker.ts";
+
+/** A JSON-RPC error answer. */
+export class RpcError extends Error {
+  constructor(
+    readonly method: string,
+    readonly code: number,
+    message: string,
+  ) {
+    super(`${method}: ${code} ${message}`);
+  }
+}
+
+/** One turn as this client saw it. */
+export class TurnWatch {
+  /** When turn/start was sent (platform clock, ms). */
+  sentAt = 0;
+  /** When its first agent delta arrived; -1 until then. */
+  firstDeltaAt = -1;
+  /** Agent message deltas received (seqs of coalesced frames included). */
+  deltas = 0;
+  /** Final status from turn/completed (`completed`, `interrupted`, `failed`), null while running. */
+  status: string | null = null;
+  readonly done: Promise<string>;
+  #resolve!: (status: string) => void;
+  readonly #deltaWaiters: Array<{ n: number; resolve: () => void }> = [];
+
+  constructor(readonly turnId: string) {
+    this.done = new Promise((r) => (this.#resolve = r));
+  }
+
+  /** Resolves once `n` deltas arrived (or the turn ended). */
+  deltasReached(n: number): Promise<void> {
+    if (this.deltas >= n || this.status !== null) return Promise.resolve();
+    return new Promise((resolve) => this.#deltaWaiters.push({ n, resolve }));
+  }
+
+  addDeltas(n: number, at: number): void {
+    if (n <= 0) return;
+    if (this.firstDeltaAt < 0) this.firstDeltaAt = at;
+    this.deltas += n;
+    this.#wake();
+  }
+
+  finish(status: string): void {
+    if (this.status !== null) return;
+    this.status = status;
+    this.#resolve(status);
+    this.#wake();
+  }
+
+  #wake(): void {
+    for (let i = this.#deltaWaiters.length - 1; i >= 0; i--) {
+      const w = this.#deltaWaiters[i]!;
+      if (this.deltas >= w.n || this.status !== null) {
+        this.#deltaWaiters.splice(i, 1);
+        w.resolve();
+      }
+    }
+  }
+}
+
+/** Answers a server request; null leaves it unanswered. */
+export type ServerRequestHandler = (method: string, params: any) => unknown;
+
+const DELTA_METHOD = "item/agentMessage/delta";
+
+export class CodexSession {
+  #nextId = 1;
+  readonly #pending = new Map<number, { method: string; resolve: (r: any) => void; reject: (e: Error) => void }>();
+  readonly #turns = new Map<string, TurnWatch>();
+  readonly #seqs = new Map<string, SeqTracker>();
+  #closing = false;
+  #onServerRequest: ServerRequestHandler = () => null;
+  /** Resolves with the close code once the socket closed. */
+  readonly closed: Promise<number>;
+
+  private constructor(
+    private readonly socket: LoadSocket,
+    private readonly platform: Platform,
+  ) {
+    let resolveClosed!: (code: number) => void;
+    this.closed = new Promise((r) => (resolveClosed = r));
+    socket.onMessage((text) => this.#receive(text));
+    socket.onClose((code) => {
+      if (!this.#closing) platform.add("tm_errors", 1);
+      const err = new Error(`connection closed (${code})`);
+      for (const p of this.#pending.values()) p.reject(err);
+      this.#pending.clear();
+      if (!this.#closing) for (const t of this.#turns.values()) t.finish("disconnected");
+      resolveClosed(code);
+    });
+  }
+
+  /** Connects, initializes and sends `initialized`; records `tm_connect_ms`. */
+  static async open(platform: Platform, target: Target, clientName = "threadmesh-loadtest"): Promise<CodexSession> {
+    const t0 = platform.now();
+    const headers: Record<string, string> = target.token ? { Authorization: `Bearer ${target.token}` } : {};
+    const socket = await platform.connect(target.url, headers);
+    const s = new CodexSession(socket, platform);
+    await s.request("initialize", { clientInfo: { name: clientName, version: "1" }, capabilities: { optOutNotificationMethods: [] } });
+    socket.send(JSON.stringify({ method: "initialized" }));
+    platform.add("tm_connect_ms", platform.now() - t0);
+    return s;
+  }
+
+  /** Sets what answers server requests (approvals, user input); the default leaves them unanswered. */
+  onServerRequest(handler: ServerRequestHandler): void {
+    this.#onServerRequest = handler;
+  }
+
+  request(method: string, params: unknown): Promise<any> {
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { method, resolve, reject });
+      this.socket.send(JSON.stringify({ id, method, params }));
+    });
+  }
+
+  /** Starts a turn with one text input; the watch is registered before any of its events can be lost. */
+  async startTurn(threadId: string, text: string): Promise<TurnWatch> {
+    const sentAt = this.platform.now();
+    const r = await this.request("turn/start", { threadId, input: [{ type: "text", text }] });
+    const watch = this.#watch(String(r.turn.id));
+    watch.sentAt = sentAt;
+    this.platform.add("tm_turns_started", 1);
+    return watch;
+  }
+
+  /** Follows a turn (and its thread's seq tracker) that began on another session. */
+  adopt(threadId: string, watch: TurnWatch, seqs: SeqTracker): void {
+    this.#turns.set(watch.turnId, watch);
+    this.#seqs.set(threadId, seqs);
+  }
+
+  /** The thread's seq tracker on this session (created on first use). */
+  seqs(threadId: string): SeqTracker {
+    let t = this.#seqs.get(threadId);
+    if (!t) this.#seqs.set(threadId, (t = new SeqTracker()));
+    return t;
+  }
+
+  /** Closes on purpose: no error is counted and running watches stay open for another session. */
+  close(): Promise<number> {
+    this.#closing = true;
+    this.socket.close();
+    return this.closed;
+  }
+
+  #watch(turnId: string): TurnWatch {
+    let w = this.#turns.get(turnId);
+    if (!w) this.#turns.set(turnId, (w = new TurnWatch(turnId)));
+    return w;
+  }
+
+  #receive(text: string): void {
+    let f: any;
+    try {
+      f = JSON.parse(text);
+    } catch {
+      this.platform.add("tm_errors", 1);
+      return;
+    }
+    if (f.method === undefined) {
+      const p = this.#pending.get(f.id);
+      if (!p) return;
+      this.#pending.delete(f.id);
+      if (f.error) p.reject(new RpcError(p.method, f.error.code, f.error.message));
+      else p.resolve(f.result);
+      return;
+    }
+    if (f.id !== undefined) return this.#serverRequest(f);
+    const params = f.params ?? {};
+    let fresh = 1;
+    if (typeof f.seq === "number" && typeof params.threadId === "string") {
+      fresh = this.seqs(params.threadId).observe(typeof f.firstSeq === "number" ? f.firstSeq : f.seq, f.seq);
+    }
+    if (f.method === DELTA_METHOD && typeof params.turnId === "string") {
+      this.#watch(params.turnId).addDeltas(fresh, this.platform.now());
+    } else if (f.method === "turn/completed" && params.turn) {
+      this.#watch(String(params.turn.id)).finish(String(params.turn.status));
+    }
+  }
+
+  #serverRequest(f: any): void {
+    let result: unknown;
+    try {
+      result = this.#onServerRequest(f.method, f.params);
+    } catch {
+      result = null;
+    }
+    if (result !== null && result !== undefined) this.socket.send(JSON.stringify({ id: f.id, result }));
+  }
+}

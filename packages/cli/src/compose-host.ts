@@ -47,6 +47,8 @@ export async function composeHost(
       commandEnv: commandEnvironment(),
       heartbeatIntervalMs: config.heartbeatIntervalMs,
       maxThreads: config.maxThreads,
+      maxTurns: config.maxTurns,
+      turnLagBudgetMs: config.turnLagBudgetMs,
       continueTurns: config.continueTurns,
       limitsFor: sameLimitsForAll(tenantLimitsOf(config)),
       maxConcurrentCommands: config.hostMaxConcurrentCommands,

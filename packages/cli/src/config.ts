@@ -36,6 +36,8 @@ export interface Config extends TenantLimits {
   readonly heartbeatIntervalMs: number;
   readonly leaseTtlMs: number;
   readonly maxThreads: number;
+  readonly maxTurns: number;
+  readonly turnLagBudgetMs: number;
   readonly continueTurns: boolean;
   readonly drainDeadlineMs: number;
   readonly replayMaxAgeMs: number;

@@ -21,7 +21,8 @@ export async function openMeshControl(config: Config, bus: Bus, onError: (err: u
     // A connection of its own: heartbeats and owner writes must not queue behind a host's event flood
     // on the data connection, or a busy host would miss its own lease.
     control = await NatsBus.connect({ servers: config.natsUrl.split(","), name: "threadmesh-control" });
-    hosts = await KvHostRegistry.open(control.connection, { leaseTtlMs: config.leaseTtlMs, replicas: config.jetstreamReplicas, onError });
+    // `servers`: a session host keeps its lease from a worker thread on a connection of its own.
+    hosts = await KvHostRegistry.open(control.connection, { leaseTtlMs: config.leaseTtlMs, replicas: config.jetstreamReplicas, onError, servers: config.natsUrl.split(",") });
     owners = await KvOwnerLeases.open(control.connection, { replicas: config.jetstreamReplicas, onError });
   } else {
     hosts = new MemoryHostRegistry({ leaseTtlMs: config.leaseTtlMs });

@@ -1,3 +1,5 @@
+import type { KeptLoad, LeaseKeeper, LeaseKeeperOptions } from "./lease-keeper.ts";
+
 /** Time between two heartbeats of a session host, in ms. */
 export const DEFAULT_HEARTBEAT_INTERVAL_MS = 1_000;
 /** A host whose last heartbeat is older than this is dead, in ms. */
@@ -10,6 +12,8 @@ export interface HostLoad {
   activeTurns: number;
   /** Threads the host takes at most (`maxThreads`). */
   capacity: number;
+  /** Turns the host runs at once at most; 0 or absent when only `capacity` bounds it. */
+  turnCapacity?: number;
   /** How late the host's last heartbeat timer fired, in ms: a busy event loop. */
   eventLoopLagMs: number;
   /** The host takes no new placements (shutting down). */
@@ -42,5 +46,12 @@ export interface HostRegistry {
   expiresAt(hostId: string): number;
   /** Hosts whose lease runs. */
   live(now?: number): HostLoad[];
+  /**
+   * Keeps a host's lease from a worker thread with a connection of its own (see {@link LeaseKeeper});
+   * absent where heartbeats cannot leave the process's event loop (one process, no NATS servers known).
+   */
+  keepLease?(opts: KeepLeaseOptions, first: KeptLoad): Promise<LeaseKeeper>;
   close(): Promise<void>;
 }
+
+export type KeepLeaseOptions = Pick<LeaseKeeperOptions, "hostId" | "intervalMs" | "selfLeaseMs" | "stallMs" | "onBeatFailed">;

@@ -15,7 +15,9 @@ export { MemoryOwnerLeases } from "./memory-owner-leases.ts";
 export { KvOwnerLeases, DEFAULT_OWNERS_BUCKET } from "./kv-owner-leases.ts";
 export { claimOwner, ownerLapsed } from "./owner-claim.ts";
 
-export type { HostLoad, HostRegistry } from "./host-registry.ts";
+export type { HostLoad, HostRegistry, KeepLeaseOptions } from "./host-registry.ts";
+export { LeaseKeeper } from "./lease-keeper.ts";
+export type { KeptLoad, LeaseKeeperOptions } from "./lease-keeper.ts";
 export type { KvHostRegistryOptions } from "./kv-host-registry.ts";
 export type { OwnerRecord, OwnerEntry, OwnerChange, OwnerLeases } from "./owner-leases.ts";
 export type { KvOwnerLeasesOptions } from "./kv-owner-leases.ts";

@@ -4,6 +4,8 @@ import { HOST_HEARTBEAT_WILDCARD, hostHeartbeatSubject } from "@threadmesh/proto
 import { DEFAULT_LEASE_TTL_MS, type HostLoad, type HostRegistry } from "./host-registry.ts";
 import { HostTable } from "./host-table.ts";
 import { BucketWatch, openBucket } from "./kv-bucket.ts";
+import { LeaseKeeper, type KeptLoad } from "./lease-keeper.ts";
+import type { KeepLeaseOptions } from "./host-registry.ts";
 
 export const DEFAULT_HOSTS_BUCKET = "tm_hosts";
 /** Entries of hosts that stopped heartbeating leave the bucket after a day (host ids are often random). */
@@ -18,6 +20,8 @@ export interface KvHostRegistryOptions {
   replicas?: number;
   /** Watch and store failures; default: ignored (the watch re-opens itself, the next beat writes again). */
   onError?: (err: unknown) => void;
+  /** NATS servers of the connection: given, a host keeps its lease off its event loop ({@link KvHostRegistry.keepLease}). */
+  servers?: string[];
 }
 
 const ENCODER = new TextEncoder();
@@ -50,8 +54,10 @@ export class KvHostRegistry implements HostRegistry {
   readonly #known = new Set<string>();
   /** Per host: the KV write in flight and the newest beat waiting for it. */
   readonly #stores = new Map<string, { inFlight: Promise<void>; next: Uint8Array | null }>();
+  readonly #opts: KvHostRegistryOptions;
 
-  private constructor(nc: NatsConnection, kv: KV, leaseTtlMs: number, onError: (err: unknown) => void) {
+  private constructor(nc: NatsConnection, kv: KV, leaseTtlMs: number, onError: (err: unknown) => void, opts: KvHostRegistryOptions) {
+    this.#opts = opts;
     this.#nc = nc;
     this.#kv = kv;
     this.leaseTtlMs = leaseTtlMs;
@@ -61,7 +67,14 @@ export class KvHostRegistry implements HostRegistry {
 
   static async open(nc: NatsConnection, opts: KvHostRegistryOptions = {}): Promise<KvHostRegistry> {
     const kv = await openBucket(nc, opts.bucket ?? DEFAULT_HOSTS_BUCKET, { ttl: HOST_ENTRY_MAX_AGE_MS, replicas: opts.replicas ?? 1 });
-    return new KvHostRegistry(nc, kv, opts.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS, opts.onError ?? (() => {}));
+    return new KvHostRegistry(nc, kv, opts.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS, opts.onError ?? (() => {}), opts);
+  }
+
+  /** Present when the registry knows its NATS servers: the worker opens a connection of its own to them. */
+  get keepLease(): ((opts: KeepLeaseOptions, first: KeptLoad) => Promise<LeaseKeeper>) | undefined {
+    const servers = this.#opts.servers;
+    if (servers === undefined || servers.length === 0) return undefined;
+    return (opts, first) => LeaseKeeper.start({ ...opts, servers, bucket: this.#opts.bucket, replicas: this.#opts.replicas, leaseTtlMs: this.leaseTtlMs }, first);
   }
 
   /** Listens for heartbeats first, then reads the bucket: no beat falls between the two. */

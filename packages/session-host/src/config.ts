@@ -41,6 +41,10 @@ export const DEFAULT_HEARTBEAT_INTERVAL_MS = 1_000;
  * unloaded threads); beyond it they are answered -32001 `hostBusy` instead of queueing.
  */
 export const DEFAULT_MAX_CONCURRENT_COMMANDS = 512;
+/** Turns one host runs at once at most; new turns beyond it get -32001 (0: bounded by event-loop lag only). */
+export const DEFAULT_MAX_TURNS = 1_000;
+/** Event-loop lag beyond which a host refuses new turns, in ms (0: no check). */
+export const DEFAULT_TURN_LAG_BUDGET_MS = 250;
 /** Threads one host holds at most; placements beyond it are refused. */
 export const DEFAULT_MAX_THREADS = 5_000;
 /** Base instructions of threads that bring none. */
@@ -109,6 +113,15 @@ export interface HostConfig {
   maxThreads: number;
   /** Commands served at once outside thread mailboxes. Default {@link DEFAULT_MAX_CONCURRENT_COMMANDS}. */
   maxConcurrentCommands: number;
+  /** Turns run at once; new ones beyond it are refused with -32001. Default {@link DEFAULT_MAX_TURNS}. */
+  maxTurns: number;
+  /** Event-loop lag beyond which new turns are refused with -32001, in ms. Default {@link DEFAULT_TURN_LAG_BUDGET_MS}. */
+  turnLagBudgetMs: number;
+  /**
+   * Longest time the event loop may be busy without costing the host its lease (NATS), in ms; a loop
+   * wedged for longer stops the heartbeats. Default: the lease's ttl.
+   */
+  leaseStallMs: number | undefined;
   /** Quotas of a tenant (threads per tenant, queue wait). Default: the protocol's `DEFAULT_LIMITS` for everyone. */
   limitsFor: LimitsResolver;
   /**
@@ -148,6 +161,9 @@ export function resolveHostConfig(partial: Partial<HostConfig> = {}): Readonly<H
     continueTurns: partial.continueTurns ?? true,
     limitsFor: partial.limitsFor ?? sameLimitsForAll(DEFAULT_LIMITS),
     maxConcurrentCommands: partial.maxConcurrentCommands ?? DEFAULT_MAX_CONCURRENT_COMMANDS,
+    maxTurns: partial.maxTurns ?? DEFAULT_MAX_TURNS,
+    turnLagBudgetMs: partial.turnLagBudgetMs ?? DEFAULT_TURN_LAG_BUDGET_MS,
+    leaseStallMs: partial.leaseStallMs,
   });
 }
 

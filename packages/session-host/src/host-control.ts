@@ -76,8 +76,9 @@ export class HostControl {
       hostId: opts.hostId,
       registry: this.#hosts,
       intervalMs: opts.config.heartbeatIntervalMs,
-      load: () => ({ ...opts.load(), capacity: opts.config.maxThreads }),
+      load: () => ({ ...opts.load(), capacity: opts.config.maxThreads, turnCapacity: opts.config.maxTurns }),
       onLapse: opts.onLapse,
+      stallMs: opts.config.leaseStallMs,
       logger: opts.logger,
     });
     this.#sweeper = new OrphanSweeper({
@@ -107,6 +108,11 @@ export class HostControl {
   /** True while this host's lease runs. */
   leaseValid(): boolean {
     return this.#heartbeat.valid();
+  }
+
+  /** How late the event loop runs its timers, in ms (about the last second). */
+  get eventLoopLagMs(): number {
+    return this.#heartbeat.eventLoopLagMs;
   }
 
   /** Announces a change of load or state (draining) without waiting for the next beat. */
@@ -195,7 +201,8 @@ export class HostControl {
   async stop(withinMs = Infinity): Promise<void> {
     this.#sub?.unsubscribe();
     this.#sub = null;
-    this.#heartbeat.stop();
+    // No heartbeat may follow the removal of this host's entry.
+    await settleWithin(this.#heartbeat.stop(), withinMs);
     this.#sweeper.stop();
     this.ownership.stop();
     const removed = this.#hosts.remove(this.#opts.hostId).catch((err: unknown) => this.#opts.logger.warn({ err }, "host entry not removed"));

@@ -1,11 +1,14 @@
-import type { HostLoad, HostRegistry } from "@threadmesh/mesh";
+import type { HostLoad, HostRegistry, KeptLoad, LeaseKeeper } from "@threadmesh/mesh";
 import type { Logger } from "@threadmesh/telemetry";
+import { LoopLag } from "./capacity/loop-lag.ts";
 
 /**
  * Part of the lease this host gives up early when judging its own liveness: others see it dead at
  * `at + ttl`, it stops acting at `at + ttl × (1 - margin)`, so clocks that differ by less never overlap.
  */
 const SELF_LEASE_MARGIN = 0.2;
+/** Period of the main thread's pulse (event-loop lag, liveness stamp for the lease keeper), in ms. */
+const PULSE_MS = 100;
 
 export interface HostHeartbeatOptions {
   hostId: string;
@@ -15,6 +18,11 @@ export interface HostHeartbeatOptions {
   load: () => Omit<HostLoad, "hostId" | "at" | "eventLoopLagMs">;
   /** This host's lease lapsed: it must let go of every thread at once. Called once per lapse. */
   onLapse: () => void;
+  /**
+   * Longest time the main event loop may be busy without costing the lease, in ms, when the registry
+   * can keep the lease off the loop (NATS). Default: the lease's ttl.
+   */
+  stallMs?: number;
   logger: Logger;
 }
 
@@ -22,14 +30,22 @@ export interface HostHeartbeatOptions {
  * Writes this host's heartbeat every interval and knows whether its lease still runs: the lease is
  * renewed as of the time a write was issued, once the write is stored. A host that could not renew in
  * time (paused, cut off from NATS) is presumed dead by the others and must stop acting on its threads.
+ *
+ * On NATS the beats leave from a worker thread with its own connection ({@link LeaseKeeper}), fed by
+ * a pulse of the main loop: a loop busy for up to `stallMs` keeps the lease; a loop wedged for longer
+ * stops the beats, and the lease runs out one ttl after the last. In one process (embedded) the beats
+ * are written from the main loop, which every user of the registry shares.
  */
 export class HostHeartbeat {
   readonly #opts: HostHeartbeatOptions;
   readonly #selfLeaseMs: number;
+  readonly #lag = new LoopLag();
+  #keeper: LeaseKeeper | null = null;
+  #seenLapses = 0;
   #renewedAt = 0;
   #lapsed = false;
-  #lagMs = 0;
   #timer: NodeJS.Timeout | undefined;
+  #pulse: NodeJS.Timeout | undefined;
   #stopped = false;
 
   constructor(opts: HostHeartbeatOptions) {
@@ -37,11 +53,29 @@ export class HostHeartbeat {
     this.#selfLeaseMs = opts.registry.leaseTtlMs * (1 - SELF_LEASE_MARGIN);
   }
 
-  /** Writes the first heartbeat (rejects if it cannot) and starts the timer. */
+  /** Writes the first heartbeat (rejects if it cannot) and starts the timers. */
   async start(): Promise<void> {
-    await this.#write();
+    const keep = this.#opts.registry.keepLease;
+    if (keep !== undefined) {
+      this.#keeper = await keep.call(this.#opts.registry, {
+        hostId: this.#opts.hostId,
+        intervalMs: this.#opts.intervalMs,
+        selfLeaseMs: this.#selfLeaseMs,
+        stallMs: this.#opts.stallMs ?? this.#opts.registry.leaseTtlMs,
+        onBeatFailed: (message) => this.#opts.logger.warn({ err: message }, "heartbeat write failed"),
+      }, this.#kept());
+      this.#seenLapses = this.#keeper.lapses;
+    } else {
+      await this.#write();
+    }
     if (!this.valid()) throw new Error("the first heartbeat took longer than the lease");
-    this.#schedule(Date.now() + this.#opts.intervalMs);
+    this.#startPulse();
+    if (this.#keeper === null) this.#schedule(Date.now() + this.#opts.intervalMs);
+  }
+
+  /** How late the main loop runs its timers, in ms: the largest delay over about the last second. */
+  get eventLoopLagMs(): number {
+    return this.#lag.lagMs;
   }
 
   /**
@@ -49,17 +83,34 @@ export class HostHeartbeat {
    * check on any path (command, model request, event) lets go of the threads before acting.
    */
   valid(): boolean {
-    if (Date.now() < this.#renewedAt + this.#selfLeaseMs || this.#alone()) return true;
-    if (!this.#lapsed && !this.#stopped) {
-      this.#lapsed = true;
-      this.#opts.logger.warn({ renewedAt: this.#renewedAt }, "heartbeat lease lapsed: dropping every thread");
-      this.#opts.onLapse();
+    if (this.#keeper !== null) {
+      const lapses = this.#keeper.lapses;
+      if (lapses !== this.#seenLapses) {
+        // The lease ran out between two renewals the main loop did not see: let go before acting.
+        this.#seenLapses = lapses;
+        this.#lapse();
+        return false;
+      }
+      this.#renewedAt = this.#keeper.renewedAt;
     }
+    if (Date.now() < this.#renewedAt + this.#selfLeaseMs || this.#alone()) {
+      if (this.#lapsed) {
+        this.#lapsed = false;
+        this.#opts.logger.info("heartbeat lease renewed");
+      }
+      return true;
+    }
+    this.#lapse();
     return false;
   }
 
   /** Writes a heartbeat now (e.g. to announce draining); failures are logged. */
   async beat(): Promise<void> {
+    if (this.#keeper !== null) {
+      this.#keeper.alive(this.#kept());
+      this.#keeper.beat();
+      return;
+    }
     try {
       await this.#write();
     } catch (err) {
@@ -67,15 +118,47 @@ export class HostHeartbeat {
     }
   }
 
-  stop(): void {
+  /** Stops beating; resolves once no heartbeat can leave any more. */
+  stop(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#timer);
+    clearTimeout(this.#pulse);
+    return this.#keeper?.stop() ?? Promise.resolve();
+  }
+
+  #lapse(): void {
+    if (this.#lapsed || this.#stopped) return;
+    this.#lapsed = true;
+    this.#opts.logger.warn({ renewedAt: this.#renewedAt }, "heartbeat lease lapsed: dropping every thread");
+    this.#opts.onLapse();
   }
 
   /** No other host could have taken a thread over: the registry is this process's and names no one else. */
   #alone(): boolean {
     const r = this.#opts.registry;
     return r.processLocal && r.live().every((h) => h.hostId === this.#opts.hostId);
+  }
+
+  #kept(): KeptLoad {
+    return { ...this.#opts.load(), eventLoopLagMs: this.#lag.lagMs };
+  }
+
+  /** The main loop's pulse: measures its lag and, with a keeper, shows it runs (after checking the lease). */
+  #startPulse(): void {
+    const pulse = (due: number): void => {
+      if (this.#stopped) return;
+      const now = Date.now();
+      this.#lag.observe(now, now - due);
+      if (this.#keeper !== null) {
+        // Checked before the stamp: a lapse the worker saw is acted on before the lease runs again.
+        this.valid();
+        this.#keeper.alive(this.#kept());
+      }
+      const next = now + PULSE_MS;
+      this.#pulse = setTimeout(() => pulse(next), PULSE_MS);
+      this.#pulse.unref();
+    };
+    pulse(Date.now());
   }
 
   #schedule(due: number): void {
@@ -86,7 +169,6 @@ export class HostHeartbeat {
 
   #tick(due: number): void {
     const now = Date.now();
-    this.#lagMs = Math.max(0, now - due);
     this.valid();
     // Never wait for a slow write before the next: one stalled acknowledgement must not cost the lease.
     // Each write carries its own time and the newest acknowledged one renews.
@@ -96,13 +178,10 @@ export class HostHeartbeat {
 
   async #write(): Promise<void> {
     const at = Date.now();
-    const load: HostLoad = { ...this.#opts.load(), hostId: this.#opts.hostId, eventLoopLagMs: this.#lagMs, at };
+    const load: HostLoad = { ...this.#kept(), hostId: this.#opts.hostId, at };
     await this.#opts.registry.heartbeat(load);
     if (at <= this.#renewedAt) return;
     this.#renewedAt = at;
-    if (this.#lapsed && this.valid()) {
-      this.#lapsed = false;
-      this.#opts.logger.info("heartbeat lease renewed");
-    }
+    this.valid();
   }
 }

@@ -4,6 +4,7 @@ import type { ThreadStore } from "@threadmesh/persistence";
 import type { CommandEnvelope } from "@threadmesh/protocol";
 import type { Logger, Telemetry } from "@threadmesh/telemetry";
 import type { TurnAdmission } from "./admission/turn-admission.ts";
+import type { TurnCapacity } from "./capacity/turn-capacity.ts";
 import type { HostConfig, ModelConfig } from "./config.ts";
 import type { HostOwnership } from "./host-ownership.ts";
 import type { ModelClient } from "./model/model-client.ts";
@@ -18,6 +19,8 @@ export interface HostServices {
   readonly model: ModelClient;
   /** The credit waterfall turns and model requests pass; null when admission is off. */
   readonly admission: TurnAdmission | null;
+  /** Whether this host takes one more turn (turn count, event-loop lag). */
+  readonly turnCapacity: TurnCapacity;
   readonly config: Readonly<HostConfig>;
   readonly modelConfig: Readonly<ModelConfig>;
   readonly telemetry: Telemetry;

@@ -39,6 +39,7 @@ import type { LoadedThreadState } from "./thread-loader.ts";
 import { ThreadRegistry } from "./thread-registry.ts";
 import { settleWithin } from "./settle-within.ts";
 import { TenantQuota } from "./tenant-quota.ts";
+import { TurnCapacity } from "./capacity/turn-capacity.ts";
 
 /** Recently published events a host keeps across its threads (see RecentEvents). */
 const RECENT_EVENTS_BYTES = 64 * 1024 * 1024;
@@ -144,6 +145,13 @@ export class SessionHost {
       store: opts.store,
       model: leaseGuardedModel(new MeteredModel(opts.modelClient ?? new OpenAIResponsesModel(modelConfig), hostMetrics(m)), () => this.#control.leaseValid()),
       admission: opts.admission ?? null,
+      turnCapacity: new TurnCapacity({
+        maxTurns: config.maxTurns,
+        lagBudgetMs: config.turnLagBudgetMs,
+        retryAfterMs: config.heartbeatIntervalMs,
+        activeTurns: () => this.#activeTurns,
+        eventLoopLagMs: () => this.#control.eventLoopLagMs,
+      }),
       config,
       modelConfig,
       telemetry,

@@ -16,7 +16,8 @@ export function pressureOf(hosts: readonly HostLoad[], lagBudgetMs = DEFAULT_LAG
   for (const h of hosts) {
     if (h.draining) continue;
     turns += h.activeTurns;
-    capacity += h.capacity;
+    // Turns weigh against the turns a host runs at most, when it reports them; else its threads.
+    capacity += h.turnCapacity !== undefined && h.turnCapacity > 0 ? h.turnCapacity : h.capacity;
     lag += h.eventLoopLagMs;
     n++;
   }

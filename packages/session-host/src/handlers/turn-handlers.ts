@@ -24,6 +24,10 @@ export function turnStart(actor: ThreadActor, p: TurnStartParams, env?: CommandE
   if (actor.services.draining) {
     throw new InvalidRequestError("Server is draining; retry after reconnecting", { reason: "serverShuttingDown" });
   }
+  if (actor.turn === null) {
+    const overloaded = actor.services.turnCapacity.refusal();
+    if (overloaded !== null) throw overloaded;
+  }
   if (actor.services.admission !== null) return admitTurnStart(actor, p, env);
   return startTurn(actor, p, env, null, newId());
 }

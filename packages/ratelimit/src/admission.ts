@@ -78,6 +78,7 @@ export class Admission {
 
   async admit(req: AdmitRequest): Promise<AdmitResult> {
     const plan = await this.plan(req.planId);
+    if (req.kind === "turnStart" && this.#burst.distributed) return this.#admitAlongsideBurst(req, plan);
     const member = req.member ?? false;
     if (req.kind !== "round") {
       const burst = await this.#burst.consume(req.tenantId, req.keyId, plan);
@@ -93,6 +94,32 @@ export class Admission {
         return { admitted: true, reservation: null, rateLimits: rateLimitSnapshot(await this.#store.state(req.tenantId, plan, nowMs), nowMs) };
       }
     }
+    return this.#reserve(req, plan);
+  }
+
+  /**
+   * `turn/start` with burst counts in Redis: the burst stage and stages 2–5 run side by side, one round
+   * trip each at the same time instead of one after the other. The answer keeps the waterfall's order:
+   * a burst refusal answers even when the reservation went through, and that reservation (with the
+   * slot it took) is given back before the answer.
+   */
+  async #admitAlongsideBurst(req: AdmitRequest, plan: Plan): Promise<AdmitResult> {
+    const [burst, reserved] = await Promise.all([this.#burst.consume(req.tenantId, req.keyId, plan), this.#reserve(req, plan)]);
+    if (burst === null) return reserved;
+    if (reserved.admitted) {
+      await this.#store.release(req.tenantId, reservationKey(req.turnId, req.round));
+      await this.#store.endTurn(req.tenantId, req.turnId);
+    }
+    const reason: RefusalReason = burst.scope === "key" ? "burstKey" : "burstTenant";
+    const nowMs = this.#clock();
+    const state = await this.#store.state(req.tenantId, plan, nowMs);
+    const rateLimits = rateLimitSnapshot(state, nowMs, reachedTypeOf(reason, req.member ?? false));
+    return { admitted: false, refusal: { reason, retryAfterMs: burst.retryAfterMs, rateLimits, message: refusalMessage(reason, burst.retryAfterMs, { limit: burst.limit }) } };
+  }
+
+  /** Stages 2–5 in the store, and the reservation when they admit. */
+  async #reserve(req: AdmitRequest, plan: Plan): Promise<AdmitResult> {
+    const member = req.member ?? false;
     const nowMs = this.#clock();
     const res = await this.#store.reserve({
       key: reservationKey(req.turnId, req.round),

@@ -20,6 +20,9 @@ interface TenantMirror {
   settled: Set<string>;
 }
 
+/** How long reservation writes wait behind the decisions that made them, at most. */
+const BEHIND_DELAY_MS = 20;
+
 /** Settled keys remembered per tenant (the store rejects older replays; the mirror then undoes them). */
 const SETTLED_KEYS_KEPT = 10_000;
 
@@ -48,6 +51,8 @@ export class WriteBehindCreditStore implements CreditStore {
   readonly #onWriteError: (err: unknown, op: string) => void;
   readonly #mirrors = new Map<string, Promise<TenantMirror>>();
   #tail: Promise<unknown> = Promise.resolve();
+  #pendingBehind: Array<{ op: string; tenantId: string; run: () => Promise<unknown> }> = [];
+  #behindTimer: NodeJS.Timeout | null = null;
 
   constructor(store: CreditStore, opts: WriteBehindOptions = {}) {
     this.#store = store;
@@ -202,6 +207,7 @@ export class WriteBehindCreditStore implements CreditStore {
 
   /** Resolves once every write queued so far has run. */
   async flush(): Promise<void> {
+    this.#drainBehind();
     await this.#tail.catch(() => undefined);
   }
 
@@ -241,21 +247,38 @@ export class WriteBehindCreditStore implements CreditStore {
     return m === undefined ? null : m.catch(() => null);
   }
 
-  /** Queues a write and waits for it. */
+  /** Queues a write and waits for it (writes queued behind go first, in order). */
   #write<T>(op: string, tenantId: string, run: () => Promise<T>): Promise<T> {
+    this.#drainBehind();
     const p = this.#tail.then(run);
     this.#tail = p.catch((err: unknown) => this.#failed(err, op, tenantId));
     return p;
   }
 
-  /** Queues a write without waiting for it. */
+  /**
+   * Queues a write without waiting for it. Such writes (reservations, which the mirror has already
+   * counted) are held for up to {@link BEHIND_DELAY_MS} and then run together, or earlier when a write
+   * that is waited for (a settlement, a top-up) or a flush needs the queue: a synchronous SQLite write
+   * never takes the thread between an admitted turn's decision and its model request.
+   */
   #behind(op: string, tenantId: string, run: () => Promise<unknown>): void {
-    // Deferred to the event loop's check phase: the caller's own work (an admitted turn's model
-    // request) goes out before a synchronous SQLite write takes the thread.
-    this.#tail = this.#tail
-      .then(() => new Promise<void>((resolve) => setImmediate(resolve)))
-      .then(run)
-      .catch((err: unknown) => this.#failed(err, op, tenantId));
+    this.#pendingBehind.push({ op, tenantId, run });
+    if (this.#behindTimer === null) {
+      this.#behindTimer = setTimeout(() => this.#drainBehind(), BEHIND_DELAY_MS);
+      this.#behindTimer.unref();
+    }
+  }
+
+  /** Moves the writes held behind onto the queue, in the order they were made. */
+  #drainBehind(): void {
+    if (this.#behindTimer !== null) {
+      clearTimeout(this.#behindTimer);
+      this.#behindTimer = null;
+    }
+    const pending = this.#pendingBehind;
+    if (pending.length === 0) return;
+    this.#pendingBehind = [];
+    for (const w of pending) this.#tail = this.#tail.then(w.run).catch((err: unknown) => this.#failed(err, w.op, w.tenantId));
   }
 
   #failed(err: unknown, op: string, tenantId: string): void {

@@ -40,10 +40,17 @@ const PROBES: Record<MethodName, (ids: ThreadIds) => unknown> = {
   "thread/turns/list": (ids) => ({ threadId: ids.threadId }),
   "thread/items/list": (ids) => ({ threadId: ids.threadId, turnId: ids.turnId, cursor: { type: "item", itemId: ids.itemId } }),
   "thread/readState/update": (ids) => ({ threadId: ids.threadId, expectedRevision: "0", operation: { type: "markRead" } }),
+  "thread/goal/get": (ids) => ({ threadId: ids.threadId }),
+  "thread/goal/set": (ids) => ({ threadId: ids.threadId, objective: "taken over" }),
+  "thread/goal/clear": (ids) => ({ threadId: ids.threadId }),
+  "thread/backgroundTerminals/list": (ids) => ({ threadId: ids.threadId }),
+  "thread/backgroundTerminals/clean": (ids) => ({ threadId: ids.threadId }),
+  "thread/backgroundTerminals/terminate": (ids) => ({ threadId: ids.threadId, processId: "1" }),
   "turn/start": (ids) => ({ threadId: ids.threadId, input: text("hello from elsewhere") }),
   "turn/steer": (ids) => ({ threadId: ids.threadId, input: text("steer"), expectedTurnId: ids.turnId }),
   "turn/interrupt": (ids) => ({ threadId: ids.threadId, turnId: ids.turnId }),
   "model/list": () => ({}),
+  "modelProvider/default/set": () => ({ providerId: "openai" }),
   "account/rateLimits/read": () => null,
   "account/read": () => ({}),
   "account/bedrock/checkGovCloudRequirements": () => ({}),
@@ -246,7 +253,7 @@ export function describeIsolation(kind: TopologyKind): void {
       assert.equal(read.thread.name, "renamed by alice");
     });
 
-    test("a shared thread is seen by the user it is shared with, whose answers to its approvals count only once delegated", async () => {
+    test("a shared thread is seen by the user it is shared with, who is asked its approvals (and answers them) only once delegated", async () => {
       const bob = await connect("bob");
       // Only the owner (or an administrator) shares.
       const refused = await bob.request("thread/share/set", { threadId: victim.threadId, users: ["bob"] });
@@ -256,12 +263,13 @@ export function describeIsolation(kind: TopologyKind): void {
       assert.equal(notOwner.error?.code, -32600);
       const listed = await bob.call("thread/list", { limit: 100 });
       assert.ok(listed.data.some((t: Json) => t.id === victim.threadId));
-      // bob follows the thread and is sent the pending approval; his answer is one to an unknown request.
+      // bob follows the thread but is not sent its pending approval (only the owner and its delegates
+      // are); an answer from him is one to an unknown request.
       const from = bob.frames.length;
       await bob.call("thread/resume", { threadId: victim.threadId });
-      const resent = await bob.waitForMethod("item/commandExecution/requestApproval", { from });
-      assert.equal(resent.params.itemId, victim.itemId);
-      bob.respond(resent.id, { decision: "accept" });
+      await barrier(bob);
+      assert.ok(!bob.methods(from).includes("item/commandExecution/requestApproval"), "a user the thread is merely shared with is not asked");
+      bob.respond(0, { decision: "accept" });
       await bob.call("thread/read", { threadId: victim.threadId });
       // alice declines: her answer is the first the owner accepts, so the command never runs.
       const aliceFrom = alice.frames.length;

@@ -124,6 +124,7 @@ export class KyselyThreadStore implements ThreadStore {
     if (q.cwd?.length) query = query.where("cwd", "in", q.cwd);
     if (q.modelProviders?.length) query = query.where("model_provider", "in", q.modelProviders);
     if (q.excludedThreadIds?.length) query = query.where("id", "not in", q.excludedThreadIds);
+    if (q.includedThreadIds?.length) query = query.where("id", "in", q.includedThreadIds);
     const viewer = q.visibleTo ?? null;
     if (viewer !== null) {
       // shared_with is a compact JSON array of strings; a raw quote occurs only around elements, so the

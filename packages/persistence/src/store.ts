@@ -118,6 +118,8 @@ export interface ThreadListQuery {
   searchTerm?: string | null;
   modelProviders?: string[] | null;
   excludedThreadIds?: string[] | null;
+  /** Only these threads; absent or null: no restriction (an empty list is answered before the store). */
+  includedThreadIds?: string[] | null;
   /** Only threads this user started or is shared with; absent or null: every thread of the tenant. */
   visibleTo?: string | null;
 }

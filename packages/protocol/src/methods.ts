@@ -66,6 +66,12 @@ export const METHODS = {
   "thread/turns/list": spec({ params: P.ThreadTurnsListParams, paramsRequired: true, route: "thread", resultSchema: "ThreadTurnsListResponse" }),
   "thread/items/list": spec({ params: P.ThreadItemsListParams, paramsRequired: true, route: "thread", resultSchema: "ThreadItemsListResponse" }),
   "thread/readState/update": spec({ params: P.ThreadReadStateUpdateParams, paramsRequired: true, route: "thread", resultSchema: "ThreadReadStateUpdateResponse" }),
+  "thread/goal/get": spec({ params: P.ThreadGoalGetParams, paramsRequired: true, route: "thread", resultSchema: "ThreadGoalGetResponse" }),
+  "thread/goal/set": spec({ params: P.ThreadGoalSetParams, paramsRequired: true, route: "thread", resultSchema: "ThreadGoalSetResponse" }),
+  "thread/goal/clear": spec({ params: P.ThreadGoalClearParams, paramsRequired: true, route: "thread", resultSchema: "ThreadGoalClearResponse" }),
+  "thread/backgroundTerminals/list": spec({ params: P.ThreadBackgroundTerminalsListParams, paramsRequired: true, route: "thread", experimental: true, resultSchema: "ThreadBackgroundTerminalsListResponse" }),
+  "thread/backgroundTerminals/clean": spec({ params: P.ThreadBackgroundTerminalsCleanParams, paramsRequired: true, route: "thread", experimental: true, resultSchema: "ThreadBackgroundTerminalsCleanResponse" }),
+  "thread/backgroundTerminals/terminate": spec({ params: P.ThreadBackgroundTerminalsTerminateParams, paramsRequired: true, route: "thread", experimental: true, resultSchema: "ThreadBackgroundTerminalsTerminateResponse" }),
   "turn/start": spec({
     params: P.TurnStartParams,
     paramsRequired: true,
@@ -83,6 +89,7 @@ export const METHODS = {
     experimentalFields: ["additionalContext"],
   }),
   "turn/interrupt": spec({ params: P.TurnInterruptParams, paramsRequired: true, route: "thread", resultSchema: "TurnInterruptResponse" }),
+  "modelProvider/default/set": spec({ params: P.ModelProviderDefaultSetParams, paramsRequired: true, route: "router", resultSchema: "ConfigWriteResponse" }),
   "model/list": spec({ params: P.ModelListParams, paramsRequired: true, route: "router", resultSchema: "ModelListResponse" }),
   "account/rateLimits/read": spec({ params: P.NullableObjectParams, paramsRequired: false, route: "router", resultSchema: "GetAccountRateLimitsResponse" }),
   "account/read": spec({ params: P.AnyObjectParams, paramsRequired: true, route: "router", resultSchema: "GetAccountResponse" }),
@@ -123,6 +130,8 @@ export const THREAD_SCOPED_NOTIFICATIONS = new Set([
   "error",
   "warning",
   "account/rateLimits/updated",
+  "thread/goal/updated",
+  "thread/goal/cleared",
 ]);
 
 /** Notifications delivered to every initialized connection of the tenant. */

@@ -149,6 +149,8 @@ export const ThreadListParams = z.looseObject({
   cwd: z.union([str, z.array(str)]).nullish(),
   searchTerm: optStr,
   excludedThreadIds: z.array(str).max(100).nullish(),
+  /** Codex 0.171: only these threads (at most 100). */
+  includedThreadIds: z.array(str).max(100).nullish(),
 });
 
 export const ThreadLoadedListParams = z.looseObject({ cursor: optStr, limit: u32.nullish() });
@@ -205,3 +207,24 @@ export const ThreadReadStateUpdateParams = z.looseObject({
   expectedRevision: str,
   operation: z.unknown(),
 });
+
+/** `thread/backgroundTerminals/list` (experimental): threads here run no background terminals. */
+export const ThreadBackgroundTerminalsListParams = z.looseObject({ threadId: str, cursor: optStr, limit: u32.nullish() });
+export const ThreadBackgroundTerminalsCleanParams = threadOnly;
+export const ThreadBackgroundTerminalsTerminateParams = z.looseObject({ threadId: str, processId: str });
+
+const ThreadGoalStatusSchema = z.enum(["active", "paused", "blocked", "usageLimited", "budgetLimited", "complete"]);
+const ThreadGoalOriginSchema = z.enum(["user", "automatic"]);
+const i64 = z.number().int().min(Number.MIN_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER);
+export const ThreadGoalGetParams = threadOnly;
+export const ThreadGoalSetParams = z.looseObject({
+  threadId: str,
+  objective: optStr,
+  status: ThreadGoalStatusSchema.nullish(),
+  tokenBudget: i64.nullish(),
+  origin: ThreadGoalOriginSchema.nullish(),
+});
+export const ThreadGoalClearParams = z.looseObject({ threadId: str, origin: ThreadGoalOriginSchema.nullish() });
+
+/** `modelProvider/default/set` (Codex 0.171). */
+export const ModelProviderDefaultSetParams = z.looseObject({ providerId: str });

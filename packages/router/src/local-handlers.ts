@@ -4,6 +4,7 @@ import { accountRead, bedrockGovCloudCheck, rateLimitsRead } from "./handlers/ac
 import { configRead, configRequirementsRead, type ConfigReadParams } from "./handlers/config-read.ts";
 import { emptyList, pluginInstalled } from "./handlers/empty-catalogs.ts";
 import { modelList, type ModelListParams } from "./handlers/model-list.ts";
+import { modelProviderDefaultSet } from "./handlers/model-provider-default.ts";
 
 /** A request the router answers itself (route `router`), from validated params. May throw an RpcError. */
 export type LocalHandler = (params: unknown, config: ResolvedRouterConfig) => unknown;
@@ -11,6 +12,7 @@ export type LocalHandler = (params: unknown, config: ResolvedRouterConfig) => un
 /** Handlers of route-`router` methods other than `initialize`, which changes connection state. */
 export const LOCAL_HANDLERS: Readonly<Partial<Record<MethodName, LocalHandler>>> = {
   "model/list": (p, c) => modelList(c.models, p as ModelListParams | undefined),
+  "modelProvider/default/set": (p, c) => modelProviderDefaultSet(p as { providerId: string }, c.defaults.modelProvider, c.codexHome),
   "config/read": (p, c) => configRead(c.defaults, p as ConfigReadParams | undefined),
   "configRequirements/read": configRequirementsRead,
   "account/read": accountRead,

@@ -17,6 +17,7 @@ const PARAMS: Record<string, unknown> = {
   "config/read": { includeLayers: true },
   "account/rateLimits/read": undefined,
   "configRequirements/read": undefined,
+  "modelProvider/default/set": { providerId: "openai" },
 };
 
 describe("requests the router answers itself", () => {

@@ -29,6 +29,7 @@ import { threadAudience } from "./access/thread-access.ts";
 import { threadCommand } from "./thread-commands.ts";
 import { ThreadEvents } from "./thread-events.ts";
 import { ThreadWriter } from "./thread-writer.ts";
+import type { ThreadGoal } from "./handlers/goal-handlers.ts";
 import type { ActiveTurn } from "./turn/active-turn.ts";
 import { turnAbortedEntry } from "./turn/history-items.ts";
 import type { TurnContext, TurnEnd } from "./turn/turn-context.ts";
@@ -74,6 +75,8 @@ export class ThreadActor implements TurnContext {
   status: ThreadStatus = { type: "idle" };
   /** Reasoning summary mode chosen by the last turn/start that named one (not persisted). */
   summary: string | null = null;
+  /** The thread's goal (`thread/goal/*`); held while the thread is loaded. */
+  goal: ThreadGoal | null = null;
   lastTurnId: string | null;
   /** True once the actor stopped taking commands (unloading or unloaded). */
   closed = false;

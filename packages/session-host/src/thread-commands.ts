@@ -10,6 +10,8 @@ import {
   unarchiveLoaded,
   unsubscribeLoaded,
 } from "./handlers/lifecycle-handlers.ts";
+import { backgroundTerminalsClean, backgroundTerminalsList, backgroundTerminalsTerminate } from "./handlers/background-terminals.ts";
+import { goalClear, goalGet, goalSet } from "./handlers/goal-handlers.ts";
 import { listItems, listTurns, readThread, type ReadSource } from "./handlers/read-handlers.ts";
 import { recentEvents } from "./handlers/recent-events-handler.ts";
 import { resumeLoaded } from "./handlers/resume-handler.ts";
@@ -41,6 +43,12 @@ const HANDLERS: Record<string, Handler> = {
   "thread/unarchive": unarchiveLoaded,
   "thread/delete": deleteLoaded,
   "thread/unsubscribe": unsubscribeLoaded,
+  "thread/goal/get": goalGet,
+  "thread/goal/set": goalSet,
+  "thread/goal/clear": goalClear,
+  "thread/backgroundTerminals/list": backgroundTerminalsList,
+  "thread/backgroundTerminals/clean": backgroundTerminalsClean,
+  "thread/backgroundTerminals/terminate": backgroundTerminalsTerminate,
   "turn/start": turnStart,
   "turn/steer": turnSteer,
   "turn/interrupt": turnInterrupt,

@@ -17,6 +17,16 @@ export function threadNotLoadedError(threadId: string): InvalidRequestError {
   return new InvalidRequestError(`thread not loaded: ${threadId}`);
 }
 
+/** `thread/goal/set` with an empty objective (Codex's message). */
+export function emptyGoalObjectiveError(): InvalidRequestError {
+  return new InvalidRequestError("goal objective must not be empty");
+}
+
+/** `thread/goal/set` without an objective while the thread has no goal (Codex's message). */
+export function noGoalError(threadId: string): InvalidRequestError {
+  return new InvalidRequestError(`cannot update goal for thread ${threadId}: no goal exists`);
+}
+
 export function emptyThreadNameError(): InvalidRequestError {
   return new InvalidRequestError("thread name must not be empty");
 }

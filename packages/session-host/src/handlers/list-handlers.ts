@@ -18,6 +18,9 @@ const INTERACTIVE_SOURCES = new Set(["cli", "vscode", "exec", "appServer"]);
  * this host holds report their live status and environment; the others `notLoaded`.
  */
 export async function listThreads(services: HostServices, registry: ThreadRegistry, tenant: string, p: ThreadListParams, origin?: Origin): Promise<CommandOutcome> {
+  // `readStates: null`: read state is not tracked ("durable read state is unavailable" in Codex's terms).
+  // An empty `includedThreadIds` matches nothing (Codex 0.171).
+  if (p.includedThreadIds && p.includedThreadIds.length === 0) return { result: { data: [], readStates: null, nextCursor: null, backwardsCursor: null } };
   const q: ThreadListQuery = {
     tenantId: tenant,
     cursor: p.cursor ?? null,
@@ -29,6 +32,7 @@ export async function listThreads(services: HostServices, registry: ThreadRegist
     searchTerm: p.searchTerm ?? null,
     modelProviders: p.modelProviders?.length ? p.modelProviders : null,
     excludedThreadIds: p.excludedThreadIds?.length ? p.excludedThreadIds : null,
+    includedThreadIds: p.includedThreadIds ?? null,
     // A user who is not an administrator lists the threads it started or that are shared with it.
     visibleTo: originIsAdmin(origin) ? null : (originUser(origin) ?? ""),
   };
@@ -40,7 +44,7 @@ export async function listThreads(services: HostServices, registry: ThreadRegist
       const live = registry.get(tenant, r.id);
       return live && !live.closed ? toWireThread(live.record, live.status, true) : toWireThread(r, { type: "notLoaded" }, false);
     });
-  return { result: { data, nextCursor: page.nextCursor, backwardsCursor: page.backwardsCursor ?? null } };
+  return { result: { data, readStates: null, nextCursor: page.nextCursor, backwardsCursor: page.backwardsCursor ?? null } };
 }
 
 /**

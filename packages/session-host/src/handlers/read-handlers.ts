@@ -22,7 +22,8 @@ export async function readThread(src: ReadSource, p: ThreadReadParams): Promise<
   const turns = includeTurns ? await fullTurns(src.store, src.tenant, src.record.id) : [];
   const thread = toWireThread(src.record, src.status, src.loaded, turns);
   const before = includeTurns ? [requesterNotification("deprecationNotice", { summary: READ_DEPRECATION, details: null })] : [];
-  return { result: { thread }, before };
+  // `readState: null`: read state is not tracked (Codex: "durable read state is unavailable").
+  return { result: { thread, readState: null }, before };
 }
 
 export async function listTurns(src: ReadSource, p: ThreadTurnsListParams): Promise<CommandOutcome> {

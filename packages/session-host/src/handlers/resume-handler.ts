@@ -5,6 +5,7 @@ import { fullTurns } from "../store-reads.ts";
 import type { ThreadActor } from "../thread-actor.ts";
 import { RESUME_DEPRECATION, noRolloutError } from "../thread-errors.ts";
 import { requesterNotification } from "../thread-events.ts";
+import { announceGoal } from "./goal-handlers.ts";
 import { overriddenSettings } from "../thread-settings.ts";
 import { capThreadSettings } from "../policy/thread-policy.ts";
 import { confineCwd } from "../policy/workspace-bounds.ts";
@@ -43,7 +44,6 @@ export async function resumeLoaded(actor: ThreadActor, p: ThreadResumeParams, en
   if (actor.record.tokenUsage && actor.lastTurnId) {
     after.push(requesterNotification("thread/tokenUsage/updated", { threadId: actor.threadId, turnId: actor.lastTurnId, tokenUsage: actor.record.tokenUsage }));
   }
-  after.push(requesterNotification("thread/goal/cleared", { threadId: actor.threadId }));
   return {
     result: threadResumeResponse(actor.record, thread),
     before,
@@ -51,5 +51,7 @@ export async function resumeLoaded(actor: ThreadActor, p: ThreadResumeParams, en
     subscribe: actor.threadId,
     lastSeq,
     pendingRequests: actor.pending.list(),
+    // Every subscriber, the earlier ones included, hears the thread's goal (or that it has none), as with Codex.
+    afterReply: () => announceGoal(actor),
   };
 }

@@ -72,8 +72,19 @@ export async function serveUnloaded(services: HostServices, tenant: string, env:
     }
     case "thread/unsubscribe":
       return { result: { status: "notLoaded" } };
+    // Goals live with the loaded thread and terminals never outlast a turn: an unloaded thread has neither.
+    case "thread/goal/get":
+    case "thread/goal/clear":
+    case "thread/backgroundTerminals/list":
+    case "thread/backgroundTerminals/clean":
+    case "thread/backgroundTerminals/terminate": {
+      if (!(await getThread(id))) throw new ThreadNotFoundError(id);
+      const empty = { "thread/goal/get": { goal: null }, "thread/goal/clear": { cleared: false }, "thread/backgroundTerminals/list": { data: [], nextCursor: null }, "thread/backgroundTerminals/clean": {}, "thread/backgroundTerminals/terminate": { terminated: false } };
+      return { result: empty[env.method] };
+    }
     case "thread/resume":
       throw noRolloutError(id);
+    case "thread/goal/set":
     case "turn/start":
     case "turn/steer":
     case "turn/interrupt":

@@ -9,6 +9,7 @@ import { canonicalPath, type SandboxSpec } from "../sandbox/sandbox-spec.ts";
 import { sandboxUser, type SandboxUser } from "../sandbox/sandbox-user.ts";
 import { spawnWrapped } from "../sandbox/spawn-wrapped.ts";
 import { adoptWorkspace, forgetAdoptions } from "../sandbox/workspace-owner.ts";
+import { withoutLoginProfile } from "./login-shell.ts";
 
 /** One command to run for a tool call. */
 export interface ExecRequest {
@@ -91,7 +92,7 @@ export async function runCommand(req: ExecRequest): Promise<ExecResult> {
   if (req.argv.length === 0) return notStarted("cannot run an empty command");
   const sandboxed = req.sandbox.mode !== "danger-full-access";
   const user = sandboxed ? (req.user === undefined ? sandboxUser(canonicalPath(req.sandbox.workspace)) : req.user) : null;
-  const wrapped: WrappedCommand = wrapCommand(req.argv, req.sandbox, req.bwrapPath, req.cwd, {
+  const wrapped: WrappedCommand = wrapCommand(withoutLoginProfile(req.argv), req.sandbox, req.bwrapPath, req.cwd, {
     user,
     env: req.env,
     ...(req.limits ? { limits: req.limits } : {}),

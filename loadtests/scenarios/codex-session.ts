@@ -13,6 +13,8 @@ export class RpcError extends Error {
     readonly method: string,
     readonly code: number,
     message: string,
+    /** `data` of the error (`retryAfterMs`, `reason` on -32001). */
+    readonly data: { retryAfterMs?: number; reason?: string } | undefined,
   ) {
     super(`${method}: ${code} ${message}`);
   }
@@ -71,6 +73,12 @@ export class TurnWatch {
 export type ServerRequestHandler = (method: string, params: any) => unknown;
 
 const DELTA_METHOD = "item/agentMessage/delta";
+/** JSON-RPC code of a retryable refusal (overload, shedding). */
+const OVERLOADED = -32001;
+/** Attempts of one turn/start before a -32001 counts as an error. */
+const MAX_OVERLOAD_ATTEMPTS = 20;
+const DEFAULT_RETRY_DELAY_MS = 500;
+const MAX_RETRY_DELAY_MS = 5_000;
 
 export class CodexSession {
   #nextId = 1;
@@ -124,10 +132,25 @@ export class CodexSession {
     });
   }
 
-  /** Starts a turn with one text input; the watch is registered before any of its events can be lost. */
+  /**
+   * Starts a turn with one text input, as a well-behaved client does: a retryable -32001 (overloaded,
+   * shed) is retried after its `retryAfterMs` and counted in `tm_overloaded`. The time to first delta
+   * and the turn's duration run from the attempt that was accepted.
+   */
   async startTurn(threadId: string, text: string): Promise<TurnWatch> {
-    const sentAt = this.platform.now();
-    const r = await this.request("turn/start", { threadId, input: [{ type: "text", text }] });
+    let sentAt = this.platform.now();
+    let r: any;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        r = await this.request("turn/start", { threadId, input: [{ type: "text", text }] });
+        break;
+      } catch (err) {
+        if (!(err instanceof RpcError) || err.code !== OVERLOADED || attempt >= MAX_OVERLOAD_ATTEMPTS) throw err;
+        this.platform.add("tm_overloaded", 1);
+        await this.platform.sleep(Math.min(MAX_RETRY_DELAY_MS, err.data?.retryAfterMs ?? DEFAULT_RETRY_DELAY_MS));
+        sentAt = this.platform.now();
+      }
+    }
     const watch = this.#watch(String(r.turn.id));
     watch.sentAt = sentAt;
     this.platform.add("tm_turns_started", 1);
@@ -140,11 +163,20 @@ export class CodexSession {
     this.#seqs.set(threadId, seqs);
   }
 
-  /** The thread's seq tracker on this session (created on first use). */
-  seqs(threadId: string): SeqTracker {
+  /**
+   * Checks the seqs of this thread's events from now on. Only followed threads are checked: a tenant's
+   * other connections also receive some events of threads they do not follow (thread/started,
+   * status changes), and those streams have gaps by design.
+   */
+  follow(threadId: string): SeqTracker {
     let t = this.#seqs.get(threadId);
     if (!t) this.#seqs.set(threadId, (t = new SeqTracker()));
     return t;
+  }
+
+  /** The tracker of a followed thread. */
+  seqs(threadId: string): SeqTracker {
+    return this.follow(threadId);
   }
 
   /** Closes on purpose: no error is counted and running watches stay open for another session. */
@@ -172,16 +204,22 @@ export class CodexSession {
       const p = this.#pending.get(f.id);
       if (!p) return;
       this.#pending.delete(f.id);
-      if (f.error) p.reject(new RpcError(p.method, f.error.code, f.error.message));
+      if (f.error) p.reject(new RpcError(p.method, f.error.code, f.error.message, f.error.data));
       else p.resolve(f.result);
       return;
     }
-    if (f.id !== undefined) return this.#serverRequest(f);
     const params = f.params ?? {};
     let fresh = 1;
-    if (typeof f.seq === "number" && typeof params.threadId === "string") {
-      fresh = this.seqs(params.threadId).observe(typeof f.firstSeq === "number" ? f.firstSeq : f.seq, f.seq);
+    // Some thread events name no thread (account/rateLimits/updated); on a session that follows one
+    // thread, its seq is that thread's.
+    const named = typeof params.threadId === "string" ? params.threadId : typeof params.thread?.id === "string" ? params.thread.id : null;
+    const threadId = named ?? (this.#seqs.size === 1 ? this.#seqs.keys().next().value! : null);
+    const tracker = threadId !== null ? this.#seqs.get(threadId) : undefined;
+    if (typeof f.seq === "number" && tracker !== undefined) {
+      fresh = tracker.observe(typeof f.firstSeq === "number" ? f.firstSeq : f.seq, f.seq);
     }
+    // Server requests (approvals) are thread events too: their seq counts before they are answered.
+    if (f.id !== undefined) return this.#serverRequest(f);
     if (f.method === DELTA_METHOD && typeof params.turnId === "string") {
       this.#watch(params.turnId).addDeltas(fresh, this.platform.now());
     } else if (f.method === "turn/completed" && params.turn) {

@@ -8,6 +8,7 @@ export const METRICS = {
   tm_turn_ms: { kind: "trend", time: true, help: "turn/start sent to turn/completed, ms" },
   tm_resume_ms: { kind: "trend", time: true, help: "reconnect plus thread/resume with afterSeq to its response, ms" },
   tm_turns_started: { kind: "counter", time: false, help: "turns started (turn/start answered)" },
+  tm_turns_ended: { kind: "counter", time: false, help: "turns that ended, whatever the status (a dropped connection included)" },
   tm_turns_completed: { kind: "counter", time: false, help: "turns that ended with status completed" },
   tm_turns_interrupted: { kind: "counter", time: false, help: "turns that ended interrupted" },
   tm_turns_failed: { kind: "counter", time: false, help: "turns that ended failed" },
@@ -17,6 +18,7 @@ export const METRICS = {
   tm_reconnects: { kind: "counter", time: false, help: "forced reconnects that resumed with afterSeq" },
   tm_replay_gaps: { kind: "counter", time: false, help: "seqs missing from a thread's stream (live or replayed)" },
   tm_replay_repeats: { kind: "counter", time: false, help: "seqs delivered twice on one thread's stream" },
+  tm_overloaded: { kind: "counter", time: false, help: "turn/start answered -32001 (overloaded, shed) and retried after retryAfterMs" },
   tm_errors: { kind: "counter", time: false, help: "JSON-RPC errors, unexpected closes and failed checks" },
 } as const;
 
@@ -32,7 +34,7 @@ export function thresholds(opts: { ttfdP99Ms: number; turnP95Ms: number }): Reco
   return {
     tm_ttfd_ms: [`p(99)<${opts.ttfdP99Ms}`],
     tm_turn_ms: [`p(95)<${opts.turnP95Ms}`],
-    tm_errors: ["count==0"],
+  tm_errors: ["count==0"],
     tm_replay_gaps: ["count==0"],
     tm_replay_repeats: ["count==0"],
     tm_turns_failed: ["count==0"],

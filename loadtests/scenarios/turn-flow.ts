@@ -22,6 +22,7 @@ export function textReply(target: Target, n: number, chunkDelayMs?: number): Sim
 export async function startThread(ctx: IterationContext, session: CodexSession, params: Record<string, unknown>, replies: SimReply[]): Promise<string> {
   const r = await session.request("thread/start", params);
   const threadId = String(r.thread.id);
+  session.follow(threadId);
   if (ctx.target.simUrl && replies.length > 0) {
     const status = await ctx.platform.post(`${ctx.target.simUrl}/_sim/script`, { key: threadId, responses: replies });
     ctx.platform.check("simulator accepted the script", status === 200);
@@ -34,6 +35,7 @@ export async function finishTurn(ctx: IterationContext, watch: TurnWatch): Promi
   const status = await watch.done;
   const { platform } = ctx;
   const end = platform.now();
+  platform.add("tm_turns_ended", 1);
   platform.add("tm_deltas", watch.deltas);
   if (watch.firstDeltaAt >= 0) platform.add("tm_ttfd_ms", watch.firstDeltaAt - watch.sentAt);
   if (status === "completed") {

@@ -1,0 +1,29 @@
+/** The JSON result of a runner run (what `--out` holds as result.json and the HTML report draws). */
+import type { ThresholdResult } from "./thresholds.ts";
+import type { CounterStats, SeriesPoint, TrendStats } from "./recorder.ts";
+import type { Target } from "../scenarios/platform.ts";
+
+export interface LoadTestResult {
+  scenario: string;
+  startedAt: string;
+  /** Wall time of the run, s. */
+  durationS: number;
+  /** The executor, as k6 would name it, and its settings. */
+  executor: Record<string, unknown>;
+  target: Omit<Target, "token">;
+  /** What `--spawn` started, when it did. */
+  mesh: string | null;
+  iterations: number;
+  /** Iterations still running when the graceful stop ended. */
+  abandoned: number;
+  metrics: Record<string, TrendStats | CounterStats>;
+  /** Deltas over the time from the first turn/start answer to the last turn's end. */
+  deltasPerSecond: number;
+  thresholds: ThresholdResult[];
+  checks: Record<string, { passes: number; fails: number }>;
+  errors: string[];
+  /** Seconds per point of {@link series}. */
+  bucketS: number;
+  series: SeriesPoint[];
+  ok: boolean;
+}

@@ -1,0 +1,62 @@
+/**
+ * `--spawn`: a mesh of real processes on ephemeral ports for the run, from the test harness: the model
+ * simulator (in this process), then either `threadmesh dev` on SQLite (`embedded`) or nats-server with
+ * JetStream, PostgreSQL (a database of its own on TEST_POSTGRES_URL's server) and `routers` routers and
+ * `hosts` session hosts as child processes.
+ */
+import { startModelSim, type ModelSim } from "@threadmesh/model-sim";
+import { startCluster } from "../../test/support/cluster.ts";
+import { startTopology } from "../../test/support/topology.ts";
+
+export type MeshSpec = { kind: "embedded" } | { kind: "distributed"; routers: number; hosts: number; natsNodes: number };
+
+/** A spawned mesh: the router URLs clients spread over, the token they present, the simulator URL. */
+export interface SpawnedMesh {
+  urls: string[];
+  token: string;
+  simUrl: string;
+  description: string;
+  stop(): Promise<void>;
+}
+
+/** Bad `--spawn` value. */
+export class SpawnSpecError extends Error {}
+
+/** Parses `embedded` or `routers=R,hosts=H[,nats=N]` (`distributed` = one of each). */
+export function parseMeshSpec(spec: string): MeshSpec {
+  if (spec === "embedded") return { kind: "embedded" };
+  const out = { kind: "distributed" as const, routers: 1, hosts: 1, natsNodes: 1 };
+  if (spec === "distributed") return out;
+  for (const part of spec.split(",")) {
+    const m = /^(routers|hosts|nats)=(\d+)$/.exec(part.trim());
+    if (!m || Number(m[2]) < 1) throw new SpawnSpecError(`--spawn: expected "embedded" or "routers=N,hosts=N[,nats=N]", got "${spec}"`);
+    if (m[1] === "routers") out.routers = Number(m[2]);
+    else if (m[1] === "hosts") out.hosts = Number(m[2]);
+    else out.natsNodes = Number(m[2]);
+  }
+  return out;
+}
+
+export function describeMesh(spec: MeshSpec): string {
+  return spec.kind === "embedded" ? "embedded (threadmesh dev, SQLite)" : `${spec.routers} router(s) × ${spec.hosts} host(s), ${spec.natsNodes} NATS node(s), PostgreSQL`;
+}
+
+/** Starts the mesh; `tokensPerSecond` paces the simulator's unscripted answers (0 = as fast as it can). */
+export async function spawnMesh(spec: MeshSpec, tokensPerSecond: number): Promise<SpawnedMesh> {
+  // Scripted replies carry their own pace; this only paces turns nobody scripted.
+  const sim: ModelSim = await startModelSim({ port: 0, generative: { tokensPerSecond } });
+  const extraEnv = { THREADMESH_LOG_LEVEL: "warn", THREADMESH_MODEL_MAX_RETRIES: "2" };
+  try {
+    if (spec.kind === "embedded") {
+      const topo = await startTopology("embedded", { simUrl: sim.url, extraEnv });
+      if (!topo) throw new Error("could not start threadmesh dev");
+      return { urls: [topo.url], token: topo.token, simUrl: sim.url, description: describeMesh(spec), stop: async () => (await topo.stop(), await sim.close()) };
+    }
+    const cluster = await startCluster({ simUrl: sim.url, routers: spec.routers, hosts: spec.hosts, natsNodes: spec.natsNodes, extraEnv });
+    if (!cluster) throw new Error("a distributed mesh needs nats-server (on PATH or /usr/sbin) and PostgreSQL (TEST_POSTGRES_URL, default postgres://postgres@127.0.0.1:5432)");
+    return { urls: cluster.urls, token: cluster.token, simUrl: sim.url, description: describeMesh(spec), stop: async () => (await cluster.stop(), await sim.close()) };
+  } catch (err) {
+    await sim.close();
+    throw err;
+  }
+}

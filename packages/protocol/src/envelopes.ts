@@ -143,6 +143,12 @@ export const EventHeader = {
    * tenant (events of hosts that predate users).
    */
   Audience: "tm-v",
+  /**
+   * On a server request (kind `r`) and an access change (kind `a`): who may answer the thread's server
+   * requests, as a JSON array of user ids where `null` stands for the tenant's user-less credentials
+   * (its owner, or the owner and its delegated approvers); absent: every follower (hosts that predate users).
+   */
+  Answerers: "tm-w",
 } as const;
 
 /**
@@ -152,8 +158,10 @@ export const EventHeader = {
  *      (or nothing, for dynamic tool calls, as Codex does); the payload is empty.
  * `b`: consecutive notifications of one thread (seq `tm-f` … `tm-s`), complete wire frames joined by
  *      `\n` (JSON text never contains a raw newline); each frame starts with `{"method":"`.
+ * `a`: who may see the thread and answer its requests changed (`tm-v`, `tm-w`); the payload is empty.
+ *      Routers detach followers no longer in the audience and forget requests they may no longer answer.
  */
-export type EventKind = "n" | "r" | "x" | "b";
+export type EventKind = "n" | "r" | "x" | "b" | "a";
 
 export function encodeEnvelope(v: CommandEnvelope | ReplyEnvelope): Uint8Array {
   return TEXT_ENCODER.encode(JSON.stringify(v));

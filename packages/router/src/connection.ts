@@ -100,6 +100,15 @@ export class Connection {
     return user !== undefined && audience.has(user);
   }
 
+  /**
+   * The connection may be sent (and answer) a thread's server requests whose answerers (header `tm-w`,
+   * see `EventHeader.Answerers`, parsed) are `answerers`: its user, or `null` for a user-less credential,
+   * must be listed; everyone when absent. Administrators are not answerers unless listed.
+   */
+  mayAnswer(answerers: ReadonlySet<string | null> | undefined): boolean {
+    return answerers === undefined || answerers.has(this.info.principal.user ?? null);
+  }
+
   /** Who sends commands on behalf of this connection. */
   origin(routerId: string): Origin {
     const { user, keyId } = this.info.principal;

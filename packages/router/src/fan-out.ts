@@ -5,6 +5,7 @@ import { parseAudience } from "./auth/principal-access.ts";
 import type { Connection, Membership } from "./connection.ts";
 import { CLOSE_GAP, gapCloseReason, gapSource, readGap, type GapRead, type OwnerEventsReader, type PendingFill } from "./gap-fill.ts";
 import type { RouterMetrics } from "./router-metrics.ts";
+import { parseAnswerers } from "./thread-answerers.ts";
 
 interface ThreadEntry {
   readonly key: string;
@@ -56,6 +57,8 @@ export interface FanOutOptions {
   eventLog?: EventLog | undefined;
   /** Asks a thread's owner for the newest events it published. */
   ownerEvents?: OwnerEventsReader | undefined;
+  /** A follower was detached because the thread is no longer shared with its user (tells the owner). */
+  onAccessRevoked?: ((conn: Connection, threadId: string) => void) | undefined;
 }
 
 /**
@@ -78,6 +81,7 @@ export class FanOut {
   readonly #logger: Logger;
   readonly #maxHeldBytes: number;
   readonly #gapSource: EventLog | undefined;
+  readonly #onAccessRevoked: (conn: Connection, threadId: string) => void;
   #refillTimer: NodeJS.Timeout | undefined;
   readonly #threads = new Map<string, ThreadEntry>();
   readonly #tenants = new Map<string, TenantEntry>();
@@ -88,6 +92,7 @@ export class FanOut {
     this.#logger = opts.logger;
     this.#maxHeldBytes = opts.maxHeldBytes;
     this.#gapSource = gapSource(opts.eventLog, opts.ownerEvents);
+    this.#onAccessRevoked = opts.onAccessRevoked ?? (() => {});
     opts.bus.onReconnect?.(() => this.#afterReconnect());
   }
 
@@ -193,15 +198,19 @@ export class FanOut {
    * resuming with `afterSeq` asks for this). False when the log could not supply them.
    */
   async fillThrough(tenant: string, threadId: string, afterSeq: number, through: number): Promise<boolean> {
-    const entry = this.#threads.get(entryKey(tenant, threadId));
-    if (entry === undefined) return false;
-    if (through <= Math.max(entry.liveSeq, afterSeq)) return true;
-    if (this.#gapSource === undefined) return false;
-    if (entry.fill !== undefined) {
-      entry.fill.through = Math.max(entry.fill.through ?? -Infinity, through);
-      return true;
+    const key = entryKey(tenant, threadId);
+    for (;;) {
+      const entry = this.#threads.get(key);
+      if (entry === undefined) return false;
+      if (through <= Math.max(entry.liveSeq, afterSeq)) return true;
+      if (this.#gapSource === undefined) return false;
+      const running = entry.fill;
+      if (running === undefined) return this.#fill(entry, [], through, afterSeq);
+      // A read is under way: it goes on through `through` when it is done; the answer is whether the
+      // events were delivered, known only once that read (and the one it hands on to) has ended.
+      running.through = Math.max(running.through ?? -Infinity, through);
+      if (!(await running.done)) return false;
     }
-    return this.#fill(entry, [], through, afterSeq);
   }
 
   /** Unsubscribes everything. */
@@ -313,17 +322,26 @@ export class FanOut {
    * with the cursor to resume from.
    */
   async #fill(entry: ThreadEntry, held: EventLike[], through: number | undefined, fromIfUnseen = -Infinity): Promise<boolean> {
-    const fill: PendingFill = { held: [], heldBytes: 0, overflowed: false, through: undefined };
+    let settle!: (ok: boolean) => void;
+    const fill: PendingFill = { held: [], heldBytes: 0, overflowed: false, through: undefined, done: new Promise((resolve) => (settle = resolve)) };
     for (const msg of held) this.#holdForFill(fill, msg);
     entry.fill = fill;
+    const ok = await this.#readFill(entry, fill, through, fromIfUnseen);
+    settle(ok);
+    return ok;
+  }
+
+  async #readFill(entry: ThreadEntry, fill: PendingFill, through: number | undefined, fromIfUnseen: number): Promise<boolean> {
     // A thread whose live feed has said nothing yet is read from where the caller stands.
     const from = Number.isFinite(entry.liveSeq) ? entry.liveSeq : fromIfUnseen;
     const read: GapRead = this.#gapSource === undefined ? { recovered: false, events: [], coveredThrough: from } : await readGap(this.#gapSource, entry.tenant, entry.threadId, from, through);
     entry.fill = undefined;
     if (this.#threads.get(entry.key) !== entry) return read.recovered;
     if (!read.recovered && through === undefined && !fill.overflowed) {
-      // A read-back after a reconnect that failed proves nothing lost: a later gap is read on its own.
+      // A read-back after a reconnect that failed proves nothing lost: a later gap is read on its own,
+      // and one asked for meanwhile now.
       for (const msg of fill.held) this.#live(entry, msg);
+      if (fill.through !== undefined && fill.through > entry.liveSeq && entry.fill === undefined) return this.#fill(entry, [], fill.through);
       return false;
     }
     if (!read.recovered || fill.overflowed) {
@@ -406,6 +424,10 @@ export class FanOut {
       }
       return;
     }
+    if (kind === "a") {
+      this.#accessChanged(entry, members, h, covered, advance);
+      return;
+    }
     if (kind === "b") {
       const first = Number(h[EventHeader.FirstSeq]);
       const frames = splitEventBatch(msg.data);
@@ -426,9 +448,11 @@ export class FanOut {
     }
     if (kind === "r") {
       const params = TEXT_DECODER.decode(msg.data);
+      // Only the thread's owner and the users it delegated to are asked (and may answer).
+      const answerers = parseAnswerers(h[EventHeader.Answerers]);
       for (const m of members) {
         if (covered(m)) continue;
-        m.conn.sendServerRequest(entry.threadId, key, method, params);
+        if (m.conn.mayAnswer(answerers)) m.conn.sendServerRequest(entry.threadId, key, method, params);
         advance(m);
       }
     } else if (kind === "x") {
@@ -443,6 +467,28 @@ export class FanOut {
     }
   }
 
+  /**
+   * The thread's sharing changed (kind `a`): members whose user may no longer see it are detached at
+   * once (the owner is told, as when they close); those who may no longer answer its requests forget
+   * them, with `serverRequest/resolved` so their prompts close; an answer to them is one to an unknown id.
+   */
+  #accessChanged(entry: ThreadEntry, members: Iterable<Membership>, h: BusHeaders, covered: (m: Membership) => boolean, advance: (m: Membership) => void): void {
+    const audience = parseAudience(h[EventHeader.Audience]);
+    const answerers = parseAnswerers(h[EventHeader.Answerers]);
+    const extra = numericExtra(h[EventHeader.Seq], h[EventHeader.Epoch]);
+    for (const m of [...members]) {
+      if (covered(m)) continue;
+      if (!m.conn.mayReceive(audience)) {
+        this.#leave(m);
+        this.#onAccessRevoked(m.conn, entry.threadId);
+        continue;
+      }
+      if (!m.conn.mayAnswer(answerers)) {
+        for (const r of m.conn.requests.ofThread(entry.threadId)) m.conn.resolveServerRequest(entry.threadId, r.requestKey, r.method, extra);
+      }
+      advance(m);
+    }
+  }
 
   #onBroadcast(tenant: string, conns: ReadonlySet<Connection>, msg: BusMessage): void {
     const h = msg.headers;

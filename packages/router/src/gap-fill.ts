@@ -15,6 +15,11 @@ export interface PendingFill {
   overflowed: boolean;
   /** A later request to fill through a higher seq while this one was running. */
   through: number | undefined;
+  /**
+   * Settles when the fill is over: true when every event it set out to read was delivered (a later
+   * fill through {@link through} may still be running then), false when its followers were left with a hole.
+   */
+  readonly done: Promise<boolean>;
 }
 
 /** What a fill delivers: a live bus message or an event read back from the log. */

@@ -110,8 +110,9 @@ export class Router {
       maxHeldBytes: config.outboundMaxBytes,
       eventLog: opts.eventLog,
       ownerEvents: ownerEventsReader(hosts, opts.routerId),
+      onAccessRevoked: (conn, threadId) => forwarder.connectionClosed(conn, threadId),
     });
-    const forwarder = new HostForwarder({
+    const forwarder: HostForwarder = new HostForwarder({
       routerId: opts.routerId,
       hosts,
       fanout: this.#fanout,

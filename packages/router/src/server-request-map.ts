@@ -44,6 +44,11 @@ export class ServerRequestMap {
     return entry;
   }
 
+  /** The requests of one thread this connection holds, in issue order. */
+  ofThread(threadId: string): ServerRequestEntry[] {
+    return [...this.#byId.values()].filter((e) => e.threadId === threadId);
+  }
+
   /** Forgets every request of a thread (the connection left it). */
   dropThread(threadId: string): void {
     for (const [id, e] of this.#byId) {

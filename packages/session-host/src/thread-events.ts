@@ -26,6 +26,8 @@ export interface ThreadEventsOptions {
   isCurrent?: () => boolean;
   /** The users besides administrators who may see the thread (stamped on broadcasts); absent: everyone in the tenant. */
   audience?: () => readonly string[];
+  /** Who may answer the thread's server requests (stamped on them; `null`: user-less credentials); absent: every follower. */
+  answerers?: () => ReadonlyArray<string | null>;
   /** Keeps the newest events published, for routers whose feed lost some. */
   recent?: RecentEvents;
 }
@@ -53,6 +55,7 @@ export class ThreadEvents {
   readonly #isCurrent: () => boolean;
   readonly #recent: RecentEvents | undefined;
   readonly #audience: (() => readonly string[]) | undefined;
+  readonly #answerers: (() => ReadonlyArray<string | null>) | undefined;
   #silenced = false;
   /** Id of the turn running on the thread, stamped on every event (`tm-a`); null while idle. */
   #activeTurn: string | null = null;
@@ -75,6 +78,7 @@ export class ThreadEvents {
     this.#isCurrent = opts.isCurrent ?? (() => true);
     this.#recent = opts.recent;
     this.#audience = opts.audience;
+    this.#answerers = opts.answerers;
   }
 
   /** Publishes nothing from now on: the thread belongs to another owner. */
@@ -181,7 +185,27 @@ export class ThreadEvents {
   /** Publishes a server request (kind `r`); the payload is its params JSON. */
   request(requestKey: string, method: string, paramsJson: string): void {
     this.flush();
-    this.#publish(this.#threadSubject, TEXT_ENCODER.encode(paramsJson), this.#headers("r", method, requestKey));
+    const headers = this.#headers("r", method, requestKey);
+    if (this.#answerers !== undefined) headers[EventHeader.Answerers] = JSON.stringify(this.#answerers());
+    this.#publish(this.#threadSubject, TEXT_ENCODER.encode(paramsJson), headers);
+  }
+
+  /**
+   * Publishes who may now see the thread and answer its requests (kind `a`), after its sharing changed:
+   * routers detach the followers left out at once and forget the requests they may no longer answer.
+   */
+  accessChanged(): void {
+    this.flush();
+    const headers: BusHeaders = {
+      [EventHeader.Kind]: "a",
+      [EventHeader.ThreadId]: this.threadId,
+      [EventHeader.Seq]: String(++this.#seq),
+      [EventHeader.Epoch]: this.#epochText,
+    };
+    if (this.#audience !== undefined) headers[EventHeader.Audience] = JSON.stringify(this.#audience());
+    if (this.#answerers !== undefined) headers[EventHeader.Answerers] = JSON.stringify(this.#answerers());
+    if (this.#activeTurn !== null) headers[EventHeader.ActiveTurn] = this.#activeTurn;
+    this.#publish(this.#threadSubject, EMPTY, headers);
   }
 
   /** Publishes the resolution of a server request (kind `x`), carrying the original method. */

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { Origin } from "@threadmesh/protocol";
-import { canAnswer, canSee, canShare, originIsAdmin, threadAudience, visibleRecord } from "../src/access/thread-access.ts";
+import { canAnswer, canSee, canShare, originIsAdmin, threadAnswerers, threadAudience, visibleRecord } from "../src/access/thread-access.ts";
 
 const base: Origin = { routerId: "r", connId: "c", experimentalApi: false, clientName: "t", clientVersion: "1" };
 const as = (user: string | null, admin?: boolean): Origin => ({ ...base, user, ...(admin === undefined ? {} : { admin }) });
@@ -47,4 +47,10 @@ test("who shares a thread: its owner and administrators", () => {
 test("a thread's broadcast audience is its owner and the users it is shared with", () => {
   assert.deepEqual(threadAudience(alices).sort(), ["alice", "bob", "dave"]);
   assert.deepEqual(threadAudience(tenantWide), []);
+});
+
+test("a thread's answerers are its owner (null: the tenant's user-less credentials) and its delegates", () => {
+  assert.deepEqual(threadAnswerers(alices), ["alice", "dave"]);
+  assert.deepEqual(threadAnswerers(tenantWide), [null]);
+  assert.deepEqual(threadAnswerers({ ownerUser: "alice" }), ["alice"]);
 });

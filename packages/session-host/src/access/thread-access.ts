@@ -47,6 +47,14 @@ export function threadAudience(record: Ownership): string[] {
   return users;
 }
 
+/**
+ * Who may answer the thread's server requests, as routers match connections: the owner (`null`: the
+ * tenant's user-less credentials, for a thread one of them started) and the users it delegated to.
+ */
+export function threadAnswerers(record: Ownership): Array<string | null> {
+  return [record.ownerUser ?? null, ...(record.approvers ?? [])];
+}
+
 /** The record when its sender may see it, else null: a hidden thread answers as an unknown one. */
 export function visibleRecord<R extends Ownership>(record: R | null, origin: Origin | undefined): R | null {
   return record !== null && canSee(record, origin) ? record : null;

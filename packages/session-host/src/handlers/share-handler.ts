@@ -25,9 +25,15 @@ export function requestedSharing(record: ThreadRecord, p: ThreadShareSetParams, 
   return { sharedWith, approvers };
 }
 
-/** `thread/share/set` of a loaded thread: takes effect for the next command of every connection. */
+/**
+ * `thread/share/set` of a loaded thread: takes effect for the next command of every connection, and at
+ * once for live followers: routers detach the users no longer shared with and forget the requests of
+ * those who may no longer answer them.
+ */
 export async function shareLoaded(actor: ThreadActor, p: ThreadShareSetParams, env: CommandEnvelope): Promise<CommandOutcome> {
   const sharing = requestedSharing(actor.record, p, env);
+  Object.assign(actor.record, sharing);
+  actor.events.accessChanged();
   actor.persistThread(sharing);
   await actor.writer.flush();
   return { result: sharing };

@@ -25,7 +25,7 @@ import { Mailbox } from "./mailbox.ts";
 import type { ModelUsage } from "./model/model-client.ts";
 import { PendingRequests } from "./pending-requests.ts";
 import { sameSettings, settingsSnapshot } from "./settings-change.ts";
-import { threadAudience } from "./access/thread-access.ts";
+import { threadAnswerers, threadAudience } from "./access/thread-access.ts";
 import { threadCommand } from "./thread-commands.ts";
 import { ThreadEvents } from "./thread-events.ts";
 import { ThreadWriter } from "./thread-writer.ts";
@@ -117,6 +117,7 @@ export class ThreadActor implements TurnContext {
       onBatch: (frames) => coalesced.inc(frames),
       isCurrent: () => s.leaseValid(),
       audience: () => threadAudience(this.record),
+      answerers: () => threadAnswerers(this.record),
       recent: new RecentEvents(s.recentEvents),
     });
     this.writer = new ThreadWriter({

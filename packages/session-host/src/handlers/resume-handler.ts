@@ -1,4 +1,5 @@
 import type { CommandEnvelope } from "@threadmesh/protocol";
+import { canAnswer } from "../access/thread-access.ts";
 import type { CommandOutcome } from "../command-outcome.ts";
 import { connectionKey } from "../host-services.ts";
 import { fullTurns } from "../store-reads.ts";
@@ -50,7 +51,8 @@ export async function resumeLoaded(actor: ThreadActor, p: ThreadResumeParams, en
     after,
     subscribe: actor.threadId,
     lastSeq,
-    pendingRequests: actor.pending.list(),
+    // Server requests go to those who may answer them only.
+    pendingRequests: canAnswer(actor.record, env.origin) ? actor.pending.list() : [],
     // Every subscriber, the earlier ones included, hears the thread's goal (or that it has none), as with Codex.
     afterReply: () => announceGoal(actor),
   };

@@ -217,7 +217,7 @@ export class CodexSession {
     const tracker = threadId !== null ? this.#seqs.get(threadId) : undefined;
     if (typeof f.seq === "number" && tracker !== undefined) {
       fresh = tracker.observe(typeof f.firstSeq === "number" ? f.firstSeq : f.seq, f.seq);
-    }
+    } else if (f.id !== undefined && tracker !== undefined) tracker.unnumbered();
     // Server requests (approvals) are thread events too: their seq counts before they are answered.
     if (f.id !== undefined) return this.#serverRequest(f);
     if (f.method === DELTA_METHOD && typeof params.turnId === "string") {

@@ -8,6 +8,13 @@ export class SeqTracker {
   last = -1;
   gaps = 0;
   repeats = 0;
+  /** Server requests received since the last numbered event: each took a seq its JSON-RPC frame does not carry. */
+  #unnumbered = 0;
+
+  /** Notes a server request (approval, user input) of this thread: the next seq may skip one. */
+  unnumbered(): void {
+    this.#unnumbered++;
+  }
 
   /** Expects the next event to be `afterSeq + 1` (what `thread/resume {afterSeq}` promises). */
   anchor(afterSeq: number): void {
@@ -20,7 +27,8 @@ export class SeqTracker {
       this.last = seq;
       return seq - first + 1;
     }
-    if (first > this.last + 1) this.gaps += first - this.last - 1;
+    if (first > this.last + 1) this.gaps += Math.max(0, first - this.last - 1 - this.#unnumbered);
+    this.#unnumbered = 0;
     let fresh = seq - first + 1;
     if (first <= this.last) {
       const dup = Math.min(seq, this.last) - first + 1;

@@ -19,6 +19,10 @@ export interface ThreadSettings {
   serviceTier: string | null;
   /** Dynamic tools declared at thread/start, kept verbatim. */
   dynamicTools: unknown[] | null;
+  /** Built-in permission profile chosen at thread/start (`:read-only`, …); absent or null: none. */
+  permissionProfile?: string | null;
+  /** Built-in tools the thread's config switched off (`features.shell_tool = false` → `shell`). */
+  disabledTools?: string[];
 }
 
 export interface ThreadRecord {

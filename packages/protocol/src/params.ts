@@ -102,6 +102,8 @@ export const ThreadStartParams = z.looseObject({
   sessionStartSource: z.enum(["startup", "clear"]).nullish(),
   threadSource: optStr,
   dynamicTools: z.array(DynamicToolSpecSchema).nullish(),
+  /** Built-in permission profile id (`:read-only`, `:workspace`, `:danger-full-access`); experimental. */
+  permissions: optStr,
 });
 
 export const ThreadResumeParams = z.looseObject({

@@ -1,4 +1,5 @@
 import type { ThreadRecord, TurnRecord } from "@threadmesh/persistence";
+import { activePermissionProfile } from "./policy/permission-profiles.ts";
 import { CODEX_COMPAT_VERSION, type AskForApproval, type SandboxPolicy, type Thread, type ThreadItem, type ThreadStatus, type Turn } from "@threadmesh/protocol";
 
 /** `cliVersion` reported on threads: the Codex release whose wire behaviour Threadmesh follows. */
@@ -91,7 +92,7 @@ export function threadSessionResponse(r: ThreadRecord, thread: Thread): Record<s
     reasoningEffort: s.reasoningEffort,
     disabledPluginIds: [],
     runtimeWorkspaceRoots: [r.cwd],
-    activePermissionProfile: null,
+    activePermissionProfile: activePermissionProfile(s.permissionProfile),
     multiAgentMode: "explicitRequestOnly",
   };
 }

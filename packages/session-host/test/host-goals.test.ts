@@ -1,6 +1,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { startHarness, startThread, type Harness } from "./host-harness.ts";
+import type { Frame } from "./host-test-client.ts";
 
 describe("session host: thread goals and background terminals (Codex clients call them)", () => {
   let h: Harness;
@@ -51,7 +52,7 @@ describe("session host: thread goals and background terminals (Codex clients cal
     from = c.frames.length;
     await c.call("thread/resume", { threadId, excludeTurns: true });
     const announced = await c.waitForMethod("thread/goal/updated", threadId, from);
-    assert.equal((announced as { params: { goal: { objective: string } } }).params.goal.objective, "keep going");
+    assert.equal((announced as Frame & { kind: "n" }).params.goal.objective, "keep going");
   });
 
   test("background terminals: none listed, cleaning and terminating find nothing, for loaded and unknown threads alike", async () => {

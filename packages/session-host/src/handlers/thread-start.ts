@@ -9,6 +9,8 @@ import { freshThreadState } from "../thread-loader.ts";
 import { initialSettings } from "../thread-settings.ts";
 import { capThreadSettings } from "../policy/thread-policy.ts";
 import { confineCwd } from "../policy/workspace-bounds.ts";
+import { profileSandboxMode } from "../policy/permission-profiles.ts";
+import { disabledTools } from "../tools/tool-features.ts";
 import { THREAD_SOURCE, threadSessionResponse, toWireThread } from "../thread-view.ts";
 import type { ThreadStartParams } from "../params.ts";
 import { originUser } from "../access/thread-access.ts";
@@ -23,7 +25,15 @@ import { originUser } from "../access/thread-access.ts";
 export async function startThread(services: HostServices, registry: ThreadRegistry, tenant: string, p: ThreadStartParams, origin: Origin): Promise<CommandOutcome> {
   const id = newId();
   const policy = { caps: services.policyCaps(tenant), bounds: services.workspaceBounds(tenant) };
-  const settings = capThreadSettings(policy, initialSettings({ ...p, dynamicTools: p.dynamicTools as unknown[] | null | undefined }, services.config, services.modelConfig));
+  // A built-in permission profile stands for the sandbox it names; the tenant's caps bound it alike.
+  const profileMode = profileSandboxMode(p);
+  const requested = initialSettings({ ...p, sandbox: profileMode ?? p.sandbox, dynamicTools: p.dynamicTools as unknown[] | null | undefined }, services.config, services.modelConfig);
+  const disabled = disabledTools(p.config);
+  const settings = capThreadSettings(policy, {
+    ...requested,
+    ...(profileMode ? { permissionProfile: p.permissions } : {}),
+    ...(disabled.length > 0 ? { disabledTools: disabled } : {}),
+  });
   const cwd = p.cwd ? confineCwd(policy.bounds, p.cwd) : await threadWorkspace(policy.bounds.root, id);
   const now = nowSeconds();
   const record: ThreadRecord = {

@@ -49,7 +49,7 @@ async function admitTurnStart(actor: ThreadActor, p: TurnStartParams, env: Comma
   }
   const turnId = newId();
   const instructions = actor.record.settings.baseInstructions ?? actor.services.config.instructions;
-  const tools = [...builtinToolSpecs(), ...dynamicToolSpecs(actor.dynamicTools)];
+  const tools = [...builtinToolSpecs(actor.record.settings.disabledTools ?? []), ...dynamicToolSpecs(actor.dynamicTools)];
   const inputTokens = estimateInputTokens({ instructions, input: [...actor.history(), p.input], tools });
   const { refusal } = await admission.admitTurn(payer, turnId, model, inputTokens);
   if (refusal !== null) throw refusalToRpcError(refusal);
@@ -96,7 +96,7 @@ function startTurn(actor: ThreadActor, p: TurnStartParams, env: CommandEnvelope 
       } finally {
         actor.events.uncork();
       }
-      void runTurn(actor, turn, [...builtinToolSpecs(), ...dynamicToolSpecs(actor.dynamicTools)]);
+      void runTurn(actor, turn, [...builtinToolSpecs(actor.record.settings.disabledTools ?? []), ...dynamicToolSpecs(actor.dynamicTools)]);
     },
   };
   // A thread's first turn makes it listed: the thread and the turn are stored before the reply, so a
@@ -130,7 +130,7 @@ export function continueTurn(actor: ThreadActor, record: TurnRecord): void {
   actor.services.turnsActive(1);
   actor.setActiveFlags([]);
   actor.logger.info({ turnId: turn.id }, "continuing a turn the previous owner left at a safe point");
-  const tools = [...builtinToolSpecs(), ...dynamicToolSpecs(actor.dynamicTools)];
+  const tools = [...builtinToolSpecs(actor.record.settings.disabledTools ?? []), ...dynamicToolSpecs(actor.dynamicTools)];
   const admission = actor.services.admission;
   if (admission === null) {
     void runTurn(actor, turn, tools);

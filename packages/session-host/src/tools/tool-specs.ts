@@ -56,8 +56,15 @@ const UPDATE_PLAN_DESCRIPTION = [
   "At most one step can be in_progress at a time.",
 ].join("\n");
 
-/** The built-in tools offered to the model: `shell`, `apply_patch` and `update_plan`, as Codex defines them. */
-export function builtinToolSpecs(): FunctionToolSpec[] {
+/**
+ * The built-in tools offered to the model: `shell`, `apply_patch` and `update_plan`, as Codex defines
+ * them, less those the thread's config disabled (see `disabledTools`).
+ */
+export function builtinToolSpecs(disabled: readonly string[] = []): FunctionToolSpec[] {
+  return allBuiltinToolSpecs().filter((t) => !disabled.includes(t.name));
+}
+
+function allBuiltinToolSpecs(): FunctionToolSpec[] {
   return [
     {
       type: "function",

@@ -29,6 +29,7 @@ export interface Config extends TenantLimits {
   readonly routerId: string | null;
   readonly metricsHost: string;
   readonly metricsPort: number;
+  readonly createDatabase: boolean;
   readonly outboundMaxBytes: number;
   readonly outboundGraceMs: number;
   readonly outboundTotalMaxBytes: number;

@@ -36,6 +36,7 @@ const ADMIN: readonly Command[] = ["dev", "admin-server", "admin"];
 
 export const OPTIONS: readonly OptionSpec[] = [
   { key: "databaseUrl", env: "DATABASE_URL", flag: "--database-url", kind: "string", default: "sqlite:./data/threadmesh.db", help: "sqlite:<file> (embedded) or postgres://… (distributed)", commands: STORE },
+  { key: "createDatabase", env: "THREADMESH_CREATE_DATABASE", flag: "--create-database", kind: "bool", default: false, help: "migrate: create the PostgreSQL database DATABASE_URL names when it is missing (through the server's `postgres` database; the role needs CREATEDB)", commands: ["migrate"] },
   { key: "natsUrl", env: "NATS_URL", flag: "--nats-url", kind: "string", default: "nats://127.0.0.1:4222", help: "NATS server(s), comma-separated (router, host, admin-server)", commands: ["router", "host", "admin-server"] },
   { key: "logLevel", env: "THREADMESH_LOG_LEVEL", flag: "--log-level", kind: "string", default: "info", choices: ["fatal", "error", "warn", "info", "debug", "trace", "silent"], help: "log level (JSON logs on stderr)", commands: ALL },
   { key: "host", env: "THREADMESH_HOST", flag: "--host", kind: "string", default: "127.0.0.1", help: "address the WebSocket listener binds", commands: ROUTERS },

@@ -20,7 +20,7 @@ export function describeStartupError(err: unknown): string | null {
     return `cannot connect to NATS${refused?.address !== undefined ? ` at ${refused.address}:${refused.port}` : ""} (${nats.message}): check NATS_URL and that nats-server runs`;
   }
   const noDb = has((e) => e.code === "3D000");
-  if (noDb) return `${noDb.message}: create it (e.g. \`createdb <name>\`) or fix DATABASE_URL`;
+  if (noDb) return `${noDb.message}: create it with \`threadmesh migrate --create-database\` or fix DATABASE_URL`;
   const refused = has((e) => e.code === "ECONNREFUSED");
   if (refused) return `cannot connect to ${refused.address ?? "the server"}:${refused.port ?? "?"} (${refused.message}): check DATABASE_URL / NATS_URL / THREADMESH_REDIS_URL`;
   return null;

@@ -110,9 +110,9 @@ export class HostControl {
     return this.#heartbeat.valid();
   }
 
-  /** How late the event loop runs its timers, in ms (about the last second). */
-  get eventLoopLagMs(): number {
-    return this.#heartbeat.eventLoopLagMs;
+  /** How late the event loop runs its timers timer after timer, in ms (see {@link HostHeartbeat.sustainedLagMs}). */
+  get sustainedLagMs(): number {
+    return this.#heartbeat.sustainedLagMs;
   }
 
   /** Announces a change of load or state (draining) without waiting for the next beat. */

@@ -78,6 +78,11 @@ export class HostHeartbeat {
     return this.#lag.lagMs;
   }
 
+  /** How late the main loop runs its timers timer after timer, in ms (the median of the last 2 s; 0 after a single stall). */
+  get sustainedLagMs(): number {
+    return this.#lag.sustainedLagMs();
+  }
+
   /**
    * True while this host's lease runs. The first call that finds it lapsed reports the lapse, so a
    * check on any path (command, model request, event) lets go of the threads before acting.

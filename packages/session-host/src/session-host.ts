@@ -150,7 +150,7 @@ export class SessionHost {
         lagBudgetMs: config.turnLagBudgetMs,
         retryAfterMs: config.heartbeatIntervalMs,
         activeTurns: () => this.#activeTurns,
-        eventLoopLagMs: () => this.#control.eventLoopLagMs,
+        eventLoopLagMs: () => this.#control.sustainedLagMs,
       }),
       config,
       modelConfig,

@@ -21,7 +21,11 @@ async function keptHeartbeat(url: string, nc: NatsConnection, watcher: NatsConne
   const hostId = `h-${randomBytes(3).toString("hex")}`;
   const registry = await KvHostRegistry.open(nc, { bucket: `tm_hosts_${randomBytes(4).toString("hex")}`, leaseTtlMs: TTL_MS, servers: [url] });
   const beats: number[] = [];
-  const sub = watcher.subscribe(hostHeartbeatSubject(hostId), { callback: (_err, msg) => beats.push((msg.json() as { at: number }).at) });
+  const sub = watcher.subscribe(hostHeartbeatSubject(hostId), {
+    callback: (_err, msg) => {
+      beats.push((msg.json() as { at: number }).at);
+    },
+  });
   await watcher.flush();
   let lapses = 0;
   const load = () => ({ loadedThreads: 0, activeTurns: 0, capacity: 1, draining: false });

@@ -15,13 +15,15 @@ export interface TurnCapacityOptions {
   /** `retryAfterMs` of a refusal at the limit, in ms; it grows with how far past the limit the host is. */
   retryAfterMs: number;
   activeTurns: () => number;
+  /** The event loop's lag under load (not a single stall), in ms. */
   eventLoopLagMs: () => number;
 }
 
 /**
  * Whether this host takes one more turn. A host past its turn capacity, or whose event loop runs later
  * than the budget, refuses new turns at once with -32001 and a `retryAfterMs`, instead of taking work
- * it cannot serve (late deltas for every running turn, then commands that time out). Input joining a
+ * it cannot serve (late deltas for every running turn, then commands that time out). The lag read is
+ * the sustained one: a loop late timer after timer, not one long synchronous task. Input joining a
  * running turn is never refused here. Checked where `turn/start` starts a turn: a few reads, no
  * allocation unless the turn is refused.
  */

@@ -1,0 +1,3 @@
+import { describeCodexClients } from "./codex-clients-suite.ts";
+
+describeCodexClients("embedded");

@@ -1,0 +1,107 @@
+import { describe, test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { startModelSim, type ModelSim } from "@threadmesh/model-sim";
+import { startTopology, type Topology, type TopologyKind } from "../support/topology.ts";
+import { TestClient } from "../support/ws-client.ts";
+import { OPERATOR_CAPS_ENV } from "../support/policy-env.ts";
+
+type Json = Record<string, any>;
+
+/**
+ * What the Codex terminal clients (0.169, 0.171) call besides the core protocol, through a real router:
+ * goals, background terminals, permission profiles, the default provider. Every frame is validated
+ * against the official schemas of both releases by the test client.
+ */
+export function describeCodexClients(kind: TopologyKind): void {
+  describe(`Codex client calls (${kind})`, () => {
+    let sim: ModelSim;
+    let topo: Topology;
+    const clients: TestClient[] = [];
+    const connect = async (): Promise<TestClient> => {
+      const c = await TestClient.initialized(topo.url, { token: topo.token, experimentalApi: true });
+      clients.push(c);
+      return c;
+    };
+    const startedThread = async (c: TestClient, params: Json = {}): Promise<Json> => {
+      const from = c.frames.length;
+      const r = await c.call("thread/start", params);
+      await c.waitFor((f) => f.method === "thread/started" && f.params.thread.id === r.thread.id, { from });
+      return r;
+    };
+
+    before(async () => {
+      sim = await startModelSim({ port: 0 });
+      const t = await startTopology(kind, { simUrl: sim.url, extraEnv: { ...OPERATOR_CAPS_ENV } });
+      if (!t) throw new Error(`required services for the ${kind} topology are missing`);
+      topo = t;
+    });
+    after(async () => {
+      for (const c of clients) await c.close().catch(() => undefined);
+      await topo?.stop();
+      await sim?.close();
+    });
+
+    test("a second connection's resume tells the first the thread has no goal, then the goal once set", async () => {
+      const a = await connect();
+      const { thread } = await startedThread(a);
+      const threadId = thread.id as string;
+      sim.script(threadId, [{ output: [{ type: "message", text: "ok" }] }]);
+      let from = a.frames.length;
+      const r = await a.call("turn/start", { threadId, input: [{ type: "text", text: "hi" }] });
+      await a.waitFor((f) => f.method === "turn/completed" && f.params.turn.id === r.turn.id, { from });
+
+      const b = await connect();
+      from = a.frames.length;
+      let fromB = b.frames.length;
+      await b.call("thread/resume", { threadId, excludeTurns: true });
+      await a.waitFor((f) => f.method === "thread/goal/cleared" && f.params.threadId === threadId, { from });
+      await b.waitFor((f) => f.method === "thread/goal/cleared" && f.params.threadId === threadId, { from: fromB });
+
+      const { goal } = await a.call("thread/goal/set", { threadId, objective: "finish", status: "paused" });
+      from = a.frames.length;
+      fromB = b.frames.length;
+      assert.deepEqual(await b.call("thread/goal/get", { threadId }), { goal });
+      await b.call("thread/resume", { threadId, excludeTurns: true });
+      const seen = await a.waitFor((f) => f.method === "thread/goal/updated" && f.params.threadId === threadId, { from });
+      assert.deepEqual(seen.params.goal, goal);
+      await b.waitFor((f) => f.method === "thread/goal/updated" && f.params.threadId === threadId, { from: fromB });
+      assert.deepEqual(await a.call("thread/goal/clear", { threadId }), { cleared: true });
+    });
+
+    test("/ps and /stop: background terminals are listed empty and cleaned without error", async () => {
+      const c = await connect();
+      const { thread } = await startedThread(c);
+      assert.deepEqual(await c.call("thread/backgroundTerminals/list", { threadId: thread.id }), { data: [], nextCursor: null });
+      assert.deepEqual(await c.call("thread/backgroundTerminals/clean", { threadId: thread.id }), {});
+    });
+
+    test("a title thread started read-only with the shell switched off reports its profile and offers no shell", async () => {
+      const c = await connect();
+      const r = await startedThread(c, { permissions: ":read-only", ephemeral: true, config: { "features.shell_tool": false } });
+      assert.deepEqual(r.activePermissionProfile, { id: ":read-only", extends: null });
+      assert.equal(r.sandbox.type, "readOnly");
+      const threadId = r.thread.id as string;
+      sim.script(threadId, [{ output: [{ type: "message", text: "A title" }] }]);
+      const from = c.frames.length;
+      const t = await c.call("turn/start", { threadId, input: [{ type: "text", text: "name this" }] });
+      await c.waitFor((f) => f.method === "turn/completed" && f.params.turn.id === t.turn.id, { from });
+      const tools = ((sim.requests(threadId)[0]!.tools ?? []) as Array<{ name: string }>).map((x) => x.name);
+      assert.ok(!tools.includes("shell"), tools.join(", "));
+    });
+
+    test("modelProvider/default/set accepts the configured provider and refuses others as Codex does", async () => {
+      const c = await connect();
+      const provider = (await c.call("config/read", {})).config.model_provider as string;
+      const ok = await c.call("modelProvider/default/set", { providerId: provider });
+      assert.equal(ok.status, "ok");
+      const refused = await c.request("modelProvider/default/set", { providerId: "nope" });
+      assert.equal(refused.error.code, -32600);
+      assert.equal(refused.error.message, "Model provider `nope` is not configured.");
+    });
+
+    test("every frame these calls produced validates against the 0.169.0 and 0.171.0 schemas", () => {
+      assert.ok(clients.length >= 4);
+      for (const c of clients) assert.deepEqual(c.schemaViolations, []);
+    });
+  });
+}

@@ -1,6 +1,6 @@
 import { NatsBus } from "@threadmesh/mesh";
 import { createTelemetry, startTracing } from "@threadmesh/telemetry";
-import { openCreditStore, openStore, openTenantStore } from "@threadmesh/persistence";
+import { openCreditStore, openTenantStore } from "@threadmesh/persistence";
 import type { Config } from "../config.ts";
 import { rateLimitsReader } from "../rate-limits-reader.ts";
 import { composeRouter, routerIdOf } from "../compose-router.ts";
@@ -16,9 +16,12 @@ export async function runRouter(config: Config): Promise<void> {
   const stopTracing = await startTracing({ service: "router", serviceInstanceId: routerId });
   const telemetry = createTelemetry({ service: "router", logLevel: config.logLevel, defaultMetrics: true });
   const bus = await NatsBus.connect({ servers: config.natsUrl.split(","), name: "threadmesh-router" });
-  const store = await openStore({ url: config.databaseUrl, migrate: false });
   const eventLog = await openEventLog(config, bus);
   const mesh = await openMeshControl(config, bus, (err) => telemetry.logger.warn({ err }, "mesh control watch failed"));
+  // A router holds no durable state and opens no thread store. It reads the database for credentials
+  // (API keys, tenant status; cached, revocations arrive over the bus) and for account/rateLimits/read,
+  // but its readiness is the bus alone (running, not draining, NATS connected): a database outage must
+  // not take every router out of rotation while capability tokens, JWTs and cached keys still work.
   const tenants = await openTenantStore({ url: config.databaseUrl, migrate: false, poolSize: 2 });
   // account/rateLimits/read answers from the credit store the hosts admit against.
   const credits = config.admission ? await openCreditStore({ url: config.databaseUrl, migrate: false, poolSize: 2 }) : null;
@@ -27,7 +30,6 @@ export async function runRouter(config: Config): Promise<void> {
     devMode: config.devMode,
     token: config.token,
     tenants,
-    readiness: () => store.ping(),
     eventLog,
     mesh,
     ...(credits ? { rateLimits: rateLimitsReader(credits, tenants) } : {}),
@@ -41,6 +43,6 @@ export async function runRouter(config: Config): Promise<void> {
     await clock.step("close router", () => router.close(), ROUTER_CLOSE_MS);
     await Promise.all([clock.step("close mesh control", () => mesh.close(), CLOSE_STEP_MS), clock.step("close event log", () => eventLog.close(), CLOSE_STEP_MS)]);
     await clock.step("close bus", () => bus.close(), CLOSE_STEP_MS);
-    await Promise.all([clock.step("close store", () => store.close(), CLOSE_STEP_MS), clock.step("close tenant store", () => tenants.close(), CLOSE_STEP_MS), clock.step("close credit store", async () => credits?.close(), CLOSE_STEP_MS)]);
+    await Promise.all([clock.step("close tenant store", () => tenants.close(), CLOSE_STEP_MS), clock.step("close credit store", async () => credits?.close(), CLOSE_STEP_MS)]);
   });
 }

@@ -9,14 +9,16 @@ import { SeqTracker } from "./seq-tracker.ts";
 
 /** A JSON-RPC error answer. */
 export class RpcError extends Error {
-  constructor(
-    readonly method: string,
-    readonly code: number,
-    message: string,
-    /** `data` of the error (`retryAfterMs`, `reason` on -32001). */
-    readonly data: { retryAfterMs?: number; reason?: string } | undefined,
-  ) {
+  readonly method: string;
+  readonly code: number;
+  /** `data` of the error (`retryAfterMs`, `reason` on -32001). */
+  readonly data: { retryAfterMs?: number; reason?: string } | undefined;
+
+  constructor(method: string, code: number, message: string, data: { retryAfterMs?: number; reason?: string } | undefined) {
     super(`${method}: ${code} ${message}`);
+    this.method = method;
+    this.code = code;
+    this.data = data;
   }
 }
 
@@ -34,7 +36,10 @@ export class TurnWatch {
   #resolve!: (status: string) => void;
   readonly #deltaWaiters: Array<{ n: number; resolve: () => void }> = [];
 
-  constructor(readonly turnId: string) {
+  readonly turnId: string;
+
+  constructor(turnId: string) {
+    this.turnId = turnId;
     this.done = new Promise((r) => (this.#resolve = r));
   }
 
@@ -90,10 +95,12 @@ export class CodexSession {
   /** Resolves with the close code once the socket closed. */
   readonly closed: Promise<number>;
 
-  private constructor(
-    private readonly socket: LoadSocket,
-    private readonly platform: Platform,
-  ) {
+  readonly #socket: LoadSocket;
+  readonly #platform: Platform;
+
+  private constructor(socket: LoadSocket, platform: Platform) {
+    this.#socket = socket;
+    this.#platform = platform;
     let resolveClosed!: (code: number) => void;
     this.closed = new Promise((r) => (resolveClosed = r));
     socket.onMessage((text) => this.#receive(text));
@@ -128,7 +135,7 @@ export class CodexSession {
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { method, resolve, reject });
-      this.socket.send(JSON.stringify({ id, method, params }));
+      this.#socket.send(JSON.stringify({ id, method, params }));
     });
   }
 
@@ -138,7 +145,7 @@ export class CodexSession {
    * and the turn's duration run from the attempt that was accepted.
    */
   async startTurn(threadId: string, text: string): Promise<TurnWatch> {
-    let sentAt = this.platform.now();
+    let sentAt = this.#platform.now();
     let r: any;
     for (let attempt = 1; ; attempt++) {
       try {
@@ -146,14 +153,14 @@ export class CodexSession {
         break;
       } catch (err) {
         if (!(err instanceof RpcError) || err.code !== OVERLOADED || attempt >= MAX_OVERLOAD_ATTEMPTS) throw err;
-        this.platform.add("tm_overloaded", 1);
-        await this.platform.sleep(Math.min(MAX_RETRY_DELAY_MS, err.data?.retryAfterMs ?? DEFAULT_RETRY_DELAY_MS));
-        sentAt = this.platform.now();
+        this.#platform.add("tm_overloaded", 1);
+        await this.#platform.sleep(Math.min(MAX_RETRY_DELAY_MS, err.data?.retryAfterMs ?? DEFAULT_RETRY_DELAY_MS));
+        sentAt = this.#platform.now();
       }
     }
     const watch = this.#watch(String(r.turn.id));
     watch.sentAt = sentAt;
-    this.platform.add("tm_turns_started", 1);
+    this.#platform.add("tm_turns_started", 1);
     return watch;
   }
 
@@ -182,7 +189,7 @@ export class CodexSession {
   /** Closes on purpose: no error is counted and running watches stay open for another session. */
   close(): Promise<number> {
     this.#closing = true;
-    this.socket.close();
+    this.#socket.close();
     return this.closed;
   }
 
@@ -197,7 +204,7 @@ export class CodexSession {
     try {
       f = JSON.parse(text);
     } catch {
-      this.platform.add("tm_errors", 1);
+      this.#platform.add("tm_errors", 1);
       return;
     }
     if (f.method === undefined) {
@@ -221,7 +228,7 @@ export class CodexSession {
     // Server requests (approvals) are thread events too: their seq counts before they are answered.
     if (f.id !== undefined) return this.#serverRequest(f);
     if (f.method === DELTA_METHOD && typeof params.turnId === "string") {
-      this.#watch(params.turnId).addDeltas(fresh, this.platform.now());
+      this.#watch(params.turnId).addDeltas(fresh, this.#platform.now());
     } else if (f.method === "turn/completed" && params.turn) {
       this.#watch(String(params.turn.id)).finish(String(params.turn.status));
     }
@@ -234,6 +241,6 @@ export class CodexSession {
     } catch {
       result = null;
     }
-    if (result !== null && result !== undefined) this.socket.send(JSON.stringify({ id: f.id, result }));
+    if (result !== null && result !== undefined) this.#socket.send(JSON.stringify({ id: f.id, result }));
   }
 }

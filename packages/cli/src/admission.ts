@@ -1,7 +1,8 @@
+import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { Redis } from "ioredis";
 import type { TenantStore } from "@threadmesh/persistence";
-import { Admission, BurstLimiter, PriceTable, type CreditStore, type ModelPrice } from "@threadmesh/ratelimit";
+import { Admission, BurstLimiter, PriceTable, SlicedCreditStore, type CreditStore, type ModelPrice } from "@threadmesh/ratelimit";
 import { TurnAdmission } from "@threadmesh/session-host";
 import { BUILTIN_PRICES, tenantPlans } from "./plan-prices.ts";
 import type { Logger } from "@threadmesh/telemetry";
@@ -68,12 +69,19 @@ export async function openHostAdmission(
   const prices = loadPriceTable(config.priceTable);
   const redis = opts.sharedBurst && config.redisUrl !== null ? await connectBurstRedis(config.redisUrl, opts.logger) : null;
   const burst = new BurstLimiter(redis === null ? {} : { redis, insuranceFraction: config.burstInsuranceFraction });
-  const admission = new Admission({ store: opts.store, prices, burst });
-  const turns = new TurnAdmission({ admission, store: opts.store, planOf: tenantPlans(opts.tenants), maxOutputTokens: config.maxOutputTokens, logger: opts.logger });
+  // Hosts sharing the database admit rounds from budget slices held in memory; the embedded process
+  // decides from its mirror of the whole budget already.
+  const sliced = opts.sharedBurst
+    ? new SlicedCreditStore(opts.store, { hostId: randomUUID().slice(0, 8), onError: (err, op) => opts.logger.warn({ err, op }, "budget slice: a background write failed") })
+    : null;
+  const store = sliced ?? opts.store;
+  const admission = new Admission({ store, prices, burst });
+  const turns = new TurnAdmission({ admission, store, planOf: tenantPlans(opts.tenants), maxOutputTokens: config.maxOutputTokens, logger: opts.logger });
   return {
     turns,
     close: async () => {
       turns.close();
+      await sliced?.returnAll();
       redis?.disconnect();
     },
   };

@@ -34,6 +34,11 @@ export interface ReserveRequest {
   slotTtlMs: number;
   /** An unsettled reservation is released this long after it was made (its host died with no adopter). */
   reservationTtlMs: number;
+  /**
+   * False for a reservation that is no turn's round: a host's budget slice (see `budget-slices.ts`),
+   * which takes no concurrency slot. Default true.
+   */
+  takeSlot?: boolean;
 }
 
 /** Where a reservation's amount is held, so that releasing it gives back exactly that. */
@@ -65,6 +70,12 @@ export interface SettleRequest {
   price: ModelPrice;
   usage: RoundUsage;
   nowMs: number;
+  /**
+   * The key of the budget slice the round was admitted against, when it was admitted from a host's
+   * slice instead of a reservation of its own: the slice is given back, the cost charged through the
+   * waterfall, and what is left of the slice (its amount less the cost) held again, in one transaction.
+   */
+  slice?: string;
 }
 
 /** What one settlement charged; `duplicate` when the key had already been settled (nothing changed). */
@@ -77,6 +88,8 @@ export interface SettleResult {
   /** Cost none of the sources could pay (only when a round cost more than its reservation and nothing was left). */
   uncollected: MicroCredits;
   state: FundingState;
+  /** With {@link SettleRequest.slice}: what the slice holds now (0 when it is no longer held). */
+  sliceAmount?: MicroCredits;
 }
 
 /** One tenant's reconciliation: every check that failed, and the totals compared. */
@@ -122,6 +135,11 @@ export interface CreditStore {
   renewSlot(tenantId: string, userId: string, turnId: string, nowMs: number, ttlMs: number): Promise<void>;
   /** Frees the turn's slot. */
   endTurn(tenantId: string, turnId: string): Promise<void>;
+  /**
+   * Hands the slot held under `fromTurnId` to `toTurnId` (a host's spare slot taken by a new turn, or a
+   * turn's slot kept as a spare), with a new expiry; false when there was no such slot (it lapsed).
+   */
+  moveSlot(tenantId: string, fromTurnId: string, toTurnId: string, expiresAtMs: number): Promise<boolean>;
   /** Slots held now by the tenant (expired ones not counted). */
   activeTurns(tenantId: string, nowMs: number): Promise<number>;
   /** The tenant's slots that have not expired at `nowMs`. */

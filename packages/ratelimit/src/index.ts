@@ -29,3 +29,5 @@ export { allocate, covered } from "./waterfall.ts";
 export type { Allocation, FundingState } from "./waterfall.ts";
 export { WriteBehindCreditStore } from "./write-behind-credit-store.ts";
 export type { WriteBehindOptions } from "./write-behind-credit-store.ts";
+export { SlicedCreditStore } from "./budget-slices.ts";
+export type { BudgetSliceOptions } from "./budget-slices.ts";

@@ -93,7 +93,7 @@ export class WriteBehindCreditStore implements CreditStore {
     const m = await this.#mirror(req.tenantId, req.plan, req.nowMs);
     const existing = m.held.get(req.key);
     if (existing !== undefined) {
-      m.slots.set(req.turnId, { userId: req.userId, expiresAtMs: req.nowMs + req.slotTtlMs });
+      if (req.takeSlot !== false) m.slots.set(req.turnId, { userId: req.userId, expiresAtMs: req.nowMs + req.slotTtlMs });
       this.#behind("reserve", req.tenantId, () => this.#store.reserve(req));
       const reservation: Reservation = { key: req.key, tenantId: req.tenantId, amount: existing.amount, parts: existing.parts };
       return { decision: { kind: "admit", allocation: { ...existing.parts, shortfall: 0 } }, reservation, state: funding(m, req.plan, req.nowMs) };
@@ -120,7 +120,7 @@ export class WriteBehindCreditStore implements CreditStore {
       return { decision, reservation: null, state };
     }
     const { shortfall: _shortfall, ...parts } = decision.allocation;
-    m.slots.set(req.turnId, { userId: req.userId, expiresAtMs: req.nowMs + req.slotTtlMs });
+    if (req.takeSlot !== false) m.slots.set(req.turnId, { userId: req.userId, expiresAtMs: req.nowMs + req.slotTtlMs });
     m.held.set(req.key, { amount: req.amount, parts, expiresAtMs: req.nowMs + req.reservationTtlMs });
     hold(m, parts, 1);
     this.#behind("reserve", req.tenantId, () => this.#store.reserve(req));
@@ -128,6 +128,8 @@ export class WriteBehindCreditStore implements CreditStore {
   }
 
   async settle(req: SettleRequest): Promise<SettleResult> {
+    // One process admits everything from the mirror: budget slices are for hosts sharing a database.
+    if (req.slice !== undefined) throw new Error("budget slices are not taken through the in-memory mirror");
     const m = await this.#mirror(req.tenantId, req.plan, req.nowMs);
     // Applied to the mirror now, in queue order, exactly as the store will apply it.
     let applied: { parts: ReservationParts | null; charge: ReturnType<typeof allocate> } | null = null;
@@ -171,6 +173,16 @@ export class WriteBehindCreditStore implements CreditStore {
     const m = await this.#loaded(tenantId);
     m?.slots.delete(turnId);
     await this.#write("endTurn", tenantId, () => this.#store.endTurn(tenantId, turnId));
+  }
+
+  async moveSlot(tenantId: string, fromTurnId: string, toTurnId: string, expiresAtMs: number): Promise<boolean> {
+    const m = await this.#loaded(tenantId);
+    const slot = m?.slots.get(fromTurnId);
+    if (m !== null && slot !== undefined) {
+      m.slots.delete(fromTurnId);
+      m.slots.set(toTurnId, { userId: slot.userId, expiresAtMs });
+    }
+    return this.#write("moveSlot", tenantId, () => this.#store.moveSlot(tenantId, fromTurnId, toTurnId, expiresAtMs));
   }
 
   async activeTurns(tenantId: string, nowMs: number): Promise<number> {

@@ -133,7 +133,7 @@ export class KyselyCreditStore implements CreditStore {
   async reserve(req: ReserveRequest): Promise<ReserveResult> {
     assertMicro(req.amount, "reservation amount");
     const key = `${req.tenantId}/${req.key}`;
-    if (this.#optimistic !== null) {
+    if (this.#optimistic !== null && req.takeSlot !== false) {
       for (let attempt = 0; attempt < OPTIMISTIC_ATTEMPTS; attempt++) {
         const o = await reserveOptimistically(this.#db, this.#optimistic, req, key);
         if (o.kind === "locking") break;
@@ -147,7 +147,7 @@ export class KyselyCreditStore implements CreditStore {
       const existing = await trx.selectFrom("credit_reservations").select(["amount", "parts", "state"]).where("tenant_id", "=", req.tenantId).where("key", "=", key).executeTakeFirst();
       if (existing !== undefined) {
         // Reserving again (a retry, or the host admitting the round turn/start reserved) finds the same reservation.
-        await this.#putSlot(trx, req.tenantId, req.userId, req.turnId, req.nowMs + req.slotTtlMs);
+        if (req.takeSlot !== false) await this.#putSlot(trx, req.tenantId, req.userId, req.turnId, req.nowMs + req.slotTtlMs);
         const parts = JSON.parse(existing.parts) as ReservationParts;
         const state = await this.#funding(trx, req.tenantId, req.plan, req.nowMs, balance);
         return { decision: { kind: "admit", allocation: { ...parts, shortfall: 0 } }, reservation: { key: req.key, tenantId: req.tenantId, amount: Number(existing.amount), parts }, state };
@@ -157,7 +157,7 @@ export class KyselyCreditStore implements CreditStore {
       const funding = await this.#funding(trx, req.tenantId, req.plan, req.nowMs, balance);
       const decision = decide({ amount: req.amount, newTurn: req.newTurn, member: req.member, concurrency, funding, nowMs: req.nowMs });
       if (decision.kind === "refuse") return { decision, reservation: null, state: funding };
-      await this.#putSlot(trx, req.tenantId, req.userId, req.turnId, req.nowMs + req.slotTtlMs);
+      if (req.takeSlot !== false) await this.#putSlot(trx, req.tenantId, req.userId, req.turnId, req.nowMs + req.slotTtlMs);
       const { shortfall: _shortfall, ...parts } = decision.allocation;
       await trx
         .insertInto("credit_reservations")
@@ -171,7 +171,7 @@ export class KyselyCreditStore implements CreditStore {
 
   async settle(req: SettleRequest): Promise<SettleResult> {
     const key = `${req.tenantId}/${req.key}`;
-    if (this.#optimisticSettle !== null) {
+    if (this.#optimisticSettle !== null && req.slice === undefined) {
       for (let attempt = 0; attempt < OPTIMISTIC_ATTEMPTS; attempt++) {
         const o = await settleOptimistically(this.#db, this.#optimisticSettle, req, key);
         if (o.kind === "locking") break;
@@ -194,9 +194,17 @@ export class KyselyCreditStore implements CreditStore {
           created_at_ms: req.nowMs,
         }),
       );
+      const sliceKey = req.slice === undefined ? null : `${req.tenantId}/${req.slice}`;
+      const slice = sliceKey === null ? undefined : await trx.selectFrom("credit_reservations").select(["amount", "parts", "state"]).where("tenant_id", "=", req.tenantId).where("key", "=", sliceKey).executeTakeFirst();
+      const sliceHeld = slice !== undefined && slice.state === "held" ? { amount: Number(slice.amount), parts: JSON.parse(slice.parts) as ReservationParts } : null;
       if (!first) {
         const state = await this.#funding(trx, req.tenantId, req.plan, req.nowMs, balance);
-        return { duplicate: true, cost: 0, window: 0, grants: [], balance: 0, uncollected: 0, state };
+        return { duplicate: true, cost: 0, window: 0, grants: [], balance: 0, uncollected: 0, state, ...(sliceKey === null ? {} : { sliceAmount: sliceHeld?.amount ?? 0 }) };
+      }
+      if (sliceHeld !== null) {
+        // The slice is given back for the charge and what is left of it held again below.
+        await this.#hold(trx, req.tenantId, sliceHeld.parts, -1);
+        balance = { ...balance, reserved: balance.reserved - sliceHeld.parts.balance };
       }
       const reservation = await trx.selectFrom("credit_reservations").select(["parts", "state"]).where("tenant_id", "=", req.tenantId).where("key", "=", key).executeTakeFirst();
       if (reservation !== undefined && reservation.state === "held") {
@@ -244,8 +252,28 @@ export class KyselyCreditStore implements CreditStore {
           .execute();
       }
       if (a.window > 0) await this.#addWindows(trx, req.tenantId, a.primaryStartMs, a.secondaryStartMs, "used", a.window);
-      const state = await this.#funding(trx, req.tenantId, req.plan, req.nowMs, { ...balance, balance: balance.balance - a.balance });
-      return { duplicate: false, cost, window: a.window, grants: a.grants, balance: a.balance, uncollected: a.shortfall, state };
+      balance = { ...balance, balance: balance.balance - a.balance };
+      let sliceAmount: MicroCredits | undefined;
+      if (sliceKey !== null) {
+        sliceAmount = 0;
+        if (sliceHeld !== null) {
+          // What is left of the slice, through the waterfall as it stands after the charge (an expired
+          // grant is not held again); less when the sources no longer cover it.
+          const left = allocate(Math.max(0, sliceHeld.amount - cost), await this.#funding(trx, req.tenantId, req.plan, req.nowMs, balance), req.nowMs);
+          const { shortfall, ...parts } = left;
+          sliceAmount = Math.max(0, sliceHeld.amount - cost) - shortfall;
+          await this.#hold(trx, req.tenantId, parts, 1);
+          balance = { ...balance, reserved: balance.reserved + parts.balance };
+          await trx
+            .updateTable("credit_reservations")
+            .set(sliceAmount > 0 ? { amount: sliceAmount, parts: JSON.stringify(parts) } : { amount: 0, parts: JSON.stringify(parts), state: "released" })
+            .where("tenant_id", "=", req.tenantId)
+            .where("key", "=", sliceKey)
+            .execute();
+        }
+      }
+      const state = await this.#funding(trx, req.tenantId, req.plan, req.nowMs, balance);
+      return { duplicate: false, cost, window: a.window, grants: a.grants, balance: a.balance, uncollected: a.shortfall, state, ...(sliceAmount === undefined ? {} : { sliceAmount }) };
     });
   }
 
@@ -274,6 +302,16 @@ export class KyselyCreditStore implements CreditStore {
       await this.#lockTenant(trx, tenantId, nowMs);
       await this.#putSlot(trx, tenantId, userId, turnId, nowMs + ttlMs);
     });
+  }
+
+  async moveSlot(tenantId: string, fromTurnId: string, toTurnId: string, expiresAtMs: number): Promise<boolean> {
+    const moved = await this.#db
+      .updateTable("turn_slots")
+      .set({ turn_id: toTurnId, expires_at_ms: expiresAtMs })
+      .where("tenant_id", "=", tenantId)
+      .where("turn_id", "=", fromTurnId)
+      .executeTakeFirst();
+    return moved.numUpdatedRows > 0n;
   }
 
   async endTurn(tenantId: string, turnId: string): Promise<void> {

@@ -7,12 +7,14 @@ import { OPTIONS, type Command } from "../../packages/cli/src/options.ts";
 import { readRepoFile, readYaml, repoPath, schemaErrors } from "./deploy-files.ts";
 import { CHART, chartValues, renderChart, type K8sObject } from "./helm-render.ts";
 import { validateObject } from "./k8s-validate.ts";
+import { typeErrors } from "./k8s-typecheck.ts";
 
 // What is checked: values.yaml (and the value sets below) against values.schema.json; every template
 // rendered by test/deploy/go-template.ts (Go text/template with the Helm/Sprig functions the chart
 // uses) for a minimal and a full value set; every rendered object against the Kubernetes OpenAPI
-// schemas of kubernetes-models (types, required fields, formats; unknown fields are NOT flagged, as
-// those schemas allow them) and the prometheus-operator CRD schema; and the wiring between objects,
+// schemas of kubernetes-models (types, required fields, formats) and the prometheus-operator CRD schema;
+// against kubernetes-models' TypeScript interfaces of the same APIs, whose excess-property checks flag
+// unknown or misplaced fields that the schemas let through; and the wiring between objects,
 // ports, probes and the real configuration options. Not checked: `helm install` against a cluster,
 // the API server's admission, prometheus-adapter serving the custom metrics.
 
@@ -73,6 +75,18 @@ test("every rendered object is valid under its Kubernetes schema", async () => {
   const broken = structuredClone(find(full.objects, "Deployment", "-router"));
   broken.spec.template.spec.containers[0].ports[0].containerPort = "8765";
   assert.ok((await validateObject(broken)).length > 0);
+});
+
+test("no rendered object has a field the Kubernetes API types do not know", () => {
+  // One compilation: both value sets, and a broken copy to show the check bites (a misplaced field
+  // deep inside a pod template is reported).
+  const broken = structuredClone(find(full.objects, "Deployment", "-host"));
+  broken.metadata.name = "broken";
+  broken.spec.template.spec.containers[0].terminationGracePeriodSeconds = 30;
+  const errors = typeErrors([...minimal.objects, ...full.objects, broken]);
+  assert.match(String(errors.get("Deployment/broken")), /terminationGracePeriodSeconds/);
+  errors.delete("Deployment/broken");
+  assert.deepEqual(Object.fromEntries(errors), {});
 });
 
 test("every environment variable is a real option of the container's command, and the settings load", () => {

@@ -6,6 +6,7 @@
  * 2 for bad arguments, 1 when the run could not start.
  */
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
+import { loadavg } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { SCENARIOS, SCENARIO_NAMES, TARGET_DEFAULTS, rampStages, type ScenarioName } from "../scenarios/index.ts";
@@ -32,6 +33,8 @@ const USAGE = `usage: npm run loadtest -- --scenario NAME [options]
   --token TOKEN            API key or capability token (default: $THREADMESH_TOKEN, else data/dev-api-key)
   --sim-url URL            model simulator to script replies in (default: the spawned one)
   --spawn SPEC             start a mesh for the run: embedded | routers=N,hosts=N[,nats=N]
+  --mesh-env KEY=VALUE     environment of the spawned mesh's processes (repeatable),
+                           e.g. THREADMESH_SHEDDING=false
   --deltas N               deltas per scripted reply (default ${TARGET_DEFAULTS.deltas})
   --tokens-per-second N    pace of scripted replies, 0 = as fast as possible (default ${TARGET_DEFAULTS.tokensPerSecond})
   --turns-per-thread N     turns per new thread in the turns scenario (default ${TARGET_DEFAULTS.turnsPerThread})
@@ -77,6 +80,7 @@ async function main(argv: string[]): Promise<number> {
       token: { type: "string" },
       "sim-url": { type: "string" },
       spawn: { type: "string" },
+      "mesh-env": { type: "string", multiple: true, default: [] },
       deltas: { type: "string", default: String(TARGET_DEFAULTS.deltas) },
       "tokens-per-second": { type: "string", default: String(TARGET_DEFAULTS.tokensPerSecond) },
       "turns-per-thread": { type: "string", default: String(TARGET_DEFAULTS.turnsPerThread) },
@@ -100,6 +104,13 @@ async function main(argv: string[]): Promise<number> {
   if (a.url === undefined && a.spawn === undefined) throw new UsageError("give --url ws://… (a running router) or --spawn embedded|routers=N,hosts=N");
   if (a.url !== undefined && a.spawn !== undefined) throw new UsageError("--url and --spawn exclude each other");
   const spec = a.spawn !== undefined ? parseMeshSpec(a.spawn) : null;
+  const meshEnv: Record<string, string> = {};
+  for (const kv of a["mesh-env"]!) {
+    const m = /^([A-Z][A-Z0-9_]*)=(.*)$/s.exec(kv);
+    if (!m) throw new UsageError(`--mesh-env: expected KEY=VALUE, got "${kv}"`);
+    meshEnv[m[1]!] = m[2]!;
+  }
+  if (Object.keys(meshEnv).length > 0 && spec === null) throw new UsageError("--mesh-env applies only with --spawn");
   const base = {
     deltas: int("deltas", a.deltas!, 1),
     tokensPerSecond: Number(a["tokens-per-second"]),
@@ -112,7 +123,7 @@ async function main(argv: string[]): Promise<number> {
   let mesh: SpawnedMesh | null = null;
   if (spec) {
     process.stderr.write(`starting ${a.spawn} mesh…\n`);
-    mesh = await spawnMesh(spec, base.tokensPerSecond);
+    mesh = await spawnMesh(spec, base.tokensPerSecond, meshEnv);
   }
   try {
     const urls = mesh?.urls ?? a.url!.split(",");
@@ -121,6 +132,7 @@ async function main(argv: string[]): Promise<number> {
       iterations > 0
         ? { kind: "per-vu-iterations", vus, iterations, maxDurationS: durationS }
         : { kind: "ramping-vus", stages: rampStages(vus, durationS, rampS).map((s) => ({ durationS: seconds("duration", s.duration), target: s.target })) };
+    const loadStart = loadavg()[0]!;
     const recorder = new Recorder();
     const startedAt = new Date().toISOString();
     const stopProgress = startProgress(recorder, scenario, Math.round(durationS), () => recorder.currentVus);
@@ -157,6 +169,7 @@ async function main(argv: string[]): Promise<number> {
       errors: recorder.errorMessages,
       bucketS,
       series: recorder.series(bucketS * 1000),
+      loadAverage: { start: Number(loadStart.toFixed(2)), end: Number(loadavg()[0]!.toFixed(2)) },
       ok: th.every((t) => t.ok) && run.abandoned === 0,
     };
     mkdirSync(out, { recursive: true });

@@ -25,5 +25,7 @@ export interface LoadTestResult {
   /** Seconds per point of {@link series}. */
   bucketS: number;
   series: SeriesPoint[];
+  /** The machine's 1-minute load average at the start and the end of the run (the runner shares it with what it measures). */
+  loadAverage: { start: number; end: number };
   ok: boolean;
 }

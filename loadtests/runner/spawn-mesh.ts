@@ -41,11 +41,14 @@ export function describeMesh(spec: MeshSpec): string {
   return spec.kind === "embedded" ? "embedded (threadmesh dev, SQLite)" : `${spec.routers} router(s) × ${spec.hosts} host(s), ${spec.natsNodes} NATS node(s), PostgreSQL`;
 }
 
-/** Starts the mesh; `tokensPerSecond` paces the simulator's unscripted answers (0 = as fast as it can). */
-export async function spawnMesh(spec: MeshSpec, tokensPerSecond: number): Promise<SpawnedMesh> {
+/**
+ * Starts the mesh; `tokensPerSecond` paces the simulator's unscripted answers (0 = as fast as it can);
+ * `env` is added to every Threadmesh process's environment.
+ */
+export async function spawnMesh(spec: MeshSpec, tokensPerSecond: number, env: Record<string, string> = {}): Promise<SpawnedMesh> {
   // Scripted replies carry their own pace; this only paces turns nobody scripted.
   const sim: ModelSim = await startModelSim({ port: 0, generative: { tokensPerSecond } });
-  const extraEnv = { THREADMESH_LOG_LEVEL: "warn", THREADMESH_MODEL_MAX_RETRIES: "2" };
+  const extraEnv = { THREADMESH_LOG_LEVEL: "warn", THREADMESH_MODEL_MAX_RETRIES: "2", ...env };
   try {
     if (spec.kind === "embedded") {
       const topo = await startTopology("embedded", { simUrl: sim.url, extraEnv });

@@ -19,7 +19,7 @@ export function summaryTable(r: LoadTestResult): string {
   const failedChecks = Object.entries(r.checks).filter(([, c]) => c.fails > 0);
   lines.push(
     "",
-    `${r.scenario}: ${r.iterations} iterations in ${r.durationS.toFixed(1)} s${r.mesh ? ` on ${r.mesh}` : ""}; ${r.deltasPerSecond.toLocaleString("en-US")} deltas/s from first turn to last`,
+    `${r.scenario}: ${r.iterations} iterations in ${r.durationS.toFixed(1)} s${r.mesh ? ` on ${r.mesh}` : ""}; ${r.deltasPerSecond.toLocaleString("en-US")} deltas/s from first turn to last; load average ${r.loadAverage.start} → ${r.loadAverage.end}`,
     ...failedChecks.map(([name, c]) => `check failed ${c.fails}× (passed ${c.passes}×): ${name}`),
     ...r.errors.slice(0, 5).map((e) => `error: ${e}`),
     r.ok ? "thresholds: all passed" : `thresholds: ${r.thresholds.filter((t) => !t.ok).length} failed`,

@@ -53,7 +53,8 @@ describe("session host: approvals", () => {
       cwd: response.cwd,
       commandActions: [{ type: "unknown", command: "touch approved.txt && echo ran-accept" }],
       proposedExecpolicyAmendment: ["touch", "approved.txt"],
-      availableDecisions: ["accept", "acceptForSession", "decline", "cancel"],
+      // As Codex offers them: the proposed amendment between accept and cancel.
+      availableDecisions: ["accept", { acceptWithExecpolicyAmendment: { execpolicy_amendment: ["touch", "approved.txt"] } }, "cancel"],
     });
     const started = c.notifications(threadId, from).find((f) => f.method === "item/started" && f.params.item.type === "commandExecution")!;
     assert.equal(started.params.item.source, "agent");

@@ -13,7 +13,13 @@ import { requestApproval } from "./approval-request.ts";
 import { commandKey, type TurnContext } from "./turn-context.ts";
 import type { ToolOutcome } from "./tool-outcome.ts";
 
-const COMMAND_DECISIONS = ["accept", "acceptForSession", "decline", "cancel"];
+/**
+ * Choices offered with a command approval, as Codex orders them: accept, the proposed exec-policy
+ * amendment when there is one, cancel. `acceptForSession` and `decline` are still honoured as answers.
+ */
+export function commandDecisions(amendment: string[] | null): unknown[] {
+  return amendment ? ["accept", { acceptWithExecpolicyAmendment: { execpolicy_amendment: amendment } }, "cancel"] : ["accept", "cancel"];
+}
 const REJECTED_OUTPUT = "exec command rejected by user";
 /** What the model reads when it asks to run outside the sandbox on a server whose caps forbid it (worded as Codex's refusals). */
 export const ESCALATION_DISABLED_OUTPUT = "escalation is disabled by the server; reject command — you should not ask for escalated permissions, run the command inside the sandbox instead";
@@ -74,6 +80,7 @@ export async function runShellCall(ctx: TurnContext, turn: ActiveTurn, call: Mod
 
   let policy: SandboxPolicy = turn.settings.sandboxPolicy;
   if (ask) {
+    const amendment = proposedAmendment(argv);
     ctx.setActiveFlags(["waitingOnApproval"]);
     turn.emit("item/started", { item, threadId, turnId: turn.id, startedAtMs: item.startedAtMs });
     const outcome = await requestApproval(turn, ctx.pending, "item/commandExecution/requestApproval", {
@@ -83,12 +90,13 @@ export async function runShellCall(ctx: TurnContext, turn: ActiveTurn, call: Mod
       itemId: item.id,
       startedAtMs: item.startedAtMs,
       environmentId: "local",
-      reason: args.justification ?? null,
+      // Codex leaves `reason` out when the model gave no justification.
+      ...(args.justification ? { reason: args.justification } : {}),
       command: item.command,
       cwd,
       commandActions: item.commandActions,
-      proposedExecpolicyAmendment: proposedAmendment(argv),
-      availableDecisions: COMMAND_DECISIONS,
+      proposedExecpolicyAmendment: amendment,
+      availableDecisions: commandDecisions(amendment),
     });
     if (turn.finished || outcome === "cleared") return null;
     switch (outcome) {

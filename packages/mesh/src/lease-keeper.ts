@@ -1,3 +1,4 @@
+import { extname } from "node:path";
 import { Worker } from "node:worker_threads";
 import type { HostLoad } from "./host-registry.ts";
 import { LOAD_CELLS, LoadCell, TIME_CELLS, TimeCell, type LeaseKeeperData, type LeaseKeeperReport } from "./lease-keeper-cells.ts";
@@ -61,7 +62,8 @@ export class LeaseKeeper {
       times,
       load,
     };
-    const worker = startWorker(new URL("./lease-keeper-worker.ts", import.meta.url), data);
+    // The worker module sits next to this one: .ts under tsx, .js in the compiled output.
+    const worker = startWorker(new URL(`./lease-keeper-worker${extname(new URL(import.meta.url).pathname)}`, import.meta.url), data);
     const keeper = new LeaseKeeper(worker, new BigInt64Array(times), new Int32Array(load));
     keeper.alive(first);
     // The main thread runs while the worker starts (loading it can take a while): keep showing it.

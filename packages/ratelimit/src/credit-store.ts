@@ -105,7 +105,10 @@ export interface ReconcileReport {
     fromBalance: MicroCredits;
     uncollected: MicroCredits;
     balance: MicroCredits;
+    /** Held by reservations of model rounds (grants and credits; window parts are not money). */
     reservedInFlight: MicroCredits;
+    /** Held by hosts' budget slices (see `budget-slices.ts`); the balance may not go below −(both). */
+    slicedInFlight: MicroCredits;
   };
 }
 

@@ -318,12 +318,14 @@ export class KyselyCreditStore implements CreditStore {
     await this.#db.deleteFrom("turn_slots").where("tenant_id", "=", tenantId).where("turn_id", "=", turnId).execute();
   }
 
+  /** Turns running (a host's spare slots count against the limits but are no turn). */
   async activeTurns(tenantId: string, nowMs: number): Promise<number> {
     const r = await this.#db
       .selectFrom("turn_slots")
       .select((eb) => eb.fn.countAll().as("n"))
       .where("tenant_id", "=", tenantId)
       .where("expires_at_ms", ">", nowMs)
+      .where("turn_id", "not like", "spare/%")
       .executeTakeFirstOrThrow();
     return Number(r.n);
   }

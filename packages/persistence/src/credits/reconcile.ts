@@ -88,10 +88,14 @@ async function reconcileTenant(db: Kysely<CreditTables>, tenantId: string, balan
   const heldGrants = new Map<string, number>();
   const heldWindows = new Map<string, number>();
   let reservedInFlight = 0;
+  let slicedInFlight = 0;
+  const slicePrefix = `${tenantId}/slice/`;
   for (const r of reservations) {
     const parts = JSON.parse(r.parts) as ReservationParts;
     heldBalance.total += parts.balance;
-    reservedInFlight += parts.balance + parts.grants.reduce((s, g) => s + g.amount, 0);
+    const money = parts.balance + parts.grants.reduce((s, g) => s + g.amount, 0);
+    if (r.key.startsWith(slicePrefix)) slicedInFlight += money;
+    else reservedInFlight += money;
     for (const g of parts.grants) heldGrants.set(g.grantId, (heldGrants.get(g.grantId) ?? 0) + g.amount);
     for (const [kind, start] of [["primary", parts.primaryStartMs], ["secondary", parts.secondaryStartMs]] as const) {
       if (start === null || parts.window === 0) continue;
@@ -117,12 +121,12 @@ async function reconcileTenant(db: Kysely<CreditTables>, tenantId: string, balan
   }
   for (const [k, used] of windowUse) if (used !== 0) problems.push(`window ${k} is missing; billable events counted ${used} in it`);
 
-  if (balance < -reservedInFlight) problems.push(`balance ${balance} is below −(reservations in flight) ${-reservedInFlight}`);
+  if (balance < -(reservedInFlight + slicedInFlight)) problems.push(`balance ${balance} is below −(reservations in flight, hosts' budget slices included) ${-(reservedInFlight + slicedInFlight)}`);
 
   return {
     tenantId,
     ok: problems.length === 0,
     problems,
-    totals: { usageEvents: usage.length, billed, fromWindow, fromGrants, fromBalance, uncollected, balance, reservedInFlight },
+    totals: { usageEvents: usage.length, billed, fromWindow, fromGrants, fromBalance, uncollected, balance, reservedInFlight, slicedInFlight },
   };
 }

@@ -37,7 +37,7 @@ async function reconciled(store: CreditStore, tenantId: string) {
   const [report] = await store.reconcile(tenantId);
   assert.ok(report);
   assert.deepEqual(report.problems, []);
-  assert.ok(report.totals.balance >= -report.totals.reservedInFlight);
+  assert.ok(report.totals.balance >= -(report.totals.reservedInFlight + report.totals.slicedInFlight));
   return report;
 }
 
@@ -164,7 +164,7 @@ describe("budget slices over PostgreSQL (hosts sharing the credit database)", ()
           await Promise.all(hosts.map((x) => x.sliced.idle()));
           const [report] = await h.sliced.reconcile(tenantId);
           assert.deepEqual(report?.problems, []);
-          assert.ok(report!.totals.balance >= -report!.totals.reservedInFlight);
+          assert.ok(report!.totals.balance >= -(report!.totals.reservedInFlight + report!.totals.slicedInFlight));
         }
         for (const [turnId, t] of rounds) {
           if (t.open !== null) await hosts[t.host]!.admission.release(tenantId, turnId, t.open);
@@ -173,6 +173,7 @@ describe("budget slices over PostgreSQL (hosts sharing the credit database)", ()
         for (const h of hosts) await h.sliced.returnAll();
         const report = await reconciled(hosts[0]!.sliced, tenantId);
         assert.equal(report.totals.reservedInFlight, 0);
+        assert.equal(report.totals.slicedInFlight, 0);
         assert.deepEqual(await hosts[0]!.sliced.heldReservations(tenantId), []);
         assert.equal(report.totals.usageEvents, settled.size);
         // Every settled round charged exactly once: the billed total is the sum of the settlements' costs.

@@ -339,8 +339,7 @@ export class Templates {
   render(name: string, root: Record<string, Value>): string {
     const body = this.#files.get(name);
     if (!body) throw new TemplateError(`no template ${name}`);
-    const ctx = { ...root, Template: { ...(root.Template as object), Name: name } };
-    return this.#exec(body, ctx, [new Map([["$", ctx]])]);
+    return this.#exec(body, root, [new Map<string, Value>([["$", root]])]);
   }
 
   #exec(nodes: Node[], dot: Value, scope: Scope): string {

@@ -57,7 +57,8 @@ export function renderChart(values: Values, release = "tm"): Rendered {
   let notes = "";
   for (const f of files) {
     if (f.startsWith("_")) continue;
-    const text = t.render(`${chart.name}/templates/${f}`, root);
+    const name = `${chart.name}/templates/${f}`;
+    const text = t.render(name, { ...root, Template: { ...root.Template, Name: name } });
     if (f === "NOTES.txt") notes = text;
     else byFile.set(f, yamlDocuments(text) as K8sObject[]);
   }

@@ -3,6 +3,8 @@ import assert from "node:assert/strict";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { startNatsServer, type NatsServer } from "../support/nats-server.ts";
+import { createTestDatabase, type TestDatabase } from "../support/postgres.ts";
 import { completeTurn } from "./turn.ts";
 import { Spawned, plainNodeEnv, run } from "./spawned.ts";
 
@@ -10,9 +12,15 @@ const ROOT = resolve(import.meta.dirname, "../..");
 const out = mkdtempSync(join(tmpdir(), "tm-built-"));
 const bin = join(out, "node_modules", ".bin", "threadmesh");
 let dev: Spawned | null = null;
+const mesh: Spawned[] = [];
+let nats: NatsServer | null = null;
+let db: TestDatabase | null = null;
 
 after(async () => {
   await dev?.stop();
+  for (const p of mesh.reverse()) await p.stop();
+  await nats?.stop();
+  await db?.drop();
   rmSync(out, { recursive: true, force: true });
 });
 
@@ -73,4 +81,30 @@ test("the built threadmesh dev starts on plain node and completes a turn over a 
   assert.ok(turn.text.length > 0, "the simulator's answer streamed");
   const stopped = await dev.stop();
   assert.deepEqual(stopped, { code: 0, signal: null }, dev.output());
+});
+
+test("the built migrate, model-sim, host and router form a distributed mesh on NATS and PostgreSQL that completes a turn", async (t) => {
+  nats = await startNatsServer({ jetstream: true });
+  db = await createTestDatabase();
+  if (nats === null || db === null) return t.skip("nats-server or PostgreSQL is not available");
+  const env = plainNodeEnv({ NATS_URL: nats.url, DATABASE_URL: db.url, THREADMESH_LOG_LEVEL: "warn", THREADMESH_METRICS_PORT: "0" });
+  const migrate = await run(bin, ["migrate"], { cwd: out, env });
+  assert.equal(migrate.code, 0, migrate.stderr);
+  assert.match(migrate.stdout, /^applied migrations: 0001-initial, /);
+
+  const sim = new Spawned("model-sim (built)", bin, ["model-sim", "--sim-port", "0", "--sim-tool-call-probability", "0", "--sim-ttft-ms", "0"], { cwd: out, env });
+  mesh.push(sim);
+  const simUrl = (await sim.waitForLine(/model-sim listening on (http:\/\/\S+)/))[1]!.replace(/\/?$/, "");
+  const host = new Spawned("host (built)", bin, ["host"], {
+    cwd: out,
+    env: { ...env, OPENAI_BASE_URL: simUrl.endsWith("/v1") ? simUrl : `${simUrl}/v1`, THREADMESH_WORKSPACE_ROOT: join(out, "data", "workspaces") },
+  });
+  mesh.push(host);
+  await host.waitForLine(/session host \S+ ready/);
+  const router = new Spawned("router (built)", bin, ["router", "--port", "0"], { cwd: out, env: { ...env, THREADMESH_TOKEN: "built-secret" } });
+  mesh.push(router);
+  const url = (await router.waitForLine(/listening on: (ws:\/\/\S+)/))[1]!;
+  const turn = await completeTurn(url, "built-secret");
+  assert.equal(turn.status, "completed", `${host.output()}\n${router.output()}`);
+  for (const p of [router, host]) assert.deepEqual(await p.stop(), { code: 0, signal: null }, p.output());
 });

@@ -49,6 +49,7 @@ export async function composeHost(
       maxThreads: config.maxThreads,
       maxTurns: config.maxTurns,
       turnLagBudgetMs: config.turnLagBudgetMs,
+      deltaLingerMs: config.deltaLingerMs,
       continueTurns: config.continueTurns,
       limitsFor: sameLimitsForAll(tenantLimitsOf(config)),
       maxConcurrentCommands: config.hostMaxConcurrentCommands,

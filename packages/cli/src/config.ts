@@ -39,6 +39,7 @@ export interface Config extends TenantLimits {
   readonly maxThreads: number;
   readonly maxTurns: number;
   readonly turnLagBudgetMs: number;
+  readonly deltaLingerMs: number;
   readonly continueTurns: boolean;
   readonly drainDeadlineMs: number;
   readonly replayMaxAgeMs: number;

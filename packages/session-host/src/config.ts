@@ -43,8 +43,13 @@ export const DEFAULT_HEARTBEAT_INTERVAL_MS = 1_000;
 export const DEFAULT_MAX_CONCURRENT_COMMANDS = 512;
 /** Turns one host runs at once at most; new turns beyond it get -32001 (0: bounded by event-loop lag only). */
 export const DEFAULT_MAX_TURNS = 1_000;
-/** Event-loop lag beyond which a host refuses new turns, in ms (0: no check). */
-export const DEFAULT_TURN_LAG_BUDGET_MS = 250;
+/**
+ * Sustained event-loop lag beyond which a host refuses new turns, in ms (0: no check). Off for hosts
+ * built in-process (tests, embedding); the command line sets its own default (THREADMESH_TURN_LAG_BUDGET_MS).
+ */
+export const DEFAULT_TURN_LAG_BUDGET_MS = 0;
+/** Longest time a thread's streamed deltas are held back so that several travel together, in ms (0: at once). */
+export const DEFAULT_DELTA_LINGER_MS = 20;
 /** Threads one host holds at most; placements beyond it are refused. */
 export const DEFAULT_MAX_THREADS = 5_000;
 /** Base instructions of threads that bring none. */
@@ -122,6 +127,8 @@ export interface HostConfig {
    * wedged for longer stops the heartbeats. Default: the lease's ttl.
    */
   leaseStallMs: number | undefined;
+  /** Streamed deltas of one thread wait at most this long to travel together, in ms (0: at once). Default {@link DEFAULT_DELTA_LINGER_MS}. */
+  deltaLingerMs: number;
   /** Quotas of a tenant (threads per tenant, queue wait). Default: the protocol's `DEFAULT_LIMITS` for everyone. */
   limitsFor: LimitsResolver;
   /**
@@ -164,6 +171,7 @@ export function resolveHostConfig(partial: Partial<HostConfig> = {}): Readonly<H
     maxTurns: partial.maxTurns ?? DEFAULT_MAX_TURNS,
     turnLagBudgetMs: partial.turnLagBudgetMs ?? DEFAULT_TURN_LAG_BUDGET_MS,
     leaseStallMs: partial.leaseStallMs,
+    deltaLingerMs: partial.deltaLingerMs ?? DEFAULT_DELTA_LINGER_MS,
   });
 }
 

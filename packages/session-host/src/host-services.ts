@@ -5,6 +5,7 @@ import type { CommandEnvelope } from "@threadmesh/protocol";
 import type { Logger, Telemetry } from "@threadmesh/telemetry";
 import type { TurnAdmission } from "./admission/turn-admission.ts";
 import type { TurnCapacity } from "./capacity/turn-capacity.ts";
+import type { DeltaLinger } from "./capacity/delta-linger.ts";
 import type { HostConfig, ModelConfig } from "./config.ts";
 import type { HostOwnership } from "./host-ownership.ts";
 import type { ModelClient } from "./model/model-client.ts";
@@ -21,6 +22,8 @@ export interface HostServices {
   readonly admission: TurnAdmission | null;
   /** Whether this host takes one more turn (turn count, event-loop lag). */
   readonly turnCapacity: TurnCapacity;
+  /** The clock streamed deltas linger on before they are published; null: published at once. */
+  readonly deltaLinger: DeltaLinger | null;
   readonly config: Readonly<HostConfig>;
   readonly modelConfig: Readonly<ModelConfig>;
   readonly telemetry: Telemetry;

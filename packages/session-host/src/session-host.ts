@@ -40,6 +40,7 @@ import { ThreadRegistry } from "./thread-registry.ts";
 import { settleWithin } from "./settle-within.ts";
 import { TenantQuota } from "./tenant-quota.ts";
 import { TurnCapacity } from "./capacity/turn-capacity.ts";
+import { DeltaLinger } from "./capacity/delta-linger.ts";
 
 /** Recently published events a host keeps across its threads (see RecentEvents). */
 const RECENT_EVENTS_BYTES = 64 * 1024 * 1024;
@@ -152,6 +153,7 @@ export class SessionHost {
         activeTurns: () => this.#activeTurns,
         eventLoopLagMs: () => this.#control.sustainedLagMs,
       }),
+      deltaLinger: config.deltaLingerMs > 0 ? new DeltaLinger(config.deltaLingerMs) : null,
       config,
       modelConfig,
       telemetry,

@@ -119,6 +119,7 @@ export class ThreadActor implements TurnContext {
       audience: () => threadAudience(this.record),
       answerers: () => threadAnswerers(this.record),
       recent: new RecentEvents(s.recentEvents),
+      ...(s.deltaLinger !== null ? { linger: s.deltaLinger } : {}),
     });
     this.writer = new ThreadWriter({
       store: s.store,

@@ -1,5 +1,6 @@
 import type { Bus, BusHeaders } from "@threadmesh/mesh";
 import type { RecentEvent, RecentEvents } from "./recent-events.ts";
+import type { DeltaLinger } from "./capacity/delta-linger.ts";
 import {
   BROADCAST_NOTIFICATIONS,
   EventHeader,
@@ -30,7 +31,12 @@ export interface ThreadEventsOptions {
   answerers?: () => ReadonlyArray<string | null>;
   /** Keeps the newest events published, for routers whose feed lost some. */
   recent?: RecentEvents;
+  /** Holds a read's streamed deltas back for a moment so that several travel together; absent: published at once. */
+  linger?: DeltaLinger;
 }
+
+/** Notifications that may linger: streamed text, merged by the routers into one frame per client. */
+const LINGERING = new Set(["item/agentMessage/delta", "item/reasoning/summaryTextDelta", "item/reasoning/textDelta", "item/plan/delta"]);
 
 const EMPTY = new Uint8Array(0);
 /** A batch is published early once its frames reach this size. */
@@ -56,6 +62,9 @@ export class ThreadEvents {
   readonly #recent: RecentEvents | undefined;
   readonly #audience: (() => readonly string[]) | undefined;
   readonly #answerers: (() => ReadonlyArray<string | null>) | undefined;
+  readonly #linger: DeltaLinger | undefined;
+  /** Every frame of the batch is a streamed delta (it may linger). */
+  #batchLingers = true;
   #silenced = false;
   /** Id of the turn running on the thread, stamped on every event (`tm-a`); null while idle. */
   #activeTurn: string | null = null;
@@ -79,6 +88,7 @@ export class ThreadEvents {
     this.#recent = opts.recent;
     this.#audience = opts.audience;
     this.#answerers = opts.answerers;
+    this.#linger = opts.linger;
   }
 
   /** Publishes nothing from now on: the thread belongs to another owner. */
@@ -127,6 +137,7 @@ export class ThreadEvents {
     const frame = encodeNotification(method, params, { seq, epoch: this.#epoch });
     if (this.#corked > 0 && !broadcast && !dropSubscriptions) {
       this.#batch.push(frame);
+      if (!LINGERING.has(method)) this.#batchLingers = false;
       this.#batchMethod = method;
       this.#batchBytes += frame.length;
       if (this.#batchBytes >= MAX_BATCH_BYTES) this.flush();
@@ -156,7 +167,11 @@ export class ThreadEvents {
   }
 
   uncork(): void {
-    if (this.#corked > 0 && --this.#corked === 0) this.flush();
+    if (this.#corked > 0 && --this.#corked === 0) {
+      // Streamed deltas wait for the linger tick, joined by those of the next reads; anything else goes now.
+      if (this.#linger !== undefined && this.#batchLingers && this.#batch.length > 0) this.#linger.schedule(this);
+      else this.flush();
+    }
   }
 
   /** Publishes the collected notifications now. */
@@ -166,6 +181,7 @@ export class ThreadEvents {
     const frames = this.#batch;
     this.#batch = [];
     this.#batchBytes = 0;
+    this.#batchLingers = true;
     const last = this.#seq;
     const headers: BusHeaders = {
       [EventHeader.Kind]: n === 1 ? "n" : "b",

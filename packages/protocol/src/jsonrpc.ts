@@ -15,7 +15,13 @@ export type InboundMessage =
   | { kind: "notification"; method: string; params: unknown }
   | { kind: "response"; id: RequestId; idText: string; result: unknown }
   | { kind: "error"; id: RequestId; idText: string; error: RpcErrorShape }
-  | { kind: "invalid"; code: number; message: string; idText: string | null; data?: unknown };
+  | { kind: "invalid"; code: number; message: string; idText: string | null; data?: unknown }
+  /**
+   * Neither a request, a notification nor an answer, and carries no id to answer to (`{}`, `42`, an
+   * invalid id): dropped without a reply, as Codex does. An error with `id: null` would not even
+   * validate against Codex's `RequestId`; it is kept only for unparsable text and batches.
+   */
+  | { kind: "ignored"; reason: string };
 
 /** Limits applied while classifying a frame. */
 export interface InboundLimits {
@@ -55,7 +61,7 @@ export function parseInbound(text: string, limits?: InboundLimits): InboundMessa
     return { kind: "invalid", code: ErrorCode.InvalidRequest, message: "batch requests are not supported", idText: null };
   }
   if (typeof v !== "object" || v === null) {
-    return { kind: "invalid", code: ErrorCode.InvalidRequest, message: "Invalid request: expected a JSON object", idText: null };
+    return { kind: "ignored", reason: "expected a JSON object" };
   }
   const o = v as Record<string, unknown>;
   if ("jsonrpc" in o && o.jsonrpc !== "2.0") {
@@ -65,7 +71,12 @@ export function parseInbound(text: string, limits?: InboundLimits): InboundMessa
   if (hasId) {
     const idText = idTextOf(o.id, text, limits?.maxIdChars);
     if (idText === null) {
-      return { kind: "invalid", code: ErrorCode.InvalidRequest, message: "Invalid request: id must be a string or an integer", idText: null };
+      // A string or integer id beyond Threadmesh's id limit is refused so its sender is not left waiting;
+      // an id of another type is not an id at all (Codex ignores such frames).
+      if (typeof o.id === "string" || (typeof o.id === "number" && Number.isInteger(o.id))) {
+        return { kind: "invalid", code: ErrorCode.InvalidRequest, message: "Invalid request: id must be a string or an integer", idText: null };
+      }
+      return { kind: "ignored", reason: "id must be a string or an integer" };
     }
     const id = o.id as RequestId;
     if (typeof o.method === "string") {
@@ -77,7 +88,7 @@ export function parseInbound(text: string, limits?: InboundLimits): InboundMessa
     return { kind: "invalid", code: ErrorCode.InvalidRequest, message: "Invalid request: missing field `method`", idText };
   }
   if (typeof o.method === "string") return { kind: "notification", method: o.method, params: o.params };
-  return { kind: "invalid", code: ErrorCode.InvalidRequest, message: "Invalid request: missing field `method`", idText: null };
+  return { kind: "ignored", reason: "missing field `method`" };
 }
 
 /** The id exactly as it must be echoed, or null when it is not a valid JSON-RPC id. */

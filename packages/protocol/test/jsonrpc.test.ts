@@ -29,9 +29,12 @@ test("batch arrays are rejected", () => {
   assert.deepEqual(m.kind === "invalid" && [m.code, m.message], [ErrorCode.InvalidRequest, "batch requests are not supported"]);
 });
 
-test("float and null ids are invalid requests", () => {
-  assert.equal(parseInbound('{"id":1.5,"method":"x"}').kind, "invalid");
-  assert.equal(parseInbound('{"id":null,"method":"x"}').kind, "invalid");
+test("frames with nothing to answer to are ignored, as Codex ignores them: float and null ids, non-objects, no method and no id", () => {
+  for (const frame of ['{"id":1.5,"method":"x"}', '{"id":null,"method":"x"}', '{"id":{},"method":"x"}', "{}", "42", '"s"', "null", '{"foo":1}']) {
+    assert.equal(parseInbound(frame).kind, "ignored", frame);
+  }
+  // With an id there is someone to answer.
+  assert.deepEqual(parseInbound('{"id":7}'), { kind: "invalid", code: ErrorCode.InvalidRequest, message: "Invalid request: missing field `method`", idText: "7" });
 });
 
 test("a jsonrpc member is accepted", () => {

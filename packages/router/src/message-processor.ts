@@ -9,6 +9,7 @@ import {
   applyParamLimits,
   connectionThreadLimit,
   encodeError,
+  encodeNotification,
   encodeResult,
   isKnownMethod,
   isUuid,
@@ -28,6 +29,7 @@ import type { OutboundBudget } from "./outbound-budget.ts";
 import { checkClientName, initializeResponse } from "./handlers/initialize.ts";
 import type { PlatformInfo } from "./handlers/platform.ts";
 import { LOCAL_HANDLERS } from "./local-handlers.ts";
+import { remoteControlStatus, type RemoteControlStatus } from "./handlers/remote-control.ts";
 import type { RouterMetrics } from "./router-metrics.ts";
 import type { TurnShedder } from "./shedding/turn-shedder.ts";
 import type { ConnectionHandler, ConnectionInfo, TransportAcceptor, TransportLink } from "./transport.ts";
@@ -37,6 +39,7 @@ type Request = Extract<InboundMessage, { kind: "request" }>;
 type InitializeParams = ReturnType<typeof Params.InitializeParams.parse>;
 
 const BINARY_FRAME = { code: ErrorCode.InvalidRequest, message: "binary frames are not supported" };
+const REMOTE_CONTROL_METHOD = "remoteControl/status/changed";
 const NOT_INITIALIZED = { code: ErrorCode.InvalidRequest, message: "Not initialized" };
 const ALREADY_INITIALIZED = { code: ErrorCode.InvalidRequest, message: "Already initialized" };
 const DRAINING = {
@@ -74,9 +77,13 @@ export class MessageProcessor implements TransportAcceptor {
   /** Requests that may subscribe their connection to a thread, in flight per connection. */
   readonly #subscribing = new WeakMap<Connection, number>();
   #idleWaiters: Array<() => void> = [];
+  /** Connections already sent `remoteControl/status/changed`. */
+  readonly #remoteControlSent = new WeakSet<Connection>();
+  readonly #remoteControl: RemoteControlStatus;
 
   constructor(opts: MessageProcessorOptions) {
     this.#opts = opts;
+    this.#remoteControl = remoteControlStatus(opts.config.codexHome);
   }
 
   get connections(): ReadonlySet<Connection> {
@@ -138,9 +145,17 @@ export class MessageProcessor implements TransportAcceptor {
       case "invalid":
         conn.sendControl(encodeError(msg.idText, { code: msg.code, message: msg.message, data: msg.data }));
         return;
+      case "ignored":
+        // Nothing to answer to (`{}`, `42`, an invalid id): silence, as Codex.
+        return;
       case "notification":
-        // `initialized` completes the documented handshake but gates nothing (as in Codex); other
-        // client notifications are ignored.
+        // `initialized` completes the documented handshake but gates nothing (as in Codex); after it an
+        // initialized connection hears `remoteControl/status/changed` once, as from Codex. Other client
+        // notifications are ignored.
+        if (msg.method === "initialized" && conn.initialized && !this.#remoteControlSent.has(conn)) {
+          this.#remoteControlSent.add(conn);
+          if (!conn.optOut?.has(REMOTE_CONTROL_METHOD)) conn.sendControl(encodeNotification(REMOTE_CONTROL_METHOD, this.#remoteControl));
+        }
         return;
     }
   }

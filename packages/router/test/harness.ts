@@ -291,8 +291,9 @@ export class TestClient {
     return this.waitFor((f) => f.method === method, from);
   }
 
+  /** Methods (and `#id` for answers) of the frames seen, less the handshake's `remoteControl/status/changed`. */
   methods(): string[] {
-    return this.frames.map((f) => (typeof f.method === "string" ? f.method : `#${String(f.id)}`));
+    return this.frames.filter((f) => f.method !== "remoteControl/status/changed").map((f) => (typeof f.method === "string" ? f.method : `#${String(f.id)}`));
   }
 
   close(): Promise<{ code: number; reason: string }> {

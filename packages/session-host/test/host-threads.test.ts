@@ -94,14 +94,16 @@ describe("session host: thread lifecycle", () => {
     const res = r.result as Json;
     assert.equal(r.subscribe, threadId);
     assert.equal(JSON.parse(r.before![0]!).method, "deprecationNotice");
-    assert.deepEqual(r.after!.map((s) => JSON.parse(s).method), ["thread/tokenUsage/updated", "thread/goal/cleared"]);
+    assert.deepEqual(r.after!.map((s) => JSON.parse(s).method), ["thread/tokenUsage/updated"]);
+    // The thread has no goal: every subscriber hears so after the response (an event, not a requester-only notice).
+    await other.waitForMethod("thread/goal/cleared", threadId, from);
     assert.equal(JSON.parse(r.after![0]!).params.turnId, turnId);
     assert.equal(res.thread.turns.length, 1);
     assert.equal(res.thread.turns[0].itemsView, "full");
     assert.deepEqual(res.thread.turns[0].items.map((i: Json) => i.type), ["userMessage", "agentMessage"]);
     assert.deepEqual(res.collaborationMode, { mode: "default", settings: { model: "sim-model", reasoning_effort: null, developer_instructions: null } });
     assert.equal(res.thread.preview, "hello");
-    assert.deepEqual(other.trace(threadId, from), ["reply:thread/resume"], "no status change for a thread that was already loaded");
+    assert.deepEqual(other.trace(threadId, from), ["reply:thread/resume", "thread/goal/cleared"], "no status change for a thread that was already loaded");
     const lean = await other.send("thread/resume", { threadId, excludeTurns: true });
     assert.ok(lean.ok);
     assert.deepEqual((lean.result as Json).thread.turns, []);
@@ -164,8 +166,11 @@ describe("session host: thread lifecycle", () => {
     assert.equal(forked.turns.length, 1);
     assert.equal(fork.subscribe, forked.id);
     assert.deepEqual(fork.after!.map((s) => JSON.parse(s).method), ["thread/tokenUsage/updated"]);
+    // Hydrating a fork's history is deprecated as for a resume; a fork without turns hears nothing.
+    assert.deepEqual(fork.before!.map((s) => JSON.parse(s).method), ["deprecationNotice"]);
     await c.waitForMethod("thread/started", forked.id, from);
     assert.deepEqual(await c.error("thread/fork", { threadId, lastTurnId: "nope" }), { code: -32600, message: "turn not found: nope" });
+    assert.equal((await c.send("thread/fork", { threadId, excludeTurns: true })).before, undefined);
     h.sim.script(forked.id, [{ output: [{ type: "message", text: "forked reply" }] }]);
     const fromFork = c.frames.length;
     const ft = await c.call("turn/start", { threadId: forked.id, input: text("continue") });

@@ -4,7 +4,7 @@ import type { CommandOutcome } from "../command-outcome.ts";
 import { connectionKey, type HostServices } from "../host-services.ts";
 import { fullTurns } from "../store-reads.ts";
 import { flushOwner } from "../owner-flush.ts";
-import { noRolloutError } from "../thread-errors.ts";
+import { RESUME_DEPRECATION, noRolloutError } from "../thread-errors.ts";
 import { requesterNotification } from "../thread-events.ts";
 import { claimStoredThread } from "../thread-loader.ts";
 import type { ThreadRegistry } from "../thread-registry.ts";
@@ -81,8 +81,11 @@ export async function forkThread(services: HostServices, registry: ThreadRegistr
   if (actor.record.tokenUsage && actor.lastTurnId) {
     after.push(requesterNotification("thread/tokenUsage/updated", { threadId: id, turnId: actor.lastTurnId, tokenUsage: actor.record.tokenUsage }));
   }
+  // As Codex: a fork that hydrates history is preceded by the same deprecation notice as a resume.
+  const before = p.excludeTurns === true ? [] : [requesterNotification("deprecationNotice", { summary: RESUME_DEPRECATION, details: null })];
   return {
     result: threadSessionResponse(actor.record, thread),
+    before,
     after,
     subscribe: id,
     afterReply: () => actor.events.notify("thread/started", { thread: toWireThread(actor.record, actor.status, true) }),

@@ -168,7 +168,7 @@ async function main(argv: string[]): Promise<number> {
       checks: Object.fromEntries(recorder.checks),
       errors: recorder.errorMessages,
       bucketS,
-      series: recorder.series(bucketS * 1000),
+      series: recorder.series(bucketS),
       loadAverage: { start: Number(loadStart.toFixed(2)), end: Number(loadavg()[0]!.toFixed(2)) },
       ok: th.every((t) => t.ok) && run.abandoned === 0,
     };

@@ -41,8 +41,10 @@ const MAX_ERROR_MESSAGES = 20;
 
 export class Recorder {
   readonly startedAt = performance.now();
-  /** Per metric: sample times (ms since start) and values, in arrival order. */
-  readonly #samples = new Map<MetricName, { t: number[]; v: number[] }>(METRIC_NAMES.map((n) => [n, { t: [], v: [] }]));
+  /** Per trend: sample times (ms since start) and values, in arrival order. */
+  readonly #samples = new Map<MetricName, { t: number[]; v: number[] }>();
+  /** Per counter: sums per second of the run, and when it was first and last added to (ms since start). */
+  readonly #counters = new Map<MetricName, { perSecond: number[]; firstAt: number; lastAt: number }>();
   readonly checks = new Map<string, { passes: number; fails: number }>();
   readonly errorMessages: string[] = [];
   readonly #vus: Array<{ t: number; vus: number }> = [];
@@ -56,10 +58,23 @@ export class Recorder {
   }
 
   add(metric: MetricName, value: number): void {
-    const s = this.#samples.get(metric)!;
-    s.t.push(this.elapsedMs());
-    s.v.push(value);
-    this.totals[metric] += METRICS[metric].kind === "counter" ? value : 1;
+    const now = this.elapsedMs();
+    if (METRICS[metric].kind === "counter") {
+      // Counters are summed per second: a delta counter moves tens of thousands of times a second.
+      let c = this.#counters.get(metric);
+      if (!c) this.#counters.set(metric, (c = { perSecond: [], firstAt: now, lastAt: now }));
+      const sec = Math.floor(now / 1000);
+      while (c.perSecond.length <= sec) c.perSecond.push(0);
+      c.perSecond[sec]! += value;
+      c.lastAt = now;
+      this.totals[metric] += value;
+    } else {
+      let s = this.#samples.get(metric);
+      if (!s) this.#samples.set(metric, (s = { t: [], v: [] }));
+      s.t.push(now);
+      s.v.push(value);
+      this.totals[metric] += 1;
+    }
     if (metric === "tm_ttfd_ms") {
       this.recentTtfd.push(value);
       if (this.recentTtfd.length > 1_000) this.recentTtfd.shift();
@@ -95,10 +110,9 @@ export class Recorder {
   stats(durationS: number): Record<MetricName, TrendStats | CounterStats> {
     const out = {} as Record<MetricName, TrendStats | CounterStats>;
     for (const name of METRIC_NAMES) {
-      const { v } = this.#samples.get(name)!;
-      if (METRICS[name].kind === "trend") out[name] = trendStats(v);
+      if (METRICS[name].kind === "trend") out[name] = trendStats(this.#samples.get(name)?.v ?? []);
       else {
-        const count = v.reduce((a, b) => a + b, 0);
+        const count = this.totals[name];
         out[name] = { count, rate: round(durationS > 0 ? count / durationS : 0) };
       }
     }
@@ -107,46 +121,51 @@ export class Recorder {
 
   /** Time from the first turn/start answer to the last turn's end, in s (0 without turns). */
   turnSpanS(): number {
-    const started = this.#samples.get("tm_turns_started")!.t;
-    const ended = this.#samples.get("tm_turns_ended")!.t;
-    if (started.length === 0 || ended.length === 0) return 0;
-    return (ended.at(-1)! - started[0]!) / 1000;
+    const started = this.#counters.get("tm_turns_started");
+    const ended = this.#counters.get("tm_turns_ended");
+    if (!started || !ended) return 0;
+    return (ended.lastAt - started.firstAt) / 1000;
   }
 
-  /** The run cut into buckets of `bucketMs` for the report's charts. */
-  series(bucketMs: number): SeriesPoint[] {
+  /** The run cut into buckets of `bucketS` whole seconds for the report's charts. */
+  series(bucketS: number): SeriesPoint[] {
     const end = this.elapsedMs();
+    const bucketMs = bucketS * 1000;
     const n = Math.max(1, Math.ceil(end / bucketMs));
-    const per = (name: MetricName): Array<number[]> => {
+    const samples = (name: MetricName): Array<number[]> => {
       const buckets = Array.from({ length: n }, () => [] as number[]);
-      const { t, v } = this.#samples.get(name)!;
-      for (let i = 0; i < t.length; i++) buckets[Math.min(n - 1, Math.floor(t[i]! / bucketMs))]!.push(v[i]!);
-      return buckets;
+      const s = this.#samples.get(name);
+      if (s) for (let i = 0; i < s.t.length; i++) buckets[Math.min(n - 1, Math.floor(s.t[i]! / bucketMs))]!.push(s.v[i]!);
+      return buckets.map((b) => b.sort((a, c) => a - c));
     };
-    const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
-    const [ttfd, turn, deltas, errors, started, ended, completed] = (
-      ["tm_ttfd_ms", "tm_turn_ms", "tm_deltas", "tm_errors", "tm_turns_started", "tm_turns_ended", "tm_turns_completed"] as const
-    ).map(per);
+    const sums = (name: MetricName): number[] => {
+      const out = new Array<number>(n).fill(0);
+      const c = this.#counters.get(name);
+      if (c) c.perSecond.forEach((v, sec) => (out[Math.min(n - 1, Math.floor(sec / bucketS))]! += v));
+      return out;
+    };
+    const ttfd = samples("tm_ttfd_ms");
+    const turn = samples("tm_turn_ms");
+    const [deltas, errors, started, ended, completed] = (["tm_deltas", "tm_errors", "tm_turns_started", "tm_turns_ended", "tm_turns_completed"] as const).map(sums);
     const points: SeriesPoint[] = [];
     let active = 0;
     let vi = 0;
     let vus = 0;
     for (let i = 0; i < n; i++) {
-      active += sum(started![i]!) - sum(ended![i]!);
+      active += started![i]! - ended![i]!;
       while (vi < this.#vus.length && this.#vus[vi]!.t < (i + 1) * bucketMs) vus = this.#vus[vi++]!.vus;
-      const sorted = [...ttfd![i]!].sort((a, b) => a - b);
-      const turnSorted = [...turn![i]!].sort((a, b) => a - b);
+      const q = (xs: number[], p: number) => (xs.length ? round(pct(xs, p)) : null);
       points.push({
-        t: round((i * bucketMs) / 1000),
+        t: i * bucketS,
         vus,
         activeTurns: active,
-        ttfdP50: sorted.length ? round(pct(sorted, 50)) : null,
-        ttfdP95: sorted.length ? round(pct(sorted, 95)) : null,
-        ttfdP99: sorted.length ? round(pct(sorted, 99)) : null,
-        turnP95: turnSorted.length ? round(pct(turnSorted, 95)) : null,
-        deltasPerSecond: round(sum(deltas![i]!) / (bucketMs / 1000)),
-        errorsPerSecond: round(sum(errors![i]!) / (bucketMs / 1000)),
-        turnsCompleted: sum(completed![i]!),
+        ttfdP50: q(ttfd[i]!, 50),
+        ttfdP95: q(ttfd[i]!, 95),
+        ttfdP99: q(ttfd[i]!, 99),
+        turnP95: q(turn[i]!, 95),
+        deltasPerSecond: round(deltas![i]! / bucketS),
+        errorsPerSecond: round(errors![i]! / bucketS),
+        turnsCompleted: completed![i]!,
       });
     }
     return points;

@@ -229,6 +229,7 @@ export class CodexSession {
     if (f.id !== undefined) return this.#serverRequest(f);
     if (f.method === DELTA_METHOD && typeof params.turnId === "string") {
       this.#watch(params.turnId).addDeltas(fresh, this.#platform.now());
+      if (fresh > 0) this.#platform.add("tm_deltas", fresh);
     } else if (f.method === "turn/completed" && params.turn) {
       this.#watch(String(params.turn.id)).finish(String(params.turn.status));
     }

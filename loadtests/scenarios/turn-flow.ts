@@ -36,7 +36,6 @@ export async function finishTurn(ctx: IterationContext, watch: TurnWatch): Promi
   const { platform } = ctx;
   const end = platform.now();
   platform.add("tm_turns_ended", 1);
-  platform.add("tm_deltas", watch.deltas);
   if (watch.firstDeltaAt >= 0) platform.add("tm_ttfd_ms", watch.firstDeltaAt - watch.sentAt);
   if (status === "completed") {
     platform.add("tm_turns_completed", 1);

@@ -14,7 +14,9 @@
  *
  * Environment: BENCH_CAPACITY_TOPOLOGIES (embedded,distributed), BENCH_CAPACITY_EMBEDDED_STEPS,
  * BENCH_CAPACITY_DISTRIBUTED_STEPS (comma-separated N), BENCH_CAPACITY_REPLY_S (30),
- * BENCH_CAPACITY_ALL_STEPS=1 (go on past a failed step). Results: bench/results/capacity.json.
+ * BENCH_CAPACITY_ALL_STEPS=1 (go on past a failed step), BENCH_CAPACITY_COMPARE (settings of the code
+ * before a lever, e.g. `THREADMESH_DELTA_LINGER_MS=0`: each step runs with them first, then without, and
+ * both are recorded). Results: bench/results/capacity.json.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -40,6 +42,9 @@ const STEPS: Record<Kind, number[]> = {
 };
 const REPLY_S = Number(process.env.BENCH_CAPACITY_REPLY_S ?? 30);
 const ALL_STEPS = process.env.BENCH_CAPACITY_ALL_STEPS === "1";
+const COMPARE: Record<string, string> | null = process.env.BENCH_CAPACITY_COMPARE
+  ? Object.fromEntries(process.env.BENCH_CAPACITY_COMPARE.split(",").map((kv) => kv.split("=") as [string, string]))
+  : null;
 const TOKENS_PER_S = 50;
 const TTFT_MS = 200;
 const MAX_CONNECTIONS = 100;
@@ -67,7 +72,7 @@ async function startSim(): Promise<{ proc: ThreadmeshProcess; url: string }> {
   return { proc, url };
 }
 
-async function deploy(kind: Kind, simUrl: string): Promise<Deployment> {
+async function deploy(kind: Kind, simUrl: string, extraEnv: Record<string, string>): Promise<Deployment> {
   const dir = mkdtempSync(join(tmpdir(), `tm-capacity-${kind}-`));
   const token = randomBytes(16).toString("hex");
   const env: Record<string, string> = {
@@ -78,6 +83,7 @@ async function deploy(kind: Kind, simUrl: string): Promise<Deployment> {
     THREADMESH_MAX_THREADS_PER_TENANT: "100000",
     // Turns are bounded by the host's event-loop lag only: a step past capacity shows as refusals.
     THREADMESH_MAX_TURNS: "0",
+    ...extraEnv,
   };
   if (kind === "embedded") {
     const dev = ThreadmeshProcess.spawn("dev", ["dev", "--port", "0"], { ...env, DATABASE_URL: `sqlite:${join(dir, "threadmesh.db")}` });
@@ -145,9 +151,9 @@ interface ThreadLoad {
   started: number;
 }
 
-async function step(run: BenchRun, kind: Kind, n: number): Promise<Record<string, unknown>> {
+async function step(run: BenchRun, kind: Kind, n: number, extraEnv: Record<string, string> = {}): Promise<Record<string, unknown>> {
   const sim = await startSim();
-  const d = await deploy(kind, sim.url).catch(async (err: unknown) => {
+  const d = await deploy(kind, sim.url, extraEnv).catch(async (err: unknown) => {
     await sim.proc.stop();
     throw err;
   });
@@ -245,6 +251,7 @@ async function step(run: BenchRun, kind: Kind, n: number): Promise<Record<string
       fd !== null && fd.p99 <= TARGET_MS.firstDeltaP99 && gap.p99 <= TARGET_MS.gapP99 && delivered === produced && wholeTurns === all.length && errors.length === 0 && refused === 0;
     const result = {
       n,
+      settings: extraEnv,
       connections: conns,
       turnsStarted: all.length,
       turnsMeasured: measured.length,
@@ -260,7 +267,7 @@ async function step(run: BenchRun, kind: Kind, n: number): Promise<Record<string
       eventLoopLagMs: lag,
       pass,
     };
-    console.log(`${kind} N=${n}: ${JSON.stringify(result)}`);
+    console.log(`${kind} N=${n} ${JSON.stringify(extraEnv)}: ${JSON.stringify(result)}`);
     if (delivered !== produced) run.missTarget(`${kind} N=${n}: ${delivered} of ${produced} deltas delivered`);
     if (!pass) run.missTarget(`${kind} N=${n}: step missed its targets`);
     return result;
@@ -276,11 +283,13 @@ await runBenchmark("capacity", async (run) => {
   for (const kind of TOPOLOGIES) {
     const results: Array<Record<string, unknown>> = [];
     for (const n of STEPS[kind]) {
+      // The code before the lever first, on fresh processes, then the code as it is.
+      if (COMPARE !== null) results.push({ ...(await step(run, kind, n, COMPARE)), before: true });
       const r = await step(run, kind, n);
       results.push(r);
       if (!r.pass && !ALL_STEPS) break;
     }
-    const passing = results.filter((r) => r.pass).map((r) => r.n as number);
+    const passing = results.filter((r) => r.pass && !r.before).map((r) => r.n as number);
     topologies[kind] = { capacityN: passing.length > 0 ? Math.max(...passing) : 0, steps: results };
   }
   return {

@@ -57,7 +57,7 @@ const k6Platform: Platform = {
   },
 };
 
-/** The run's target from `__ENV`: ROUTER_URL, TOKEN, SIM_URL, DELTAS, TOKENS_PER_SECOND, TURNS_PER_THREAD. */
+/** The run's target from `__ENV`: ROUTER_URL (one or several, comma-separated), TOKEN, SIM_URL, DELTAS, TOKENS_PER_SECOND, TURNS_PER_THREAD. */
 export function k6Target(): Target {
   return {
     url: env("ROUTER_URL", "ws://127.0.0.1:8080"),
@@ -89,9 +89,12 @@ export function k6Options(name: ScenarioName): Record<string, unknown> {
 /** The default function of a scenario's k6 script. */
 export function k6Iteration(name: ScenarioName): () => Promise<void> {
   const target = k6Target();
+  // ROUTER_URL may list several routers (comma-separated): VUs are spread over them.
+  const urls = target.url.split(",");
   return async () => {
+    const vu = exec.vu.idInTest;
     try {
-      await SCENARIOS[name]({ vu: exec.vu.idInTest, iteration: exec.vu.iterationInScenario, target, platform: k6Platform });
+      await SCENARIOS[name]({ vu, iteration: exec.vu.iterationInScenario, target: { ...target, url: urls[(vu - 1) % urls.length]! }, platform: k6Platform });
     } catch (err) {
       sinks.tm_errors.add(1);
       console.error(`vu ${exec.vu.idInTest}: ${String(err)}`);

@@ -160,6 +160,8 @@ test("the proxy sends one port to both routers and checks their readiness; Prome
   for (const [name, s] of [...byCommand("router"), ...byCommand("host")]) {
     const env = envOf(s);
     assert.equal(env.THREADMESH_METRICS_HOST, "0.0.0.0", `${name} metrics reachable`);
+    // The image's HEALTHCHECK probes /healthz on THREADMESH_METRICS_PORT (deploy/healthcheck.mjs).
+    assert.ok(!s.healthcheck || !s.healthcheck.disable, `${name} keeps the image's health check`);
     assert.ok(targets.has(`${name}:${env.THREADMESH_METRICS_PORT}`), `Prometheus scrapes ${name}`);
   }
   const mounts = services.prometheus!.volumes!.map((v) => v.split(":")[0]);

@@ -124,10 +124,13 @@ describe("session host: approvals", () => {
     await c.respond(threadId, req.requestKey, { result: { decision: "cancel" } });
     const done = await c.waitTurnCompleted(threadId, turnId, from);
     assert.equal(done.params.turn.status, "interrupted");
-    assert.deepEqual(c.trace(threadId, from).slice(-5), [
+    // As Codex: active again, the round's usage and rate limits, then idle.
+    assert.deepEqual(c.trace(threadId, from).slice(-8), [
       "request:item/commandExecution/requestApproval",
       "resolved:item/commandExecution/requestApproval",
       "item/completed:commandExecution:declined",
+      "thread/status/changed:active[]",
+      ...ROUND_USAGE,
       "thread/status/changed:idle",
       "turn/completed:interrupted",
     ]);

@@ -15,9 +15,10 @@ import type { ToolOutcome } from "./tool-outcome.ts";
 /**
  * Runs one function call of a model response and records the call with its output in the history.
  * A call cut short by the end of the turn leaves no history; `cancel` ends the turn as interrupted
- * after the call was recorded.
+ * after the call was recorded, once `beforeCancel` ran (Codex reports the thread active again and the
+ * round's usage before the turn ends).
  */
-export async function runToolCall(ctx: TurnContext, turn: ActiveTurn, call: ModelFunctionCall, round: number): Promise<void> {
+export async function runToolCall(ctx: TurnContext, turn: ActiveTurn, call: ModelFunctionCall, round: number, beforeCancel: () => void = () => undefined): Promise<void> {
   const tool = toolLabel(call.name, ctx.dynamicTools);
   let outcome: ToolOutcome | null;
   try {
@@ -34,7 +35,10 @@ export async function runToolCall(ctx: TurnContext, turn: ActiveTurn, call: Mode
   ctx.metrics.toolCalls.inc({ tool, outcome: outcomeLabel(turn, outcome) });
   if (outcome === null || turn.finished) return;
   ctx.appendHistory(turn.id, [functionCallEntry(call), functionCallOutputEntry(call.callId, outcome.output)]);
-  if (outcome.cancel) await ctx.endTurn(turn, { status: "interrupted" });
+  if (outcome.cancel) {
+    beforeCancel();
+    await ctx.endTurn(turn, { status: "interrupted" });
+  }
 }
 
 function outcomeLabel(turn: ActiveTurn, outcome: ToolOutcome | null): ToolOutcomeLabel {

@@ -34,8 +34,14 @@ export async function runTurn(ctx: TurnContext, turn: ActiveTurn, tools: unknown
         await ctx.endTurn(turn, { status: "failed", error: turnError(outcome.error), streamStarted: outcome.error.streamStarted });
         return;
       }
+      // A cancelled approval ends the turn: as Codex, the thread shows active again and the round's usage
+      // is reported before the turn's end.
+      const beforeCancel = () => {
+        ctx.setActiveFlags([]);
+        ctx.reportUsage(turn, outcome.usage, rateLimits);
+      };
       for (const call of outcome.calls) {
-        await runToolCall(ctx, turn, call, round);
+        await runToolCall(ctx, turn, call, round, beforeCancel);
         if (turn.finished) return;
       }
       // The round's usage (and the turn's end) travel as one bus message.

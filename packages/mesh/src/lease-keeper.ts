@@ -77,6 +77,8 @@ export class LeaseKeeper {
       worker.once("error", reject);
       worker.once("exit", (code) => reject(new Error(`lease keeper exited (code ${code}) before its first heartbeat`)));
     }).finally(() => clearInterval(stamp));
+    // A worker that fails later stops beating: the lease lapses and the host lets go of its threads.
+    worker.on("error", (err) => opts.onBeatFailed?.(`lease keeper failed: ${err.message}`));
     worker.unref();
     return keeper;
   }

@@ -220,11 +220,15 @@ async function step(run: BenchRun, kind: Kind, n: number, extraEnv: Record<strin
     measuring = false;
     const usage = sampler.end();
     const lag = Object.fromEntries(await Promise.all(lagUrls.map(async ([name, u]) => [name, await loopLag(u)] as const)));
+    const hostUrl = d.metrics.host ?? d.metrics.dev!;
     const charsInWindow = all.reduce((s, t) => s + t.offset, 0) - charsAtStart;
     clearInterval(rssTimer);
     // No new turns now; the running ones finish.
     const finished = await Promise.race([Promise.all(streaming).then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), replyMs + FINISH_GRACE_MS))]);
     if (!finished) errors.push("turns still running long after the window ended");
+    const hostMetrics = await scrapeMetrics(hostUrl);
+    const lease = { lapses: hostMetrics.sum("tm_host_lease_lapses_total"), takeovers: hostMetrics.sum("tm_host_lease_takeovers_total") };
+    if (lease.lapses > 0 || lease.takeovers > 0) errors.push(`lease: ${lease.lapses} lapse(s), ${lease.takeovers} takeover(s)`);
     // Deltas: produced for every started turn; delivered = chunks whose text arrived whole and in order.
     const produced = all.length * DELTAS_PER_TURN;
     let delivered = 0;
@@ -265,6 +269,7 @@ async function step(run: BenchRun, kind: Kind, n: number, extraEnv: Record<strin
       unexpectedDeltas: clients.reduce((s, c) => s + c.unexpectedDeltas, 0),
       processes: cpu,
       eventLoopLagMs: lag,
+      lease,
       pass,
     };
     console.log(`${kind} N=${n} ${JSON.stringify(extraEnv)}: ${JSON.stringify(result)}`);

@@ -18,6 +18,8 @@ export interface HostMetrics {
   readonly modelStream: Histogram<"outcome">;
   readonly modelTokens: Counter<"kind">;
   readonly toolCalls: Counter<"tool" | "outcome">;
+  /** Times this host found its own lease lapsed and let go of every thread. */
+  readonly leaseLapses: Counter;
   readonly mesh: HostMeshMetrics;
 }
 
@@ -37,6 +39,7 @@ export function hostMetrics(m: Metrics): HostMetrics {
       modelStream: m.histogram("tm_model_stream_seconds", "Duration of model requests from send to end of stream, by outcome (ok | error | aborted)", ["outcome"], MODEL_BUCKETS),
       modelTokens,
       toolCalls: m.counter("tm_host_tool_calls_total", "Tool calls executed for the model, by tool and outcome", ["tool", "outcome"]),
+      leaseLapses: m.counter("tm_host_lease_lapses_total", "Times this session host's own lease lapsed and it let go of every thread"),
       mesh: hostMeshMetrics(m),
     };
     byRegistry.set(m, hm);

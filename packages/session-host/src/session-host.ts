@@ -18,6 +18,7 @@ import { decodeCommand, serve, replyError } from "./command-outcome.ts";
 import { TracedCommand } from "./command-span.ts";
 import { resolveHostConfig, resolveModelConfig, type HostConfig, type ModelConfig } from "./config.ts";
 import { listLoaded, listThreads } from "./handlers/list-handlers.ts";
+import { searchThreads } from "./handlers/search-handler.ts";
 import { forkThread } from "./handlers/thread-fork.ts";
 import { startThread } from "./handlers/thread-start.ts";
 import { serveUnloaded } from "./handlers/unloaded-commands.ts";
@@ -132,6 +133,7 @@ export class SessionHost {
       metrics: hostMetrics(m).mesh,
       load: () => ({ loadedThreads: this.#registry.size, activeTurns: this.#activeTurns, draining: this.#state === "draining" || this.#state === "stopped" }),
       onLapse: () => {
+        hostMetrics(m).leaseLapses.inc();
         for (const actor of this.#registry.all()) actor.drop();
       },
       onLost: (tenant, threadId) => this.#registry.get(tenant, threadId)?.drop(),
@@ -323,6 +325,9 @@ export class SessionHost {
         return serve(msg, this.#logger, () => this.#withQuota(tenant, () => forkThread(this.#services, this.#registry, tenant, env.params as never, env.origin)));
       case "thread/list":
         return serve(msg, this.#logger, () => listThreads(this.#services, this.#registry, tenant, env.params as never, env.origin));
+      case "thread/search":
+      case "thread/search/stream":
+        return serve(msg, this.#logger, () => searchThreads(this.#services, this.#registry, tenant, env.params as never, env.origin));
       case "thread/loaded/list":
         return serve(msg, this.#logger, () => listLoaded(this.#registry, tenant, (env.params ?? {}) as never, env.origin));
       default:

@@ -99,8 +99,48 @@ export function describeCodexClients(kind: TopologyKind): void {
       assert.equal(refused.error.message, "Model provider `nope` is not configured.");
     });
 
+    test("thread/search/stream sends the matches as one thread/search/partial named by the request id, then the response", async () => {
+      const c = await connect();
+      const { thread } = await startedThread(c);
+      const threadId = thread.id as string;
+      sim.script(threadId, [{ output: [{ type: "message", text: "ok" }] }]);
+      const from = c.frames.length;
+      const r = await c.call("turn/start", { threadId, input: [{ type: "text", text: "a zebrafish question" }] });
+      await c.waitFor((f) => f.method === "turn/completed" && f.params.turn.id === r.turn.id, { from });
+      const start = c.frames.length;
+      const res = await c.request("thread/search/stream", { searchTerm: "zebrafish" });
+      const frames = c.frames.slice(start);
+      const partialAt = frames.findIndex((f) => f.method === "thread/search/partial");
+      const responseAt = frames.findIndex((f) => f.id === res.id && "result" in f);
+      assert.ok(partialAt >= 0 && partialAt < responseAt, "the partial precedes the response");
+      assert.equal(frames[partialAt]!.params.requestId, res.id);
+      assert.deepEqual(frames[partialAt]!.params.data.map((d: Json) => d.thread.id), [threadId]);
+      assert.deepEqual(res.result.data.map((d: Json) => [d.thread.id, d.snippet]), [[threadId, "a zebrafish question"]]);
+      const none = c.frames.length;
+      const empty = await c.request("thread/search/stream", { searchTerm: "no-such-words-anywhere" });
+      assert.deepEqual(empty.result.data, []);
+      assert.ok(!c.frames.slice(none).some((f) => f.method === "thread/search/partial"), "no partial without matches");
+    });
+
+    test("thread/list takes includedThreadIds (an empty list matches nothing) and reports read state as unavailable", async () => {
+      const c = await connect();
+      const a = await startedThread(c);
+      const b = await startedThread(c);
+      for (const t of [a, b]) {
+        sim.script(t.thread.id, [{ output: [{ type: "message", text: "ok" }] }]);
+        const from = c.frames.length;
+        const r = await c.call("turn/start", { threadId: t.thread.id, input: [{ type: "text", text: "hi" }] });
+        await c.waitFor((f) => f.method === "turn/completed" && f.params.turn.id === r.turn.id, { from });
+      }
+      const only = await c.call("thread/list", { includedThreadIds: [b.thread.id], limit: 50 });
+      assert.deepEqual(only.data.map((t: Json) => t.id), [b.thread.id]);
+      assert.equal(only.readStates, null);
+      assert.deepEqual((await c.call("thread/list", { includedThreadIds: [] })).data, []);
+      assert.equal((await c.call("thread/read", { threadId: a.thread.id })).readState, null);
+    });
+
     test("every frame these calls produced validates against the 0.169.0 and 0.171.0 schemas", () => {
-      assert.ok(clients.length >= 4);
+      assert.ok(clients.length >= 6);
       for (const c of clients) assert.deepEqual(c.schemaViolations, []);
     });
   });

@@ -36,6 +36,8 @@ const PROBES: Record<MethodName, (ids: ThreadIds) => unknown> = {
   "thread/share/set": (ids) => ({ threadId: ids.threadId, users: ["mallory"], approvers: ["mallory"] }),
   "thread/list": () => ({ limit: 100 }),
   "thread/loaded/list": () => ({ limit: 100 }),
+  "thread/search": () => ({ searchTerm: "a", limit: 100 }),
+  "thread/search/stream": () => ({ searchTerm: "a", limit: 100 }),
   "thread/read": (ids) => ({ threadId: ids.threadId, includeTurns: true }),
   "thread/turns/list": (ids) => ({ threadId: ids.threadId }),
   "thread/items/list": (ids) => ({ threadId: ids.threadId, turnId: ids.turnId, cursor: { type: "item", itemId: ids.itemId } }),

@@ -61,6 +61,9 @@ export const METHODS = {
   /** Threadmesh extension (no Codex schema): who else in the tenant sees the thread and answers its approvals. */
   "thread/share/set": spec({ params: P.ThreadShareSetParams, paramsRequired: true, route: "thread", resultSchema: "" }),
   "thread/list": spec({ params: P.ThreadListParams, paramsRequired: true, route: "any", resultSchema: "ThreadListResponse" }),
+  "thread/search": spec({ params: P.ThreadSearchParams, paramsRequired: true, route: "any", experimental: true, resultSchema: "ThreadSearchResponse" }),
+  /** Matches also arrive as one `thread/search/partial {requestId, data}` before the response (Codex 0.171). */
+  "thread/search/stream": spec({ params: P.ThreadSearchParams, paramsRequired: true, route: "any", experimental: true, resultSchema: "ThreadSearchResponse" }),
   "thread/loaded/list": spec({ params: P.ThreadLoadedListParams, paramsRequired: true, route: "any", resultSchema: "ThreadLoadedListResponse" }),
   "thread/read": spec({ params: P.ThreadReadParams, paramsRequired: true, route: "thread", resultSchema: "ThreadReadResponse" }),
   "thread/turns/list": spec({ params: P.ThreadTurnsListParams, paramsRequired: true, route: "thread", resultSchema: "ThreadTurnsListResponse" }),

@@ -228,5 +228,16 @@ export const ThreadGoalSetParams = z.looseObject({
 });
 export const ThreadGoalClearParams = z.looseObject({ threadId: str, origin: ThreadGoalOriginSchema.nullish() });
 
+/** `thread/search` and `thread/search/stream` (experimental; the stream form is Codex 0.171). */
+export const ThreadSearchParams = z.looseObject({
+  searchTerm: str,
+  cursor: optStr,
+  limit: u32.nullish(),
+  sortKey: z.enum(["created_at", "updated_at", "recency_at"]).nullish(),
+  sortDirection: z.enum(["asc", "desc"]).nullish(),
+  archived: optBool,
+  sourceKinds: z.array(str).nullish(),
+});
+
 /** `modelProvider/default/set` (Codex 0.171). */
 export const ModelProviderDefaultSetParams = z.looseObject({ providerId: str });

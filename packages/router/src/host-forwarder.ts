@@ -196,6 +196,13 @@ export class HostForwarder {
       return "error";
     }
     const result = replay === undefined ? reply.result : withReplay(reply.result, replay);
+    // `thread/search/stream` (Codex 0.171): the matches arrive as one partial, named by the request id, then the response.
+    if (req.method === "thread/search/stream") {
+      const data = (result as { data?: unknown[] } | null)?.data;
+      if (Array.isArray(data) && data.length > 0) {
+        conn.sendOwnNotification(`{"method":"thread/search/partial","params":{"requestId":${req.idText},"data":${JSON.stringify(data)}},"emittedAtMs":${Date.now()}}`);
+      }
+    }
     conn.sendControl(encodeResult(req.idText, result));
     if (Array.isArray(reply.after)) for (const f of reply.after) conn.sendOwnNotification(f);
     if (typeof reply.unsubscribe === "string") this.#fanout.detach(conn, reply.unsubscribe);

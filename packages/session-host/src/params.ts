@@ -11,6 +11,7 @@ export type ThreadForkParams = z.infer<typeof Params.ThreadForkParams>;
 export type ThreadSetNameParams = z.infer<typeof Params.ThreadSetNameParams>;
 export type ThreadShareSetParams = z.infer<typeof Params.ThreadShareSetParams>;
 export type ThreadListParams = z.infer<typeof Params.ThreadListParams>;
+export type ThreadSearchParams = z.infer<typeof Params.ThreadSearchParams>;
 export type ThreadLoadedListParams = z.infer<typeof Params.ThreadLoadedListParams>;
 export type ThreadReadParams = z.infer<typeof Params.ThreadReadParams>;
 export type ThreadTurnsListParams = z.infer<typeof Params.ThreadTurnsListParams>;

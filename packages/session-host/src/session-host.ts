@@ -19,7 +19,6 @@ import { TracedCommand } from "./command-span.ts";
 import { resolveHostConfig, resolveModelConfig, type HostConfig, type ModelConfig } from "./config.ts";
 import { listLoaded, listThreads } from "./handlers/list-handlers.ts";
 import { searchThreads } from "./handlers/search-handler.ts";
-import { searchThreads } from "./handlers/search-handler.ts";
 import { forkThread } from "./handlers/thread-fork.ts";
 import { startThread } from "./handlers/thread-start.ts";
 import { serveUnloaded } from "./handlers/unloaded-commands.ts";
@@ -326,9 +325,6 @@ export class SessionHost {
         return serve(msg, this.#logger, () => this.#withQuota(tenant, () => forkThread(this.#services, this.#registry, tenant, env.params as never, env.origin)));
       case "thread/list":
         return serve(msg, this.#logger, () => listThreads(this.#services, this.#registry, tenant, env.params as never, env.origin));
-      case "thread/search":
-      case "thread/search/stream":
-        return serve(msg, this.#logger, () => searchThreads(this.#services, this.#registry, tenant, env.params as never, env.origin));
       case "thread/search":
       case "thread/search/stream":
         return serve(msg, this.#logger, () => searchThreads(this.#services, this.#registry, tenant, env.params as never, env.origin));

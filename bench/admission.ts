@@ -10,6 +10,11 @@
  * is then settled with usage and its turn ended (`settle` timed too). Every admission must be admitted
  * and, at the end, every tenant's ledgers must reconcile, or the run is recorded as failed.
  *
+ * The distributed decision is measured twice: straight on the store (what a host does without a slice,
+ * and what the first turn of a user on a host does), and through the host's budget slices
+ * (`distributedSliced`: rounds decided in memory from a slice of the tenant's budget, a user's next turn
+ * on the slot its last one left as the host's spare; settlement charges the slice in the store).
+ *
  * Then the cost of admission on a turn, from outside: for each topology two deployments run side by
  * side on the same model simulator, one with admission on and one with THREADMESH_ADMISSION=false, and
  * turns alternate between them (one at a time), timed from the client's turn/start to the model
@@ -25,7 +30,7 @@ import { performance } from "node:perf_hooks";
 import { Redis } from "ioredis";
 import { startModelSim, type ModelSim } from "@threadmesh/model-sim";
 import { openCreditStore, openTenantStore } from "@threadmesh/persistence";
-import { Admission, BurstLimiter, PriceTable, WriteBehindCreditStore, type CreditStore, type Plan } from "@threadmesh/ratelimit";
+import { Admission, BurstLimiter, PriceTable, SlicedCreditStore, WriteBehindCreditStore, type CreditStore, type Plan } from "@threadmesh/ratelimit";
 import { testPlan } from "../test/support/plans.ts";
 import { createTestDatabase } from "../test/support/postgres.ts";
 import { startRedisServer } from "../test/support/redis-server.ts";
@@ -164,6 +169,7 @@ async function measure(run: BenchRun, label: string, store: CreditStore, burst: 
       while (left-- > 0) await one(concurrent);
     }),
   );
+  if (store instanceof SlicedCreditStore) await store.returnAll();
   for (const report of await store.reconcile()) {
     if (!report.ok) run.fail(`${label}: ${report.tenantId} does not reconcile: ${report.problems.slice(0, 3).join("; ")}`);
   }
@@ -192,10 +198,14 @@ await runBenchmark("admission", async (run) => {
   const redis = new Redis({ host: "127.0.0.1", port: redisServer.port, enableOfflineQueue: false, lazyConnect: true });
   redis.on("error", (err) => run.fail(`redis: ${err.message}`));
   let distributed: Figures;
+  let distributedSliced: Figures;
   const pg = await openCreditStore({ url: db.url });
   try {
     await redis.connect();
     distributed = await measure(run, "distributed", pg, new BurstLimiter({ redis }));
+    // As session hosts admit: rounds from the host's budget slices, a user's next turn on its spare slot.
+    const sliced = new SlicedCreditStore(pg, { hostId: "bench", onError: (err, op) => run.fail(`distributed sliced: ${op} failed: ${String(err)}`) });
+    distributedSliced = await measure(run, "distributed sliced", sliced, new BurstLimiter({ redis }));
   } finally {
     await pg.close();
     redis.disconnect();
@@ -209,12 +219,14 @@ await runBenchmark("admission", async (run) => {
     tenants: TENANTS,
     embedded,
     distributed,
+    distributedSliced,
     turns: TURNS,
     turnOverhead: { embedded: turnOverheadEmbedded, distributed: turnOverheadDistributed },
     targets: { embeddedP99Ms: 1, distributedP99Ms: 3, turnStartToModelRequestP50DeltaMs: 0.5, distributedTurnOverheadP50Ms: 5 },
     met: {
       embedded: embedded.admitSequential.p99 <= 1,
       distributed: distributed.admitSequential.p99 <= 3,
+      distributedSliced: distributedSliced.admitSequential.p99 <= 3,
       turnStartToModelRequestDeltaEmbedded: turnOverheadEmbedded.p50DeltaMs <= 0.5,
       turnStartToModelRequestDeltaDistributed: turnOverheadDistributed.p50DeltaMs <= 0.5,
       distributedTurnOverhead:

@@ -6,6 +6,7 @@ import {
   decide,
   parsePlan,
   windowStart,
+  type Allocation,
   type BalanceState,
   type CreditStore,
   type FundingState,
@@ -171,7 +172,8 @@ export class KyselyCreditStore implements CreditStore {
 
   async settle(req: SettleRequest): Promise<SettleResult> {
     const key = `${req.tenantId}/${req.key}`;
-    if (this.#optimisticSettle !== null && req.slice === undefined) {
+    if (req.slice !== undefined) return this.#settleFromSlice(req, key, `${req.tenantId}/${req.slice}`);
+    if (this.#optimisticSettle !== null) {
       for (let attempt = 0; attempt < OPTIMISTIC_ATTEMPTS; attempt++) {
         const o = await settleOptimistically(this.#db, this.#optimisticSettle, req, key);
         if (o.kind === "locking") break;
@@ -194,17 +196,9 @@ export class KyselyCreditStore implements CreditStore {
           created_at_ms: req.nowMs,
         }),
       );
-      const sliceKey = req.slice === undefined ? null : `${req.tenantId}/${req.slice}`;
-      const slice = sliceKey === null ? undefined : await trx.selectFrom("credit_reservations").select(["amount", "parts", "state"]).where("tenant_id", "=", req.tenantId).where("key", "=", sliceKey).executeTakeFirst();
-      const sliceHeld = slice !== undefined && slice.state === "held" ? { amount: Number(slice.amount), parts: JSON.parse(slice.parts) as ReservationParts } : null;
       if (!first) {
         const state = await this.#funding(trx, req.tenantId, req.plan, req.nowMs, balance);
-        return { duplicate: true, cost: 0, window: 0, grants: [], balance: 0, uncollected: 0, state, ...(sliceKey === null ? {} : { sliceAmount: sliceHeld?.amount ?? 0 }) };
-      }
-      if (sliceHeld !== null) {
-        // The slice is given back for the charge and what is left of it held again below.
-        await this.#hold(trx, req.tenantId, sliceHeld.parts, -1);
-        balance = { ...balance, reserved: balance.reserved - sliceHeld.parts.balance };
+        return { duplicate: true, cost: 0, window: 0, grants: [], balance: 0, uncollected: 0, state };
       }
       const reservation = await trx.selectFrom("credit_reservations").select(["parts", "state"]).where("tenant_id", "=", req.tenantId).where("key", "=", key).executeTakeFirst();
       if (reservation !== undefined && reservation.state === "held") {
@@ -252,29 +246,111 @@ export class KyselyCreditStore implements CreditStore {
           .execute();
       }
       if (a.window > 0) await this.#addWindows(trx, req.tenantId, a.primaryStartMs, a.secondaryStartMs, "used", a.window);
-      balance = { ...balance, balance: balance.balance - a.balance };
-      let sliceAmount: MicroCredits | undefined;
-      if (sliceKey !== null) {
-        sliceAmount = 0;
-        if (sliceHeld !== null) {
-          // What is left of the slice, through the waterfall as it stands after the charge (an expired
-          // grant is not held again); less when the sources no longer cover it.
-          const left = allocate(Math.max(0, sliceHeld.amount - cost), await this.#funding(trx, req.tenantId, req.plan, req.nowMs, balance), req.nowMs);
-          const { shortfall, ...parts } = left;
-          sliceAmount = Math.max(0, sliceHeld.amount - cost) - shortfall;
-          await this.#hold(trx, req.tenantId, parts, 1);
-          balance = { ...balance, reserved: balance.reserved + parts.balance };
-          await trx
-            .updateTable("credit_reservations")
-            .set(sliceAmount > 0 ? { amount: sliceAmount, parts: JSON.stringify(parts) } : { amount: 0, parts: JSON.stringify(parts), state: "released" })
-            .where("tenant_id", "=", req.tenantId)
-            .where("key", "=", sliceKey)
-            .execute();
-        }
-      }
-      const state = await this.#funding(trx, req.tenantId, req.plan, req.nowMs, balance);
-      return { duplicate: false, cost, window: a.window, grants: a.grants, balance: a.balance, uncollected: a.shortfall, state, ...(sliceAmount === undefined ? {} : { sliceAmount }) };
+      const state = await this.#funding(trx, req.tenantId, req.plan, req.nowMs, { ...balance, balance: balance.balance - a.balance });
+      return { duplicate: false, cost, window: a.window, grants: a.grants, balance: a.balance, uncollected: a.shortfall, state };
     });
+  }
+
+  /**
+   * Settles a round admitted from a host's budget slice: the slice is given back for the charge, the
+   * round charged through the waterfall, and what is left of the slice (its amount less the cost)
+   * held again through the waterfall as it stands after the charge (an expired grant is not held again;
+   * less when the sources no longer cover it). The funding is read once and followed in memory; the
+   * slice's holds change by the difference of its parts.
+   */
+  async #settleFromSlice(req: SettleRequest, key: string, sliceKey: string): Promise<SettleResult> {
+    return this.#db.transaction().execute(async (trx) => {
+      const balance = await this.#lockTenant(trx, req.tenantId, req.nowMs);
+      const slice = await trx.selectFrom("credit_reservations").select(["amount", "parts", "state"]).where("tenant_id", "=", req.tenantId).where("key", "=", sliceKey).executeTakeFirst();
+      const held = slice !== undefined && slice.state === "held" ? { amount: Number(slice.amount), parts: JSON.parse(slice.parts) as ReservationParts } : null;
+      const first = await insertIgnore(
+        trx.insertInto("usage_events").values({
+          idempotency_key: key,
+          tenant_id: req.tenantId,
+          user_id: req.userId,
+          turn_id: req.turnId,
+          round: req.round,
+          model: req.model,
+          input_tokens: req.usage.inputTokens,
+          cached_input_tokens: req.usage.cachedInputTokens,
+          output_tokens: req.usage.outputTokens,
+          created_at_ms: req.nowMs,
+        }),
+      );
+      const funding = await this.#funding(trx, req.tenantId, req.plan, req.nowMs, balance);
+      if (!first) return { duplicate: true, cost: 0, window: 0, grants: [], balance: 0, uncollected: 0, state: funding, sliceAmount: held?.amount ?? 0 };
+      const free = held === null ? funding : withParts(funding, held.parts, -1, req.nowMs);
+      const cost = costAt(req.price, req.usage);
+      const a = allocate(cost, free, req.nowMs);
+      const charged = spent(free, a);
+      const fromGrants = a.grants.reduce((s, g) => s + g.amount, 0);
+      await trx
+        .insertInto("billable_events")
+        .values({
+          idempotency_key: key,
+          tenant_id: req.tenantId,
+          user_id: req.userId,
+          model: req.model,
+          input_price: req.price.inputPerMillion,
+          cached_input_price: req.price.cachedInputPerMillion,
+          output_price: req.price.outputPerMillion,
+          cost,
+          from_window: a.window,
+          primary_start_ms: a.primaryStartMs,
+          secondary_start_ms: a.secondaryStartMs,
+          from_grants: fromGrants,
+          from_balance: a.balance,
+          uncollected: a.shortfall,
+          created_at_ms: req.nowMs,
+        })
+        .execute();
+      for (const g of a.grants) {
+        await trx.updateTable("credit_grants").set({ remaining: sql`remaining - ${g.amount}` }).where("tenant_id", "=", req.tenantId).where("id", "=", g.grantId).execute();
+        await trx
+          .insertInto("balance_updates")
+          .values({ idempotency_key: `${key}/grant:${g.grantId}`, tenant_id: req.tenantId, account: `grant:${g.grantId}`, kind: "settlement", amount: -g.amount, created_at_ms: req.nowMs })
+          .execute();
+      }
+      if (a.balance > 0) {
+        await trx.updateTable("credit_balances").set({ balance: sql`balance - ${a.balance}`, updated_at_ms: req.nowMs }).where("tenant_id", "=", req.tenantId).execute();
+        await trx
+          .insertInto("balance_updates")
+          .values({ idempotency_key: `${key}/balance`, tenant_id: req.tenantId, account: "balance", kind: "settlement", amount: -a.balance, created_at_ms: req.nowMs })
+          .execute();
+      }
+      if (a.window > 0) await this.#addWindows(trx, req.tenantId, a.primaryStartMs, a.secondaryStartMs, "used", a.window);
+      if (held === null) return { duplicate: false, cost, window: a.window, grants: a.grants, balance: a.balance, uncollected: a.shortfall, state: charged, sliceAmount: 0 };
+      const want = Math.max(0, held.amount - cost);
+      const { shortfall, ...parts } = allocate(want, charged, req.nowMs);
+      const sliceAmount = want - shortfall;
+      await this.#holdChange(trx, req.tenantId, held.parts, parts);
+      await trx
+        .updateTable("credit_reservations")
+        .set(sliceAmount > 0 ? { amount: sliceAmount, parts: JSON.stringify(parts) } : { amount: 0, parts: JSON.stringify(parts), state: "released" })
+        .where("tenant_id", "=", req.tenantId)
+        .where("key", "=", sliceKey)
+        .execute();
+      return { duplicate: false, cost, window: a.window, grants: a.grants, balance: a.balance, uncollected: a.shortfall, state: withParts(charged, parts, 1, req.nowMs), sliceAmount };
+    });
+  }
+
+  /** Changes what a reservation holds from `from` to `to`, one statement per source that changed. */
+  async #holdChange(trx: Trx, tenantId: string, from: ReservationParts, to: ReservationParts): Promise<void> {
+    if (to.balance !== from.balance) {
+      await trx.updateTable("credit_balances").set({ reserved: sql`reserved + ${to.balance - from.balance}` }).where("tenant_id", "=", tenantId).execute();
+    }
+    const grants = new Map<string, number>();
+    for (const g of from.grants) grants.set(g.grantId, (grants.get(g.grantId) ?? 0) - g.amount);
+    for (const g of to.grants) grants.set(g.grantId, (grants.get(g.grantId) ?? 0) + g.amount);
+    for (const [id, change] of grants) {
+      if (change !== 0) await trx.updateTable("credit_grants").set({ reserved: sql`reserved + ${change}` }).where("tenant_id", "=", tenantId).where("id", "=", id).execute();
+    }
+    if (from.primaryStartMs === to.primaryStartMs && from.secondaryStartMs === to.secondaryStartMs) {
+      if (to.window !== from.window) await this.#addWindows(trx, tenantId, to.primaryStartMs, to.secondaryStartMs, "reserved", to.window - from.window);
+    } else {
+      if (from.window !== 0) await this.#addWindows(trx, tenantId, from.primaryStartMs, from.secondaryStartMs, "reserved", -from.window);
+      if (to.window !== 0) await this.#addWindows(trx, tenantId, to.primaryStartMs, to.secondaryStartMs, "reserved", to.window);
+    }
   }
 
   async release(tenantId: string, key: string): Promise<void> {
@@ -501,6 +577,40 @@ export class KyselyCreditStore implements CreditStore {
 async function insertIgnore<T extends keyof CreditTables>(q: InsertQueryBuilder<CreditTables, T, InsertResult>): Promise<boolean> {
   const r = await q.onConflict((oc) => oc.doNothing()).executeTakeFirstOrThrow();
   return (r.numInsertedOrUpdatedRows ?? 0n) > 0n;
+}
+
+/** `state` with a reservation's parts held (`sign` 1) or given back (-1), in memory. */
+function withParts(state: FundingState, parts: ReservationParts, sign: 1 | -1, nowMs: number): FundingState {
+  // Parts held in a window that has since ended do not count in the current one.
+  const window = (w: WindowUsage | null, startMs: number | null, mins: number | undefined): WindowUsage | null =>
+    startMs === null || parts.window === 0 || mins === undefined || startMs !== windowStart(nowMs, mins) ? w : { startMs, used: w?.used ?? 0, reserved: (w?.reserved ?? 0) + sign * parts.window };
+  return {
+    plan: state.plan,
+    windows: {
+      primary: window(state.windows.primary, parts.primaryStartMs, state.plan.primary?.windowMins),
+      secondary: window(state.windows.secondary, parts.secondaryStartMs, state.plan.secondary?.windowMins),
+    },
+    grants: state.grants.map((g) => {
+      const p = parts.grants.find((x) => x.grantId === g.id);
+      return p === undefined ? g : { ...g, reserved: g.reserved + sign * p.amount };
+    }),
+    balance: { balance: state.balance.balance, reserved: state.balance.reserved + sign * parts.balance },
+  };
+}
+
+/** `state` after an allocation was charged, in memory: window usage up, grants and balance down. */
+function spent(state: FundingState, a: Allocation): FundingState {
+  const window = (w: WindowUsage | null, startMs: number | null): WindowUsage | null =>
+    startMs === null || a.window === 0 ? w : { startMs, used: (w !== null && w.startMs === startMs ? w.used : 0) + a.window, reserved: w !== null && w.startMs === startMs ? w.reserved : 0 };
+  return {
+    plan: state.plan,
+    windows: { primary: window(state.windows.primary, a.primaryStartMs), secondary: window(state.windows.secondary, a.secondaryStartMs) },
+    grants: state.grants.map((g) => {
+      const p = a.grants.find((x) => x.grantId === g.id);
+      return p === undefined ? g : { ...g, remaining: g.remaining - p.amount };
+    }),
+    balance: { balance: state.balance.balance - a.balance, reserved: state.balance.reserved },
+  };
 }
 
 /** `state` with a new reservation's parts added to what is held. */

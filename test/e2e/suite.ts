@@ -287,7 +287,11 @@ export function describeE2E(kind: TopologyKind): void {
       const res = await back.call("thread/resume", { threadId, afterSeq: seen });
       assert.equal(res.replay.recovered, true);
       await back.waitFor((f) => f.method === "turn/completed" && f.params.turn.id === turn.id, { from: fromBack });
-      const got = back.frames.slice(fromBack).filter(ofThread).map((f) => [f.method, f.seq]);
+      // The resume itself announces the thread's goal (none) to every subscriber after the replay, as Codex does.
+      await back.waitFor((f) => f.method === "thread/goal/cleared" && f.params.threadId === threadId, { from: fromBack });
+      const all = back.frames.slice(fromBack).filter(ofThread).map((f) => [f.method, f.seq]);
+      assert.deepEqual(all.at(-1)?.[0], "thread/goal/cleared");
+      const got = all.slice(0, -1);
       assert.deepEqual(got, expected);
       const seqs = got.map(([, q]) => q as number);
       assert.deepEqual(seqs, [...new Set(seqs)].sort((x, y) => x - y), "strictly increasing, no duplicates");

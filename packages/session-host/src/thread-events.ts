@@ -63,6 +63,8 @@ export class ThreadEvents {
   readonly #audience: (() => readonly string[]) | undefined;
   readonly #answerers: (() => ReadonlyArray<string | null>) | undefined;
   readonly #linger: DeltaLinger | undefined;
+  /** The last publish held only streamed deltas: the next read of the stream may linger. */
+  #streaming = false;
   /** Every frame of the batch is a streamed delta (it may linger). */
   #batchLingers = true;
   #silenced = false;
@@ -153,6 +155,7 @@ export class ThreadEvents {
     if (dropSubscriptions) headers[EventHeader.DropSubscriptions] = "1";
     if (this.#activeTurn !== null) headers[EventHeader.ActiveTurn] = this.#activeTurn;
     if (broadcast && this.#audience !== undefined) headers[EventHeader.Audience] = JSON.stringify(this.#audience());
+    this.#streaming = false;
     this.#publish(broadcast ? this.#broadcastSubject : this.#threadSubject, TEXT_ENCODER.encode(frame), headers);
   }
 
@@ -168,9 +171,13 @@ export class ThreadEvents {
 
   uncork(): void {
     if (this.#corked > 0 && --this.#corked === 0) {
-      // Streamed deltas wait for the linger tick, joined by those of the next reads; anything else goes now.
-      if (this.#linger !== undefined && this.#batchLingers && this.#batch.length > 0) this.#linger.schedule(this);
-      else this.flush();
+      // Streamed deltas wait for the linger tick, joined by those of the next reads; anything else goes
+      // now. The first read of a stream goes at once too, so lingering never delays a first delta.
+      if (this.#linger !== undefined && this.#batchLingers && this.#batch.length > 0 && this.#streaming) {
+        this.#linger.schedule(this);
+      } else {
+        this.flush();
+      }
     }
   }
 
@@ -179,6 +186,7 @@ export class ThreadEvents {
     const n = this.#batch.length;
     if (n === 0) return;
     const frames = this.#batch;
+    this.#streaming = this.#batchLingers;
     this.#batch = [];
     this.#batchBytes = 0;
     this.#batchLingers = true;

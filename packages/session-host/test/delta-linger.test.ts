@@ -27,34 +27,41 @@ function setup() {
   return { bus, seen, events, read };
 }
 
-test("deltas of separate reads linger and travel as one batch, in order, text exact", async () => {
+test("the first read of a stream goes at once; the reads after it linger and travel as one batch, in order, text exact", async (t) => {
+  t.mock.timers.enable({ apis: ["setTimeout"] });
   const { bus, seen, read } = setup();
   read("a");
   read("b");
   read("c");
+  read("d");
   await bus.flush();
-  assert.equal(seen.length, 0, "held back until the linger tick");
-  await new Promise((r) => setTimeout(r, LINGER_MS * 3));
+  assert.equal(seen.length, 1, "the first delta is not held back");
+  assert.deepEqual(seen[0]!.frames.map((f) => [f.delta, f.seq]), [["a", 1]]);
+  t.mock.timers.tick(LINGER_MS);
   await bus.flush();
-  assert.equal(seen.length, 1, "one bus message for the three reads");
-  assert.equal(seen[0]!.kind, "b");
-  assert.deepEqual(seen[0]!.frames.map((f) => [f.delta, f.seq]), [["a", 1], ["b", 2], ["c", 3]]);
+  assert.equal(seen.length, 2, "one bus message for the three reads after it");
+  assert.equal(seen[1]!.kind, "b");
+  assert.deepEqual(seen[1]!.frames.map((f) => [f.delta, f.seq]), [["b", 2], ["c", 3], ["d", 4]]);
   await bus.close();
 });
 
-test("any other event publishes the lingering deltas first", async () => {
+test("any other event publishes the lingering deltas first, and the next stream starts at once again", async (t) => {
+  t.mock.timers.enable({ apis: ["setTimeout"] });
   const { bus, seen, events, read } = setup();
+  read("w");
   read("x");
   read("y");
-  events.notify("item/completed", { threadId: "th1", turnId: "u1", item: { type: "agentMessage", id: "i1", text: "xy" } });
+  events.notify("item/completed", { threadId: "th1", turnId: "u1", item: { type: "agentMessage", id: "i1", text: "wxy" } });
+  read("z");
   await bus.flush();
   assert.deepEqual(
     seen.flatMap((m) => m.frames.map((f) => `${f.method}#${f.seq}`)),
-    ["item/agentMessage/delta#1", "item/agentMessage/delta#2", "item/completed#3"],
+    ["item/agentMessage/delta#1", "item/agentMessage/delta#2", "item/agentMessage/delta#3", "item/completed#4", "item/agentMessage/delta#5"],
   );
+  assert.equal(seen.length, 4, "w alone, x+y as one batch, item/completed, z alone");
   // The tick that follows finds nothing left to publish.
-  await new Promise((r) => setTimeout(r, LINGER_MS * 3));
+  t.mock.timers.tick(LINGER_MS);
   await bus.flush();
-  assert.equal(seen.length, 2);
+  assert.equal(seen.length, 4);
   await bus.close();
 });

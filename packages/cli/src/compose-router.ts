@@ -25,6 +25,7 @@ export async function composeRouter(
     config: {
       host: config.host,
       port: config.port,
+      gatewayPort: config.gatewayPort,
       devMode: opts.devMode,
       defaultTenant: config.defaultTenant,
       tokens: opts.token === null ? [] : [{ token: opts.token, tenant: config.defaultTenant }],
@@ -32,6 +33,7 @@ export async function composeRouter(
       credentialCacheMs: config.credentialCacheMs,
       authFailuresPerMinute: config.authFailuresPerMinute,
       allowedOrigins: [...config.allowedOrigins],
+      console: config.console,
       maxFrameBytes: config.maxFrameBytes,
       hostRequestTimeoutMs: config.hostRequestTimeoutMs,
       outboundMaxBytes: config.outboundMaxBytes,

@@ -10,6 +10,7 @@ export interface Config extends TenantLimits {
   readonly logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   readonly host: string;
   readonly port: number;
+  readonly gatewayPort: number | null;
   readonly token: string | null;
   readonly devMode: boolean;
   readonly defaultTenant: string;
@@ -23,6 +24,7 @@ export interface Config extends TenantLimits {
   readonly credentialCacheMs: number;
   readonly authFailuresPerMinute: number;
   readonly allowedOrigins: readonly string[];
+  readonly console: boolean;
   readonly maxFrameBytes: number;
   readonly hostRequestTimeoutMs: number;
   readonly hostMaxConcurrentCommands: number;

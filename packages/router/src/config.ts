@@ -157,6 +157,8 @@ export interface RouterConfig {
   authFailuresPerMinute?: number;
   /** Exact `Origin` values allowed; any other request carrying `Origin` gets 403. Default: none. */
   allowedOrigins?: readonly string[];
+  /** Serve the browser console at `/console` (and `POST /console/ticket`). Default false. */
+  console?: boolean;
   /** Largest inbound frame, in bytes. Default {@link DEFAULT_MAX_FRAME_BYTES}. */
   maxFrameBytes?: number;
   /** Default {@link DEFAULT_MAX_CONNECTIONS}. */
@@ -179,6 +181,11 @@ export interface RouterConfig {
   metricsHost?: string;
   /** Port of the metrics listener (0 = ephemeral); null or absent: none, `/metrics` is not served. */
   metricsPort?: number | null;
+  /**
+   * Port of the partner gRPC gateway (`threadmesh.gateway.v1.Gateway`) on `host` (0 = ephemeral); null
+   * or absent: not served.
+   */
+  gatewayPort?: number | null;
   /** In ms; 0 disables. Default {@link DEFAULT_PING_INTERVAL_MS}. */
   pingIntervalMs?: number;
   /** In ms. Default {@link DEFAULT_READINESS_TIMEOUT_MS}. */
@@ -226,6 +233,7 @@ export interface ResolvedRouterConfig {
   readonly port: number;
   readonly tokens: ReadonlyArray<{ readonly sha256: Buffer; readonly tenant: string }>;
   readonly devMode: boolean;
+  readonly console: boolean;
   readonly defaultTenant: string;
   readonly jwt: Readonly<Required<Pick<JwtConfig, "clockSkewSeconds" | "tenantClaim" | "userClaim" | "jwksCooldownMs" | "jwksMaxAgeMs">> & Pick<JwtConfig, "secret" | "jwksUrl" | "issuer" | "audience">> | null;
   readonly credentialCacheMs: number;
@@ -242,6 +250,7 @@ export interface ResolvedRouterConfig {
   readonly outboundTotalMaxBytes: number;
   readonly metricsHost: string;
   readonly metricsPort: number | null;
+  readonly gatewayPort: number | null;
   readonly pingIntervalMs: number;
   readonly readinessTimeoutMs: number;
   readonly maxInputChars: number;
@@ -291,6 +300,7 @@ export function resolveRouterConfig(c: RouterConfig): ResolvedRouterConfig {
   const totalMax = int("outboundTotalMaxBytes", c.outboundTotalMaxBytes, DEFAULT_OUTBOUND_TOTAL_MAX_BYTES, 1);
   if (totalMax < maxBytes) problems.push("outboundTotalMaxBytes must be >= outboundMaxBytes");
   const metricsPort = c.metricsPort === undefined || c.metricsPort === null ? null : int("metricsPort", c.metricsPort, 0, 0);
+  const gatewayPort = c.gatewayPort === undefined || c.gatewayPort === null ? null : int("gatewayPort", c.gatewayPort, 0, 0);
   const codexHome = c.codexHome ?? DEFAULT_CODEX_HOME;
   if (!codexHome.startsWith("/")) problems.push("codexHome must be an absolute path");
   const models = resolveModels(c.models, problems);
@@ -306,6 +316,7 @@ export function resolveRouterConfig(c: RouterConfig): ResolvedRouterConfig {
     port: int("port", c.port, DEFAULT_PORT, 0),
     tokens,
     devMode: c.devMode ?? false,
+    console: c.console ?? false,
     defaultTenant,
     jwt,
     credentialCacheMs: int("credentialCacheMs", c.credentialCacheMs, DEFAULT_CREDENTIAL_CACHE_MS, 0),
@@ -322,6 +333,7 @@ export function resolveRouterConfig(c: RouterConfig): ResolvedRouterConfig {
     outboundTotalMaxBytes: totalMax,
     metricsHost: c.metricsHost ?? DEFAULT_METRICS_HOST,
     metricsPort,
+    gatewayPort,
     pingIntervalMs: int("pingIntervalMs", c.pingIntervalMs, DEFAULT_PING_INTERVAL_MS, 0),
     readinessTimeoutMs: int("readinessTimeoutMs", c.readinessTimeoutMs, DEFAULT_READINESS_TIMEOUT_MS, 1),
     maxInputChars: limits.maxInputChars,

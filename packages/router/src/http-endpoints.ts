@@ -9,6 +9,11 @@ export type Readiness = { readonly ready: true } | { readonly ready: false; read
  */
 export interface EndpointSources {
   readiness(): Promise<Readiness>;
+  /** The browser console, when enabled: serves `/console…` and admits its same-origin upgrades. */
+  console?: {
+    serve(req: IncomingMessage, res: ServerResponse, originAllowed: boolean): boolean;
+    admitsUpgrade(req: IncomingMessage): boolean;
+  };
 }
 
 /** Body of the 400 for plain requests, as Codex words it. */
@@ -28,6 +33,7 @@ export function originAllowed(headers: IncomingHttpHeaders, allowed: ReadonlySet
  * 403 before anything else.
  */
 export function serveHttp(req: IncomingMessage, res: ServerResponse, sources: EndpointSources, allowedOrigins: ReadonlySet<string>): void {
+  if (sources.console?.serve(req, res, originAllowed(req.headers, allowedOrigins))) return;
   if (!originAllowed(req.headers, allowedOrigins)) {
     reply(res, 403, "");
     return;

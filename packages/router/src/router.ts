@@ -3,7 +3,7 @@ import { subscribeCredentialEvents, type Bus, type EventLog, type Subscription }
 import type { CredentialEvent } from "@threadmesh/protocol";
 import { startMetricsServer, type Telemetry, type Logger, type MetricsServer } from "@threadmesh/telemetry";
 import { ApiKeyVerifier, type ApiKeyLookup } from "./auth/api-key-verifier.ts";
-import type { Authenticator } from "./auth/authenticator.ts";
+import type { Authenticator, Principal } from "./auth/authenticator.ts";
 import { CapabilityTokenAuthenticator } from "./auth/capability-token-authenticator.ts";
 import { CredentialChain } from "./auth/credential-chain.ts";
 import { FailureThrottle } from "./auth/failure-throttle.ts";
@@ -23,6 +23,10 @@ import { ownerEventsReader } from "./owner-events.ts";
 import { createRouterMetrics, type RouterMetrics } from "./router-metrics.ts";
 import { TurnShedder } from "./shedding/turn-shedder.ts";
 import { WsGateway } from "./ws-gateway.ts";
+import { ConsoleRoutes } from "./console/console-http.ts";
+import { TicketAuthenticator } from "./console/ticket-authenticator.ts";
+import { ConsoleTickets } from "./console/tickets.ts";
+import { GrpcGateway } from "./grpc-gateway/grpc-gateway.ts";
 
 /** Lifecycle: `starting` until `listen()`, `running`, `draining` after `drain()`, `stopped` after `close()`. */
 export type RouterState = "starting" | "running" | "draining" | "stopped";
@@ -79,6 +83,8 @@ export class Router {
   readonly #fanout: FanOut;
   readonly #processor: MessageProcessor;
   readonly #gateway: WsGateway;
+  /** The partner gRPC gateway, when `gatewayPort` is configured. */
+  readonly #grpc: GrpcGateway | undefined;
   readonly #outbound: OutboundBudget;
   readonly #apiKeys: ApiKeyVerifier | undefined;
   readonly #tenantStatus: TenantStatusCache | undefined;
@@ -139,11 +145,14 @@ export class Router {
     this.#apiKeys = opts.tenants && new ApiKeyVerifier({ store: opts.tenants, cacheMs: config.credentialCacheMs });
     this.#tenantStatus = opts.tenants && new TenantStatusCache(opts.tenants, config.credentialCacheMs);
     const jwt = config.jwt ? new JwtVerifier({ ...config.jwt, ...(this.#tenantStatus ? { tenants: this.#tenantStatus } : {}) }) : undefined;
-    const authenticator =
+    const credentials =
       opts.authenticator ??
       new FailureThrottle(new CredentialChain({ capability, ...(this.#apiKeys ? { apiKeys: this.#apiKeys } : {}), ...(jwt ? { jwt } : {}) }), {
         failuresPerMinute: config.authFailuresPerMinute,
       });
+    const tickets = config.console ? new ConsoleTickets() : undefined;
+    const authenticator = tickets ? new TicketAuthenticator(credentials, tickets) : credentials;
+    const consoleRoutes = tickets && new ConsoleRoutes(credentials, tickets, (err) => this.#logger.error({ err }, "console failed"));
     const scheduler = new FlushScheduler((frames) => this.#metrics.framesOut.inc(frames));
     this.#gateway = new WsGateway({
       host: config.host,
@@ -154,12 +163,28 @@ export class Router {
       allowedOrigins: config.allowedOrigins,
       authenticator,
       acceptor: this.#processor,
-      endpoints: { readiness: () => this.#readiness() },
+      endpoints: { readiness: () => this.#readiness(), ...(consoleRoutes ? { console: consoleRoutes } : {}) },
       refusal: () => (this.#state === "running" ? null : `server is ${this.#state}`),
       scheduler,
       budget: this.#outbound,
       logger: this.#logger,
     });
+    this.#grpc =
+      config.gatewayPort === null
+        ? undefined
+        : new GrpcGateway({
+            host: config.host,
+            port: config.gatewayPort,
+            maxFrameBytes: config.maxFrameBytes,
+            maxConnections: config.maxConnections,
+            pingIntervalMs: config.pingIntervalMs,
+            authenticator,
+            acceptor: this.#processor,
+            refusal: () => (this.#state === "running" ? null : `server is ${this.#state}`),
+            scheduler,
+            budget: this.#outbound,
+            logger: this.#logger,
+          });
     this.#credentialEvents = subscribeCredentialEvents(
       opts.bus,
       (e) => this.#applyCredentialEvent(e),
@@ -175,12 +200,12 @@ export class Router {
     switch (e.kind) {
       case "keyRevoked":
         this.#apiKeys?.forgetKey(e.keyId);
-        closed = this.#gateway.closeWhere((p) => p.tenant === e.tenant && p.keyId === e.keyId, CREDENTIAL_WITHDRAWN_CLOSE_CODE, "API key revoked");
+        closed = this.#closeWhere((p) => p.tenant === e.tenant && p.keyId === e.keyId, "API key revoked");
         break;
       case "tenantSuspended":
         this.#apiKeys?.forgetTenant(e.tenant);
         this.#tenantStatus?.forget(e.tenant);
-        closed = this.#gateway.closeWhere((p) => p.tenant === e.tenant && stored(p.method), CREDENTIAL_WITHDRAWN_CLOSE_CODE, "tenant suspended");
+        closed = this.#closeWhere((p) => p.tenant === e.tenant && stored(p.method), "tenant suspended");
         break;
       case "tenantResumed":
         this.#apiKeys?.forgetTenant(e.tenant);
@@ -188,6 +213,12 @@ export class Router {
         break;
     }
     this.#logger.info({ event: e.kind, tenant: e.tenant, closed }, "credential event applied");
+  }
+
+  /** Closes the connections of both gateways whose principal matches, as withdrawn credentials; returns how many. */
+  #closeWhere(match: (p: Principal) => boolean, reason: string): number {
+    const ws = this.#gateway.closeWhere(match, CREDENTIAL_WITHDRAWN_CLOSE_CODE, reason);
+    return ws + (this.#grpc?.closeWhere(match, CREDENTIAL_WITHDRAWN_CLOSE_CODE, reason) ?? 0);
   }
 
   /** Validates the configuration (throws `RouterConfigError` listing every problem) and builds a router. */
@@ -201,9 +232,10 @@ export class Router {
 
   /**
    * Binds the metrics listener (when `metricsPort` is configured), then the configured host and port,
-   * and starts accepting connections. `metricsUrl` is `http://host:port` of the metrics listener.
+   * and starts accepting connections. `metricsUrl` is `http://host:port` of the metrics listener;
+   * `gatewayAddress` is `host:port` of the partner gRPC gateway, when configured.
    */
-  async listen(): Promise<{ port: number; url: string; metricsUrl: string | null }> {
+  async listen(): Promise<{ port: number; url: string; metricsUrl: string | null; gatewayAddress: string | null }> {
     if (this.#state !== "starting") throw new Error(`cannot listen: router is ${this.#state}`);
     if (this.config.metricsPort !== null) {
       this.#metricsServer = await startMetricsServer({
@@ -214,9 +246,12 @@ export class Router {
       });
     }
     let addr;
+    let gatewayPort: number | null = null;
     try {
       addr = await this.#gateway.listen();
+      if (this.#grpc) gatewayPort = await this.#grpc.listen();
     } catch (err) {
+      await this.#gateway.close();
       await this.#metricsServer?.close();
       throw err;
     }
@@ -225,8 +260,9 @@ export class Router {
     const host = addr.address === "0.0.0.0" || addr.address === "::" ? "127.0.0.1" : addr.address;
     const url = `ws://${host.includes(":") ? `[${host}]` : host}:${addr.port}`;
     const metricsUrl = this.#metricsServer?.url ?? null;
-    this.#logger.info({ url, metricsUrl }, "router listening");
-    return { port: addr.port, url, metricsUrl };
+    const gatewayAddress = gatewayPort === null ? null : `${host.includes(":") ? `[${host}]` : host}:${gatewayPort}`;
+    this.#logger.info({ url, metricsUrl, gatewayAddress }, "router listening");
+    return { port: addr.port, url, metricsUrl, gatewayAddress };
   }
 
   /** `/readyz` passes only while this resolves true (e.g. a store ping); checked with a timeout. */
@@ -259,13 +295,14 @@ export class Router {
     clearTimeout(timer);
     if (this.#processor.inflight > 0) this.#logger.warn({ inflight: this.#processor.inflight }, "drain deadline passed with requests in flight");
     this.#gateway.closeAll(1001, DRAIN_CLOSE_REASON);
+    this.#grpc?.closeAll(1001, DRAIN_CLOSE_REASON);
   }
 
   async #shutdown(): Promise<void> {
     this.#state = "stopped";
     this.#shedder?.stop();
     this.#credentialEvents.unsubscribe();
-    await this.#gateway.close();
+    await Promise.all([this.#gateway.close(), this.#grpc?.close()]);
     this.#fanout.close();
     await this.#metricsServer?.close();
     this.#logger.info("router stopped");

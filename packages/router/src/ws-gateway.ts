@@ -124,7 +124,7 @@ export class WsGateway {
   #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const swallow = (): void => {};
     socket.on("error", swallow);
-    if (!originAllowed(req.headers, this.#opts.allowedOrigins)) {
+    if (!originAllowed(req.headers, this.#opts.allowedOrigins) && !this.#opts.endpoints.console?.admitsUpgrade(req)) {
       rejectUpgrade(socket, 403, "");
       return;
     }

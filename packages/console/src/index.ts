@@ -1,0 +1,2 @@
+export { loadConsoleAssets, type ConsoleAssets } from "./assets.ts";
+export { CONSOLE_PAGE } from "./page.ts";

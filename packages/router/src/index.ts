@@ -50,3 +50,5 @@ export type {
 export type { Authenticator, AuthRequest, AuthResult, AuthFailureReason, Principal } from "./auth/authenticator.ts";
 export type { CapabilityTokenAuthenticatorOptions } from "./auth/capability-token-authenticator.ts";
 export type { RateLimitsReader } from "./handlers/account-reads.ts";
+export { gatewayClient, GATEWAY_PROTO_PATH, type FrameMessage } from "./grpc-gateway/gateway-proto.ts";
+export { CLOSE_CODE_TRAILER, CLOSE_REASON_TRAILER } from "./grpc-gateway/close-status.ts";

@@ -51,13 +51,14 @@ export async function runDev(config: Config): Promise<void> {
   const token = resolveToken(config);
   const devKey = await ensureDevApiKey(tenants, { tenant: config.defaultTenant, databaseUrl: config.databaseUrl });
   const router = await composeRouter({ ...config, ...ids }, bus, telemetry, { devMode: true, token, tenants, readiness: () => store.ping(), eventLog, mesh, ...(admission ? { rateLimits: (tenant: string) => admission.turns.rateLimits(tenant) } : {}) });
-  const { url, metricsUrl } = await router.listen();
+  const { url, metricsUrl, gatewayAddress } = await router.listen();
   serveDrainRequests(bus, host, telemetry.logger);
   // Credits change through the admission's mirror, so that a top-up or grant counts at once.
   const admin = await startAdminService(config, { bus, hosts: mesh.hosts, logger: telemetry.logger, generateToken: true, migrate: false, credits: credits ?? undefined });
 
   console.log("threadmesh dev (embedded: router + session host, in-process bus, " + config.databaseUrl + ")");
   console.log(`  listening on: ${url}`);
+  if (gatewayAddress !== null) console.log(`  partner gRPC gateway on: ${gatewayAddress}`);
   console.log(`  token: ${token}`);
   console.log(`  api key (tenant ${config.defaultTenant}): ${devKey.secret} (${devKey.created ? "created now" : "created earlier"}; kept in ${devKey.keyFile}, delete the file for a new one)`);
   console.log(`  admin API: ${admin.server.address} (gRPC${admin.server.tls ? ", TLS" : ""}), admin token: ${admin.token ?? "none (client certificates)"} — try: THREADMESH_ADMIN_TOKEN=${admin.token ?? "…"} THREADMESH_ADMIN_PORT=${admin.server.port} npm run threadmesh -- admin tenants list`);

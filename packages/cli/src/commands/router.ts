@@ -34,9 +34,10 @@ export async function runRouter(config: Config): Promise<void> {
     mesh,
     ...(credits ? { rateLimits: rateLimitsReader(credits, tenants) } : {}),
   });
-  const { url, metricsUrl } = await router.listen();
+  const { url, metricsUrl, gatewayAddress } = await router.listen();
   console.log(`threadmesh router`);
   console.log(`  listening on: ${url}`);
+  if (gatewayAddress !== null) console.log(`  partner gRPC gateway on: ${gatewayAddress}`);
   console.log(`  metrics on ${metricsUrl}/metrics`);
   onShutdown({ drainDeadlineMs: config.drainDeadlineMs, logger: telemetry.logger, flush: stopTracing }, async (clock) => {
     await clock.step("drain router", () => router.drain({ deadlineMs: clock.untilDeadline() }));

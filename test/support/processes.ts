@@ -1,8 +1,20 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const MAIN = resolve(ROOT, "packages/cli/src/main.ts");
+const BUILT_MAIN = resolve(ROOT, "packages/cli/dist/main.js");
+
+/**
+ * How a `threadmesh` child starts: from sources through tsx, or with THREADMESH_RUN_BUILT=1 from the
+ * output of `npm run build` on plain node, as an operator runs it (benchmarks measure that).
+ */
+function threadmeshArgv(args: string[]): string[] {
+  if (process.env.THREADMESH_RUN_BUILT !== "1") return ["--import", "tsx", MAIN, ...args];
+  if (!existsSync(BUILT_MAIN)) throw new Error(`THREADMESH_RUN_BUILT=1 needs ${BUILT_MAIN}: run npm run build first`);
+  return [BUILT_MAIN, ...args];
+}
 
 /** A `threadmesh` child process; its stdout lines are kept so tests can await banners. */
 export class ThreadmeshProcess {
@@ -35,7 +47,7 @@ export class ThreadmeshProcess {
   }
 
   static spawn(name: string, args: string[], env: Record<string, string>): ThreadmeshProcess {
-    const child = spawn(process.execPath, ["--import", "tsx", MAIN, ...args], {
+    const child = spawn(process.execPath, threadmeshArgv(args), {
       cwd: ROOT,
       env: { ...process.env, THREADMESH_LOG_LEVEL: process.env.THREADMESH_TEST_VERBOSE ? "debug" : "warn", ...env },
       stdio: ["ignore", "pipe", "pipe"],
@@ -78,7 +90,7 @@ export class ThreadmeshProcess {
 /** Runs a `threadmesh` command to completion and returns its exit code and output. */
 export function runThreadmesh(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolvePromise) => {
-    const child = spawn(process.execPath, ["--import", "tsx", MAIN, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, threadmeshArgv(args), { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));

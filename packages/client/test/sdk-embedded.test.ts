@@ -1,0 +1,3 @@
+import { describeSdk } from "./sdk-suite.ts";
+
+describeSdk("embedded");

@@ -52,6 +52,13 @@ function placeOutput(staging, root) {
   return packages;
 }
 
+/** The browser console's bundle, beside its compiled server code (routers serve it; no esbuild at runtime). */
+function bundleConsole(root) {
+  const script = join(ROOT, "packages", "console", "scripts", "bundle.mjs");
+  const r = spawnSync(process.execPath, [script, join(root, "packages", "console", "dist", "web")], { stdio: "inherit", cwd: ROOT });
+  if (r.status !== 0) fail("console bundle failed");
+}
+
 /** The rest of a deployable tree: the workspace root's manifest and lockfile, and the proto files. */
 function layOutRoot(outDir) {
   for (const f of ["package.json", "package-lock.json"]) cpSync(join(ROOT, f), join(outDir, f));
@@ -68,6 +75,7 @@ function build(args) {
   try {
     compile(staging);
     const packages = placeOutput(staging, root);
+    bundleConsole(root);
     if (args.outDir) layOutRoot(args.outDir);
     return packages;
   } finally {

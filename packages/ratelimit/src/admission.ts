@@ -1,7 +1,7 @@
 import type { RateLimitSnapshot } from "@threadmesh/protocol";
 import type { BurstLimiter } from "./burst.ts";
 import { DEFAULT_SLOT_TTL_MS } from "./concurrency.ts";
-import { reservationKey, type CreditStore, type Reservation, type SettleResult } from "./credit-store.ts";
+import { reservationKey, type CreditStore, type Reservation, type SettleRequest, type SettleResult } from "./credit-store.ts";
 import type { Plan } from "./plan.ts";
 import type { PriceTable, RoundUsage } from "./prices.ts";
 import { reachedTypeOf, refusalMessage, type Refusal, type RefusalReason } from "./refusal.ts";
@@ -141,12 +141,16 @@ export class Admission {
   /**
    * Charges a round's reported usage, once per turn and round: a repeat (a retry, or the adopting host
    * settling a round its dead predecessor already settled) changes nothing. Returns what was charged
-   * and the snapshot for `account/rateLimits/updated`.
+   * and the snapshot for `account/rateLimits/updated`. With `ahead`, a store that can settle the round
+   * from what it holds in memory (`CreditStore.settleAhead`) answers at once and writes in the background.
    */
-  async settle(req: { tenantId: string; userId: string; planId: string; turnId: string; round: number; model: string; usage: RoundUsage }): Promise<SettleResult & { rateLimits: RateLimitSnapshot }> {
+  async settle(
+    req: { tenantId: string; userId: string; planId: string; turnId: string; round: number; model: string; usage: RoundUsage },
+    opts: { ahead?: boolean } = {},
+  ): Promise<SettleResult & { rateLimits: RateLimitSnapshot }> {
     const plan = await this.plan(req.planId);
     const nowMs = this.#clock();
-    const result = await this.#store.settle({
+    const settle: SettleRequest = {
       key: reservationKey(req.turnId, req.round),
       tenantId: req.tenantId,
       userId: req.userId,
@@ -157,7 +161,9 @@ export class Admission {
       price: this.#prices.priceOf(req.model),
       usage: req.usage,
       nowMs,
-    });
+    };
+    const ahead = opts.ahead === true ? (this.#store.settleAhead?.(settle) ?? null) : null;
+    const result = ahead ?? (await this.#store.settle(settle));
     return { ...result, rateLimits: rateLimitSnapshot(result.state, nowMs) };
   }
 

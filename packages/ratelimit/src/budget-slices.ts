@@ -1,6 +1,8 @@
-import type { CreditStore, ReconcileReport, Reservation, ReserveRequest, ReserveResult, SettleRequest, SettleResult, TurnSlot } from "./credit-store.ts";
+import type { CreditStore, ReconcileReport, Reservation, ReservationParts, ReserveRequest, ReserveResult, SettleRequest, SettleResult, TurnSlot } from "./credit-store.ts";
+import { spent, withParts } from "./funding-arithmetic.ts";
 import type { MicroCredits } from "./money.ts";
 import type { Plan } from "./plan.ts";
+import { costAt } from "./prices.ts";
 import type { FundingState } from "./waterfall.ts";
 import { covered, allocate } from "./waterfall.ts";
 
@@ -19,6 +21,10 @@ export interface BudgetSliceOptions {
   rotateMs?: number;
   /** Slices and spare slots unused for this long are given back; default 2 s. */
   idleMs?: number;
+  /** A settlement written ahead (see {@link SlicedCreditStore.settleAhead}) is tried this many times; default 4. */
+  settleAttempts?: number;
+  /** The first retry of such a settlement waits this long, each next one four times longer; default 25 ms. */
+  settleRetryMs?: number;
   clock?: () => number;
   onError?: (err: unknown, op: string) => void;
 }
@@ -29,6 +35,10 @@ interface Slice {
   held: MicroCredits;
   /** Local reservations of rounds against it, not yet settled or released. */
   outstanding: MicroCredits;
+  /** Where the store holds it (as of the last settlement figured here), for the figures of settlements written ahead. */
+  parts: ReservationParts | null;
+  /** Settlements written ahead against it not yet in the store: the slice is not given back before they are. */
+  settling: number;
   takenAtMs: number;
   usedAtMs: number;
   retired: boolean;
@@ -85,6 +95,10 @@ export class SlicedCreditStore implements CreditStore {
   readonly #idleMs: number;
   readonly #clock: () => number;
   readonly #onError: (err: unknown, op: string) => void;
+  readonly #settleAttempts: number;
+  readonly #settleRetryMs: number;
+  /** Settlements written ahead, by reservation key, until the store has them. */
+  readonly #settling = new Map<string, Promise<unknown>>();
   readonly #tenants = new Map<string, TenantBudget>();
   readonly #rounds = new Map<string, LocalRound>();
   readonly #turns = new Map<string, TurnInfo>();
@@ -107,6 +121,8 @@ export class SlicedCreditStore implements CreditStore {
     this.#idleMs = opts.idleMs ?? 2_000;
     this.#clock = opts.clock ?? Date.now;
     this.#onError = opts.onError ?? (() => undefined);
+    this.#settleAttempts = Math.max(1, opts.settleAttempts ?? 4);
+    this.#settleRetryMs = opts.settleRetryMs ?? 25;
     this.#sweeper = setInterval(() => this.sweep(), Math.max(100, Math.floor(this.#idleMs / 2)));
     this.#sweeper.unref();
   }
@@ -163,8 +179,17 @@ export class SlicedCreditStore implements CreditStore {
   }
 
   async settle(req: SettleRequest): Promise<SettleResult> {
+    const ahead = this.#settling.get(req.key);
+    // Settled ahead and on its way to the store: once there, the store answers the repeat (a duplicate).
+    if (ahead !== undefined) await ahead;
     const local = this.#rounds.get(req.key);
-    if (local === undefined || local.tenantId !== req.tenantId) return this.#store.settle(req);
+    if (local === undefined || local.tenantId !== req.tenantId) {
+      const r = await this.#store.settle(req);
+      // The figures of the next settlement written ahead start from these.
+      const t = this.#tenants.get(req.tenantId);
+      if (t !== undefined && !r.duplicate) t.lastState = r.state;
+      return r;
+    }
     const r = await this.#store.settle({ ...req, slice: local.slice.key });
     // Dropped only once charged: a failed settlement can be tried again against the same slice.
     if (this.#rounds.get(req.key) === local) {
@@ -177,6 +202,68 @@ export class SlicedCreditStore implements CreditStore {
     if (local.slice.held <= 0) local.slice.retired = true;
     this.#retireIfDone(t, local.slice);
     return r;
+  }
+
+  /**
+   * Settles a round admitted from this host's slice without waiting for the store: the slice knows what
+   * it holds, so the charge and the figures after it come from its arithmetic here (the waterfall over
+   * the funding last read, as the store's settlement computes it), and the settlement itself — the same
+   * idempotent write as {@link settle}'s, keyed by turn id and round — proceeds in the background,
+   * retried, and tracked so that {@link idle} and {@link returnAll} wait for it. The slice is not given
+   * back while such a write is pending. A host that dies first leaves the round unsettled (never charged
+   * twice) and its slice to expire with its lease, as before.
+   *
+   * Null (settle through {@link settle} instead) when the round was not admitted from a slice here, when
+   * it cost more than its reservation (the store decides what is collected), or nothing was read yet.
+   */
+  settleAhead(req: SettleRequest): SettleResult | null {
+    const local = this.#rounds.get(req.key);
+    if (local === undefined || local.tenantId !== req.tenantId || this.#settling.has(req.key)) return null;
+    const t = this.#tenants.get(req.tenantId);
+    const slice = local.slice;
+    const cost = costAt(req.price, req.usage);
+    if (t === undefined || t.lastState === null || slice.parts === null || cost > local.amount || cost > slice.held) return null;
+    // As `KyselyCreditStore`'s settlement from a slice: the slice given back, the round charged, the rest held again.
+    const free = withParts({ ...t.lastState, plan: req.plan }, slice.parts, -1, req.nowMs);
+    const a = allocate(cost, free, req.nowMs);
+    const charged = spent(free, a);
+    const want = Math.max(0, slice.held - cost);
+    const { shortfall, ...parts } = allocate(want, charged, req.nowMs);
+    const state = withParts(charged, parts, 1, req.nowMs);
+    this.#rounds.delete(req.key);
+    slice.outstanding -= local.amount;
+    slice.held = want - shortfall;
+    slice.parts = parts;
+    slice.settling++;
+    if (slice.held <= 0) slice.retired = true;
+    t.lastState = state;
+    const write = this.#settleInStore({ ...req, slice: slice.key })
+      .then((r) => {
+        // The store may hold less than figured here (a grant expired, the lease lapsed): it has the last word.
+        slice.held = Math.min(slice.held, r.sliceAmount ?? 0);
+        if (slice.held <= 0) slice.retired = true;
+      })
+      .catch((err: unknown) => this.#onError(err, "settle"))
+      .finally(() => {
+        slice.settling--;
+        this.#settling.delete(req.key);
+        this.#retireIfDone(t, slice);
+      });
+    this.#settling.set(req.key, write);
+    this.#track(write);
+    return { duplicate: false, cost, window: a.window, grants: a.grants, balance: a.balance, uncollected: a.shortfall, state, sliceAmount: slice.held };
+  }
+
+  async #settleInStore(req: SettleRequest): Promise<SettleResult> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#store.settle(req);
+      } catch (err) {
+        // A settlement is idempotent: a retry after a commit whose answer was lost finds it done.
+        if (attempt >= this.#settleAttempts) throw err;
+        await new Promise((resolve) => setTimeout(resolve, this.#settleRetryMs * 4 ** (attempt - 1)));
+      }
+    }
   }
 
   async release(tenantId: string, key: string): Promise<void> {
@@ -382,12 +469,12 @@ export class SlicedCreditStore implements CreditStore {
     if (r.decision.kind !== "admit") return;
     // Given back at once when the host stopped admitting meanwhile.
     if (this.#closed) return this.#store.release(req.tenantId, key);
-    t.slices.push({ key, held: amount, outstanding: 0, takenAtMs: nowMs, usedAtMs: nowMs, retired: false });
+    t.slices.push({ key, held: amount, outstanding: 0, parts: r.reservation?.parts ?? null, settling: 0, takenAtMs: nowMs, usedAtMs: nowMs, retired: false });
   }
 
   /** A retired slice whose rounds are all settled or released goes back to the store. */
   #retireIfDone(t: TenantBudget, s: Slice): void {
-    if (!s.retired || s.outstanding > 0) return;
+    if (!s.retired || s.outstanding > 0 || s.settling > 0) return;
     const i = t.slices.indexOf(s);
     if (i < 0) return;
     t.slices.splice(i, 1);

@@ -132,6 +132,11 @@ export interface CreditStore {
   reserve(req: ReserveRequest): Promise<ReserveResult>;
   /** Charges the round's usage and ends its reservation, in one transaction; a repeated key changes nothing. */
   settle(req: SettleRequest): Promise<SettleResult>;
+  /**
+   * Optional: settles the round at once from what this process holds for it (a host's budget slice),
+   * the store's write following in the background; null when it cannot, and {@link settle} is used.
+   */
+  settleAhead?(req: SettleRequest): SettleResult | null;
   /** Gives a reservation back unspent (the round never reached the model). */
   release(tenantId: string, key: string): Promise<void>;
   /** Extends the turn's slot lease to `nowMs + ttlMs` (creating it if it lapsed). */

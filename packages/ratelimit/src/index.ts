@@ -31,3 +31,4 @@ export { WriteBehindCreditStore } from "./write-behind-credit-store.ts";
 export type { WriteBehindOptions } from "./write-behind-credit-store.ts";
 export { SlicedCreditStore } from "./budget-slices.ts";
 export type { BudgetSliceOptions } from "./budget-slices.ts";
+export { held, spent, withParts } from "./funding-arithmetic.ts";

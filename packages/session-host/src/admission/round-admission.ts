@@ -40,8 +40,13 @@ export async function admitRound(ctx: TurnContext, turn: ActiveTurn, request: Mo
  * Settles the round the model just answered with the usage it reported (a response without usage is
  * charged its whole reservation); the snapshot that follows for `account/rateLimits/updated`, or null
  * when admission is off or the settlement failed (logged; the reservation lapses unsettled).
+ *
+ * `last`: the round ends the turn (it asked for no tool and no input waits). Its settlement need not
+ * hold `turn/completed` back: a round admitted from the host's budget slice is answered from the slice's
+ * figures and written in the background. A completed turn is never continued by another host, so no
+ * adopter can look for that round's settlement before it lands. Other rounds settle in the store first.
  */
-export async function settleRound(ctx: TurnContext, turn: ActiveTurn, request: ModelRequest, usage: ModelUsage | null): Promise<RateLimitSnapshot | null> {
+export async function settleRound(ctx: TurnContext, turn: ActiveTurn, request: ModelRequest, usage: ModelUsage | null, last = false): Promise<RateLimitSnapshot | null> {
   const admission = ctx.admission;
   const payer = turn.payer;
   if (admission === null || payer === null) return null;
@@ -53,7 +58,7 @@ export async function settleRound(ctx: TurnContext, turn: ActiveTurn, request: M
       ? { inputTokens: estimateInputTokens(request), cachedInputTokens: 0, outputTokens: admission.maxOutputTokens }
       : { inputTokens: usage.inputTokens, cachedInputTokens: usage.cachedInputTokens, outputTokens: usage.outputTokens };
   try {
-    return await admission.settle(payer, turn.id, round, request.model, charged);
+    return await admission.settle(payer, turn.id, round, request.model, charged, { ahead: last });
   } catch (err) {
     ctx.logger.error({ err, threadId: ctx.threadId, turnId: turn.id, round }, "settling a model round failed");
     return null;

@@ -83,9 +83,13 @@ export class TurnAdmission {
     return r.admitted ? { admitted: true } : { admitted: false, refusal: r.refusal };
   }
 
-  /** Charges a round's reported usage once (key: turn id and round); the snapshot for `account/rateLimits/updated`. */
-  async settle(payer: Payer, turnId: string, round: number, model: string, usage: RoundUsage): Promise<RateLimitSnapshot> {
-    const r = await this.#admission.settle({ tenantId: payer.tenant, userId: payer.user, planId: payer.planId, turnId, round, model, usage });
+  /**
+   * Charges a round's reported usage once (key: turn id and round); the snapshot for
+   * `account/rateLimits/updated`. With `ahead`, a round admitted from this host's budget slice is
+   * answered from the slice's figures and its settlement written in the background (see `Admission.settle`).
+   */
+  async settle(payer: Payer, turnId: string, round: number, model: string, usage: RoundUsage, opts: { ahead?: boolean } = {}): Promise<RateLimitSnapshot> {
+    const r = await this.#admission.settle({ tenantId: payer.tenant, userId: payer.user, planId: payer.planId, turnId, round, model, usage }, opts);
     if (r.uncollected > 0) this.#logger.warn({ tenant: payer.tenant, turnId, round, uncollected: r.uncollected }, "a model round cost more than its reservation and the tenant could not pay the rest");
     return r.rateLimits;
   }

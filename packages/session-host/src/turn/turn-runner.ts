@@ -26,7 +26,7 @@ export async function runTurn(ctx: TurnContext, turn: ActiveTurn, tools: unknown
       // The usage of a completed request is charged even when the turn ended meanwhile; a request that
       // failed or was cut off reported none, and its reservation goes back. An abandoned request is sent
       // again with the steered input under the same reservation.
-      const rateLimits = outcome.kind === "completed" && ctx.admission !== null ? await settleRound(ctx, turn, request, outcome.usage) : null;
+      const rateLimits = outcome.kind === "completed" && ctx.admission !== null ? await settleRound(ctx, turn, request, outcome.usage, outcome.calls.length === 0 && turn.steers.length === 0) : null;
       if ((outcome.kind === "failed" || outcome.kind === "interrupted") && ctx.admission !== null) releaseHeld(ctx.admission, turn, ctx.logger);
       if (turn.finished || outcome.kind === "interrupted") return;
       if (outcome.kind === "abandoned") continue;

@@ -2,7 +2,7 @@ import type { Thread } from "@threadmesh/protocol";
 import { backoffDelay, sleep, type BackoffOptions } from "./backoff.ts";
 import { AbortError, ClientClosedError, ConnectError, ConnectionLostError, RetryableError } from "./errors.ts";
 import type { MethodName, OptionalParamsMethod, RequestParams, ResultOf } from "./methods.ts";
-import type { ApprovalDecision, ApprovalMethod, ServerEvent, ServerRequestMethod, UnknownEvent } from "./notifications.ts";
+import { NOTIFICATION_METHODS, type ApprovalDecision, type ApprovalMethod, type ServerEvent, type ServerRequestMethod, type UnknownEvent } from "./notifications.ts";
 import { RpcConnection, type InboundFrame } from "./rpc-connection.ts";
 import { ServerRequest, serverRequestKey } from "./server-requests.ts";
 import { defaultSocketFactory, type SocketFactory } from "./socket.ts";
@@ -63,6 +63,7 @@ const IDEMPOTENT = new Set<string>([
 ]);
 
 const RESOLVED = "serverRequest/resolved";
+const KNOWN = new Set<string>(NOTIFICATION_METHODS);
 
 type ParamsArg<M extends MethodName> = M extends OptionalParamsMethod ? [params?: RequestParams<M>, opts?: RequestOptions] : [params: RequestParams<M>, opts?: RequestOptions];
 
@@ -92,7 +93,8 @@ export class ThreadmeshClient {
   #readyReject!: (e: unknown) => void;
   readonly #threads = new Map<string, ThreadHandle>();
   readonly #requests = new Map<string, ServerRequest>();
-  readonly #eventListeners = new Set<(ev: ServerEvent | UnknownEvent) => void>();
+  readonly #eventListeners = new Set<(ev: ServerEvent) => void>();
+  readonly #unknownListeners = new Set<(ev: UnknownEvent) => void>();
   readonly #stateListeners = new Set<(s: ConnectionState, detail?: unknown) => void>();
   readonly #requestListeners = new Set<(r: ServerRequest) => void>();
   #approvalHandler: ApprovalHandler | undefined;
@@ -138,9 +140,15 @@ export class ThreadmeshClient {
   }
 
   /** Every notification this client receives (each once), thread events and tenant broadcasts alike. */
-  onEvent(listener: (ev: ServerEvent | UnknownEvent) => void): () => void {
+  onEvent(listener: (ev: ServerEvent) => void): () => void {
     this.#eventListeners.add(listener);
     return () => this.#eventListeners.delete(listener);
+  }
+
+  /** Notifications whose method this SDK does not know (a newer server), as they came. */
+  onUnknownEvent(listener: (ev: UnknownEvent) => void): () => void {
+    this.#unknownListeners.add(listener);
+    return () => this.#unknownListeners.delete(listener);
   }
 
   /** Connection state changes: `reconnecting` (with the close or error), `connected`, `closed`. */
@@ -301,12 +309,17 @@ export class ThreadmeshClient {
       return;
     }
     const seq = typeof f.seq === "number" ? f.seq : null;
-    const ev = { method: f.method, params: f.params, seq, ...(typeof f.firstSeq === "number" ? { firstSeq: f.firstSeq } : {}) } as ServerEvent | UnknownEvent;
+    const ev = { method: f.method, params: f.params, seq, ...(typeof f.firstSeq === "number" ? { firstSeq: f.firstSeq } : {}) };
     const handle = this.#threadOf(f.params, seq);
     if (handle !== undefined && !handle.accept(seq)) return;
+    if (!KNOWN.has(f.method)) {
+      for (const l of this.#unknownListeners) l(ev);
+      return;
+    }
+    const known = ev as ServerEvent;
     if (f.method === RESOLVED) this.#onResolved(conn, f.params as { threadId: string; requestId: string | number });
-    for (const l of this.#eventListeners) l(ev);
-    handle?.deliver(ev);
+    for (const l of this.#eventListeners) l(known);
+    handle?.deliver(known);
   }
 
   /** The followed thread an event belongs to; an event naming no thread is the only followed thread's. */

@@ -1,9 +1,10 @@
 import type { Turn } from "@threadmesh/protocol";
 import { EventQueue } from "./event-queue.ts";
-import type { ServerEvent, UnknownEvent } from "./notifications.ts";
+import type { ServerEvent } from "./notifications.ts";
 import type { RequestParams, ResultOf } from "./methods.ts";
 
-export type TurnEvent = ServerEvent | UnknownEvent;
+/** An event of a thread or turn (methods this SDK does not know go to `client.onUnknownEvent`). */
+export type TurnEvent = ServerEvent;
 
 /** What the turn needs of its thread: requests on the client. */
 export interface TurnHost {

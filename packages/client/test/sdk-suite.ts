@@ -135,7 +135,7 @@ export function describeSdk(kind: TopologyKind): void {
       owner.onApproval(async (req) => {
         asked.push(req.method);
         await seenByOther;
-        return "accept";
+        return "accept" as const;
       });
       const turn = await thread.turn.start("run it");
       const otherRequest = await seenByOther;

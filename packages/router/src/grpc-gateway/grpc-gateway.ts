@@ -10,6 +10,8 @@ import { GrpcLink, type GatewayCall } from "./grpc-link.ts";
 
 /** Time calls get to end at shutdown before they are reset, in ms. */
 const CLOSE_GRACE_MS = 1_000;
+/** Shortest keepalive ping interval accepted from clients, in ms. */
+const MIN_CLIENT_PING_INTERVAL_MS = 10_000;
 /** Room for the `Frame` envelope around a frame of the largest allowed size. */
 const ENVELOPE_BYTES = 16;
 
@@ -50,6 +52,9 @@ export class GrpcGateway {
       "grpc.max_receive_message_length": opts.maxFrameBytes + ENVELOPE_BYTES,
       "grpc.max_send_message_length": -1,
       ...(opts.pingIntervalMs > 0 ? { "grpc.keepalive_time_ms": opts.pingIntervalMs, "grpc.keepalive_timeout_ms": opts.pingIntervalMs } : {}),
+      // Partners may ping their long-lived streams every 10 s without being told to calm down.
+      "grpc.http2.min_ping_interval_without_data_ms": MIN_CLIENT_PING_INTERVAL_MS,
+      "grpc.keepalive_permit_without_calls": 1,
     });
     this.#server.addService(gatewayServiceDefinition(), { Connect: (call: GatewayCall) => this.#connect(call) });
   }

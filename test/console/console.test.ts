@@ -110,5 +110,31 @@ describe("browser console", { skip: missing && process.env.CI !== "true" ? `${CH
     await page.getByTestId("threads").locator("li").first().click();
     await page.getByTestId("command-output").filter({ hasText: "console-approved-output" }).waitFor({ timeout: 30_000 });
     await page.screenshot({ path: join(SHOTS, "history.png") });
+
+    // Search narrows the list.
+    await page.getByTestId("search").fill("no-such-thread-anywhere");
+    await page.getByTestId("search").press("Enter");
+    await page.getByTestId("threads").locator("li").first().waitFor({ state: "detached" });
+    await page.getByTestId("search").fill("console");
+    await page.getByTestId("search").press("Enter");
+    await page.getByTestId("threads").locator("li").first().waitFor();
+  });
+
+  test("steers a running turn and interrupts it", async () => {
+    await page.getByTestId("new-thread").click();
+    await page.getByTestId("prompt").fill("$ sleep 120");
+    await page.getByTestId("send").click();
+    await page.getByTestId("approve").click();
+    await page.getByTestId("command").filter({ hasText: "inProgress" }).waitFor({ timeout: 30_000 });
+    await page.getByTestId("prompt").fill("and then say goodbye");
+    assert.equal(await page.getByTestId("send").textContent(), "Steer");
+    await page.getByTestId("send").click();
+    await page.getByTestId("prompt").filter({ hasText: "" }).waitFor();
+    assert.equal(await page.locator("main .error").count(), 0, "the steer was accepted");
+    await page.getByTestId("interrupt").click();
+    await page.getByTestId("interrupt").waitFor({ state: "detached", timeout: 30_000 });
+    assert.equal(await page.getByTestId("command").filter({ hasText: "completed" }).count(), 0, "the command did not run to its end");
+    await page.getByTestId("command").filter({ hasText: "interrupted" }).waitFor();
+    await page.screenshot({ path: join(SHOTS, "interrupted.png") });
   });
 });

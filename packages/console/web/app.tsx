@@ -25,6 +25,7 @@ export function App() {
   const [approvals, setApprovals] = useState<ServerRequest[]>([]);
   const [limits, setLimits] = useState<unknown>(null);
   const current = useRef<string | null>(null);
+  const refreshSoon = useRef<() => void>(() => undefined);
   current.current = threadId;
 
   const upsert = (v: ViewItem) =>
@@ -55,9 +56,13 @@ export function App() {
       case "turn/started":
         setTurnId(String((p.turn as Raw).id));
         break;
-      case "turn/completed":
+      case "turn/completed": {
+        const status = String((p.turn as Raw | undefined)?.status ?? "completed");
+        setItems((all) => all.map((x) => (x.status === "inProgress" ? { ...x, status } : x)));
         setTurnId(null);
+        refreshSoon.current();
         break;
+      }
       case "turn/plan/updated":
         setPlan(((p.plan as Raw[]) ?? []).map((s) => `[${String(s.status)}] ${String(s.step)}`).join("\n"));
         break;
@@ -99,6 +104,7 @@ export function App() {
       setError(e instanceof Error ? e.message : String(e));
     }
   };
+  refreshSoon.current = () => void refresh();
   useEffect(() => void refresh(), [rpc, archived, sortKey]);
 
   const open = async (id: string) => {
@@ -206,7 +212,7 @@ function Item({ item }: { item: ViewItem }) {
     return (
       <div class="item command" data-testid="command">
         <code>$ {item.command}</code> <small>{item.status}</small>
-        <pre data-testid="command-output">{item.output}</pre>
+        {item.output ? <pre data-testid="command-output">{item.output}</pre> : null}
       </div>
     );
   return (

@@ -63,6 +63,7 @@ export async function runDev(config: Config): Promise<void> {
   console.log(`  api key (tenant ${config.defaultTenant}): ${devKey.secret} (${devKey.created ? "created now" : "created earlier"}; kept in ${devKey.keyFile}, delete the file for a new one)`);
   console.log(`  admin API: ${admin.server.address} (gRPC${admin.server.tls ? ", TLS" : ""}), admin token: ${admin.token ?? "none (client certificates)"} — try: THREADMESH_ADMIN_TOKEN=${admin.token ?? "…"} THREADMESH_ADMIN_PORT=${admin.server.port} npm run threadmesh -- admin tenants list`);
   console.log(`  model: ${sim ? `built-in model simulator at ${sim.url} (no model provider configured; set OPENAI_BASE_URL and OPENAI_API_KEY to use one)` : model.baseUrl}`);
+  if (config.console) console.log(`  console: ${url.replace("ws://", "http://")}/console (sign in with the api key)`);
   console.log(`  healthz: ${url.replace("ws://", "http://")}/healthz`);
   console.log(`  metrics on ${metricsUrl}/metrics`);
   console.log(`  try: CODEX_TOKEN=${token} npx -y @openai/codex@0.169.0 --remote ${url} --remote-auth-token-env CODEX_TOKEN`);

@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { merge, viewOf, type ViewItem } from "./items.ts";
+import { Limits } from "./limits.tsx";
 import { Rpc, type ServerRequest } from "./rpc.ts";
 
 type Raw = Record<string, unknown>;
@@ -177,7 +178,7 @@ export function App() {
         </ul>
         <details open>
           <summary>Rate limits and credits</summary>
-          <pre data-testid="rate-limits">{JSON.stringify(limits, null, 2)}</pre>
+          <Limits value={limits} />
         </details>
       </aside>
       <main>

@@ -1,9 +1,9 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import * as grpc from "@grpc/grpc-js";
-import { InProcessBus } from "@threadmesh/mesh";
+import { InProcessBus, publishCredentialEvent } from "@threadmesh/mesh";
 import { noopTelemetry } from "@threadmesh/telemetry";
-import { CLOSE_CODE_TRAILER, Router } from "@threadmesh/router";
+import { CLOSE_CODE_TRAILER, CREDENTIAL_WITHDRAWN_CLOSE_CODE, Router, type Authenticator } from "@threadmesh/router";
 import { decodeFrame, encodeFrame } from "../src/grpc-gateway/frame-codec.ts";
 import { GrpcTestClient } from "../../../test/support/grpc-gateway-client.ts";
 import { FakeHost, TENANT } from "./harness.ts";
@@ -122,5 +122,30 @@ describe("partner gRPC gateway", () => {
     assert.deepEqual(end.metadata.get(CLOSE_CODE_TRAILER), ["1001"]);
     const late = await connect();
     assert.equal((await late.waitEnd()).code, grpc.status.UNAVAILABLE);
+  });
+});
+
+describe("partner gRPC gateway: withdrawn credentials", () => {
+  test("revoking the API key a stream authenticated with ends it with UNAUTHENTICATED (1008), as on the WebSocket path", async () => {
+    const bus = new InProcessBus();
+    const host = new FakeHost(bus);
+    const authenticator: Authenticator = {
+      authenticate: async ({ headers }) =>
+        headers.authorization === "Bearer key-k1" ? { ok: true, principal: { tenant: TENANT, method: "apiKey", keyId: "k1" } } : { ok: false, message: "invalid credentials" },
+    };
+    const router = await Router.create({ bus, telemetry: noopTelemetry(), routerId: "router-grpc-revoke", authenticator, config: { gatewayPort: 0, pingIntervalMs: 0 } });
+    const { gatewayAddress } = await router.listen();
+    const c = await GrpcTestClient.initialized(gatewayAddress!, { token: "key-k1" });
+    try {
+      await publishCredentialEvent(bus, { kind: "keyRevoked", tenant: TENANT, keyId: "k1" });
+      const end = await c.waitEnd();
+      assert.equal(end.code, grpc.status.UNAUTHENTICATED);
+      assert.deepEqual(end.metadata.get(CLOSE_CODE_TRAILER), [String(CREDENTIAL_WITHDRAWN_CLOSE_CODE)]);
+    } finally {
+      c.cancel();
+      await router.close();
+      host.close();
+      await bus.close();
+    }
   });
 });

@@ -1,6 +1,6 @@
 import type { Thread } from "@threadmesh/protocol";
 import { backoffDelay, sleep, type BackoffOptions } from "./backoff.ts";
-import { AbortError, ClientClosedError, ConnectError, ConnectionLostError, RetryableError } from "./errors.ts";
+import { AbortError, ClientClosedError, ConnectError, ConnectionLostError, ProtocolError, RetryableError } from "./errors.ts";
 import type { MethodName, OptionalParamsMethod, RequestParams, ResultOf } from "./methods.ts";
 import { NOTIFICATION_METHODS, type ApprovalDecision, type ApprovalMethod, type ServerEvent, type ServerRequestMethod, type UnknownEvent } from "./notifications.ts";
 import { RpcConnection, type InboundFrame } from "./rpc-connection.ts";
@@ -99,6 +99,8 @@ export class ThreadmeshClient {
   readonly #requestListeners = new Set<(r: ServerRequest) => void>();
   #approvalHandler: ApprovalHandler | undefined;
   #closeError: Error | null = null;
+  /** Aborts a backoff wait when the client closes. */
+  readonly #closing = new AbortController();
 
   constructor(opts: ConnectOptions) {
     this.#opts = opts;
@@ -110,7 +112,7 @@ export class ThreadmeshClient {
       fork: async (threadId, params = {}, o) => this.#follow((await this.request("thread/fork", { ...params, threadId }, o)).thread),
       list: (params = {}, o) => this.request("thread/list", params, o),
     };
-    this.opened = this.#connectLoop(true, opts.signal);
+    this.opened = this.#connectLoop(true, opts.signal ? AbortSignal.any([opts.signal, this.#closing.signal]) : this.#closing.signal);
     this.opened.catch(() => undefined);
   }
 
@@ -279,13 +281,22 @@ export class ThreadmeshClient {
     }
     this.#ready = this.#newReady();
     this.#setState("reconnecting", c);
-    this.#connectLoop(false).catch(() => undefined);
+    this.#connectLoop(false, this.#closing.signal).catch(() => undefined);
   }
 
   /** Resumes each followed thread after its last seen seq; reloads those whose gap the window no longer holds. */
   async #resumeAll(conn: RpcConnection): Promise<void> {
     for (const handle of [...this.#threads.values()]) {
-      const r = (await conn.request("thread/resume", { threadId: handle.id, afterSeq: handle.lastSeq, excludeTurns: true })) as ResultOf<"thread/resume">;
+      let r: ResultOf<"thread/resume">;
+      try {
+        r = (await conn.request("thread/resume", { threadId: handle.id, afterSeq: handle.lastSeq, excludeTurns: true })) as ResultOf<"thread/resume">;
+      } catch (err) {
+        // The thread is gone for this client (deleted, unshared): its handle ends; the others resume.
+        if (!(err instanceof ProtocolError)) throw err;
+        this.#threads.delete(handle.id);
+        handle.close(err);
+        continue;
+      }
       if (r.replay?.recovered === false) {
         const read = (await conn.request("thread/read", { threadId: handle.id, includeTurns: true })) as ResultOf<"thread/read">;
         handle.resynced(read.thread);
@@ -368,6 +379,7 @@ export class ThreadmeshClient {
   #shutdown(err: Error): void {
     if (this.#closeError) return;
     this.#closeError = err;
+    this.#closing.abort();
     this.#readyReject(err);
     for (const t of this.#threads.values()) t.close(err);
     for (const r of this.#requests.values()) r.finish("abandoned");

@@ -34,6 +34,7 @@ export class ThreadHandle {
   readonly #turns = new Map<string, TurnHandle>();
   /** Events buffered while a turn/start is in flight: the turn's first events may precede its response. */
   readonly #captures = new Set<TurnEvent[]>();
+  readonly #queues = new Set<EventQueue<TurnEvent>>();
   #closed = false;
 
   constructor(host: ThreadHost, thread: Thread) {
@@ -46,11 +47,13 @@ export class ThreadHandle {
   /** Every event of the thread from now on (until the client or the handle closes). */
   events(): AsyncIterable<TurnEvent> {
     const q = new EventQueue<TurnEvent>();
+    if (this.#closed) q.end();
+    this.#queues.add(q);
     const off = this.on((ev) => q.push(ev));
     return {
       [Symbol.asyncIterator]: () => {
         const it = q[Symbol.asyncIterator]();
-        return { next: () => it.next(), return: () => (off(), it.return!()) };
+        return { next: () => it.next(), return: () => (off(), this.#queues.delete(q), it.return!()) };
       },
     };
   }
@@ -136,6 +139,8 @@ export class ThreadHandle {
     if (this.#closed) return;
     this.#closed = true;
     for (const t of this.#turns.values()) t.abandon(err);
+    for (const q of this.#queues) q.end();
+    this.#queues.clear();
   }
 }
 

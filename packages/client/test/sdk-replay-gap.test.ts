@@ -4,7 +4,7 @@ import { startModelSim, type ModelSim } from "@threadmesh/model-sim";
 import { connect, defaultSocketFactory, type ResyncEvent, type ThreadmeshClient, type WireSocket } from "@threadmesh/client";
 import { startTopology, type Topology } from "../../../test/support/topology.ts";
 import { OPERATOR_CAPS_ENV } from "../../../test/support/policy-env.ts";
-import { DeltaTally, drain, words } from "./sdk-suite.ts";
+import { DeltaTally, drain, RETRY, words } from "./sdk-suite.ts";
 
 let sim: ModelSim;
 let topo: Topology;
@@ -32,6 +32,7 @@ test("a gap the replay window cannot cover is reported (recovered: false) and th
     url: topo.url,
     token: topo.token,
     reconnect: { initialDelayMs: 20, maxDelayMs: 200 },
+    retry: RETRY,
     // The second connection waits until the turn has ended without this client.
     createWebSocket: async (url, token) => {
       if (sockets.length > 0) await gate;

@@ -4,7 +4,7 @@ import { startModelSim, type ModelSim } from "@threadmesh/model-sim";
 import { connect, type ThreadmeshClient } from "@threadmesh/client";
 import { startCluster, type Cluster } from "../../../test/support/cluster.ts";
 import { OPERATOR_CAPS_ENV } from "../../../test/support/policy-env.ts";
-import { assertStrictlyIncreasing, DeltaTally, drain, droppable, words } from "./sdk-suite.ts";
+import { assertStrictlyIncreasing, DeltaTally, drain, droppable, RETRY, words } from "./sdk-suite.ts";
 
 let sim: ModelSim;
 let cluster: Cluster;
@@ -33,7 +33,7 @@ test("a router killed mid-turn: the SDK resumes on the other router and sees eve
     urls.push(u);
     return u;
   };
-  client = await connect({ url, token: cluster.token, reconnect: { initialDelayMs: 50, maxDelayMs: 1_000 }, createWebSocket: drop.createWebSocket });
+  client = await connect({ url, token: cluster.token, reconnect: { initialDelayMs: 50, maxDelayMs: 1_000 }, retry: RETRY, createWebSocket: drop.createWebSocket });
   const thread = await client.thread.start({ approvalPolicy: "never", sandbox: "read-only" });
   const n = 300;
   sim.script(thread.id, [{ chunkDelayMs: 10, output: [{ type: "message", text: words(n) }] }]);

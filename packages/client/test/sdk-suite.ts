@@ -73,6 +73,9 @@ export function droppable(): { sockets: WireSocket[]; createWebSocket: NonNullab
   };
 }
 
+/** Turns shed on a busy machine (-32001 with retryAfterMs) are retried, as an application would ask. */
+export const RETRY = { maxAttempts: 30, maxDelayMs: 30_000 };
+
 /** The SDK against a real deployment of one topology. */
 export function describeSdk(kind: TopologyKind): void {
   describe(`TypeScript SDK (${kind})`, () => {
@@ -80,7 +83,7 @@ export function describeSdk(kind: TopologyKind): void {
     let topo: Topology;
     const clients: ThreadmeshClient[] = [];
     const open = async (opts: Partial<ConnectOptions> = {}): Promise<ThreadmeshClient> => {
-      const c = await connect({ url: topo.url, token: topo.token, clientInfo: { name: "sdk-test", version: "1" }, reconnect: { initialDelayMs: 50, maxDelayMs: 500 }, ...opts });
+      const c = await connect({ url: topo.url, token: topo.token, clientInfo: { name: "sdk-test", version: "1" }, reconnect: { initialDelayMs: 50, maxDelayMs: 500 }, retry: RETRY, ...opts });
       clients.push(c);
       return c;
     };
@@ -172,13 +175,16 @@ export function describeSdk(kind: TopologyKind): void {
     test("steer adds input to a running turn and interrupt ends it interrupted", async () => {
       const client = await open();
       const thread = await client.thread.start({ approvalPolicy: "never" });
-      sim.script(thread.id, [{ chunkDelayMs: 50, output: [{ type: "message", text: words(200) }] }]);
+      // The steer may make the model answer again within the same turn: a slow reply for that too.
+      const slow = { chunkDelayMs: 50, output: [{ type: "message" as const, text: words(200) }] };
+      sim.script(thread.id, [slow, slow]);
       const turn = await thread.turn.start("go slowly");
       const tally = new DeltaTally();
       const draining = drain(turn, tally);
       await tally.reached(3);
       const steered = await turn.steer("and mention steering");
       assert.equal(steered.turnId, turn.id);
+      await tally.reached(tally.deltas + 3);
       await turn.interrupt();
       const done = await turn.completed;
       assert.equal(done.status, "interrupted");

@@ -149,3 +149,48 @@ describe("partner gRPC gateway: withdrawn credentials", () => {
     }
   });
 });
+
+describe("partner gRPC gateway: a partner that stops reading", () => {
+  test("HTTP/2 flow control holds the router's writes back until the call is shed with UNAVAILABLE (1013) and a resume cursor", async () => {
+    const bus = new InProcessBus();
+    const host = new FakeHost(bus);
+    const telemetry = noopTelemetry();
+    const shed = async (): Promise<number> => {
+      const m = telemetry.metrics.registry.getSingleMetric("tm_router_connections_closed_total");
+      return m ? (await m.get()).values.filter((v) => v.labels.reason === "outboundFull").reduce((sum, v) => sum + v.value, 0) : 0;
+    };
+    const router = await Router.create({
+      bus,
+      telemetry,
+      routerId: "router-grpc-slow",
+      config: { tokens: [{ token: TOKEN, tenant: TENANT }], gatewayPort: 0, pingIntervalMs: 0, outboundHighWaterBytes: 16 * 1024, outboundMaxBytes: 256 * 1024, outboundGraceMs: 50 },
+    });
+    const { gatewayAddress } = await router.listen();
+    const c = await GrpcTestClient.initialized(gatewayAddress!, { token: TOKEN });
+    try {
+      const threadId = (await c.call("thread/start", {})).thread.id as string;
+      c.stream.pause();
+      const delta = "x".repeat(16 * 1024);
+      let rounds = 0;
+      for (; rounds < 2_000 && (await shed()) === 0; rounds++) {
+        host.batch(threadId, Array.from({ length: 16 }, (_, i) => ["item/agentMessage/delta", { threadId, turnId: "t", itemId: "m", delta: `<${rounds}.${i}>${delta}` }] as [string, unknown]));
+        await bus.flush();
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      assert.equal(await shed(), 1, "the router shed the call that stopped reading");
+      assert.equal(c.ended, null, "nothing reached the paused partner yet, the status included");
+      // The partner reads again: what was written before the shed, then the status with the resume cursor.
+      c.stream.resume();
+      const end = await c.waitEnd();
+      assert.equal(end.code, grpc.status.UNAVAILABLE);
+      assert.deepEqual(end.metadata.get(CLOSE_CODE_TRAILER), ["1013"]);
+      assert.match(decodeURIComponent(String(end.metadata.get("tm-close-reason")[0])), /resume with afterSeq=\d+/);
+      assert.ok(rounds > 1, "the call was shed only once the router held more than the cap");
+    } finally {
+      c.cancel();
+      await router.close();
+      host.close();
+      await bus.close();
+    }
+  });
+});

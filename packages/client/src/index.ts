@@ -19,7 +19,7 @@ export {
 } from "./errors.ts";
 export { backoffDelay } from "./backoff.ts";
 export type { BackoffOptions } from "./backoff.ts";
-export { defaultSocketFactory } from "./socket.ts";
+export { defaultSocketFactory, ticketSocketFactory } from "./socket.ts";
 export type { WireSocket, SocketFactory } from "./socket.ts";
 export { NOTIFICATION_METHODS } from "./notifications.ts";
 export type {

@@ -29,15 +29,51 @@ const isNode = typeof process !== "undefined" && typeof process.versions?.node =
 /**
  * The default factory: in Node, the `ws` package with `Authorization: Bearer <token>` (loaded on
  * demand under a computed name, so browser bundles never include it); elsewhere the platform
- * `WebSocket`, which cannot send headers: a token there needs a `createWebSocket` of the application's.
+ * `WebSocket`, signed in through a ticket ({@link ticketSocketFactory}) since it cannot send headers.
  */
 export const defaultSocketFactory: SocketFactory = async (url, token) => {
   if (isNode) return openNodeSocket(url, token);
-  if (token !== undefined) {
-    throw new ConnectError(url, "a browser WebSocket cannot send an Authorization header; pass createWebSocket (e.g. one that fetches a ticket)");
-  }
-  return openPlatformSocket(url);
+  if (token !== undefined) return ticketSocketFactory()(url, token);
+  return openPlatformSocket(url, []);
 };
+
+/** Subprotocols of a ticketed upgrade: the console's, offered first so the server echoes it, then the ticket. */
+const CONSOLE_PROTOCOL = "threadmesh.console";
+const TICKET_PROTOCOL_PREFIX = "threadmesh.ticket.";
+
+type PlatformWebSocket = new (url: string, protocols?: string[]) => WebSocket;
+
+/**
+ * For browsers, which cannot put a credential in a WebSocket upgrade's headers: exchanges the token at
+ * the router's `POST /console/ticket` (an `Authorization: Bearer` request; routers serve it with the
+ * console on) for a single-use ticket, and offers the ticket as a subprotocol. Each (re)connection
+ * fetches a new ticket. The page must be same-origin with the router or an allowed origin.
+ */
+export function ticketSocketFactory(opts: { ticketUrl?: (wsUrl: string) => string; WebSocket?: PlatformWebSocket } = {}): SocketFactory {
+  return async (url, token) => {
+    if (token === undefined) return openPlatformSocket(url, [], opts.WebSocket);
+    const ticketUrl = opts.ticketUrl?.(url) ?? defaultTicketUrl(url);
+    let res: Response;
+    try {
+      res = await fetch(ticketUrl, { method: "POST", headers: { authorization: `Bearer ${token}` } });
+    } catch (err) {
+      throw new ConnectError(url, `ticket request failed: ${(err as Error).message}`);
+    }
+    const body = (await res.json().catch(() => ({}))) as { ticket?: unknown; message?: unknown };
+    if (!res.ok || typeof body.ticket !== "string") {
+      throw new ConnectError(url, `ticket refused: ${res.status}${typeof body.message === "string" ? ` ${body.message}` : ""}`, res.status);
+    }
+    return openPlatformSocket(url, [CONSOLE_PROTOCOL, TICKET_PROTOCOL_PREFIX + body.ticket], opts.WebSocket);
+  };
+}
+
+function defaultTicketUrl(wsUrl: string): string {
+  const u = new URL(wsUrl);
+  u.protocol = u.protocol === "wss:" ? "https:" : "http:";
+  u.pathname = "/console/ticket";
+  u.search = "";
+  return u.toString();
+}
 
 async function openNodeSocket(url: string, token: string | undefined): Promise<WireSocket> {
   const name = "ws";
@@ -63,10 +99,10 @@ async function openNodeSocket(url: string, token: string | undefined): Promise<W
   };
 }
 
-async function openPlatformSocket(url: string): Promise<WireSocket> {
-  const Ctor = (globalThis as { WebSocket?: typeof WebSocket }).WebSocket;
+async function openPlatformSocket(url: string, protocols: string[], ctor?: PlatformWebSocket): Promise<WireSocket> {
+  const Ctor = ctor ?? (globalThis as { WebSocket?: PlatformWebSocket }).WebSocket;
   if (!Ctor) throw new ConnectError(url, "no WebSocket in this environment; pass createWebSocket");
-  const ws = new Ctor(url);
+  const ws = protocols.length > 0 ? new Ctor(url, protocols) : new Ctor(url);
   await new Promise<void>((resolve, reject) => {
     ws.addEventListener("open", () => resolve(), { once: true });
     ws.addEventListener("error", () => reject(new ConnectError(url, "connection failed")), { once: true });

@@ -237,7 +237,9 @@ export class SlicedCreditStore implements CreditStore {
     slice.settling++;
     if (slice.held <= 0) slice.retired = true;
     t.lastState = state;
-    const write = this.#settleInStore({ ...req, slice: slice.key })
+    // Started on the next turn of the event loop: what the caller does with the answer (the turn's end) goes first.
+    const write = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => this.#settleInStore({ ...req, slice: slice.key }))
       .then((r) => {
         // The store may hold less than figured here (a grant expired, the lease lapsed): it has the last word.
         slice.held = Math.min(slice.held, r.sliceAmount ?? 0);

@@ -76,7 +76,8 @@ function defaultTicketUrl(wsUrl: string): string {
 }
 
 async function openNodeSocket(url: string, token: string | undefined): Promise<WireSocket> {
-  const name = "ws";
+  // Built at run time so that bundlers neither fold nor follow it: browser bundles carry no `ws`.
+  const name = ["w", "s"].join("");
   const mod = (await import(/* @vite-ignore */ /* webpackIgnore: true */ name)) as { WebSocket?: NodeWsConstructor; default?: NodeWsConstructor };
   const Ctor = mod.WebSocket ?? mod.default;
   if (!Ctor) throw new ConnectError(url, "the ws package exports no WebSocket");

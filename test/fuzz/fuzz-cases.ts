@@ -35,6 +35,7 @@ export const EXPECTED = {
   duplicateId: { answer: "result", id: "echo" },
   malformedJson: { answer: -32700, id: "null" },
   invalidId: { answer: -32600, id: "null" },
+  ignoredId: { answer: "none", id: "none" },
   tooDeepInvalidId: { answer: -32600, id: "null" },
   batch: { answer: -32600, id: "null" },
   binary: { answer: -32600, id: "null" },
@@ -133,7 +134,11 @@ export class CaseFactory {
       case "malformedJson":
         return this.#null(cls, r.pick(["{", "{nope", '{"id":1,"method":"x"', "", " ", '{"id":1}{"id":2}', "\u00ff\u0000", '{"id":1,"method":"x","params":{}}\n{"id":2}', "[1,]"]));
       case "invalidId":
-        return this.#null(cls, `{"id":${r.pick(["1.5", "null", "{}", "[]", "true", `"${"i".repeat(65)}"`, "123456789012345678901234567890"])},"method":"thread/list","params":{}}`);
+        // A string or integer id beyond the id limit: refused with id null, so its sender is not left waiting.
+        return this.#null(cls, `{"id":${r.pick([`"${"i".repeat(65)}"`, "123456789012345678901234567890"])},"method":"thread/list","params":{}}`);
+      case "ignoredId":
+        // An id that is neither a string nor an integer is no id at all: ignored, as Codex does.
+        return this.#null(cls, `{"id":${r.pick(["1.5", "null", "{}", "[]", "true"])},"method":"thread/list","params":{}}`);
       case "batch":
         return this.#null(cls, `[${r.pick(["", '{"id":1,"method":"model/list","params":{}}', "1,2"])}]`);
       case "binary":

@@ -35,7 +35,8 @@ describe("shutdown under load: router + session hosts on NATS and PostgreSQL", (
     const delta = (fr: Json) => fr.method === "item/agentMessage/delta";
     const continued = { output: [{ type: "message", text: "continued on the other host" }] };
     // Streaming turns (one client per thread), a model stream that hangs, and a shell command that runs for 100 s.
-    const streaming = await Promise.all(Array.from({ length: STREAMING_TURNS }, () => start({}, [slowAnswer(), continued], delta)));
+    // Long enough (40 s) to be still streaming when SIGTERM comes after the set-up below, however slow the machine.
+    const streaming = await Promise.all(Array.from({ length: STREAMING_TURNS }, () => start({}, [slowAnswer(400), continued], delta)));
     const hung = await start({}, [{ output: [{ type: "message", text: ["cut ", "off ", "here"] }], fail: { kind: "hang", afterEvents: 6 } }, continued], delta);
     const command = await start(
       { approvalPolicy: "never", sandbox: "danger-full-access" },
@@ -44,7 +45,7 @@ describe("shutdown under load: router + session hosts on NATS and PostgreSQL", (
     );
     await eventually(() => processesWith(SLEEP_MARKER).length > 0, "the shell command runs");
     // A client that stopped reading while its thread streams.
-    const stalled = await start({}, [slowAnswer(), continued], delta);
+    const stalled = await start({}, [slowAnswer(400), continued], delta);
     const stalledSocket = (stalled.c.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
     stalledSocket.pause();
 

@@ -30,8 +30,8 @@ describe("shutdown under load: threadmesh dev", () => {
       THREADMESH_METRICS_PORT: "0",
       THREADMESH_ADMIN_PORT: "0",
       THREADMESH_DRAIN_DEADLINE_MS: String(DRAIN_DEADLINE_MS),
-      // About 5 s per answer: every turn is still streaming at the deadline.
-      THREADMESH_SIM_TOKENS_PER_SECOND: "8",
+      // About 20 s per answer: every turn is still streaming at the deadline, however slow the set-up.
+      THREADMESH_SIM_TOKENS_PER_SECOND: "2",
       THREADMESH_SIM_TTFT_MS: "0",
       THREADMESH_SIM_TOOL_CALL_PROBABILITY: "0",
     });

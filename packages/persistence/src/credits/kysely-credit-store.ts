@@ -212,42 +212,7 @@ export class KyselyCreditStore implements CreditStore {
       const funding = await this.#funding(trx, req.tenantId, req.plan, req.nowMs, balance);
       const cost = costAt(req.price, req.usage);
       const a = allocate(cost, funding, req.nowMs);
-      const fromGrants = a.grants.reduce((s, g) => s + g.amount, 0);
-      await trx
-        .insertInto("billable_events")
-        .values({
-          idempotency_key: key,
-          tenant_id: req.tenantId,
-          user_id: req.userId,
-          model: req.model,
-          input_price: req.price.inputPerMillion,
-          cached_input_price: req.price.cachedInputPerMillion,
-          output_price: req.price.outputPerMillion,
-          cost,
-          from_window: a.window,
-          primary_start_ms: a.primaryStartMs,
-          secondary_start_ms: a.secondaryStartMs,
-          from_grants: fromGrants,
-          from_balance: a.balance,
-          uncollected: a.shortfall,
-          created_at_ms: req.nowMs,
-        })
-        .execute();
-      for (const g of a.grants) {
-        await trx.updateTable("credit_grants").set({ remaining: sql`remaining - ${g.amount}` }).where("tenant_id", "=", req.tenantId).where("id", "=", g.grantId).execute();
-        await trx
-          .insertInto("balance_updates")
-          .values({ idempotency_key: `${key}/grant:${g.grantId}`, tenant_id: req.tenantId, account: `grant:${g.grantId}`, kind: "settlement", amount: -g.amount, created_at_ms: req.nowMs })
-          .execute();
-      }
-      if (a.balance > 0) {
-        await trx.updateTable("credit_balances").set({ balance: sql`balance - ${a.balance}`, updated_at_ms: req.nowMs }).where("tenant_id", "=", req.tenantId).execute();
-        await trx
-          .insertInto("balance_updates")
-          .values({ idempotency_key: `${key}/balance`, tenant_id: req.tenantId, account: "balance", kind: "settlement", amount: -a.balance, created_at_ms: req.nowMs })
-          .execute();
-      }
-      if (a.window > 0) await this.#addWindows(trx, req.tenantId, a.primaryStartMs, a.secondaryStartMs, "used", a.window);
+      await this.#writeCharge(trx, req, key, cost, a);
       const state = await this.#funding(trx, req.tenantId, req.plan, req.nowMs, { ...balance, balance: balance.balance - a.balance });
       return { duplicate: false, cost, window: a.window, grants: a.grants, balance: a.balance, uncollected: a.shortfall, state };
     });
@@ -285,42 +250,7 @@ export class KyselyCreditStore implements CreditStore {
       const cost = costAt(req.price, req.usage);
       const a = allocate(cost, free, req.nowMs);
       const charged = spent(free, a);
-      const fromGrants = a.grants.reduce((s, g) => s + g.amount, 0);
-      await trx
-        .insertInto("billable_events")
-        .values({
-          idempotency_key: key,
-          tenant_id: req.tenantId,
-          user_id: req.userId,
-          model: req.model,
-          input_price: req.price.inputPerMillion,
-          cached_input_price: req.price.cachedInputPerMillion,
-          output_price: req.price.outputPerMillion,
-          cost,
-          from_window: a.window,
-          primary_start_ms: a.primaryStartMs,
-          secondary_start_ms: a.secondaryStartMs,
-          from_grants: fromGrants,
-          from_balance: a.balance,
-          uncollected: a.shortfall,
-          created_at_ms: req.nowMs,
-        })
-        .execute();
-      for (const g of a.grants) {
-        await trx.updateTable("credit_grants").set({ remaining: sql`remaining - ${g.amount}` }).where("tenant_id", "=", req.tenantId).where("id", "=", g.grantId).execute();
-        await trx
-          .insertInto("balance_updates")
-          .values({ idempotency_key: `${key}/grant:${g.grantId}`, tenant_id: req.tenantId, account: `grant:${g.grantId}`, kind: "settlement", amount: -g.amount, created_at_ms: req.nowMs })
-          .execute();
-      }
-      if (a.balance > 0) {
-        await trx.updateTable("credit_balances").set({ balance: sql`balance - ${a.balance}`, updated_at_ms: req.nowMs }).where("tenant_id", "=", req.tenantId).execute();
-        await trx
-          .insertInto("balance_updates")
-          .values({ idempotency_key: `${key}/balance`, tenant_id: req.tenantId, account: "balance", kind: "settlement", amount: -a.balance, created_at_ms: req.nowMs })
-          .execute();
-      }
-      if (a.window > 0) await this.#addWindows(trx, req.tenantId, a.primaryStartMs, a.secondaryStartMs, "used", a.window);
+      await this.#writeCharge(trx, req, key, cost, a);
       if (held === null) return { duplicate: false, cost, window: a.window, grants: a.grants, balance: a.balance, uncollected: a.shortfall, state: charged, sliceAmount: 0 };
       const want = Math.max(0, held.amount - cost);
       const { shortfall, ...parts } = allocate(want, charged, req.nowMs);
@@ -524,6 +454,46 @@ export class KyselyCreditStore implements CreditStore {
       await trx.updateTable("credit_grants").set({ reserved: sql`reserved + ${sign * g.amount}` }).where("tenant_id", "=", tenantId).where("id", "=", g.grantId).execute();
     }
     if (parts.window !== 0) await this.#addWindows(trx, tenantId, parts.primaryStartMs, parts.secondaryStartMs, "reserved", sign * parts.window);
+  }
+
+  /** Writes a settled charge: its billable event, what each grant and the balance gave, and the window use. */
+  async #writeCharge(trx: Trx, req: SettleRequest, key: string, cost: number, a: ReturnType<typeof allocate>): Promise<void> {
+    const fromGrants = a.grants.reduce((s, g) => s + g.amount, 0);
+    await trx
+      .insertInto("billable_events")
+      .values({
+        idempotency_key: key,
+        tenant_id: req.tenantId,
+        user_id: req.userId,
+        model: req.model,
+        input_price: req.price.inputPerMillion,
+        cached_input_price: req.price.cachedInputPerMillion,
+        output_price: req.price.outputPerMillion,
+        cost,
+        from_window: a.window,
+        primary_start_ms: a.primaryStartMs,
+        secondary_start_ms: a.secondaryStartMs,
+        from_grants: fromGrants,
+        from_balance: a.balance,
+        uncollected: a.shortfall,
+        created_at_ms: req.nowMs,
+      })
+      .execute();
+    for (const g of a.grants) {
+      await trx.updateTable("credit_grants").set({ remaining: sql`remaining - ${g.amount}` }).where("tenant_id", "=", req.tenantId).where("id", "=", g.grantId).execute();
+      await trx
+        .insertInto("balance_updates")
+        .values({ idempotency_key: `${key}/grant:${g.grantId}`, tenant_id: req.tenantId, account: `grant:${g.grantId}`, kind: "settlement", amount: -g.amount, created_at_ms: req.nowMs })
+        .execute();
+    }
+    if (a.balance > 0) {
+      await trx.updateTable("credit_balances").set({ balance: sql`balance - ${a.balance}`, updated_at_ms: req.nowMs }).where("tenant_id", "=", req.tenantId).execute();
+      await trx
+        .insertInto("balance_updates")
+        .values({ idempotency_key: `${key}/balance`, tenant_id: req.tenantId, account: "balance", kind: "settlement", amount: -a.balance, created_at_ms: req.nowMs })
+        .execute();
+    }
+    if (a.window > 0) await this.#addWindows(trx, req.tenantId, a.primaryStartMs, a.secondaryStartMs, "used", a.window);
   }
 
   async #addWindows(trx: Trx, tenantId: string, primaryStartMs: number | null, secondaryStartMs: number | null, column: "used" | "reserved", amount: number): Promise<void> {

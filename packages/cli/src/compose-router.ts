@@ -34,6 +34,7 @@ export async function composeRouter(
       authFailuresPerMinute: config.authFailuresPerMinute,
       allowedOrigins: [...config.allowedOrigins],
       console: config.console,
+      ...(config.consoleTicketSecret === null ? {} : { consoleTicketSecret: config.consoleTicketSecret }),
       maxFrameBytes: config.maxFrameBytes,
       hostRequestTimeoutMs: config.hostRequestTimeoutMs,
       outboundMaxBytes: config.outboundMaxBytes,

@@ -25,6 +25,7 @@ export interface Config extends TenantLimits {
   readonly authFailuresPerMinute: number;
   readonly allowedOrigins: readonly string[];
   readonly console: boolean;
+  readonly consoleTicketSecret: string | null;
   readonly maxFrameBytes: number;
   readonly hostRequestTimeoutMs: number;
   readonly hostMaxConcurrentCommands: number;
@@ -154,6 +155,10 @@ function credentialProblems(out: Record<string, unknown>, source: (key: string) 
   if (typeof out.jwtSecret === "string") {
     const bytes = Buffer.byteLength(out.jwtSecret, "utf8");
     if (bytes < MIN_JWT_SECRET_BYTES) problems.push(`${source("jwtSecret")}: must be at least ${MIN_JWT_SECRET_BYTES} bytes (got ${bytes})`);
+  }
+  if (typeof out.consoleTicketSecret === "string") {
+    const bytes = Buffer.byteLength(out.consoleTicketSecret, "utf8");
+    if (bytes < MIN_JWT_SECRET_BYTES) problems.push(`${source("consoleTicketSecret")}: must be at least ${MIN_JWT_SECRET_BYTES} bytes (got ${bytes})`);
   }
   if (typeof out.jwksUrl === "string" && !/^https?:\/\/[^\s]+$/.test(out.jwksUrl)) problems.push(`${source("jwksUrl")}: must be an http(s) URL (got ${JSON.stringify(out.jwksUrl)})`);
   if (typeof out.defaultTenant === "string" && !/^[A-Za-z0-9_-]{1,64}$/.test(out.defaultTenant)) {

@@ -159,6 +159,11 @@ export interface RouterConfig {
   allowedOrigins?: readonly string[];
   /** Serve the browser console at `/console` (and `POST /console/ticket`). Default false. */
   console?: boolean;
+  /**
+   * Key (at least 32 bytes) signing console tickets; every router behind one address needs the same
+   * one so that a ticket issued by one is redeemed by another. Default: a key of this router's own.
+   */
+  consoleTicketSecret?: string;
   /** Largest inbound frame, in bytes. Default {@link DEFAULT_MAX_FRAME_BYTES}. */
   maxFrameBytes?: number;
   /** Default {@link DEFAULT_MAX_CONNECTIONS}. */
@@ -234,6 +239,7 @@ export interface ResolvedRouterConfig {
   readonly tokens: ReadonlyArray<{ readonly sha256: Buffer; readonly tenant: string }>;
   readonly devMode: boolean;
   readonly console: boolean;
+  readonly consoleTicketSecret: string | null;
   readonly defaultTenant: string;
   readonly jwt: Readonly<Required<Pick<JwtConfig, "clockSkewSeconds" | "tenantClaim" | "userClaim" | "jwksCooldownMs" | "jwksMaxAgeMs">> & Pick<JwtConfig, "secret" | "jwksUrl" | "issuer" | "audience">> | null;
   readonly credentialCacheMs: number;
@@ -294,6 +300,9 @@ export function resolveRouterConfig(c: RouterConfig): ResolvedRouterConfig {
     return { sha256: sha256(token), tenant };
   });
   const jwt = resolveJwt(c.jwt, problems);
+  if (c.consoleTicketSecret !== undefined && Buffer.byteLength(c.consoleTicketSecret, "utf8") < MIN_JWT_SECRET_BYTES) {
+    problems.push(`consoleTicketSecret must be at least ${MIN_JWT_SECRET_BYTES} bytes (got ${Buffer.byteLength(c.consoleTicketSecret, "utf8")})`);
+  }
   const highWater = int("outboundHighWaterBytes", c.outboundHighWaterBytes, DEFAULT_OUTBOUND_HIGH_WATER_BYTES, 1);
   const maxBytes = int("outboundMaxBytes", c.outboundMaxBytes, DEFAULT_OUTBOUND_MAX_BYTES, 1);
   if (maxBytes < highWater) problems.push("outboundMaxBytes must be >= outboundHighWaterBytes");
@@ -317,6 +326,7 @@ export function resolveRouterConfig(c: RouterConfig): ResolvedRouterConfig {
     tokens,
     devMode: c.devMode ?? false,
     console: c.console ?? false,
+    consoleTicketSecret: c.consoleTicketSecret ?? null,
     defaultTenant,
     jwt,
     credentialCacheMs: int("credentialCacheMs", c.credentialCacheMs, DEFAULT_CREDENTIAL_CACHE_MS, 0),

@@ -150,7 +150,7 @@ export class Router {
       new FailureThrottle(new CredentialChain({ capability, ...(this.#apiKeys ? { apiKeys: this.#apiKeys } : {}), ...(jwt ? { jwt } : {}) }), {
         failuresPerMinute: config.authFailuresPerMinute,
       });
-    const tickets = config.console ? new ConsoleTickets() : undefined;
+    const tickets = config.console ? new ConsoleTickets(config.consoleTicketSecret === null ? {} : { secret: config.consoleTicketSecret }) : undefined;
     const authenticator = tickets ? new TicketAuthenticator(credentials, tickets) : credentials;
     const consoleRoutes = tickets && new ConsoleRoutes(credentials, tickets, (err) => this.#logger.error({ err }, "console failed"));
     const scheduler = new FlushScheduler((frames) => this.#metrics.framesOut.inc(frames));
@@ -262,6 +262,9 @@ export class Router {
     const metricsUrl = this.#metricsServer?.url ?? null;
     const gatewayAddress = gatewayPort === null ? null : `${host.includes(":") ? `[${host}]` : host}:${gatewayPort}`;
     this.#logger.info({ url, metricsUrl, gatewayAddress }, "router listening");
+    if (this.config.console && this.config.consoleTicketSecret === null && !this.config.devMode) {
+      this.#logger.warn("console tickets are valid on this router only: give every router behind one address the same THREADMESH_CONSOLE_TICKET_SECRET");
+    }
     return { port: addr.port, url, metricsUrl, gatewayAddress };
   }
 

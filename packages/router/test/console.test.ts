@@ -21,17 +21,29 @@ function post(port: number, path: string, headers: Record<string, string>): Prom
 }
 
 describe("console tickets", () => {
-  test("a ticket is redeemed once, and not after it expired", () => {
+  test("a ticket is redeemed once, and not after it expired", async () => {
     let now = 1_000;
-    const tickets = new ConsoleTickets({ ttlMs: 100, now: () => now });
-    const principal = { tenant: "acme", method: "apiKey" };
-    const a = tickets.issue(principal);
-    assert.deepEqual(tickets.redeem(a), principal);
-    assert.equal(tickets.redeem(a), undefined);
-    const b = tickets.issue(principal);
-    now += 100;
-    assert.equal(tickets.redeem(b), undefined);
-    assert.equal(tickets.redeem("forged"), undefined);
+    const tickets = new ConsoleTickets({ ttlMs: 2_000, now: () => now });
+    const principal = { tenant: "acme", method: "apiKey", user: "ann", keyId: "k1", scopes: ["threads:write"], priorityClass: 7 };
+    const a = await tickets.issue(principal);
+    assert.deepEqual(await tickets.redeem(a), principal);
+    assert.equal(await tickets.redeem(a), undefined);
+    const b = await tickets.issue(principal);
+    now += 2_000;
+    assert.equal(await tickets.redeem(b), undefined);
+    assert.equal(await tickets.redeem("forged"), undefined);
+    assert.equal(await tickets.redeem(`${a.slice(0, -2)}xx`), undefined, "a tampered signature is refused");
+  });
+
+  test("routers sharing a key redeem each other's tickets; a router with another key does not", async () => {
+    const secret = "a-console-ticket-key-of-32-bytes!!";
+    const [one, two, other] = [new ConsoleTickets({ secret }), new ConsoleTickets({ secret }), new ConsoleTickets({ secret: `${secret}-other` })];
+    const principal = { tenant: "acme", method: "jwt", user: "bob" };
+    const t = await one.issue(principal);
+    assert.equal(await other.redeem(t), undefined);
+    assert.deepEqual(await two.redeem(t), principal);
+    assert.equal(await two.redeem(t), undefined);
+    assert.throws(() => new ConsoleTickets({ secret: "short" }), /at least 32 bytes/);
   });
 
   test("the ticket is read from the offered subprotocols", () => {
@@ -92,5 +104,44 @@ describe("console routes", () => {
     // A ticket offered from another origin is refused before it is looked at.
     const t2 = JSON.parse((await post(on.port, "/console/ticket", { authorization: `Bearer ${TOKEN}` })).body) as { ticket: string };
     assert.equal((await tryUpgrade(on.port, { origin: "https://evil.example", "sec-websocket-protocol": `threadmesh.ticket.${t2.ticket}` })).status, 403);
+  });
+});
+
+describe("console tickets across routers", () => {
+  const SECRET = "console-ticket-key-shared-by-routers-0123";
+  let a: Harness;
+  let b: Harness;
+  let c: Harness;
+  before(async () => {
+    const config = { console: true, devMode: false, tokens: [{ token: TOKEN, tenant: "acme" }] };
+    [a, b, c] = await Promise.all([
+      startRouter({ ...config, consoleTicketSecret: SECRET }),
+      startRouter({ ...config, consoleTicketSecret: SECRET }),
+      startRouter(config),
+    ]);
+  });
+  after(async () => {
+    await Promise.all([a.close(), b.close(), c.close()]);
+  });
+
+  const upgrade = (port: number, ticket: string) =>
+    tryUpgrade(port, { origin: `http://127.0.0.1:${port}`, host: `127.0.0.1:${port}`, "sec-websocket-protocol": `threadmesh.console, threadmesh.ticket.${ticket}` });
+
+  test("a ticket issued by one router opens a connection on another with the same key, once", async () => {
+    const r = await post(a.port, "/console/ticket", { authorization: `Bearer ${TOKEN}` });
+    assert.equal(r.status, 200);
+    const { ticket } = JSON.parse(r.body) as { ticket: string };
+    assert.equal((await upgrade(c.port, ticket)).status, 401, "a router with its own key refuses it");
+    const origin = `http://127.0.0.1:${b.port}`;
+    const ws = new WebSocket(`ws://127.0.0.1:${b.port}/`, ["threadmesh.console", `threadmesh.ticket.${ticket}`], { origin });
+    await new Promise<void>((resolve, reject) => {
+      ws.once("open", () => resolve());
+      ws.once("error", reject);
+    });
+    const reply = new Promise<{ result?: { userAgent?: string } }>((resolve) => ws.once("message", (d) => resolve(JSON.parse(String(d)) as { result?: { userAgent?: string } })));
+    ws.send(JSON.stringify({ id: 1, method: "initialize", params: { clientInfo: { name: "console", version: "1" } } }));
+    assert.equal(typeof (await reply).result?.userAgent, "string");
+    ws.close();
+    assert.equal((await upgrade(b.port, ticket)).status, 401, "a used ticket is refused");
   });
 });

@@ -81,6 +81,18 @@ export class ConsoleRoutes {
     );
   }
 
+  async #answerTicket(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const r = await this.authenticator.authenticate({ headers: req.headers, remoteAddress: req.socket.remoteAddress });
+    if (!r.ok) {
+      const status = r.retryAfterSeconds !== undefined ? 429 : 401;
+      const extra: Record<string, string> = r.retryAfterSeconds !== undefined ? { "retry-after": String(r.retryAfterSeconds) } : {};
+      sendJson(res, status, { error: "unauthorized", reason: r.reason ?? "invalid", message: r.message }, extra);
+      return;
+    }
+    const ticket = await this.tickets.issue(r.principal);
+    sendJson(res, 200, { ticket, tenant: r.principal.tenant, expiresInMs: this.tickets.ttlMs });
+  }
+
   #issueTicket(req: IncomingMessage, res: ServerResponse): void {
     let size = 0;
     req.on("data", (chunk: Buffer) => {
@@ -93,22 +105,10 @@ export class ConsoleRoutes {
         sendJson(res, 401, { error: "unauthorized", reason: "missing", message: "send the API key as `Authorization: Bearer <key>`" });
         return;
       }
-      this.authenticator.authenticate({ headers: req.headers, remoteAddress: req.socket.remoteAddress }).then(
-        (r) => {
-          if (!r.ok) {
-            const status = r.retryAfterSeconds !== undefined ? 429 : 401;
-            const extra: Record<string, string> = r.retryAfterSeconds !== undefined ? { "retry-after": String(r.retryAfterSeconds) } : {};
-            sendJson(res, status, { error: "unauthorized", reason: r.reason ?? "invalid", message: r.message }, extra);
-            return;
-          }
-          const ticket = this.tickets.issue(r.principal);
-          sendJson(res, 200, { ticket, tenant: r.principal.tenant, expiresInMs: this.tickets.ttlMs });
-        },
-        (err: unknown) => {
-          this.onError(err);
-          sendJson(res, 401, { error: "unauthorized", reason: "unavailable", message: "authentication failed" });
-        },
-      );
+      this.#answerTicket(req, res).catch((err: unknown) => {
+        this.onError(err);
+        sendJson(res, 401, { error: "unauthorized", reason: "unavailable", message: "authentication failed" });
+      });
     });
   }
 }

@@ -31,7 +31,7 @@ export class TicketAuthenticator implements Authenticator {
   async authenticate(req: AuthRequest): Promise<AuthResult> {
     const ticket = ticketOf(req.headers);
     if (ticket === undefined) return this.inner.authenticate(req);
-    const principal = this.tickets.redeem(ticket);
+    const principal = await this.tickets.redeem(ticket);
     if (principal === undefined) return { ok: false, message: "console ticket is unknown, used or expired", reason: "invalid" };
     return { ok: true, principal };
   }

@@ -32,4 +32,4 @@ export type {
   ApprovalMethod,
   ApprovalDecision,
 } from "./notifications.ts";
-export type { MethodName, RequestParams, ResultOf, KnownResults, UntypedResult, ThreadResponse, ReplayOutcome } from "./methods.ts";
+export type { MethodName, RequestParams, ResultOf, KnownResults, ThreadResponse, ReplayOutcome } from "./methods.ts";

@@ -1,13 +1,29 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import * as Protocol from "@threadmesh/protocol";
 import { BROADCAST_NOTIFICATIONS, THREAD_SCOPED_NOTIFICATIONS } from "@threadmesh/protocol";
 import { backoffDelay, NOTIFICATION_METHODS, ProtocolError, QuotaError, RetryableError } from "@threadmesh/client";
+import type { KnownResults, MethodName, NotificationMap, ResultOf, ServerEvent, ServerRequestMap } from "@threadmesh/client";
 import { errorFromAnswer } from "../src/errors.ts";
 import { EventQueue } from "../src/event-queue.ts";
 
-test("the SDK's notification methods are exactly the protocol's thread-scoped and broadcast ones", () => {
-  const protocol = [...THREAD_SCOPED_NOTIFICATIONS, ...BROADCAST_NOTIFICATIONS].sort();
-  assert.deepEqual([...NOTIFICATION_METHODS].sort(), protocol);
+type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+/** Methods whose result type is `unknown`, `any` or an open record: none. */
+type Untyped = { [M in MethodName]: unknown extends ResultOf<M> ? M : string extends keyof ResultOf<M> ? (ResultOf<M>[string] extends never ? never : M) : never }[MethodName];
+
+test("the SDK's request, result, notification and server request types are the protocol package's", () => {
+  const same: [
+    Equal<NotificationMap, Protocol.NotificationParams>,
+    Equal<ServerRequestMap, Protocol.ServerRequests>,
+    Equal<KnownResults, Protocol.MethodResults>,
+    Equal<ServerEvent["method"], Protocol.NotificationMethod>,
+    Equal<keyof KnownResults, MethodName>,
+    Equal<Untyped, never>,
+  ] = [true, true, true, true, true, true];
+  assert.deepEqual(same, [true, true, true, true, true, true]);
+  assert.equal(NOTIFICATION_METHODS, Protocol.NOTIFICATION_METHODS);
+  const delivered = [...THREAD_SCOPED_NOTIFICATIONS, ...BROADCAST_NOTIFICATIONS, ...Protocol.REQUESTER_NOTIFICATION_METHODS].sort();
+  assert.deepEqual([...NOTIFICATION_METHODS].sort(), delivered);
 });
 
 test("backoff is jittered below a ceiling that doubles up to the cap", () => {

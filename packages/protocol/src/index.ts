@@ -16,6 +16,18 @@ export { parseInbound, encodeResult, encodeError, encodeNotification, encodeServ
 export { splitEventBatch, frameMethod } from "./event-batch.ts";
 export { METHODS, isKnownMethod, THREAD_SCOPED_NOTIFICATIONS, BROADCAST_NOTIFICATIONS } from "./methods.ts";
 export {
+  NOTIFICATION_METHODS,
+  NOTIFICATION_SCHEMAS,
+  THREAD_SCOPED_NOTIFICATION_METHODS,
+  BROADCAST_NOTIFICATION_METHODS,
+  REQUESTER_NOTIFICATION_METHODS,
+} from "./notifications.ts";
+export type { NotificationParams, NotificationMethod, TurnPlanStepStatus } from "./notifications.ts";
+export { SERVER_REQUEST_METHODS, SERVER_REQUEST_SCHEMAS } from "./server-requests.ts";
+export type { ServerRequests, ServerRequestMethod, ServerRequestParams, ServerRequestResult } from "./server-requests.ts";
+export type { MethodResults, ResultOf, ThreadSettingsResponse, ReplayOutcome, ThreadReadState } from "./results.ts";
+export type { ThreadGoal, ThreadGoalStatus } from "./wire/goal.ts";
+export {
   DEFAULT_LIMITS,
   LimitReason,
   resolveLimits,

@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import * as P from "./params.ts";
+import { BROADCAST_NOTIFICATION_METHODS, THREAD_SCOPED_NOTIFICATION_METHODS } from "./notifications.ts";
 
 /**
  * Where a client request is served.
@@ -116,35 +117,7 @@ export function isKnownMethod(m: string): m is MethodName {
 export type ParamsOf<M extends MethodName> = z.infer<(typeof METHODS)[M]["params"]>;
 
 /** Thread-scoped notifications: delivered to subscribers of the thread. */
-export const THREAD_SCOPED_NOTIFICATIONS = new Set([
-  "thread/tokenUsage/updated",
-  "turn/started",
-  "turn/completed",
-  "turn/diff/updated",
-  "turn/plan/updated",
-  "item/started",
-  "item/completed",
-  "item/agentMessage/delta",
-  "item/reasoning/summaryTextDelta",
-  "item/reasoning/summaryPartAdded",
-  "item/reasoning/textDelta",
-  "item/commandExecution/outputDelta",
-  "item/fileChange/outputDelta",
-  "serverRequest/resolved",
-  "error",
-  "warning",
-  "account/rateLimits/updated",
-  "thread/goal/updated",
-  "thread/goal/cleared",
-]);
+export const THREAD_SCOPED_NOTIFICATIONS: ReadonlySet<string> = new Set(THREAD_SCOPED_NOTIFICATION_METHODS);
 
 /** Notifications delivered to every initialized connection of the tenant. */
-export const BROADCAST_NOTIFICATIONS = new Set([
-  "thread/started",
-  "thread/status/changed",
-  "thread/name/updated",
-  "thread/archived",
-  "thread/unarchived",
-  "thread/deleted",
-  "thread/closed",
-]);
+export const BROADCAST_NOTIFICATIONS: ReadonlySet<string> = new Set(BROADCAST_NOTIFICATION_METHODS);

@@ -10,6 +10,8 @@ export interface ReceivedSpan {
   /** Empty for a root span. */
   parentSpanId: string;
   name: string;
+  /** OTLP span kind: 1 internal, 2 server, 3 client, 4 producer, 5 consumer. */
+  kind: number;
   attributes: Record<string, string | number | boolean>;
   events: string[];
   /** 0 unset, 1 ok, 2 error. */
@@ -104,6 +106,7 @@ function flatten(body: any): ReceivedSpan[] {
           spanId: s.spanId,
           parentSpanId: s.parentSpanId ?? "",
           name: s.name,
+          kind: typeof s.kind === "number" ? s.kind : 0,
           attributes: attributes(s.attributes),
           events: (s.events ?? []).map((e: { name: string }) => e.name),
           statusCode: s.status?.code ?? 0,

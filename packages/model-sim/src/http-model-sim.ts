@@ -122,6 +122,8 @@ export class HttpModelSim extends EventEmitter<ModelSimEvents> implements ModelS
     const key = typeof cacheKey === "string" && cacheKey !== "" ? cacheKey : DEFAULT_SCRIPT_KEY;
     const previous = this.#log.latest(key);
     const rec: RecordedRequest = { key, seq: ++this.#seq, responseId: newId("resp"), receivedAt, bytes: raw.length, body };
+    const traceparent = req.headers.traceparent;
+    if (typeof traceparent === "string") rec.traceparent = traceparent;
     this.#log.add(rec);
     this.emit("request", rec);
 

@@ -27,6 +27,8 @@ export interface RecordedRequest {
   /** Size of the raw request body, in bytes. */
   bytes: number;
   body: SimRequestBody;
+  /** The request's W3C `traceparent` header, when it had one (a traced caller's model-call span). */
+  traceparent?: string;
 }
 
 /**

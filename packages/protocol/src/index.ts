@@ -61,6 +61,7 @@ export {
   isSubjectToken,
   HOST_HEARTBEAT_WILDCARD,
   hostHeartbeatSubject,
+  subjectTemplate,
 } from "./subjects.ts";
 export {
   ENVELOPE_VERSION,

@@ -19,6 +19,18 @@ export const HOST_QUEUE_GROUP = "tm-hosts";
 export function hostSubject(tenant: string, hostId: string): string {
   return `${SUBJECT_PREFIX}.${tenant}.host.${hostId}`;
 }
+/**
+ * A subject with its ids replaced by placeholders (`tm.v1.{tenant}.cmd.{thread}`), as span names and
+ * `messaging.destination.template` use it; subjects outside the layout come back as they are.
+ */
+export function subjectTemplate(subject: string): string {
+  const t = subject.split(".");
+  if (`${t[0]}.${t[1]}` !== SUBJECT_PREFIX || t.length < 4) return subject;
+  const id = t[3] === "cmd" || t[3] === "ev" ? "{thread}" : t[3] === "host" ? "{host}" : null;
+  if (id !== null && t.length >= 5) t[4] = id;
+  t[2] = "{tenant}";
+  return t.join(".");
+}
 /** What a host subscribes to receive {@link hostSubject} requests of every tenant. */
 export function hostWildcard(hostId: string): string {
   return `${SUBJECT_PREFIX}.*.host.${hostId}`;

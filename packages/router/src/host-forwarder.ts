@@ -20,6 +20,7 @@ import {
   extractTraceContext,
   recordSpanError,
   trace,
+  type Context,
   type Logger,
   type Span,
   type Tracer,
@@ -151,30 +152,62 @@ export class HostForwarder {
     }
   }
 
-  /** Relays a client's answer to a server request to the thread's owner. The first answer wins there. */
+  /**
+   * Relays a client's answer to a server request to the thread's owner, under a server span
+   * (`threadmesh.answer <method>`) whose parent is the upgrade's `traceparent`. The first answer wins there.
+   */
   answer(conn: Connection, entry: ServerRequestEntry, answer: { result: unknown } | { error: RpcErrorShape }): void {
     entry.answered = true;
     const params: RespondServerRequestParams = { threadId: entry.threadId, requestKey: entry.requestKey, ...answer };
     const env = this.#envelope(conn, MeshMethod.RespondServerRequest, params);
-    this.#hosts.request(env, { route: "thread", threadId: entry.threadId }).then(
+    const { span, ctx } = this.#noticeSpan(`threadmesh.answer ${entry.method}`, SpanKind.SERVER, conn, entry.threadId);
+    if (span.isRecording()) span.setAttribute(SpanAttr.Method, entry.method);
+    const sent = context.with(ctx, () => this.#hosts.request(env, { route: "thread", threadId: entry.threadId }));
+    sent.then(
       (reply) => {
-        if (!reply.ok) this.#logger.debug({ connId: conn.id, threadId: entry.threadId, error: reply.error }, "server request answer refused");
+        if (!reply.ok) {
+          span.setStatus({ code: SpanStatusCode.ERROR, message: isRpcErrorShape(reply.error) ? reply.error.message : BAD_REPLY.message });
+          this.#logger.debug({ connId: conn.id, threadId: entry.threadId, error: reply.error }, "server request answer refused");
+        }
+        span.end();
       },
       (err: unknown) => {
         // Not delivered: let this client (or another subscriber) answer again.
         entry.answered = false;
+        recordSpanError(span, err);
+        span.end();
         this.#logger.warn({ err, connId: conn.id, threadId: entry.threadId }, "server request answer not delivered");
       },
     );
   }
 
-  /** Tells the thread's owner that a subscribed connection went away. Fire-and-forget. */
+  /**
+   * Tells the thread's owner that a subscribed connection went away, under a span
+   * (`threadmesh.connection.closed`) whose parent is the upgrade's `traceparent`. Fire-and-forget.
+   */
   connectionClosed(conn: Connection, threadId: string): void {
     const params: ConnectionClosedParams = { threadId };
     const env = this.#envelope(conn, MeshMethod.ConnectionClosed, params);
-    this.#hosts.request(env, { route: "thread", threadId, fallback: false }).catch((err: unknown) => {
-      this.#logger.debug({ err, connId: conn.id, threadId }, "connection-closed notice not delivered");
-    });
+    const { span, ctx } = this.#noticeSpan("threadmesh.connection.closed", SpanKind.INTERNAL, conn, threadId);
+    const sent = context.with(ctx, () => this.#hosts.request(env, { route: "thread", threadId, fallback: false }));
+    sent.then(
+      () => span.end(),
+      (err: unknown) => {
+        recordSpanError(span, err);
+        span.end();
+        this.#logger.debug({ err, connId: conn.id, threadId }, "connection-closed notice not delivered");
+      },
+    );
+  }
+
+  /** The span of a message the router passes on outside a client request, and the context to send it in. */
+  #noticeSpan(name: string, kind: SpanKind, conn: Connection, threadId: string): { span: Span; ctx: Context } {
+    const parent = extractTraceContext(conn.info.trace);
+    const span = this.#tracer.startSpan(name, { kind }, parent);
+    if (span.isRecording()) {
+      span.setAttributes({ [SpanAttr.Tenant]: conn.tenant, [SpanAttr.ConnectionId]: conn.id, [SpanAttr.ThreadId]: threadId });
+    }
+    return { span, ctx: trace.setSpan(parent, span) };
   }
 
   #envelope(conn: Connection, method: string, params: unknown): CommandEnvelope {

@@ -1,12 +1,13 @@
-import type { BusHeaders, BusMessage } from "@threadmesh/mesh";
+import { TracedMessage, type BusHeaders, type BusMessage } from "@threadmesh/mesh";
 import type { CommandEnvelope, RpcErrorShape } from "@threadmesh/protocol";
 import { SpanAttr, SpanKind, SpanStatusCode, context, extractTraceContext, trace, type Context, type Span, type Tracer } from "@threadmesh/telemetry";
 
 /**
  * A command as the host received it, wrapped with the span that covers it from receipt to reply
- * (`threadmesh.host <method>`): the mailbox wait, the handler and the reply. Its parent is the router's
- * request span, named by the message's W3C headers, else by the envelope's `trace` field (a sender that
- * does not trace). Wrapping the message, rather than each handler, covers every path that answers it.
+ * (`threadmesh.host <method>`): the mailbox wait, the handler and the reply. Its parent is the bus's
+ * `process` span of the delivery (traced buses), else the router's request span named by the message's
+ * W3C headers, else the envelope's `trace` field (a sender that does not trace). Wrapping the message,
+ * rather than each handler, covers every path that answers it.
  */
 export class TracedCommand implements BusMessage {
   readonly #msg: BusMessage;
@@ -17,7 +18,7 @@ export class TracedCommand implements BusMessage {
 
   constructor(msg: BusMessage, env: CommandEnvelope, tenant: string, tracer: Tracer) {
     this.#msg = msg;
-    const parent = extractTraceContext(msg.headers, env.trace);
+    const parent = msg instanceof TracedMessage ? msg.context : extractTraceContext(msg.headers, env.trace);
     this.#span = tracer.startSpan(`threadmesh.host ${env.method}`, { kind: SpanKind.SERVER }, parent);
     if (this.#span.isRecording()) {
       this.#span.setAttributes({ [SpanAttr.RpcSystem]: "jsonrpc", [SpanAttr.Method]: env.method, [SpanAttr.Tenant]: tenant });

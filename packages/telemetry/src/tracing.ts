@@ -1,3 +1,4 @@
+import { createRequire } from "node:module";
 import type { NodeSDK } from "@opentelemetry/sdk-node";
 
 export interface TracingOptions {
@@ -32,17 +33,20 @@ export function tracingEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
 /**
  * Registers the OpenTelemetry SDK for traces only, when {@link tracingEnabled} for `process.env`:
  * exporter, protocol, batching and sampling come from the standard OTEL_* variables (the SDK reads
- * them), context travels as W3C trace context, and there are no auto-instrumentations (the spans that
- * matter are Threadmesh's own). When tracing is off nothing is loaded and the global API stays a no-op.
+ * them), context travels as W3C trace context. Beside Threadmesh's own spans, PostgreSQL queries get
+ * spans from the official `pg` instrumentation (only inside a traced operation: background queries such as
+ * lease renewals start no traces of their own). When tracing is off nothing is loaded and the global API
+ * stays a no-op.
  */
 export async function startTracing(opts: TracingOptions): Promise<StopTracing> {
   if (!tracingEnabled(process.env)) return async () => {};
   // Loaded on demand: the SDK and its exporters are a large import that untraced processes skip.
-  const [{ NodeSDK: Sdk }, { W3CTraceContextPropagator }, { defaultResource, resourceFromAttributes }, { ATTR_SERVICE_NAME }] = await Promise.all([
+  const [{ NodeSDK: Sdk }, { W3CTraceContextPropagator }, { defaultResource, resourceFromAttributes }, { ATTR_SERVICE_NAME }, { PgInstrumentation }] = await Promise.all([
     import("@opentelemetry/sdk-node"),
     import("@opentelemetry/core"),
     import("@opentelemetry/resources"),
     import("@opentelemetry/semantic-conventions"),
+    import("@opentelemetry/instrumentation-pg"),
   ]);
   const sdk: NodeSDK = new Sdk({
     // Detected resources (OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES, host, process) are merged over these.
@@ -50,12 +54,13 @@ export async function startTracing(opts: TracingOptions): Promise<StopTracing> {
       resourceFromAttributes({ [ATTR_SERVICE_NAME]: `threadmesh-${opts.service}`, "service.instance.id": opts.serviceInstanceId }),
     ),
     textMapPropagator: new W3CTraceContextPropagator(),
-    instrumentations: [],
+    instrumentations: [new PgInstrumentation({ requireParentSpan: true })],
     // Traces only: without these the SDK would also start OTLP metric and log exporters.
     metricReaders: [],
     logRecordProcessors: [],
   });
   sdk.start();
+  patchLoadedModules(PG_MODULES);
   let stopping: Promise<void> | undefined;
   return () => {
     stopping ??= new Promise<void>((resolve) => {
@@ -69,4 +74,23 @@ export async function startTracing(opts: TracingOptions): Promise<StopTracing> {
     });
     return stopping;
   };
+}
+
+/** The modules the `pg` instrumentation patches: `pg` (client queries) and `pg-pool` (pool checkouts). */
+const PG_MODULES = ["pg", "pg-pool"];
+
+/**
+ * The instrumentations hook `require`; the store imported `pg` as an ES module before tracing started,
+ * so no hook saw it. Requiring each module once more lets the hook patch it: the patch changes the
+ * classes' prototypes, which the store's import shares. A module that is not installed is skipped.
+ */
+function patchLoadedModules(names: readonly string[]): void {
+  const require = createRequire(import.meta.url);
+  for (const name of names) {
+    try {
+      require(name);
+    } catch {
+      // Not installed here: nothing of it to trace.
+    }
+  }
 }

@@ -1,7 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { propagation, trace } from "@opentelemetry/api";
+import pg from "pg";
 import { startTracing, tracingEnabled } from "../src/index.ts";
+
+/** shimmer marks what an instrumentation wrapped. */
+const wrapped = (fn: unknown) => typeof fn === "function" && "__wrapped" in fn;
 
 const ENDPOINT = "http://127.0.0.1:4318";
 
@@ -26,6 +30,7 @@ test("with no OTEL variables, startTracing registers nothing: spans are not reco
   assert.equal(span.isRecording(), false);
   span.end();
   assert.deepEqual(propagation.fields(), [], "no propagator registered");
+  assert.equal(wrapped(pg.Client.prototype.query), false, "the pg instrumentation is not registered");
   await stop();
 });
 
@@ -38,6 +43,8 @@ test("with an OTLP endpoint, startTracing records spans and propagates W3C trace
     const span = trace.getTracer("test").startSpan("probe");
     assert.equal(span.isRecording(), true);
     assert.deepEqual(propagation.fields(), ["traceparent", "tracestate"]);
+    // pg was imported before tracing started, as the store imports it; its queries are traced all the same.
+    assert.equal(wrapped(pg.Client.prototype.query), true, "pg queries are instrumented");
   } finally {
     await stop();
   }

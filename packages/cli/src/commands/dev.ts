@@ -1,8 +1,8 @@
-import { InProcessBus } from "@threadmesh/mesh";
+import { InProcessBus, tracedBus } from "@threadmesh/mesh";
 import { KyselyCreditStore, KyselyThreadStore, openStore, openTenantStore } from "@threadmesh/persistence";
 import { WriteBehindCreditStore } from "@threadmesh/ratelimit";
 import { startModelSim, type ModelSim } from "@threadmesh/model-sim";
-import { createTelemetry, startTracing } from "@threadmesh/telemetry";
+import { createTelemetry, startTracing, tracingEnabled } from "@threadmesh/telemetry";
 import type { Config } from "../config.ts";
 import { openHostAdmission, type HostAdmission } from "../admission.ts";
 import { composeHost, hostIdOf } from "../compose-host.ts";
@@ -47,10 +47,12 @@ export async function runDev(config: Config): Promise<void> {
     });
     admission = await openHostAdmission(config, { store: credits, tenants, logger: telemetry.logger, sharedBurst: false });
   }
-  const host = await composeHost({ ...config, ...ids }, bus, store, telemetry, model, mesh, eventLog, admission?.turns);
+  // Traced, the router's requests and the host's handling of them are publish and process spans.
+  const served = tracingEnabled() ? tracedBus(bus, telemetry.tracer, "threadmesh.in_process") : bus;
+  const host = await composeHost({ ...config, ...ids }, served, store, telemetry, model, mesh, eventLog, admission?.turns);
   const token = resolveToken(config);
   const devKey = await ensureDevApiKey(tenants, { tenant: config.defaultTenant, databaseUrl: config.databaseUrl });
-  const router = await composeRouter({ ...config, ...ids }, bus, telemetry, { devMode: true, token, tenants, readiness: () => store.ping(), eventLog, mesh, ...(admission ? { rateLimits: (tenant: string) => admission.turns.rateLimits(tenant) } : {}) });
+  const router = await composeRouter({ ...config, ...ids }, served, telemetry, { devMode: true, token, tenants, readiness: () => store.ping(), eventLog, mesh, ...(admission ? { rateLimits: (tenant: string) => admission.turns.rateLimits(tenant) } : {}) });
   const { url, metricsUrl, gatewayAddress } = await router.listen();
   serveDrainRequests(bus, host, telemetry.logger);
   // Credits change through the admission's mirror, so that a top-up or grant counts at once.

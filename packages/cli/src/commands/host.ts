@@ -1,6 +1,6 @@
-import { NatsBus } from "@threadmesh/mesh";
+import { NatsBus, tracedBus } from "@threadmesh/mesh";
 import { openCreditStore, openStore, openTenantStore, type KyselyCreditStore, type KyselyTenantStore } from "@threadmesh/persistence";
-import { createTelemetry, startMetricsServer, startTracing, type MetricsReadiness } from "@threadmesh/telemetry";
+import { createTelemetry, startMetricsServer, startTracing, tracingEnabled, type MetricsReadiness } from "@threadmesh/telemetry";
 import type { SessionHost } from "@threadmesh/session-host";
 import { ConfigError, type Config } from "../config.ts";
 import { openHostAdmission, type HostAdmission } from "../admission.ts";
@@ -47,7 +47,8 @@ export async function runHost(config: Config): Promise<void> {
   // The stream must exist before this host publishes its first event.
   const eventLog = await openEventLog(config, bus);
   const mesh = await openMeshControl(config, bus, (err) => telemetry.logger.warn({ err }, "mesh control watch failed"));
-  const running = await composeHost({ ...config, hostId }, bus, store, telemetry, { baseUrl: config.modelBaseUrl, apiKey: config.modelApiKey ?? "" }, mesh, eventLog, credits?.admission.turns);
+  // Traced processes handle commands under process spans; untraced ones keep the bare bus.
+  const running = await composeHost({ ...config, hostId }, tracingEnabled() ? tracedBus(bus, telemetry.tracer, "nats") : bus, store, telemetry, { baseUrl: config.modelBaseUrl, apiKey: config.modelApiKey ?? "" }, mesh, eventLog, credits?.admission.turns);
   host = running;
   serveDrainRequests(bus, running, telemetry.logger);
   console.log(`session host ${running.hostId} ready`);

@@ -1,5 +1,5 @@
-import { NatsBus } from "@threadmesh/mesh";
-import { createTelemetry, startTracing } from "@threadmesh/telemetry";
+import { NatsBus, tracedBus } from "@threadmesh/mesh";
+import { createTelemetry, startTracing, tracingEnabled } from "@threadmesh/telemetry";
 import { openCreditStore, openTenantStore } from "@threadmesh/persistence";
 import type { Config } from "../config.ts";
 import { rateLimitsReader } from "../rate-limits-reader.ts";
@@ -26,7 +26,8 @@ export async function runRouter(config: Config): Promise<void> {
   // account/rateLimits/read answers from the credit store the hosts admit against.
   const credits = config.admission ? await openCreditStore({ url: config.databaseUrl, migrate: false, poolSize: 2 }) : null;
   // Without THREADMESH_TOKEN no capability token is accepted: API keys and JWTs still are.
-  const router = await composeRouter({ ...config, routerId }, bus, telemetry, {
+  // Traced processes see their requests to hosts as publish spans; untraced ones keep the bare bus.
+  const router = await composeRouter({ ...config, routerId }, tracingEnabled() ? tracedBus(bus, telemetry.tracer, "nats") : bus, telemetry, {
     devMode: config.devMode,
     token: config.token,
     tenants,

@@ -1,5 +1,6 @@
 import OpenAI, { APIError } from "openai";
 import type { ResponseCreateParamsStreaming, ResponseStreamEvent } from "openai/resources/responses/responses";
+import { context, traceHeaders } from "@threadmesh/telemetry";
 import type { ModelConfig } from "../config.ts";
 import { createPooledFetch } from "./pooled-fetch.ts";
 import { readSseData } from "./sse-reader.ts";
@@ -58,7 +59,10 @@ export class OpenAIResponsesModel implements ModelClient {
     try {
       // The SDK sends the request (auth, retries before the stream, status errors); the body is read
       // here, one await per network chunk, because per-event async iteration dominates the delta path.
-      const response = await this.#client.responses.create(toParams(request), { signal: controller.signal }).asResponse();
+      // W3C trace context of the caller's span (the model request's), when tracing is on.
+      const trace = traceHeaders(context.active());
+      const options = trace === undefined ? { signal: controller.signal } : { signal: controller.signal, headers: trace };
+      const response = await this.#client.responses.create(toParams(request), options).asResponse();
       started = true;
       if (!response.body) throw new ModelError("stream disconnected before completion: empty response body", STREAM_DISCONNECTED_INFO, true);
       let usage: ModelUsage | null | undefined;

@@ -1,3 +1,4 @@
+import { context } from "@threadmesh/telemetry";
 import { ModelAbortedError, ModelError, type ModelFunctionCall, type ModelRequest, type ModelUsage } from "../model/model-client.ts";
 import type { ActiveTurn, RoundAbortReason } from "./active-turn.ts";
 import { developerMessageEntry } from "./history-items.ts";
@@ -33,7 +34,8 @@ async function streamRound(ctx: TurnContext, turn: ActiveTurn, request: ModelReq
   turn.finalMessage = null;
   const sink = new TurnStreamSink(ctx, turn, round.signal);
   try {
-    const res = await ctx.model.stream(request, span.watch(sink), round.signal);
+    // Sent in the span's context: the provider receives the span as the request's `traceparent`.
+    const res = await context.with(span.context, () => ctx.model.stream(request, span.watch(sink), round.signal));
     return { kind: "completed", calls: sink.calls, usage: res.usage };
   } catch (err) {
     if (err instanceof ModelAbortedError || round.signal.aborted) {

@@ -1,5 +1,5 @@
 import { performance } from "node:perf_hooks";
-import { SpanAttr, SpanStatusCode, type Span } from "@threadmesh/telemetry";
+import { SpanAttr, SpanKind, SpanStatusCode, type Context, type Span } from "@threadmesh/telemetry";
 import type { ModelRequest, ModelStreamSink } from "../model/model-client.ts";
 import type { RoundOutcome } from "./model-round.ts";
 import type { TurnTrace } from "./turn-trace.ts";
@@ -8,17 +8,20 @@ import type { TurnTrace } from "./turn-trace.ts";
 const OUTPUT = new Set<PropertyKey>(["messageDelta", "messageDone", "reasoningSummaryDelta", "reasoningTextDelta", "reasoningDone", "functionCall"]);
 
 /**
- * The span of one model request of a turn (`threadmesh.model.stream`), from sending it to the end of its
- * stream: the time to first token (a `first_token` event and an attribute), the token usage and how the
- * request ended.
+ * The CLIENT span of one model request of a turn (`threadmesh.model.stream`), from sending it to the end
+ * of its stream: the time to first token (a `first_token` event and an attribute), the token usage and
+ * how the request ended. The request is sent in {@link context}, so its `traceparent` header names this span.
  */
 export class ModelStreamSpan {
   readonly #span: Span;
+  /** The span's context: the model request is sent in it. */
+  readonly context: Context;
   readonly #startedAt = performance.now();
   #firstOutput = false;
 
   constructor(spans: TurnTrace, request: ModelRequest) {
-    this.#span = spans.start("threadmesh.model.stream", { "gen_ai.operation.name": "chat", "gen_ai.request.model": request.model });
+    this.#span = spans.start("threadmesh.model.stream", { "gen_ai.operation.name": "chat", "gen_ai.provider.name": "openai", "gen_ai.request.model": request.model }, SpanKind.CLIENT);
+    this.context = spans.contextOf(this.#span);
   }
 
   /** `sink`, watched for its first output; `sink` itself when the span is not recorded (tracing off). */

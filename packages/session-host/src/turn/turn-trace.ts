@@ -1,4 +1,4 @@
-import { SpanAttr, SpanStatusCode, context, recordSpanError, trace, type Attributes, type Context, type Span, type Tracer } from "@threadmesh/telemetry";
+import { SpanAttr, SpanKind, SpanStatusCode, context, recordSpanError, trace, type Attributes, type Context, type Span, type Tracer } from "@threadmesh/telemetry";
 
 /** Tenant, thread and turn ids of a turn, as every span of the turn carries them. */
 export interface TurnIds {
@@ -31,8 +31,13 @@ export class TurnTrace {
   }
 
   /** Starts a span of the turn (under the running tool call, if any); the caller ends it. */
-  start(name: string, attributes: Attributes = {}): Span {
-    return this.#tracer.startSpan(name, { attributes: { ...this.#ids, ...attributes } }, this.#tool ?? this.#context);
+  start(name: string, attributes: Attributes = {}, kind: SpanKind = SpanKind.INTERNAL): Span {
+    return this.#tracer.startSpan(name, { kind, attributes: { ...this.#ids, ...attributes } }, this.#tool ?? this.#context);
+  }
+
+  /** The context a span of the turn runs in: what outgoing requests made under it name as their parent. */
+  contextOf(span: Span): Context {
+    return trace.setSpan(this.#tool ?? this.#context, span);
   }
 
   /** Runs one tool call under its own span; a throw marks the span failed and propagates. */

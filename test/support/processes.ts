@@ -16,6 +16,19 @@ function threadmeshArgv(args: string[]): string[] {
   return [BUILT_MAIN, ...args];
 }
 
+/**
+ * Extra node flags for the children named in THREADMESH_CHILD_NODE_FLAGS_FOR (comma-separated; absent:
+ * every child): THREADMESH_CHILD_NODE_FLAGS, space-separated, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`
+ * to profile a process under a benchmark (NODE_OPTIONS refuses --cpu-prof).
+ */
+function childNodeFlags(name: string): string[] {
+  const flags = process.env.THREADMESH_CHILD_NODE_FLAGS;
+  if (!flags) return [];
+  const only = process.env.THREADMESH_CHILD_NODE_FLAGS_FOR;
+  if (only && !only.split(",").includes(name)) return [];
+  return flags.split(" ").filter((f) => f.length > 0);
+}
+
 /** A `threadmesh` child process; its stdout lines are kept so tests can await banners. */
 export class ThreadmeshProcess {
   readonly lines: string[] = [];
@@ -47,7 +60,7 @@ export class ThreadmeshProcess {
   }
 
   static spawn(name: string, args: string[], env: Record<string, string>): ThreadmeshProcess {
-    const child = spawn(process.execPath, threadmeshArgv(args), {
+    const child = spawn(process.execPath, [...childNodeFlags(name), ...threadmeshArgv(args)], {
       cwd: ROOT,
       env: { ...process.env, THREADMESH_LOG_LEVEL: process.env.THREADMESH_TEST_VERBOSE ? "debug" : "warn", ...env },
       stdio: ["ignore", "pipe", "pipe"],

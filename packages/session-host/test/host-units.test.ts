@@ -1,13 +1,14 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { InProcessBus, type BusMessage } from "@threadmesh/mesh";
-import { TEXT_DECODER, frameMethod, splitEventBatch } from "@threadmesh/protocol";
+import { TEXT_DECODER, encodeNotification, frameMethod, splitEventBatch } from "@threadmesh/protocol";
 import { Mailbox } from "../src/mailbox.ts";
 import { PendingRequests } from "../src/pending-requests.ts";
 import { ThreadEvents } from "../src/thread-events.ts";
 import { commandNeedsApproval, isKnownSafeCommand, patchDecision, proposedAmendment } from "../src/turn/approval-policy.ts";
 import { resolveWorkdir } from "../src/turn/shell-call.ts";
 import { readSseData } from "../src/model/sse-reader.ts";
+import { Readable } from "node:stream";
 
 function body(chunks: string[]): ReadableStream<Uint8Array> {
   const enc = new TextEncoder();
@@ -73,6 +74,8 @@ describe("host units", () => {
     ]);
     const frame = JSON.parse(TEXT_DECODER.decode(got[0]!.data));
     assert.deepEqual({ ...frame, emittedAtMs: 0 }, { method: "turn/started", params: { threadId: "th" }, emittedAtMs: 0, seq: 42, epoch: 3 });
+    const at = (t: string) => t.replace(/"emittedAtMs":\d+/, '"emittedAtMs":0');
+    assert.equal(at(TEXT_DECODER.decode(got[0]!.data)), at(encodeNotification("turn/started", { threadId: "th" }, { seq: 42, epoch: 3 })), "the bytes of encodeNotification");
     assert.equal(TEXT_DECODER.decode(got[2]!.data), '{"a":1}');
     assert.equal(ev.lastSeq, 45);
     await bus.close();
@@ -216,6 +219,38 @@ describe("host units", () => {
       },
     );
     assert.deepEqual(seen, ['{"x":1}', "l1\nl2", "crlf", "é", "stop"]);
+  });
+
+  test("the SSE reader reads a Node stream the same way: UTF-8 split across chunks, stop destroys the stream", async () => {
+    const bytes = Buffer.from("data: {\"x\"\n\ndata: é\n\ndata: stop\n\ndata: never\n\n");
+    const split = bytes.indexOf(0xc3) + 1; // inside "é"
+    const stream = Readable.from([bytes.subarray(0, 5), bytes.subarray(5, split), bytes.subarray(split)], { objectMode: false });
+    const seen: string[] = [];
+    const chunks: string[] = [];
+    await readSseData(stream, (d) => {
+      seen.push(d);
+      return d === "stop";
+    }, { start: () => chunks.push("start"), end: () => chunks.push("end") });
+    assert.deepEqual(seen, ['{"x"', "é", "stop"]);
+    assert.deepEqual(chunks, ["start", "end", "start", "end", "start", "end"]);
+    assert.equal(stream.destroyed, true);
+  });
+
+  test("the SSE reader rejects with a Node stream's error and with what onData threw", async () => {
+    const failing = new Readable({ read() {} });
+    const reading = readSseData(failing, () => {});
+    failing.push("data: a\n\n");
+    failing.destroy(new Error("reset"));
+    await assert.rejects(reading, /reset/);
+    const thrown = Readable.from([Buffer.from("data: a\n\n")]);
+    await assert.rejects(readSseData(thrown, () => {
+      throw new Error("bad event");
+    }), /bad event/);
+    assert.equal(thrown.destroyed, true);
+    const cut = new Readable({ read() {} });
+    const closing = readSseData(cut, () => {});
+    cut.destroy();
+    await assert.rejects(closing, /closed before its end/);
   });
 
   test("the SSE reader hands over nothing of an unterminated event", async () => {

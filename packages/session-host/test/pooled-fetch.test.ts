@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { once } from "node:events";
-import { createPooledFetch } from "../src/model/pooled-fetch.ts";
+import { createPooledFetch, nodeBodyOf } from "../src/model/pooled-fetch.ts";
 
 type Handler = (req: IncomingMessage, body: string, res: ServerResponse) => void;
 let handler: Handler = (_req, _body, res) => res.end();
@@ -36,6 +36,23 @@ test("a POST carries method, headers and body; the response streams back with st
   const text = await res.text();
   assert.ok(text.startsWith(`data: {"method":"POST","auth":"Bearer k","body":"{\\"x\\":1}"}`));
   assert.ok(text.endsWith("data: [DONE]\n\n"));
+});
+
+test("the Node stream under a body is handed out once, and only while the web body is unread", async () => {
+  handler = (_req, _body, res) => res.end("data: x\n\n");
+  const direct = await pooled.fetch(`${base}/direct`);
+  const stream = nodeBodyOf(direct.body!);
+  assert.ok(stream);
+  assert.equal(nodeBodyOf(direct.body!), undefined, "handed out once");
+  stream.setEncoding("utf8");
+  let text = "";
+  for await (const c of stream) text += c;
+  assert.equal(text, "data: x\n\n");
+
+  const viaWeb = await pooled.fetch(`${base}/web`);
+  assert.equal(await viaWeb.text(), "data: x\n\n");
+  assert.equal(nodeBodyOf(viaWeb.body!), undefined, "the web body was read");
+  assert.equal(nodeBodyOf(new Response("x").body!), undefined, "not a pooled body");
 });
 
 test("error statuses keep their body; bodiless statuses have none", async () => {

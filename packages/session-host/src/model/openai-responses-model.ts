@@ -2,7 +2,7 @@ import OpenAI, { APIError } from "openai";
 import type { ResponseCreateParamsStreaming, ResponseStreamEvent } from "openai/resources/responses/responses";
 import { context, traceHeaders } from "@threadmesh/telemetry";
 import type { ModelConfig } from "../config.ts";
-import { createPooledFetch } from "./pooled-fetch.ts";
+import { createPooledFetch, nodeBodyOf } from "./pooled-fetch.ts";
 import { readSseData } from "./sse-reader.ts";
 import {
   ModelAbortedError,
@@ -58,7 +58,8 @@ export class OpenAIResponsesModel implements ModelClient {
     let started = false;
     try {
       // The SDK sends the request (auth, retries before the stream, status errors); the body is read
-      // here, one await per network chunk, because per-event async iteration dominates the delta path.
+      // here, as the Node stream under it when the pooled fetch made it (no promise per network chunk),
+      // because the SDK's per-event async iteration dominates the delta path.
       // W3C trace context of the caller's span (the model request's), when tracing is on.
       const trace = traceHeaders(context.active());
       const options = trace === undefined ? { signal: controller.signal } : { signal: controller.signal, headers: trace };
@@ -68,7 +69,7 @@ export class OpenAIResponsesModel implements ModelClient {
       let usage: ModelUsage | null | undefined;
       const chunk = { start: () => sink.chunkStart?.(), end: () => sink.chunkEnd?.() };
       await readSseData(
-        response.body,
+        nodeBodyOf(response.body) ?? response.body,
         (data) => {
           lastEventAt = Date.now();
           if (data === "[DONE]") return true;

@@ -9,6 +9,50 @@ const DECODERS: Record<string, () => NodeJS.ReadWriteStream & Readable> = {
   br: createBrotliDecompress,
 };
 
+/** The Node stream under each body this fetch made, for readers that skip the web-stream layer. */
+const NODE_BODIES = new WeakMap<ReadableStream<Uint8Array>, Readable>();
+
+/**
+ * The Node stream a {@link createPooledFetch} response body is made from, while nothing has read the web
+ * body yet; undefined for any other body. Reading it directly ('data' events) costs no promise per
+ * network chunk; the web body must then be left alone.
+ */
+export function nodeBodyOf(body: ReadableStream<Uint8Array>): Readable | undefined {
+  const stream = NODE_BODIES.get(body);
+  NODE_BODIES.delete(body);
+  return stream;
+}
+
+/**
+ * A web stream over `stream` that touches it only at its first read, so that a reader taking the Node
+ * stream through {@link nodeBodyOf} finds it untouched (`Readable.toWeb` starts consuming at once).
+ */
+function lazyWebBody(stream: Readable): ReadableStream<Uint8Array> {
+  let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  const body: ReadableStream<Uint8Array> = new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        if (reader === undefined) {
+          NODE_BODIES.delete(body);
+          reader = (Readable.toWeb(stream) as ReadableStream<Uint8Array>).getReader();
+        }
+        const r = await reader.read();
+        if (r.done) controller.close();
+        else controller.enqueue(r.value);
+      },
+      async cancel(reason) {
+        NODE_BODIES.delete(body);
+        if (reader !== undefined) await reader.cancel(reason);
+        else stream.destroy();
+      },
+    },
+    // No read ahead: the first pull is the first read.
+    { highWaterMark: 0 },
+  );
+  NODE_BODIES.set(body, stream);
+  return body;
+}
+
 /** Statuses whose responses carry no body (a `Response` must be built without one). */
 const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
 
@@ -55,7 +99,7 @@ export function createPooledFetch(opts: { connections?: number } = {}): { fetch:
       headers.delete("content-encoding");
       headers.delete("content-length");
     }
-    return new Response(Readable.toWeb(stream) as ReadableStream<Uint8Array>, { status: res.statusCode, headers });
+    return new Response(lazyWebBody(stream), { status: res.statusCode, headers });
   };
   return { fetch: pooledFetch as typeof fetch, close: () => agent.close() };
 }

@@ -122,21 +122,44 @@ export function describeCodexClients(kind: TopologyKind): void {
       assert.ok(!c.frames.slice(none).some((f) => f.method === "thread/search/partial"), "no partial without matches");
     });
 
-    test("thread/list takes includedThreadIds (an empty list matches nothing) and reports read state as unavailable", async () => {
+    test("thread/list takes includedThreadIds (an empty list matches nothing) and reports the reader's read state", async () => {
       const c = await connect();
       const a = await startedThread(c);
       const b = await startedThread(c);
+      // Before any turn ended there is no read state: null on read, no key in a list, an update is refused.
+      assert.equal((await c.call("thread/read", { threadId: a.thread.id })).readState, null);
+      const early = await c.request("thread/readState/update", { threadId: a.thread.id, expectedRevision: "0", operation: { type: "read" } });
+      assert.deepEqual(early.error, { code: -32600, message: "thread read state unavailable" });
+      const turnIds: Record<string, string> = {};
       for (const t of [a, b]) {
         sim.script(t.thread.id, [{ output: [{ type: "message", text: "ok" }] }]);
         const from = c.frames.length;
         const r = await c.call("turn/start", { threadId: t.thread.id, input: [{ type: "text", text: "hi" }] });
+        turnIds[t.thread.id] = r.turn.id;
         await c.waitFor((f) => f.method === "turn/completed" && f.params.turn.id === r.turn.id, { from });
       }
       const only = await c.call("thread/list", { includedThreadIds: [b.thread.id], limit: 50 });
       assert.deepEqual(only.data.map((t: Json) => t.id), [b.thread.id]);
-      assert.equal(only.readStates, null);
+      assert.deepEqual(Object.keys(only.readStates), [b.thread.id]);
+      assert.deepEqual(only.readStates[b.thread.id].firstUnread, { type: "turn", turnId: turnIds[b.thread.id] });
       assert.deepEqual((await c.call("thread/list", { includedThreadIds: [] })).data, []);
-      assert.equal((await c.call("thread/read", { threadId: a.thread.id })).readState, null);
+      const { readState } = await c.call("thread/read", { threadId: a.thread.id });
+      assert.deepEqual(readState.firstUnread, { type: "turn", turnId: turnIds[a.thread.id] });
+
+      const from = c.frames.length;
+      const marked = await c.call("thread/readState/update", { threadId: a.thread.id, expectedRevision: readState.revision, operation: { type: "read" } });
+      assert.equal(marked.readState.firstUnread, null);
+      const changed = await c.waitFor((f) => f.method === "thread/readState/changed", { from });
+      assert.deepEqual(changed.params, { threadId: a.thread.id, readState: marked.readState });
+      const stale = await c.request("thread/readState/update", { threadId: a.thread.id, expectedRevision: readState.revision, operation: { type: "unread" } });
+      assert.deepEqual(stale.error, { code: -32600, message: "read state changed", data: { reason: "readStateConflict", readState: marked.readState } });
+      // Another user of the tenant would keep its own marks; a client without experimentalApi cannot write them.
+      const plain = await TestClient.initialized(topo.url, { token: topo.token });
+      clients.push(plain);
+      const refused = await plain.request("thread/readState/update", { threadId: a.thread.id, expectedRevision: marked.readState.revision, operation: { type: "read" } });
+      assert.equal(refused.error.code, -32600);
+      assert.match(refused.error.message, /requires experimentalApi capability/);
+      assert.deepEqual((await plain.call("thread/list", { includedThreadIds: [a.thread.id] })).readStates, { [a.thread.id]: marked.readState });
     });
 
     test("every frame these calls produced validates against the 0.169.0 and 0.171.0 schemas", () => {

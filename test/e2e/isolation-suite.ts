@@ -41,7 +41,7 @@ const PROBES: Record<MethodName, (ids: ThreadIds) => unknown> = {
   "thread/read": (ids) => ({ threadId: ids.threadId, includeTurns: true }),
   "thread/turns/list": (ids) => ({ threadId: ids.threadId }),
   "thread/items/list": (ids) => ({ threadId: ids.threadId, turnId: ids.turnId, cursor: { type: "item", itemId: ids.itemId } }),
-  "thread/readState/update": (ids) => ({ threadId: ids.threadId, expectedRevision: "0", operation: { type: "markRead" } }),
+  "thread/readState/update": (ids) => ({ threadId: ids.threadId, expectedRevision: "0", operation: { type: "read" } }),
   "thread/goal/get": (ids) => ({ threadId: ids.threadId }),
   "thread/goal/set": (ids) => ({ threadId: ids.threadId, objective: "taken over" }),
   "thread/goal/clear": (ids) => ({ threadId: ids.threadId }),

@@ -10,6 +10,7 @@ export interface Database {
   items: ItemsTable;
   history: HistoryTable;
   server_requests: ServerRequestsTable;
+  read_states: ReadStatesTable;
 }
 
 export interface TenantsTable {
@@ -123,4 +124,17 @@ export interface ServerRequestsTable {
   /** Event sequence number of the request (issue order). */
   seq: number;
   created_at: number;
+}
+
+export interface ReadStatesTable {
+  tenant_id: string;
+  thread_id: string;
+  /** The user reading the thread; `""` for a tenant-wide credential. */
+  reader: string;
+  /** `read` (up to `seen_ordinal`) or `unread` (from the thread's start). */
+  mark: "read" | "unread";
+  /** Ordinal of the last ended turn when the mark was set; -1 for none. */
+  seen_ordinal: number;
+  revision: string;
+  updated_at: number;
 }

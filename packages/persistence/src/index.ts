@@ -15,6 +15,9 @@ export type {
   ThreadListQuery,
   Page,
   ThreadView,
+  ReadMark,
+  ReadStateBasis,
+  TurnRef,
 } from "./store.ts";
 export type { OpenStoreOptions } from "./open-store.ts";
 export type { KyselyThreadStoreOptions } from "./kysely-thread-store.ts";

@@ -16,6 +16,8 @@ import {
 import { decodeOrdinalCursor, decodeThreadCursor, encodeOrdinalCursor, encodeThreadCursor } from "./cursor.ts";
 import { WriteStatements, text } from "./write-statements.ts";
 import { ServerRequestRows } from "./server-request-rows.ts";
+import { ReadStateRows } from "./read-states/read-state-rows.ts";
+import type { ReadMark, ReadStateBasis } from "./read-states/read-state-types.ts";
 import { historyBatches, type HistoryBatch } from "./history-batches.ts";
 import { keysetOperator, pageSize, toPage } from "./paging.ts";
 import { jsonOrNull, rowToHistory, rowToItem, rowToThread, rowToTurn, threadPatchToRow, threadToRow } from "./row-mapping.ts";
@@ -38,6 +40,7 @@ export class KyselyThreadStore implements ThreadStore {
   readonly #backend: StoreBackend;
   readonly #writes: WriteStatements;
   readonly #serverRequests: ServerRequestRows;
+  readonly #readStates: ReadStateRows;
   #closing: Promise<void> | null = null;
 
   constructor(opts: KyselyThreadStoreOptions) {
@@ -45,6 +48,7 @@ export class KyselyThreadStore implements ThreadStore {
     this.#backend = opts.backend;
     this.#writes = new WriteStatements(opts.db, opts.backend);
     this.#serverRequests = new ServerRequestRows(opts.db, opts.backend);
+    this.#readStates = new ReadStateRows(opts.db);
   }
 
   /** Which database backs this store. */
@@ -102,6 +106,7 @@ export class KyselyThreadStore implements ThreadStore {
       await trx.deleteFrom("history").where("tenant_id", "=", tenantId).where("thread_id", "=", id).execute();
       await trx.deleteFrom("turns").where("tenant_id", "=", tenantId).where("thread_id", "=", id).execute();
       await trx.deleteFrom("server_requests").where("tenant_id", "=", tenantId).where("thread_id", "=", id).execute();
+      await trx.deleteFrom("read_states").where("tenant_id", "=", tenantId).where("thread_id", "=", id).execute();
       await trx.deleteFrom("threads").where("tenant_id", "=", tenantId).where("id", "=", id).execute();
     });
   }
@@ -347,6 +352,14 @@ export class KyselyThreadStore implements ThreadStore {
         .onConflict((oc) => oc.doNothing())
         .execute();
     });
+  }
+
+  readStateBases(tenantId: string, reader: string, threadIds: readonly string[]): Promise<Map<string, ReadStateBasis>> {
+    return this.#readStates.bases(tenantId, reader, threadIds);
+  }
+
+  putReadMark(tenantId: string, threadId: string, reader: string, mark: ReadMark, expectedRevision: string | null): Promise<boolean> {
+    return this.#readStates.put(tenantId, threadId, reader, mark, expectedRevision, Math.floor(Date.now() / 1000));
   }
 
   async ping(): Promise<boolean> {

@@ -164,6 +164,9 @@ export class StaleEpochError extends Error {
   }
 }
 
+export type { ReadMark, ReadStateBasis, TurnRef } from "./read-states/read-state-types.ts";
+import type { ReadMark, ReadStateBasis } from "./read-states/read-state-types.ts";
+
 export interface ThreadStore {
   createThread(t: ThreadRecord): Promise<void>;
   getThread(tenantId: string, id: string): Promise<ThreadRecord | null>;
@@ -226,6 +229,17 @@ export interface ThreadStore {
    * `lastTurnId`.
    */
   copyThreadContent(tenantId: string, from: string, to: string, lastTurnId: string | null): Promise<void>;
+
+  /**
+   * For each of `threadIds`, `reader`'s read mark (null when it set none) and the thread's ended turns in
+   * order, from which the reader's read state is computed.
+   */
+  readStateBases(tenantId: string, reader: string, threadIds: readonly string[]): Promise<Map<string, ReadStateBasis>>;
+  /**
+   * Sets `reader`'s mark on a thread when its stored revision is `expectedRevision` (null: when it has no
+   * mark yet); false when another mark came first.
+   */
+  putReadMark(tenantId: string, threadId: string, reader: string, mark: ReadMark, expectedRevision: string | null): Promise<boolean>;
 
   /** True when the backing database answers. */
   ping(): Promise<boolean>;

@@ -17,6 +17,7 @@ import {
 } from "../src/index.ts";
 import { history, item, thread, turn } from "./fixtures.ts";
 import { serverRequestCases } from "./server-request-cases.ts";
+import { readStateCases } from "./read-state-cases.ts";
 
 /** A fresh, empty database for the suite to open; `dispose` removes it after the store is closed. */
 export interface StoreTarget {
@@ -396,6 +397,7 @@ export function describeThreadStore(name: string, make: () => Promise<StoreTarge
     });
 
     serverRequestCases(test);
+    readStateCases(test);
 
     it("migrating an up-to-date database is a no-op", async (t: TestContext) => {
       const fresh = await make();

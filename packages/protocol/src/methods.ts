@@ -70,7 +70,7 @@ export const METHODS = {
   "thread/read": spec({ params: P.ThreadReadParams, paramsRequired: true, route: "thread", resultSchema: "ThreadReadResponse" }),
   "thread/turns/list": spec({ params: P.ThreadTurnsListParams, paramsRequired: true, route: "thread", resultSchema: "ThreadTurnsListResponse" }),
   "thread/items/list": spec({ params: P.ThreadItemsListParams, paramsRequired: true, route: "thread", resultSchema: "ThreadItemsListResponse" }),
-  "thread/readState/update": spec({ params: P.ThreadReadStateUpdateParams, paramsRequired: true, route: "thread", resultSchema: "ThreadReadStateUpdateResponse" }),
+  "thread/readState/update": spec({ params: P.ThreadReadStateUpdateParams, paramsRequired: true, experimental: true, route: "thread", resultSchema: "ThreadReadStateUpdateResponse" }),
   "thread/goal/get": spec({ params: P.ThreadGoalGetParams, paramsRequired: true, route: "thread", resultSchema: "ThreadGoalGetResponse" }),
   "thread/goal/set": spec({ params: P.ThreadGoalSetParams, paramsRequired: true, route: "thread", resultSchema: "ThreadGoalSetResponse" }),
   "thread/goal/clear": spec({ params: P.ThreadGoalClearParams, paramsRequired: true, route: "thread", resultSchema: "ThreadGoalClearResponse" }),

@@ -207,7 +207,7 @@ export const NullableObjectParams = z.looseObject({}).nullish();
 export const ThreadReadStateUpdateParams = z.looseObject({
   threadId: str,
   expectedRevision: str,
-  operation: z.unknown(),
+  operation: z.looseObject({ type: z.enum(["read", "unread"]) }),
 });
 
 /** `thread/backgroundTerminals/list` (experimental): threads here run no background terminals. */

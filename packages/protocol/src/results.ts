@@ -13,9 +13,12 @@ interface Page<T> {
 
 /** `ThreadReadState`: the first unread position of a thread (null: read) and its revision. */
 export interface ThreadReadState {
-  firstUnread?: unknown;
+  firstUnread?: ThreadUnreadPosition | null;
   revision: string;
 }
+
+/** `ThreadUnreadPosition`: marked unread from the start, or the earliest ended turn not read. */
+export type ThreadUnreadPosition = { type: "threadStart" } | { type: "turn"; turnId: string };
 
 /** The settings a thread runs with, answered by `thread/start`, `thread/resume` and `thread/fork`. */
 export interface ThreadSettingsResponse {

@@ -13,13 +13,13 @@ import {
 import { backgroundTerminalsClean, backgroundTerminalsList, backgroundTerminalsTerminate } from "./handlers/background-terminals.ts";
 import { goalClear, goalGet, goalSet } from "./handlers/goal-handlers.ts";
 import { listItems, listTurns, readThread, type ReadSource } from "./handlers/read-handlers.ts";
+import { updateReadState } from "./handlers/read-state.ts";
 import { recentEvents } from "./handlers/recent-events-handler.ts";
 import { resumeLoaded } from "./handlers/resume-handler.ts";
 import { shareLoaded } from "./handlers/share-handler.ts";
 import { serveUnloaded } from "./handlers/unloaded-commands.ts";
 import { turnInterrupt, turnStart, turnSteer } from "./handlers/turn-handlers.ts";
 import type { ThreadActor } from "./thread-actor.ts";
-import { READ_STATE_RESULT } from "./thread-errors.ts";
 
 // Params were validated by the router against the method table; handlers receive them parsed.
 type Handler = (actor: ThreadActor, params: any, env: CommandEnvelope) => Promise<CommandOutcome> | CommandOutcome;
@@ -33,10 +33,13 @@ async function liveSource(actor: ThreadActor): Promise<ReadSource> {
 /** Commands a loaded thread serves, by method. */
 const HANDLERS: Record<string, Handler> = {
   "thread/resume": resumeLoaded,
-  "thread/read": async (a, p) => readThread(await liveSource(a), p),
+  "thread/read": async (a, p, env) => readThread(await liveSource(a), p, env.origin),
   "thread/turns/list": async (a, p) => listTurns(await liveSource(a), p),
   "thread/items/list": async (a, p) => listItems(await liveSource(a), p),
-  "thread/readState/update": () => ({ result: READ_STATE_RESULT }),
+  "thread/readState/update": async (a, p, env) => {
+    await a.writer.flush();
+    return updateReadState(a.services.store, a.tenant, env.origin, p);
+  },
   "thread/name/set": nameSetLoaded,
   "thread/share/set": shareLoaded,
   "thread/archive": archiveLoaded,

@@ -31,9 +31,6 @@ export function emptyThreadNameError(): InvalidRequestError {
   return new InvalidRequestError("thread name must not be empty");
 }
 
-/** `thread/readState/update` result: Threadmesh keeps no unread marks, so everything reads as read. */
-export const READ_STATE_RESULT = { readState: { firstUnread: null, revision: "0" } } as const;
-
 /** `deprecationNotice` summary sent before a resume that hydrates turns. */
 export const RESUME_DEPRECATION =
   "Full-history hydration is deprecated for paginated threads; use `excludeTurns: true`, then page with `thread/turns/list` and `thread/items/list`.";

@@ -52,7 +52,8 @@ describe("session host: Codex schema conformance", () => {
     await c.call("thread/turns/list", { threadId, itemsView: "full" });
     await c.call("thread/turns/list", { threadId, itemsView: "notLoaded" });
     await c.call("thread/items/list", { threadId });
-    await c.call("thread/readState/update", { threadId, expectedRevision: "0", operation: {} });
+    const { readState } = await c.call("thread/read", { threadId });
+    await c.call("thread/readState/update", { threadId, expectedRevision: readState.revision, operation: { type: "read" } });
     await c.call("thread/name/set", { threadId, name: "named" });
     const fork = await c.call("thread/fork", { threadId });
     await c.call("thread/unsubscribe", { threadId: fork.thread.id });

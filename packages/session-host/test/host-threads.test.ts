@@ -147,7 +147,17 @@ describe("session host: thread lifecycle", () => {
     assert.ok(read.ok);
     assert.equal((read.result as Json).thread.turns.length, 2);
     assert.equal(JSON.parse(read.before![0]!).method, "deprecationNotice");
-    assert.deepEqual(await c.call("thread/readState/update", { threadId, expectedRevision: "0", operation: { type: "markRead" } }), { readState: { firstUnread: null, revision: "0" } });
+    // Read state: unread from the first ended turn until marked read; a stale revision conflicts.
+    const unread = (read.result as Json).readState;
+    assert.deepEqual(unread.firstUnread, { type: "turn", turnId: t1 });
+    const conflict = await c.error("thread/readState/update", { threadId, expectedRevision: "stale", operation: { type: "read" } });
+    assert.deepEqual(conflict, { code: -32600, message: "read state changed", data: { reason: "readStateConflict", readState: unread } });
+    const marked = await c.call("thread/readState/update", { threadId, expectedRevision: unread.revision, operation: { type: "read" } });
+    assert.equal(marked.readState.firstUnread, null);
+    assert.notEqual(marked.readState.revision, unread.revision);
+    assert.deepEqual((await c.call("thread/read", { threadId })).readState, marked.readState);
+    const reopened = await c.call("thread/readState/update", { threadId, expectedRevision: marked.readState.revision, operation: { type: "unread" } });
+    assert.deepEqual(reopened.readState.firstUnread, { type: "threadStart" });
 
     assert.deepEqual(await c.error("thread/name/set", { threadId, name: "  " }), { code: -32600, message: "thread name must not be empty" });
     let from = c.frames.length;

@@ -6,6 +6,7 @@ import { migration0004TenantsAndKeys } from "./0004-tenants-and-keys.ts";
 import { migration0005Credits } from "./0005-credits.ts";
 import { migration0006ThreadOwners } from "./0006-thread-owners.ts";
 import { migration0007PolicyLimits } from "./0007-policy-limits.ts";
+import { migration0008ReadStates } from "./0008-read-states.ts";
 
 /**
  * Every migration, keyed by name. Names sort in apply order (kysely sorts them), so they are numbered;
@@ -19,6 +20,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   "0005-credits": migration0005Credits,
   "0006-thread-owners": migration0006ThreadOwners,
   "0007-policy-limits": migration0007PolicyLimits,
+  "0008-read-states": migration0008ReadStates,
 });
 
 /** Hands kysely's `Migrator` the static table above. */

@@ -4,6 +4,7 @@ import { canSee, originIsAdmin, originUser } from "../access/thread-access.ts";
 import type { CommandOutcome } from "../command-outcome.ts";
 import type { HostServices } from "../host-services.ts";
 import { withCursor } from "../store-reads.ts";
+import { readStatesOf } from "./read-state.ts";
 import type { ThreadRegistry } from "../thread-registry.ts";
 import { toWireThread } from "../thread-view.ts";
 import type { ThreadListParams, ThreadLoadedListParams } from "../params.ts";
@@ -18,9 +19,8 @@ const INTERACTIVE_SOURCES = new Set(["cli", "vscode", "exec", "appServer"]);
  * this host holds report their live status and environment; the others `notLoaded`.
  */
 export async function listThreads(services: HostServices, registry: ThreadRegistry, tenant: string, p: ThreadListParams, origin?: Origin): Promise<CommandOutcome> {
-  // `readStates: null`: read state is not tracked ("durable read state is unavailable" in Codex's terms).
   // An empty `includedThreadIds` matches nothing (Codex 0.171).
-  if (p.includedThreadIds && p.includedThreadIds.length === 0) return { result: { data: [], readStates: null, nextCursor: null, backwardsCursor: null } };
+  if (p.includedThreadIds && p.includedThreadIds.length === 0) return { result: { data: [], readStates: {}, nextCursor: null, backwardsCursor: null } };
   const q: ThreadListQuery = {
     tenantId: tenant,
     cursor: p.cursor ?? null,
@@ -44,7 +44,9 @@ export async function listThreads(services: HostServices, registry: ThreadRegist
       const live = registry.get(tenant, r.id);
       return live && !live.closed ? toWireThread(live.record, live.status, true) : toWireThread(r, { type: "notLoaded" }, false);
     });
-  return { result: { data, readStates: null, nextCursor: page.nextCursor, backwardsCursor: page.backwardsCursor ?? null } };
+  // The sender's read states of the listed threads; a thread none of whose turns ended has none (absent key).
+  const readStates = await readStatesOf(services.store, tenant, origin, data.map((t) => t.id));
+  return { result: { data, readStates, nextCursor: page.nextCursor, backwardsCursor: page.backwardsCursor ?? null } };
 }
 
 /**

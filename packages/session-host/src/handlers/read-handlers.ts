@@ -1,8 +1,9 @@
 import type { ThreadRecord, ThreadStore } from "@threadmesh/persistence";
-import type { ThreadStatus } from "@threadmesh/protocol";
+import type { Origin, ThreadStatus } from "@threadmesh/protocol";
 import type { CommandOutcome } from "../command-outcome.ts";
 import { fullTurns, itemsPage, turnsPage } from "../store-reads.ts";
 import { READ_DEPRECATION } from "../thread-errors.ts";
+import { readStateOf, readerOf } from "./read-state.ts";
 import { requesterNotification } from "../thread-events.ts";
 import { toWireThread } from "../thread-view.ts";
 import type { ThreadItemsListParams, ThreadReadParams, ThreadTurnsListParams } from "../params.ts";
@@ -16,14 +17,17 @@ export interface ReadSource {
   loaded: boolean;
 }
 
-/** `thread/read`: never loads or subscribes; `includeTurns` hydrates history and sends the deprecation notice first. */
-export async function readThread(src: ReadSource, p: ThreadReadParams): Promise<CommandOutcome> {
+/**
+ * `thread/read`: never loads or subscribes; `includeTurns` hydrates history and sends the deprecation
+ * notice first. `readState` is the sender's (null until a turn of the thread ended).
+ */
+export async function readThread(src: ReadSource, p: ThreadReadParams, origin: Origin | undefined): Promise<CommandOutcome> {
   const includeTurns = p.includeTurns === true;
   const turns = includeTurns ? await fullTurns(src.store, src.tenant, src.record.id) : [];
   const thread = toWireThread(src.record, src.status, src.loaded, turns);
   const before = includeTurns ? [requesterNotification("deprecationNotice", { summary: READ_DEPRECATION, details: null })] : [];
-  // `readState: null`: read state is not tracked (Codex: "durable read state is unavailable").
-  return { result: { thread, readState: null }, before };
+  const basis = (await src.store.readStateBases(src.tenant, readerOf(origin), [src.record.id])).get(src.record.id);
+  return { result: { thread, readState: readStateOf(basis) }, before };
 }
 
 export async function listTurns(src: ReadSource, p: ThreadTurnsListParams): Promise<CommandOutcome> {

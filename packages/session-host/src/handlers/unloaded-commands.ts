@@ -3,11 +3,12 @@ import { MeshMethod, MethodNotFoundError, ThreadNotFoundError, nowSeconds, type 
 import { threadAudience, visibleRecord } from "../access/thread-access.ts";
 import type { CommandOutcome } from "../command-outcome.ts";
 import type { HostServices } from "../host-services.ts";
-import { READ_STATE_RESULT, emptyThreadNameError, noArchivedRolloutError, noRolloutError, threadNotLoadedError } from "../thread-errors.ts";
+import { emptyThreadNameError, noArchivedRolloutError, noRolloutError, threadNotLoadedError } from "../thread-errors.ts";
 import { ThreadEvents } from "../thread-events.ts";
 import { toWireThread } from "../thread-view.ts";
 import { listItems, listTurns, readThread, type ReadSource } from "./read-handlers.ts";
 import { requestedSharing } from "./share-handler.ts";
+import { updateReadState } from "./read-state.ts";
 
 const NOT_LOADED = { type: "notLoaded" } as const;
 
@@ -29,13 +30,13 @@ export async function serveUnloaded(services: HostServices, tenant: string, env:
       const record = await getThread(id);
       if (!record || !record.materialized) throw threadNotLoadedError(id);
       const src: ReadSource = { store, tenant, record, status: NOT_LOADED, loaded: false };
-      if (env.method === "thread/read") return readThread(src, env.params as never);
+      if (env.method === "thread/read") return readThread(src, env.params as never, env.origin);
       if (env.method === "thread/turns/list") return listTurns(src, env.params as never);
       return listItems(src, env.params as never);
     }
     case "thread/readState/update":
       if (!(await getThread(id))) throw new ThreadNotFoundError(id);
-      return { result: READ_STATE_RESULT };
+      return updateReadState(store, tenant, env.origin, env.params as never);
     case "thread/name/set": {
       if ((p.name ?? "").trim() === "") throw emptyThreadNameError();
       const record = await getThread(id);

@@ -8,7 +8,12 @@ import type { IterationContext, Platform, Target } from "../scenarios/platform.t
 import type { Recorder } from "./recorder.ts";
 
 export type Executor =
-  | { kind: "ramping-vus"; stages: Array<{ durationS: number; target: number }> }
+  | {
+      kind: "ramping-vus";
+      stages: Array<{ durationS: number; target: number }>;
+      /** The last stage's VUs are held past the stages until this settles (a rolling restart underway). */
+      holdUntil?: Promise<unknown>;
+    }
   | { kind: "per-vu-iterations"; vus: number; iterations: number; maxDurationS: number };
 
 export interface RunOptions {
@@ -47,6 +52,7 @@ export async function execute(opts: RunOptions): Promise<{ iterations: number; a
       await opts.iteration({ vu, iteration, target: opts.target, platform: opts.platform });
     } catch (err) {
       recorder.add("tm_errors", 1);
+      recorder.failure(err);
       recorder.error(`vu ${vu}: ${err instanceof Error ? err.message : String(err)}`);
     } finally {
       running--;
@@ -72,7 +78,9 @@ export async function execute(opts: RunOptions): Promise<{ iterations: number; a
       for (let k = 0; !stopped && vu <= target; k++) await runIteration(vu, k);
     };
     const active = new Set<number>();
-    while (recorder.elapsedMs() / 1000 < totalS) {
+    let held = executor.holdUntil === undefined;
+    void executor.holdUntil?.finally(() => (held = true));
+    while (recorder.elapsedMs() / 1000 < totalS || !held) {
       target = targetVus(executor.stages, recorder.elapsedMs() / 1000);
       for (let vu = 1; vu <= target; vu++) {
         if (active.has(vu)) continue;

@@ -33,6 +33,10 @@ const USAGE = `usage: npm run loadtest -- --scenario NAME [options]
   --token TOKEN            API key or capability token (default: $THREADMESH_TOKEN, else data/dev-api-key)
   --sim-url URL            model simulator to script replies in (default: the spawned one)
   --spawn SPEC             start a mesh for the run: embedded | routers=N,hosts=N[,nats=N]
+  --roll                   with --spawn routers=N,hosts=N: once the VUs are up, replace every router, then
+                           every host, one at a time (new process, /readyz, SIGTERM to the old one) while
+                           clients connect through one front port and resume with afterSeq when closed;
+                           the run lasts at least until the roll is over, and fails on any turn not completed
   --mesh-env KEY=VALUE     environment of the spawned mesh's processes (repeatable),
                            e.g. THREADMESH_SHEDDING=false
   --deltas N               deltas per scripted reply (default ${TARGET_DEFAULTS.deltas})
@@ -42,6 +46,9 @@ const USAGE = `usage: npm run loadtest -- --scenario NAME [options]
   --turn-p95-ms N          threshold on p95 turn duration (default ${DEFAULT_TURN_P95_MS})
   --out DIR                where result.json and report.html go (default loadtests/results/<scenario>-<time>)
   --help`;
+
+/** Seconds after the ramp-up before `--roll` replaces the first process. */
+const ROLL_AFTER_RAMP_S = 2;
 
 /** Time iterations in flight get to finish after the run's end, ms (k6's default gracefulStop is 30 s). */
 const GRACEFUL_STOP_MS = 30_000;
@@ -80,6 +87,7 @@ async function main(argv: string[]): Promise<number> {
       token: { type: "string" },
       "sim-url": { type: "string" },
       spawn: { type: "string" },
+      roll: { type: "boolean", default: false },
       "mesh-env": { type: "string", multiple: true, default: [] },
       deltas: { type: "string", default: String(TARGET_DEFAULTS.deltas) },
       "tokens-per-second": { type: "string", default: String(TARGET_DEFAULTS.tokensPerSecond) },
@@ -111,6 +119,8 @@ async function main(argv: string[]): Promise<number> {
     meshEnv[m[1]!] = m[2]!;
   }
   if (Object.keys(meshEnv).length > 0 && spec === null) throw new UsageError("--mesh-env applies only with --spawn");
+  if (a.roll && spec?.kind !== "distributed") throw new UsageError("--roll needs a distributed mesh it spawns: --spawn routers=N,hosts=N");
+  if (a.roll && iterations > 0) throw new UsageError("--roll runs ramping VUs: leave out --iterations");
   const base = {
     deltas: int("deltas", a.deltas!, 1),
     tokensPerSecond: Number(a["tokens-per-second"]),
@@ -123,17 +133,33 @@ async function main(argv: string[]): Promise<number> {
   let mesh: SpawnedMesh | null = null;
   if (spec) {
     process.stderr.write(`starting ${a.spawn} mesh…\n`);
-    mesh = await spawnMesh(spec, base.tokensPerSecond, meshEnv);
+    mesh = await spawnMesh(spec, base.tokensPerSecond, meshEnv, { front: a.roll });
   }
   try {
     const urls = mesh?.urls ?? a.url!.split(",");
-    const target: Target = { url: urls[0]!, token: a.token ?? mesh?.token ?? defaultToken(), simUrl: a["sim-url"] ?? mesh?.simUrl ?? "", ...base };
+    const target: Target = { url: urls[0]!, token: a.token ?? mesh?.token ?? defaultToken(), simUrl: a["sim-url"] ?? mesh?.simUrl ?? "", ...base, ...(a.roll ? { resume: true } : {}) };
+    const recorder = new Recorder();
+    // The roll begins once the VUs are up and holds them until it is over; no ramp-down during it.
+    let roll: LoadTestResult["roll"] = null;
+    const rolled = a.roll
+      ? new Promise((r) => setTimeout(r, (rampS + ROLL_AFTER_RAMP_S) * 1000))
+          .then(() => mesh!.roll!((line) => (process.stderr.isTTY ? undefined : process.stderr.write(`${line}\n`))))
+          .then(
+            (report) => void (roll = report),
+            (err: unknown) => {
+              roll = { error: err instanceof Error ? err.message : String(err) };
+              recorder.add("tm_errors", 1);
+              recorder.error(`roll: ${roll.error}`);
+            },
+          )
+      : undefined;
     const executor: Executor =
       iterations > 0
         ? { kind: "per-vu-iterations", vus, iterations, maxDurationS: durationS }
-        : { kind: "ramping-vus", stages: rampStages(vus, durationS, rampS).map((s) => ({ durationS: seconds("duration", s.duration), target: s.target })) };
+        : rolled !== undefined
+          ? { kind: "ramping-vus", stages: [{ durationS: rampS, target: vus }, { durationS: Math.max(0, durationS - rampS), target: vus }], holdUntil: rolled }
+          : { kind: "ramping-vus", stages: rampStages(vus, durationS, rampS).map((s) => ({ durationS: seconds("duration", s.duration), target: s.target })) };
     const loadStart = loadavg()[0]!;
-    const recorder = new Recorder();
     const startedAt = new Date().toISOString();
     const stopProgress = startProgress(recorder, scenario, Math.round(durationS), () => recorder.currentVus);
     const iteration = SCENARIOS[scenario];
@@ -149,7 +175,8 @@ async function main(argv: string[]): Promise<number> {
     stopProgress();
     const runS = recorder.elapsedMs() / 1000;
     const stats = recorder.stats(runS);
-    const th = evaluateThresholds(thresholds(limits), stats);
+    // A roll must not end a single turn other than completed.
+    const th = evaluateThresholds({ ...thresholds(limits), ...(a.roll ? { tm_turns_interrupted: ["count==0"] } : {}) }, stats);
     const span = recorder.turnSpanS();
     const bucketS = Math.max(1, Math.ceil(runS / 300));
     const { token: _token, ...shownTarget } = target;
@@ -167,10 +194,12 @@ async function main(argv: string[]): Promise<number> {
       thresholds: th,
       checks: Object.fromEntries(recorder.checks),
       errors: recorder.errorMessages,
+      errorCodes: Object.fromEntries(recorder.errorCodes),
+      roll,
       bucketS,
       series: recorder.series(bucketS),
       loadAverage: { start: Number(loadStart.toFixed(2)), end: Number(loadavg()[0]!.toFixed(2)) },
-      ok: th.every((t) => t.ok) && run.abandoned === 0,
+      ok: th.every((t) => t.ok) && run.abandoned === 0 && (roll === null || "steps" in roll),
     };
     mkdirSync(out, { recursive: true });
     writeFileSync(join(out, "result.json"), `${JSON.stringify(result, null, 2)}\n`);

@@ -47,6 +47,8 @@ export class Recorder {
   readonly #counters = new Map<MetricName, { perSecond: number[]; firstAt: number; lastAt: number }>();
   readonly checks = new Map<string, { passes: number; fails: number }>();
   readonly errorMessages: string[] = [];
+  /** Iterations that ended in an error, by JSON-RPC code (`connectionLost`, `other` for the rest). */
+  readonly errorCodes = new Map<string, number>();
   readonly #vus: Array<{ t: number; vus: number }> = [];
   /** Live totals for the progress line. */
   readonly totals = Object.fromEntries(METRIC_NAMES.map((n) => [n, 0])) as Record<MetricName, number>;
@@ -90,6 +92,12 @@ export class Recorder {
       this.add("tm_errors", 1);
       this.error(`check failed: ${name}`);
     }
+  }
+
+  /** Counts an iteration's error by its JSON-RPC code. */
+  failure(err: unknown): void {
+    const code = typeof (err as { code?: unknown })?.code === "number" ? String((err as { code: number }).code) : (err as Error)?.name === "ConnectionLostError" ? "connectionLost" : "other";
+    this.errorCodes.set(code, (this.errorCodes.get(code) ?? 0) + 1);
   }
 
   error(message: string): void {

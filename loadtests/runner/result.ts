@@ -2,6 +2,7 @@
 import type { ThresholdResult } from "./thresholds.ts";
 import type { CounterStats, SeriesPoint, TrendStats } from "./recorder.ts";
 import type { Target } from "../scenarios/platform.ts";
+import type { RollReport } from "./roll.ts";
 
 export interface LoadTestResult {
   scenario: string;
@@ -22,6 +23,10 @@ export interface LoadTestResult {
   thresholds: ThresholdResult[];
   checks: Record<string, { passes: number; fails: number }>;
   errors: string[];
+  /** Iterations that ended in an error, by JSON-RPC code (`connectionLost`: the connection closed before the answer). */
+  errorCodes: Record<string, number>;
+  /** The rolling restart of `--roll`, when there was one (or why it failed). */
+  roll: RollReport | { error: string } | null;
   /** Seconds per point of {@link series}. */
   bucketS: number;
   series: SeriesPoint[];

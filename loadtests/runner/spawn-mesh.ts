@@ -7,6 +7,8 @@
 import { startModelSim, type ModelSim } from "@threadmesh/model-sim";
 import { startCluster } from "../../test/support/cluster.ts";
 import { startTopology } from "../../test/support/topology.ts";
+import { Front, backendOf } from "./front.ts";
+import { rollMesh, type RollReport } from "./roll.ts";
 
 export type MeshSpec = { kind: "embedded" } | { kind: "distributed"; routers: number; hosts: number; natsNodes: number };
 
@@ -16,8 +18,13 @@ export interface SpawnedMesh {
   token: string;
   simUrl: string;
   description: string;
+  /** With a front (`front: true`, distributed only): replaces every router and host once, one at a time. */
+  roll?: (log: (line: string) => void) => Promise<RollReport>;
   stop(): Promise<void>;
 }
+
+/** Drain deadline of routers and hosts unless the mesh's environment sets THREADMESH_DRAIN_DEADLINE_MS (the CLI's default), ms. */
+const DEFAULT_DRAIN_DEADLINE_MS = 10_000;
 
 /** Bad `--spawn` value. */
 export class SpawnSpecError extends Error {}
@@ -43,9 +50,11 @@ export function describeMesh(spec: MeshSpec): string {
 
 /**
  * Starts the mesh; `tokensPerSecond` paces the simulator's unscripted answers (0 = as fast as it can);
- * `env` is added to every Threadmesh process's environment.
+ * `env` is added to every Threadmesh process's environment. With `front` (distributed only), clients
+ * reach the routers through one port in front of them ({@link Front}), as behind a Service, and the
+ * mesh can be rolled.
  */
-export async function spawnMesh(spec: MeshSpec, tokensPerSecond: number, env: Record<string, string> = {}): Promise<SpawnedMesh> {
+export async function spawnMesh(spec: MeshSpec, tokensPerSecond: number, env: Record<string, string> = {}, opts: { front?: boolean } = {}): Promise<SpawnedMesh> {
   // Scripted replies carry their own pace; this only paces turns nobody scripted.
   const sim: ModelSim = await startModelSim({ port: 0, generative: { tokensPerSecond } });
   const extraEnv = { THREADMESH_LOG_LEVEL: "warn", THREADMESH_MODEL_MAX_RETRIES: "2", ...env };
@@ -57,7 +66,17 @@ export async function spawnMesh(spec: MeshSpec, tokensPerSecond: number, env: Re
     }
     const cluster = await startCluster({ simUrl: sim.url, routers: spec.routers, hosts: spec.hosts, natsNodes: spec.natsNodes, extraEnv });
     if (!cluster) throw new Error("a distributed mesh needs nats-server (on PATH or /usr/sbin) and PostgreSQL (TEST_POSTGRES_URL, default postgres://postgres@127.0.0.1:5432)");
-    return { urls: cluster.urls, token: cluster.token, simUrl: sim.url, description: describeMesh(spec), stop: async () => (await cluster.stop(), await sim.close()) };
+    if (!opts.front) return { urls: cluster.urls, token: cluster.token, simUrl: sim.url, description: describeMesh(spec), stop: async () => (await cluster.stop(), await sim.close()) };
+    const front = await Front.start(cluster.urls.map(backendOf));
+    const drainDeadlineMs = Number(env.THREADMESH_DRAIN_DEADLINE_MS ?? DEFAULT_DRAIN_DEADLINE_MS);
+    return {
+      urls: [front.url],
+      token: cluster.token,
+      simUrl: sim.url,
+      description: `${describeMesh(spec)}, one front port`,
+      roll: (log) => rollMesh(cluster, front, drainDeadlineMs, log),
+      stop: async () => (await front.close(), await cluster.stop(), await sim.close()),
+    };
   } catch (err) {
     await sim.close();
     throw err;

@@ -20,6 +20,8 @@ export function summaryTable(r: LoadTestResult): string {
   lines.push(
     "",
     `${r.scenario}: ${r.iterations} iterations in ${r.durationS.toFixed(1)} s${r.mesh ? ` on ${r.mesh}` : ""}; ${r.deltasPerSecond.toLocaleString("en-US")} deltas/s from first turn to last; load average ${r.loadAverage.start} → ${r.loadAverage.end}`,
+    ...(r.roll === null ? [] : ["error" in r.roll ? `roll failed: ${r.roll.error}` : `roll: ${r.roll.steps.length} processes replaced one at a time in ${r.roll.durationS.toFixed(1)} s (drain deadline ${r.roll.drainDeadlineMs} ms)`]),
+    ...(Object.keys(r.errorCodes).length > 0 ? [`errors by code: ${Object.entries(r.errorCodes).map(([c, n]) => `${c} ×${n}`).join(", ")}`] : []),
     ...failedChecks.map(([name, c]) => `check failed ${c.fails}× (passed ${c.passes}×): ${name}`),
     ...r.errors.slice(0, 5).map((e) => `error: ${e}`),
     r.ok ? "thresholds: all passed" : `thresholds: ${r.thresholds.filter((t) => !t.ok).length} failed`,

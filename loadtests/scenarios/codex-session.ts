@@ -7,6 +7,16 @@
 import type { LoadSocket, Platform, Target } from "./platform.ts";
 import { SeqTracker } from "./seq-tracker.ts";
 
+/** A request whose connection closed before its answer came: whether it took effect is unknown. */
+export class ConnectionLostError extends Error {
+  readonly method: string;
+  constructor(method: string, code: number) {
+    super(`${method}: connection closed (${code}) before the answer`);
+    this.name = "ConnectionLostError";
+    this.method = method;
+  }
+}
+
 /** A JSON-RPC error answer. */
 export class RpcError extends Error {
   readonly method: string;
@@ -30,6 +40,17 @@ export class TurnWatch {
   firstDeltaAt = -1;
   /** Agent message deltas received (seqs of coalesced frames included). */
   deltas = 0;
+  /**
+   * Agent message items as delivered, in order: text and deltas of each (frames delivered in part again
+   * are left out of the text). A turn a draining host handed over mid-answer shows the cut-off item,
+   * then the one the adopting host's new model request streamed.
+   */
+  readonly items = new Map<string, { text: string; deltas: number }>();
+
+  /** The last agent message item: the turn's answer. */
+  get answer(): { text: string; deltas: number } {
+    return [...this.items.values()].at(-1) ?? { text: "", deltas: 0 };
+  }
   /** Final status from turn/completed (`completed`, `interrupted`, `failed`), null while running. */
   status: string | null = null;
   readonly done: Promise<string>;
@@ -49,8 +70,12 @@ export class TurnWatch {
     return new Promise((resolve) => this.#deltaWaiters.push({ n, resolve }));
   }
 
-  addDeltas(n: number, at: number): void {
+  addDeltas(n: number, at: number, itemId = "", text = ""): void {
     if (n <= 0) return;
+    let item = this.items.get(itemId);
+    if (!item) this.items.set(itemId, (item = { text: "", deltas: 0 }));
+    item.text += text;
+    item.deltas += n;
     if (this.firstDeltaAt < 0) this.firstDeltaAt = at;
     this.deltas += n;
     this.#wake();
@@ -85,6 +110,12 @@ const MAX_OVERLOAD_ATTEMPTS = 20;
 const DEFAULT_RETRY_DELAY_MS = 500;
 const MAX_RETRY_DELAY_MS = 5_000;
 
+/** First wait before reopening a connection the server closed, ms; it doubles per failed attempt. */
+const RECONNECT_FIRST_DELAY_MS = 50;
+const RECONNECT_MAX_DELAY_MS = 2_000;
+/** How long a resuming client keeps trying to reopen its connection before it gives up, ms. */
+const RECONNECT_GIVE_UP_MS = 60_000;
+
 export class CodexSession {
   #nextId = 1;
   readonly #pending = new Map<number, { method: string; resolve: (r: any) => void; reject: (e: Error) => void }>();
@@ -92,38 +123,108 @@ export class CodexSession {
   readonly #seqs = new Map<string, SeqTracker>();
   #closing = false;
   #onServerRequest: ServerRequestHandler = () => null;
-  /** Resolves with the close code once the socket closed. */
+  /** Resolves with the close code once the session is over (closed on purpose, or lost for good). */
   readonly closed: Promise<number>;
+  #resolveClosed!: (code: number) => void;
+  /** While a connection the server closed is being reopened and its threads resumed. */
+  #reconnecting: Promise<void> | null = null;
+  /** Why reopening the connection failed for good. */
+  #lost: Error | null = null;
 
-  readonly #socket: LoadSocket;
+  #socket: LoadSocket;
   readonly #platform: Platform;
+  readonly #target: Target;
+  readonly #clientName: string;
 
-  private constructor(socket: LoadSocket, platform: Platform) {
+  private constructor(socket: LoadSocket, platform: Platform, target: Target, clientName: string) {
     this.#socket = socket;
     this.#platform = platform;
-    let resolveClosed!: (code: number) => void;
-    this.closed = new Promise((r) => (resolveClosed = r));
-    socket.onMessage((text) => this.#receive(text));
-    socket.onClose((code) => {
-      if (!this.#closing) platform.add("tm_errors", 1);
-      const err = new Error(`connection closed (${code})`);
-      for (const p of this.#pending.values()) p.reject(err);
-      this.#pending.clear();
-      if (!this.#closing) for (const t of this.#turns.values()) t.finish("disconnected");
-      resolveClosed(code);
-    });
+    this.#target = target;
+    this.#clientName = clientName;
+    this.closed = new Promise((r) => (this.#resolveClosed = r));
+    this.#attach(socket);
   }
 
   /** Connects, initializes and sends `initialized`; records `tm_connect_ms`. */
   static async open(platform: Platform, target: Target, clientName = "threadmesh-loadtest"): Promise<CodexSession> {
     const t0 = platform.now();
-    const headers: Record<string, string> = target.token ? { Authorization: `Bearer ${target.token}` } : {};
-    const socket = await platform.connect(target.url, headers);
-    const s = new CodexSession(socket, platform);
-    await s.request("initialize", { clientInfo: { name: clientName, version: "1" }, capabilities: { optOutNotificationMethods: [] } });
-    socket.send(JSON.stringify({ method: "initialized" }));
+    const socket = await platform.connect(target.url, CodexSession.#headers(target));
+    const s = new CodexSession(socket, platform, target, clientName);
+    await s.#initialize();
     platform.add("tm_connect_ms", platform.now() - t0);
     return s;
+  }
+
+  static #headers(target: Target): Record<string, string> {
+    return target.token ? { Authorization: `Bearer ${target.token}` } : {};
+  }
+
+  async #initialize(): Promise<void> {
+    await this.#send("initialize", { clientInfo: { name: this.#clientName, version: "1" }, capabilities: { optOutNotificationMethods: [] } });
+    this.#socket.send(JSON.stringify({ method: "initialized" }));
+  }
+
+  #attach(socket: LoadSocket): void {
+    socket.onMessage((text) => {
+      if (socket === this.#socket) this.#receive(text);
+    });
+    socket.onClose((code) => {
+      if (socket !== this.#socket) return;
+      const pending = [...this.#pending.values()];
+      this.#pending.clear();
+      if (this.#closing) {
+        for (const p of pending) p.reject(new ConnectionLostError(p.method, code));
+        this.#resolveClosed(code);
+        return;
+      }
+      if (this.#target.resume === true) {
+        // The server closed the connection (a draining router, a shed slow reader): reopen it and
+        // resume every followed thread after the last seq seen; running turns go on being followed.
+        for (const p of pending) p.reject(new ConnectionLostError(p.method, code));
+        this.#reconnecting ??= this.#reconnect(code).then(
+          () => void (this.#reconnecting = null),
+          (err: Error) => void ((this.#lost = err), (this.#reconnecting = null)),
+        );
+        return;
+      }
+      this.#platform.add("tm_errors", 1);
+      for (const p of pending) p.reject(new Error(`connection closed (${code})`));
+      for (const t of this.#turns.values()) t.finish("disconnected");
+      this.#resolveClosed(code);
+    });
+  }
+
+  async #reconnect(code: number): Promise<void> {
+    const t0 = this.#platform.now();
+    let delay = RECONNECT_FIRST_DELAY_MS;
+    for (;;) {
+      if (this.#closing) return;
+      try {
+        const socket = await this.#platform.connect(this.#target.url, CodexSession.#headers(this.#target));
+        this.#socket = socket;
+        this.#attach(socket);
+        await this.#initialize();
+        for (const [threadId, seqs] of this.#seqs) {
+          const afterSeq = Math.max(0, seqs.last);
+          seqs.anchor(afterSeq);
+          const r = await this.#retrying("thread/resume", { threadId, afterSeq, excludeTurns: true }, undefined, true);
+          this.#platform.check("resume after a server close recovered the gap", r?.replay == null || r.replay.recovered === true);
+        }
+        this.#platform.add("tm_server_closes", 1);
+        this.#platform.add("tm_resume_ms", this.#platform.now() - t0);
+        return;
+      } catch (err) {
+        // An answer that is an error other than -32001 will not change by reconnecting.
+        if (err instanceof RpcError || this.#platform.now() - t0 > RECONNECT_GIVE_UP_MS) {
+          this.#platform.add("tm_errors", 1);
+          for (const t of this.#turns.values()) t.finish("disconnected");
+          this.#resolveClosed(code);
+          throw err instanceof RpcError ? err : new Error(`gave up reconnecting after ${RECONNECT_GIVE_UP_MS} ms: ${err instanceof Error ? err.message : String(err)}`);
+        }
+        await this.#platform.sleep(delay);
+        delay = Math.min(RECONNECT_MAX_DELAY_MS, delay * 2);
+      }
+    }
   }
 
   /** Sets what answers server requests (approvals, user input); the default leaves them unanswered. */
@@ -131,7 +232,19 @@ export class CodexSession {
     this.#onServerRequest = handler;
   }
 
-  request(method: string, params: unknown): Promise<any> {
+  /** Sends a request (once a connection being reopened is back) and resolves with its result. */
+  async request(method: string, params: unknown): Promise<any> {
+    await this.#reconnected();
+    return this.#send(method, params);
+  }
+
+  /** Waits while the connection is being reopened; throws once it could not be. */
+  async #reconnected(): Promise<void> {
+    while (this.#reconnecting !== null) await this.#reconnecting;
+    if (this.#lost !== null) throw this.#lost;
+  }
+
+  #send(method: string, params: unknown): Promise<any> {
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { method, resolve, reject });
@@ -140,24 +253,39 @@ export class CodexSession {
   }
 
   /**
+   * A request retried as a well-behaved client does: a -32001 (overloaded, shed, draining) after its
+   * `retryAfterMs`, counted in `tm_overloaded`. `onRetry` runs before each new attempt; `reconnecting`:
+   * sent by the reopening of the connection itself, which later attempts must not wait for.
+   */
+  async #retrying(method: string, params: unknown, onRetry?: () => void, reconnecting = false): Promise<any> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#send(method, params);
+      } catch (err) {
+        if (!(err instanceof RpcError) || err.code !== OVERLOADED || attempt >= MAX_OVERLOAD_ATTEMPTS) throw err;
+        this.#platform.add("tm_overloaded", 1);
+        await this.#platform.sleep(Math.min(MAX_RETRY_DELAY_MS, err.data?.retryAfterMs ?? DEFAULT_RETRY_DELAY_MS));
+        if (!reconnecting) await this.#reconnected();
+        onRetry?.();
+      }
+    }
+  }
+
+  /** {@link request} with -32001 answers retried after their `retryAfterMs`. */
+  async call(method: string, params: unknown): Promise<any> {
+    await this.#reconnected();
+    return this.#retrying(method, params);
+  }
+
+  /**
    * Starts a turn with one text input, as a well-behaved client does: a retryable -32001 (overloaded,
    * shed) is retried after its `retryAfterMs` and counted in `tm_overloaded`. The time to first delta
    * and the turn's duration run from the attempt that was accepted.
    */
   async startTurn(threadId: string, text: string): Promise<TurnWatch> {
+    await this.#reconnected();
     let sentAt = this.#platform.now();
-    let r: any;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        r = await this.request("turn/start", { threadId, input: [{ type: "text", text }] });
-        break;
-      } catch (err) {
-        if (!(err instanceof RpcError) || err.code !== OVERLOADED || attempt >= MAX_OVERLOAD_ATTEMPTS) throw err;
-        this.#platform.add("tm_overloaded", 1);
-        await this.#platform.sleep(Math.min(MAX_RETRY_DELAY_MS, err.data?.retryAfterMs ?? DEFAULT_RETRY_DELAY_MS));
-        sentAt = this.#platform.now();
-      }
-    }
+    const r = await this.#retrying("turn/start", { threadId, input: [{ type: "text", text }] }, () => (sentAt = this.#platform.now()));
     const watch = this.#watch(String(r.turn.id));
     watch.sentAt = sentAt;
     this.#platform.add("tm_turns_started", 1);
@@ -228,7 +356,9 @@ export class CodexSession {
     // Server requests (approvals) are thread events too: their seq counts before they are answered.
     if (f.id !== undefined) return this.#serverRequest(f);
     if (f.method === DELTA_METHOD && typeof params.turnId === "string") {
-      this.#watch(params.turnId).addDeltas(fresh, this.#platform.now());
+      const whole = typeof f.firstSeq === "number" ? f.seq - f.firstSeq + 1 : 1;
+      const text = fresh === whole && typeof params.delta === "string" ? params.delta : "";
+      this.#watch(params.turnId).addDeltas(fresh, this.#platform.now(), String(params.itemId ?? ""), text);
       if (fresh > 0) this.#platform.add("tm_deltas", fresh);
     } else if (f.method === "turn/completed" && params.turn) {
       this.#watch(String(params.turn.id)).finish(String(params.turn.status));

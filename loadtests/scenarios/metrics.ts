@@ -16,9 +16,13 @@ export const METRICS = {
   tm_approvals: { kind: "counter", time: false, help: "approval requests answered by the auto-responder" },
   tm_steers: { kind: "counter", time: false, help: "turn/steer requests accepted" },
   tm_reconnects: { kind: "counter", time: false, help: "forced reconnects that resumed with afterSeq" },
+  tm_server_closes: { kind: "counter", time: false, help: "connections the server closed (draining router) that the client reopened, resuming with afterSeq" },
+  tm_turns_lost: { kind: "counter", time: false, help: "turns whose end never reached the client (connection lost for good)" },
   tm_replay_gaps: { kind: "counter", time: false, help: "seqs missing from a thread's stream (live or replayed)" },
   tm_replay_repeats: { kind: "counter", time: false, help: "seqs delivered twice on one thread's stream" },
-  tm_overloaded: { kind: "counter", time: false, help: "turn/start answered -32001 (overloaded, shed) and retried after retryAfterMs" },
+  tm_overloaded: { kind: "counter", time: false, help: "requests answered -32001 (overloaded, shed, draining) and retried after retryAfterMs" },
+  tm_answers_superseded: { kind: "counter", time: false, help: "agent messages cut off by a handover and answered again whole by the adopting host's new model request" },
+  tm_text_mismatches: { kind: "counter", time: false, help: "completed turns whose delivered agent text differs from the scripted reply" },
   tm_errors: { kind: "counter", time: false, help: "JSON-RPC errors, unexpected closes and failed checks" },
 } as const;
 
@@ -38,6 +42,8 @@ export function thresholds(opts: { ttfdP99Ms: number; turnP95Ms: number }): Reco
     tm_replay_gaps: ["count==0"],
     tm_replay_repeats: ["count==0"],
     tm_turns_failed: ["count==0"],
+    tm_turns_lost: ["count==0"],
+    tm_text_mismatches: ["count==0"],
   };
 }
 

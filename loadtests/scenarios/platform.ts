@@ -45,6 +45,12 @@ export interface Target {
   tokensPerSecond: number;
   /** Turns the `turns` scenario runs on each new thread (the first is the cold path). Default 1. */
   turnsPerThread: number;
+  /**
+   * When the server closes a connection (a draining router, a shed slow reader), reopen it and resume
+   * each followed thread with `afterSeq`, as a client that survives rolling upgrades does; otherwise
+   * such a close ends the iteration's turns as `disconnected` and counts an error.
+   */
+  resume?: boolean;
 }
 
 /** One iteration's identity: the virtual user (from 1) and its iteration number (from 0). */

@@ -8,9 +8,19 @@ import type { IterationContext, Target } from "./platform.ts";
 /** One scripted model reply, in the simulator's `/_sim/script` vocabulary. */
 export type SimReply = Record<string, unknown>;
 
+/** The deltas of a scripted text reply of `n` words. */
+export function replyWords(n: number): string[] {
+  return Array.from({ length: n }, (_, i) => (i === 0 ? "w0" : ` w${i}`));
+}
+
+/** The whole text of a scripted reply of `n` words, as a client must see it delivered. */
+export function replyText(n: number): string {
+  return replyWords(n).join("");
+}
+
 /** A text reply of `n` word deltas at the run's pace (or `chunkDelayMs` when given). */
 export function textReply(target: Target, n: number, chunkDelayMs?: number): SimReply {
-  const text = Array.from({ length: n }, (_, i) => (i === 0 ? "w0" : ` w${i}`));
+  const text = replyWords(n);
   const delay = chunkDelayMs ?? (target.tokensPerSecond > 0 ? 1000 / target.tokensPerSecond : 0);
   return { chunkDelayMs: delay, output: [{ type: "message", text }] };
 }
@@ -20,7 +30,7 @@ export function textReply(target: Target, n: number, chunkDelayMs?: number): Sim
  * Threadmesh sends as `prompt_cache_key`). Without a simulator URL the model answers as configured.
  */
 export async function startThread(ctx: IterationContext, session: CodexSession, params: Record<string, unknown>, replies: SimReply[]): Promise<string> {
-  const r = await session.request("thread/start", params);
+  const r = await session.call("thread/start", params);
   const threadId = String(r.thread.id);
   session.follow(threadId);
   if (ctx.target.simUrl && replies.length > 0) {
@@ -42,6 +52,7 @@ export async function finishTurn(ctx: IterationContext, watch: TurnWatch): Promi
     platform.add("tm_turn_ms", end - watch.sentAt);
   } else if (status === "interrupted") platform.add("tm_turns_interrupted", 1);
   else if (status === "failed") platform.add("tm_turns_failed", 1);
+  else if (status === "disconnected") platform.add("tm_turns_lost", 1);
   return status;
 }
 

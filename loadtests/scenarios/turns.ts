@@ -5,20 +5,29 @@
  */
 import { CodexSession } from "./codex-session.ts";
 import type { IterationContext } from "./platform.ts";
-import { finishTurn, recordSeqs, startThread, textReply, THREAD_DEFAULTS } from "./turn-flow.ts";
+import { finishTurn, recordSeqs, replyText, startThread, textReply, THREAD_DEFAULTS } from "./turn-flow.ts";
+
+/** Replies scripted beyond one per turn when clients resume: one per host a turn may be handed to. */
+const SPARE_REPLIES = 3;
 
 export async function turns(ctx: IterationContext): Promise<void> {
   const { target, platform } = ctx;
   const n = Math.max(1, target.turnsPerThread);
   const session = await CodexSession.open(platform, target);
   try {
-    const replies = Array.from({ length: n }, () => textReply(target, target.deltas));
+    // A client that resumes across a rolling restart may see a turn handed over mid-answer: the adopting
+    // host asks the model again, and gets a spare copy of the same reply.
+    const replies = Array.from({ length: n + (target.resume ? SPARE_REPLIES : 0) }, () => textReply(target, target.deltas));
     const threadId = await startThread(ctx, session, { ...THREAD_DEFAULTS }, replies);
     for (let i = 0; i < n; i++) {
       const watch = await session.startTurn(threadId, `load test turn ${i + 1}`);
       const status = await finishTurn(ctx, watch);
       platform.check("turn completed", status === "completed");
-      if (target.simUrl) platform.check("every scripted delta arrived", watch.deltas === target.deltas);
+      if (target.simUrl) {
+        platform.check("every scripted delta arrived", watch.answer.deltas === target.deltas);
+        if (status === "completed" && watch.answer.text !== replyText(target.deltas)) platform.add("tm_text_mismatches", 1);
+        platform.add("tm_answers_superseded", watch.items.size - 1);
+      }
     }
     recordSeqs(ctx, session, threadId);
   } finally {

@@ -19,6 +19,15 @@ export interface ClusterHost {
   readonly metricsUrl: string;
 }
 
+/** One router process of a {@link Cluster}, started by {@link Cluster.addRouter}. */
+export interface ClusterRouter {
+  readonly proc: ThreadmeshProcess;
+  /** Its WebSocket URL. */
+  readonly url: string;
+  /** Base URL of its metrics listener (`/metrics`, `/readyz`). */
+  readonly metricsUrl: string;
+}
+
 /** The line a router, host or `threadmesh dev` prints for its metrics listener, with its base URL. */
 export const METRICS_LINE = /metrics on (http:\/\/\S+)\/metrics/;
 
@@ -51,6 +60,8 @@ export interface Cluster {
   readonly natsNodes: number;
   /** Starts another host (with extra environment); resolves once it is ready (heartbeating). */
   addHost(env?: Record<string, string>): Promise<ClusterHost>;
+  /** Starts another router; resolves once it listens (it joins {@link routers} and {@link urls}). */
+  addRouter(env?: Record<string, string>): Promise<ClusterRouter>;
   /** The host process with this id. */
   host(id: string): ClusterHost;
   /** Stops the NATS server (on a cluster: its first node) and starts it again on the same port and JetStream store. */
@@ -129,6 +140,16 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster | null
     procs.push(...routers);
     const urls = await Promise.all(routers.map(async (r) => (await r.waitForLine(/listening on: (ws:\/\/\S+)/))[1]!));
     const metricsUrls = await Promise.all(routers.map(async (r) => (await r.waitForLine(METRICS_LINE))[1]!));
+    const addRouter = async (routerEnv: Record<string, string> = {}): Promise<ClusterRouter> => {
+      const proc = ThreadmeshProcess.spawn(`router-${routers.length + 1}`, ["router", "--port", "0"], { ...env, ...routerEnv });
+      procs.push(proc);
+      const url = (await proc.waitForLine(/listening on: (ws:\/\/\S+)/))[1]!;
+      const metricsUrl = (await proc.waitForLine(METRICS_LINE))[1]!;
+      routers.push(proc);
+      urls.push(url);
+      metricsUrls.push(metricsUrl);
+      return { proc, url, metricsUrl };
+    };
     return {
       url: urls[0]!,
       urls,
@@ -146,6 +167,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster | null
       },
       natsNodes: nodes,
       addHost,
+      addRouter,
       host(id) {
         const h = hosts.find((x) => x.id === id);
         if (!h) throw new Error(`no host ${id} in this cluster`);

@@ -42,10 +42,14 @@ const BINARY_FRAME = { code: ErrorCode.InvalidRequest, message: "binary frames a
 const REMOTE_CONTROL_METHOD = "remoteControl/status/changed";
 const NOT_INITIALIZED = { code: ErrorCode.InvalidRequest, message: "Not initialized" };
 const ALREADY_INITIALIZED = { code: ErrorCode.InvalidRequest, message: "Already initialized" };
+/**
+ * A draining router refuses new requests as overloaded (retryable): it closes the connection with 1001
+ * once its requests in flight are answered, and the retry goes out on the client's next connection.
+ */
 const DRAINING = {
-  code: ErrorCode.InvalidRequest,
+  code: ErrorCode.Overloaded,
   message: "Server is draining; retry after reconnecting",
-  data: { reason: "serverShuttingDown" },
+  data: { reason: "serverShuttingDown", retryAfterMs: 500 },
 };
 
 export interface MessageProcessorOptions {

@@ -152,9 +152,9 @@ describe("lifecycle", () => {
     assert.equal(h.router.state, "draining");
     const refused = await c.request("model/list", {});
     assert.deepEqual(refused.error, {
-      code: -32600,
+      code: -32001,
       message: "Server is draining; retry after reconnecting",
-      data: { reason: "serverShuttingDown" },
+      data: { reason: "serverShuttingDown", retryAfterMs: 500 },
     });
     await assert.rejects(TestClient.connect(h.url), /503/);
     release();

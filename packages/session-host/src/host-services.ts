@@ -32,6 +32,11 @@ export interface HostServices {
   readonly bwrapPath: string | null;
   /** True once the host stopped taking new work (`drain`). */
   readonly draining: boolean;
+  /**
+   * While draining: true when another live host can adopt this host's threads, which from then on are
+   * handed over as they unload (see SessionHost.drain).
+   */
+  handsOver(): boolean;
   /** Owner entries: claimed before a thread loads, given back when it unloads. */
   readonly ownership: HostOwnership;
   /** True while this host's heartbeat lease runs; the first false drops every thread. */

@@ -46,6 +46,9 @@ import { DeltaLinger } from "./capacity/delta-linger.ts";
 /** Recently published events a host keeps across its threads (see RecentEvents). */
 const RECENT_EVENTS_BYTES = 64 * 1024 * 1024;
 
+/** When a thread a draining host would have to load may be asked for again (of a live host then), ms. */
+const DRAINING_RETRY_AFTER_MS = 250;
+
 /** Default of how long, after the drain deadline, handing turns over (or ending them) waits for their writes, in ms. */
 const DEFAULT_SETTLE_MS = 1_000;
 /** Default of how long {@link SessionHost.close} waits for unloading threads and this host's entry, in ms. */
@@ -165,6 +168,7 @@ export class SessionHost {
         return host.#state !== "running";
       },
       ownership: this.#control.ownership,
+      handsOver: () => this.#state !== "running" && this.#control.beginShutdown(),
       leaseValid: () => this.#control.leaseValid(),
       unloaded: (tenant, threadId) => {
         this.#registry.remove(tenant, threadId);
@@ -382,7 +386,7 @@ export class SessionHost {
    * host that lapsed or released it. Null when it cannot be loaded (resume needs a materialized thread).
    */
   #loadStored(tenant: string, threadId: string, adopt: boolean, origin?: Origin): Promise<ThreadActor | null> {
-    if (this.#state !== "running") return Promise.reject(new InvalidRequestError("Server is draining; retry after reconnecting", { reason: "serverShuttingDown" }));
+    if (this.#state !== "running") return Promise.reject(new OverloadedError(DRAINING_RETRY_AFTER_MS, "serverShuttingDown", "Server is draining; retry shortly"));
     let state: LoadedThreadState | null = null;
     return this.#registry.load(
       tenant,

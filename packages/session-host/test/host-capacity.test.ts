@@ -87,9 +87,9 @@ describe("session host: drain and close", () => {
     assert.equal(done.params.turn.status, "interrupted");
     await assert.rejects(c.send("thread/start", {}), (err: unknown) => err instanceof BusError && err.kind === "noResponders");
     assert.deepEqual(await c.error("turn/start", { threadId, input: text("more") }), {
-      code: -32600,
-      message: "Server is draining; retry after reconnecting",
-      data: { reason: "serverShuttingDown" },
+      code: -32001,
+      message: "Server is draining; retry shortly",
+      data: { reason: "serverShuttingDown", retryAfterMs: 250 },
     });
     assert.ok((await c.send("thread/read", { threadId })).ok, "loaded threads are still served while draining");
     await h.host.close();

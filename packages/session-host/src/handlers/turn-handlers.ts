@@ -1,4 +1,4 @@
-import { InvalidRequestError, RpcError, newId, type AskForApproval, type CommandEnvelope, type SandboxPolicy, type UserInput } from "@threadmesh/protocol";
+import { InvalidRequestError, OverloadedError, RpcError, newId, type AskForApproval, type CommandEnvelope, type SandboxPolicy, type UserInput } from "@threadmesh/protocol";
 import { refusalToRpcError } from "@threadmesh/ratelimit";
 import { originUser } from "../access/thread-access.ts";
 import { estimateInputTokens } from "../admission/turn-admission.ts";
@@ -14,6 +14,8 @@ import { TurnTrace } from "../turn/turn-trace.ts";
 import { emitUserMessage, runTurn } from "../turn/turn-runner.ts";
 import type { TurnInterruptParams, TurnStartParams, TurnSteerParams } from "../params.ts";
 
+/** When a `turn/start` refused by a draining host may be retried: by then its idle thread moved, ms. */
+const DRAINING_RETRY_AFTER_MS = 250;
 
 /**
  * `turn/start`: replies `{turn}` first, then `thread/status/changed {active}`, `turn/started` and the
@@ -22,7 +24,10 @@ import type { TurnInterruptParams, TurnStartParams, TurnSteerParams } from "../p
  */
 export function turnStart(actor: ThreadActor, p: TurnStartParams, env?: CommandEnvelope): CommandOutcome | Promise<CommandOutcome> {
   if (actor.services.draining) {
-    throw new InvalidRequestError("Server is draining; retry after reconnecting", { reason: "serverShuttingDown" });
+    // With another live host, an idle thread lets go of this one at once, so that the retry finds it
+    // adopted there; a running turn's input waits for the turn to be handed over or to end.
+    if (actor.turn === null && actor.services.handsOver()) setImmediate(() => void actor.handOver().catch((err: unknown) => actor.logger.warn({ err }, "handing an idle thread over while draining failed")));
+    throw new OverloadedError(DRAINING_RETRY_AFTER_MS, "serverShuttingDown", "Server is draining; retry shortly");
   }
   if (actor.turn === null) {
     const overloaded = actor.services.turnCapacity.refusal();

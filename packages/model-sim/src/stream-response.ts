@@ -5,7 +5,8 @@ import { setImmediate as nextTurn, setTimeout as sleep } from "node:timers/promi
 import { failureDetails } from "./failure-details.ts";
 import { sendApiError } from "./http-json.ts";
 import type { StreamOutcome } from "./model-sim.ts";
-import { ResponseEvents } from "./response-events.ts";
+import { ResponseEvents, type Frame } from "./response-events.ts";
+import { StreamClock, type ClockEntry } from "./stream-clock.ts";
 import type { ResponsePlan } from "./response-plan.ts";
 
 /**
@@ -16,6 +17,8 @@ import type { ResponsePlan } from "./response-plan.ts";
 const FLUSH_THRESHOLD_CHARS = 16 * 1024;
 /** Pacing sleeps shorter than this are skipped; the absolute schedule catches up on the next delta. */
 const MIN_SLEEP_MS = 1;
+/** Paces the deltas of every stream of the process. */
+const CLOCK = new StreamClock(MIN_SLEEP_MS);
 
 const SSE_HEADERS = {
   "content-type": "text/event-stream; charset=utf-8",
@@ -52,20 +55,14 @@ async function writeStream(res: ServerResponse, plan: ResponsePlan, signal: Abor
 
   res.writeHead(200, SSE_HEADERS);
   const out = new SseWriter(res, signal);
-  const pacer = plan.chunkDelayMs > 0 ? new Pacer(plan.chunkDelayMs) : undefined;
-  let sent = 0;
-  const frames = limit > 0 ? events.normal() : [];
-  for (const frame of frames) {
-    if (frame.delta && pacer) {
-      const wait = pacer.next();
-      if (wait >= MIN_SLEEP_MS) {
-        out.flush();
-        await sleep(wait, undefined, { signal });
-      }
+  if (limit > 0 && plan.chunkDelayMs > 0) await writePaced(events.normal(), limit, out, plan.chunkDelayMs, signal);
+  else if (limit > 0) {
+    let sent = 0;
+    for (const frame of events.normal()) {
+      if (out.push(frame.text)) await out.yieldTurn();
+      // Stop before pulling the next frame, so a failure event takes the next sequence number.
+      if (++sent === limit) break;
     }
-    if (out.push(frame.text)) await out.yieldTurn();
-    // Stop before pulling the next frame, so a failure event takes the next sequence number.
-    if (++sent === limit) break;
   }
   if (!fail) return out.end("completed");
   const d = failureDetails(fail);
@@ -136,6 +133,14 @@ class SseWriter {
     this.#pending = "";
   }
 
+  /** Calls `fn` once the socket drained when it is backed up, else at the next event-loop turn. */
+  whenReady(fn: () => void): void {
+    if (this.#backpressured) {
+      this.#backpressured = false;
+      this.#res.once("drain", fn);
+    } else setImmediate(fn);
+  }
+
   /** Waits for `drain` when the socket is backed up, else for the next event-loop turn. */
   async yieldTurn(): Promise<void> {
     if (this.#backpressured) {
@@ -154,20 +159,63 @@ class SseWriter {
   }
 }
 
-/** Spaces deltas `intervalMs` apart on an absolute schedule starting at the first delta. */
-class Pacer {
-  readonly #intervalMs: number;
-  #start = -1;
-  #n = 0;
-
-  constructor(intervalMs: number) {
-    this.#intervalMs = intervalMs;
-  }
-
-  /** Milliseconds until the next delta is due (≤ 0 when it is late). */
-  next(): number {
-    const now = performance.now();
-    if (this.#start < 0) this.#start = now;
-    return this.#start + this.#n++ * this.#intervalMs - now;
-  }
+/**
+ * Writes at most `limit` of `frames` with their deltas `intervalMs` apart on an absolute schedule
+ * starting at the first delta, from the {@link CLOCK} shared by every paced stream: between deltas a
+ * stream holds no timer, promise or abort listener of its own. Resolves once the last frame is queued;
+ * rejects when `signal` aborts.
+ */
+function writePaced(frames: Iterator<Frame>, limit: number, out: SseWriter, intervalMs: number, signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let sent = 0;
+    let start = -1;
+    let deltas = 0;
+    /** A delta already pulled from `frames` whose time has not come yet. */
+    let waiting: Frame | undefined;
+    let entry: ClockEntry | undefined;
+    const onAbort = (): void => {
+      if (entry !== undefined) CLOCK.cancel(entry);
+      entry = undefined;
+      reject(signal.reason);
+    };
+    const settle = (err?: unknown): void => {
+      signal.removeEventListener("abort", onAbort);
+      if (err === undefined) resolve();
+      else reject(err);
+    };
+    const step = (): void => {
+      entry = undefined;
+      if (signal.aborted) return;
+      try {
+        for (;;) {
+          let frame = waiting;
+          waiting = undefined;
+          if (frame === undefined) {
+            const next = frames.next();
+            if (next.done === true) return settle();
+            frame = next.value;
+            if (frame.delta) {
+              const now = performance.now();
+              if (start < 0) start = now;
+              const at = start + deltas++ * intervalMs;
+              if (at - now >= MIN_SLEEP_MS) {
+                out.flush();
+                waiting = frame;
+                entry = CLOCK.schedule(at, step);
+                return;
+              }
+            }
+          }
+          const flushed = out.push(frame.text);
+          // Stop before pulling the next frame, so a failure event takes the next sequence number.
+          if (++sent === limit) return settle();
+          if (flushed) return out.whenReady(step);
+        }
+      } catch (err) {
+        settle(err);
+      }
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    step();
+  });
 }

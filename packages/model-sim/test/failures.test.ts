@@ -116,6 +116,22 @@ describe("model-sim failure modes through the official SDK", () => {
     assert.equal((await ended).outcome, "disconnected");
   });
 
+  test("a client leaving a paced stream between deltas ends it at once", async () => {
+    sim.script("paced-leave", [{ output: [{ type: "message", text: ["a", "b", "c", "d"] }], chunkDelayMs: 60_000 }]);
+    const ended = streamEnd("paced-leave");
+    const ac = new AbortController();
+    const stream = await client.responses.create({ model: "m", input: "hi", stream: true, prompt_cache_key: "paced-leave" }, { signal: ac.signal });
+    const deltas: string[] = [];
+    for await (const ev of stream) {
+      if (ev.type !== "response.output_text.delta") continue;
+      deltas.push(ev.delta);
+      // The next delta is a minute away: the stream waits on the shared clock when the client goes.
+      ac.abort();
+    }
+    assert.deepEqual(deltas, ["a"]);
+    assert.equal((await ended).outcome, "disconnected");
+  });
+
   test("close() ends hanging streams", async () => {
     const local = await startModelSim();
     local.script("*", [{ output: [{ type: "message", text: "x" }], fail: { kind: "hang", afterEvents: 2 } }]);

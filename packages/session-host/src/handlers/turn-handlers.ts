@@ -177,6 +177,8 @@ export function turnInterrupt(actor: ThreadActor, p: TurnInterruptParams): Comma
   const turn = actor.turn;
   if (!turn) throw new InvalidRequestError("no active turn to interrupt");
   if (p.turnId !== turn.id) throw new InvalidRequestError(`expected active turn id ${p.turnId} but found ${turn.id}`);
+  // Before the reply, as Codex: the usage the turn has not reported, else the rate limits.
+  actor.reportCutShort(turn);
   return { result: {}, afterReply: () => actor.endTurn(turn, { status: "interrupted" }) };
 }
 

@@ -28,8 +28,12 @@ export async function runTurn(ctx: TurnContext, turn: ActiveTurn, tools: unknown
       // again with the steered input under the same reservation.
       const rateLimits = outcome.kind === "completed" && ctx.admission !== null ? await settleRound(ctx, turn, request, outcome.usage, outcome.calls.length === 0 && turn.steers.length === 0) : null;
       if ((outcome.kind === "failed" || outcome.kind === "interrupted") && ctx.admission !== null) releaseHeld(ctx.admission, turn, ctx.logger);
+      if (outcome.kind === "completed") turn.unreportedUsage = { usage: outcome.usage, rateLimits };
       if (turn.finished || outcome.kind === "interrupted") return;
-      if (outcome.kind === "abandoned") continue;
+      if (outcome.kind === "abandoned") {
+        ctx.reportCutShort(turn);
+        continue;
+      }
       if (outcome.kind === "failed") {
         await ctx.endTurn(turn, { status: "failed", error: turnError(outcome.error), streamStarted: outcome.error.streamStarted });
         return;

@@ -211,6 +211,7 @@ export class ThreadActor implements TurnContext {
   }
 
   reportUsage(turn: ActiveTurn, usage: ModelUsage | null, rateLimits: RateLimitSnapshot | null = null): void {
+    turn.unreportedUsage = null;
     if (usage) {
       const last = usageBreakdown(usage);
       const prev = this.record.tokenUsage?.total ?? emptyUsage();
@@ -220,6 +221,17 @@ export class ThreadActor implements TurnContext {
       turn.emit("thread/tokenUsage/updated", { threadId: this.threadId, turnId: turn.id, tokenUsage });
     }
     turn.emit("account/rateLimits/updated", { rateLimits: rateLimits ?? defaultRateLimits() });
+  }
+
+  /**
+   * What Codex reports when a turn is interrupted or its response superseded (steer): the usage of the
+   * turn's last completed request when its tool calls had not reported it yet (a command running or
+   * waiting for approval), else the rate limits alone, a response cut short carrying no usage.
+   */
+  reportCutShort(turn: ActiveTurn): void {
+    if (turn.finished) return;
+    const u = turn.unreportedUsage;
+    this.reportUsage(turn, u?.usage ?? null, u?.rateLimits ?? null);
   }
 
   async endTurn(turn: ActiveTurn, end: TurnEnd): Promise<void> {

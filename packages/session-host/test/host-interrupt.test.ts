@@ -70,8 +70,11 @@ describe("session host: interrupt and steer", () => {
     const req = (await c.waitFor((f) => f.kind === "r" && f.threadId === threadId, from)) as Frame & { kind: "r" };
     await c.call("turn/interrupt", { threadId, turnId: turn.id });
     await c.waitForMethod("item/commandExecution/requestApproval", threadId, from, (f) => f.kind === "x");
-    assert.deepEqual(c.trace(threadId, from).slice(-5), [
+    // As Codex: the usage of the request that asked for the command, reported before the reply.
+    assert.deepEqual(c.trace(threadId, from).slice(-7), [
       "request:item/commandExecution/requestApproval",
+      "thread/tokenUsage/updated",
+      "account/rateLimits/updated",
       "reply:turn/interrupt",
       "thread/status/changed:idle",
       "turn/completed:interrupted",

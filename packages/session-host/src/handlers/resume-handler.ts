@@ -42,7 +42,8 @@ export async function resumeLoaded(actor: ThreadActor, p: ThreadResumeParams, en
   const thread = toWireThread(actor.record, actor.status, true, turns);
   const before = includeTurns ? [requesterNotification("deprecationNotice", { summary: RESUME_DEPRECATION, details: null })] : [];
   const after: string[] = [];
-  if (actor.record.tokenUsage && actor.lastTurnId) {
+  // Codex replays the thread's token usage with the history it hydrates, not to an `excludeTurns` resume.
+  if (includeTurns && actor.record.tokenUsage && actor.lastTurnId) {
     after.push(requesterNotification("thread/tokenUsage/updated", { threadId: actor.threadId, turnId: actor.lastTurnId, tokenUsage: actor.record.tokenUsage }));
   }
   return {

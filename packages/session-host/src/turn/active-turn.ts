@@ -1,4 +1,5 @@
-import type { AgentMessageItem, AskForApproval, SandboxPolicy, Turn, UserInput } from "@threadmesh/protocol";
+import type { AgentMessageItem, AskForApproval, RateLimitSnapshot, SandboxPolicy, Turn, UserInput } from "@threadmesh/protocol";
+import type { ModelUsage } from "../model/model-client.ts";
 import { nowSeconds } from "@threadmesh/protocol";
 import type { TurnRecord } from "@threadmesh/persistence";
 import type { PolicyCaps } from "../policy/policy-caps.ts";
@@ -51,6 +52,11 @@ export class ActiveTurn {
   readonly diff = new TurnDiffTracker();
   /** Abort controller of the model request in flight, if any. */
   round: AbortController | null = null;
+  /**
+   * The usage (and settled rate limits) of the last completed model request while its tool calls run,
+   * until the round reports it; null when nothing is left to report.
+   */
+  unreportedUsage: { usage: ModelUsage | null; rateLimits: RateLimitSnapshot | null } | null = null;
   /** An agent message is streaming in the current model request (a steer abandons the request). */
   messageStreaming = false;
   readonly steers: QueuedInput[] = [];

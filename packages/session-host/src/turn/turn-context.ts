@@ -49,6 +49,8 @@ export interface TurnContext {
    * `account/rateLimits/updated` (with `rateLimits` as settled, else a snapshot without a plan).
    */
   reportUsage(turn: ActiveTurn, usage: ModelUsage | null, rateLimits?: RateLimitSnapshot | null): void;
+  /** Reports a request cut short (interrupt, steer) as Codex does: the unreported usage, else the rate limits. */
+  reportCutShort(turn: ActiveTurn): void;
   /** Ends the turn once: final status, `turn/completed`, request cleanup, persistence. */
   endTurn(turn: ActiveTurn, end: TurnEnd): Promise<void>;
 }

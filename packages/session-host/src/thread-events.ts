@@ -4,7 +4,6 @@ import type { DeltaLinger } from "./capacity/delta-linger.ts";
 import {
   BROADCAST_NOTIFICATIONS,
   EventHeader,
-  TEXT_ENCODER,
   broadcastSubject,
   encodeNotification,
   threadEventSubject,
@@ -39,6 +38,32 @@ export interface ThreadEventsOptions {
 const LINGERING = new Set(["item/agentMessage/delta", "item/reasoning/summaryTextDelta", "item/reasoning/textDelta", "item/plan/delta"]);
 
 const EMPTY = new Uint8Array(0);
+
+/**
+ * `{"method":<method>,"params":` per method: a frame is this, the params, `emittedAtMs`, `seq` and
+ * `epoch` — the bytes `encodeNotification(method, params, { seq, epoch })` gives, with the method
+ * escaped once per method instead of once per event. Methods are a closed set; the cache is bounded anyway.
+ */
+const FRAME_HEADS = new Map<string, string>();
+const MAX_FRAME_HEADS = 256;
+
+function frameHead(method: string): string {
+  let head = FRAME_HEADS.get(method);
+  if (head === undefined) {
+    head = `{"method":${JSON.stringify(method)},"params":`;
+    if (FRAME_HEADS.size < MAX_FRAME_HEADS) FRAME_HEADS.set(method, head);
+  }
+  return head;
+}
+
+/**
+ * UTF-8 bytes of a frame. `Buffer.from` takes small results from Node's shared pool instead of a
+ * fresh allocation per event; the bytes are read only (buses copy what they send, the recent-events
+ * answer decodes them).
+ */
+function utf8(text: string): Uint8Array {
+  return Buffer.from(text, "utf8");
+}
 /** A batch is published early once its frames reach this size. */
 const MAX_BATCH_BYTES = 256 * 1024;
 
@@ -136,7 +161,7 @@ export class ThreadEvents {
     const broadcast = BROADCAST_NOTIFICATIONS.has(method);
     if (broadcast || dropSubscriptions || this.#corked === 0) this.flush();
     const seq = ++this.#seq;
-    const frame = encodeNotification(method, params, { seq, epoch: this.#epoch });
+    const frame = `${frameHead(method)}${JSON.stringify(params)},"emittedAtMs":${Date.now()},"seq":${seq},"epoch":${this.#epochText}}`;
     if (this.#corked > 0 && !broadcast && !dropSubscriptions) {
       this.#batch.push(frame);
       if (!LINGERING.has(method)) this.#batchLingers = false;
@@ -156,7 +181,7 @@ export class ThreadEvents {
     if (this.#activeTurn !== null) headers[EventHeader.ActiveTurn] = this.#activeTurn;
     if (broadcast && this.#audience !== undefined) headers[EventHeader.Audience] = JSON.stringify(this.#audience());
     this.#streaming = false;
-    this.#publish(broadcast ? this.#broadcastSubject : this.#threadSubject, TEXT_ENCODER.encode(frame), headers);
+    this.#publish(broadcast ? this.#broadcastSubject : this.#threadSubject, utf8(frame), headers);
   }
 
   /**
@@ -203,7 +228,7 @@ export class ThreadEvents {
       this.#onBatch?.(n);
     }
     if (this.#activeTurn !== null) headers[EventHeader.ActiveTurn] = this.#activeTurn;
-    this.#publish(this.#threadSubject, TEXT_ENCODER.encode(n === 1 ? frames[0]! : frames.join("\n")), headers);
+    this.#publish(this.#threadSubject, utf8(n === 1 ? frames[0]! : frames.join("\n")), headers);
   }
 
   /** Publishes a server request (kind `r`); the payload is its params JSON. */
@@ -211,7 +236,7 @@ export class ThreadEvents {
     this.flush();
     const headers = this.#headers("r", method, requestKey);
     if (this.#answerers !== undefined) headers[EventHeader.Answerers] = JSON.stringify(this.#answerers());
-    this.#publish(this.#threadSubject, TEXT_ENCODER.encode(paramsJson), headers);
+    this.#publish(this.#threadSubject, utf8(paramsJson), headers);
   }
 
   /**

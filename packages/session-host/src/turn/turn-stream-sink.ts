@@ -18,12 +18,15 @@ export class TurnStreamSink implements ModelStreamSink {
   readonly #messages = new Map<string, AgentMessageItem>();
   readonly #reasoning = new Map<string, ReasoningItem>();
   /** The request's abort signal: events still buffered after an abort are dropped. */
-  readonly #signal: AbortSignal;
+  readonly #signal: { aborted: boolean };
 
   constructor(ctx: TurnContext, turn: ActiveTurn, signal: AbortSignal) {
     this.#ctx = ctx;
     this.#turn = turn;
-    this.#signal = signal;
+    // A plain flag, set once by the signal: `AbortSignal.aborted` is a checked getter, read per delta.
+    const flag = { aborted: signal.aborted };
+    if (!flag.aborted) signal.addEventListener("abort", () => (flag.aborted = true), { once: true });
+    this.#signal = flag;
     this.#threadId = ctx.threadId;
     this.#turnId = turn.id;
   }

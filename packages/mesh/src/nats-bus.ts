@@ -3,7 +3,6 @@ import {
   connect,
   createInbox,
   DrainingConnectionError,
-  headers as createMsgHdrs,
   type Msg,
   type MsgHdrs,
   type NatsConnection,
@@ -22,6 +21,7 @@ import {
 } from "./bus.ts";
 import { DeliveryQueue } from "./delivery-queue.ts";
 import { invokeHandler, logDeliveryError, reportDeliveryError, type DeliveryErrorListener } from "./delivery-error.ts";
+import { toMsgHdrs } from "./nats-headers.ts";
 import { PART_HEADER, PART_HEADER_ROOM, PartAssembler, splitIntoParts, type Joined } from "./message-parts.ts";
 import { assertPublishSubject, parsePattern } from "./subject-pattern.ts";
 
@@ -344,12 +344,6 @@ function publishWith(headers: BusHeaders | undefined, reply: string | undefined)
   if (headers !== undefined) opts.headers = toMsgHdrs(headers);
   if (reply !== undefined) opts.reply = reply;
   return opts;
-}
-
-function toMsgHdrs(headers: BusHeaders): MsgHdrs {
-  const h = createMsgHdrs();
-  for (const key of Object.keys(headers)) h.set(key, headers[key] as string);
-  return h;
 }
 
 /** First value per key; status-only headers (no keys) become undefined. */

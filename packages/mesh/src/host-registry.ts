@@ -16,6 +16,12 @@ export interface HostLoad {
   turnCapacity?: number;
   /** How late the host's last heartbeat timer fired, in ms: a busy event loop. */
   eventLoopLagMs: number;
+  /** Turns the host has started since it came up (a counter: its rate is the host's rate of new turns). */
+  turnsStarted?: number;
+  /** Moving average of how long the host's turns last, in ms. */
+  meanTurnMs?: number;
+  /** Moving average of the model's time to first token on this host, in ms. */
+  modelTtftMs?: number;
   /** The host takes no new placements (shutting down). */
   draining: boolean;
   /** When the host wrote this entry, in ms since the epoch (the host's clock). */

@@ -21,8 +21,14 @@ export const enum LoadCell {
   TurnCapacity = 3,
   EventLoopLagMs = 4,
   Draining = 5,
+  /** Turns started, modulo 2^31 (a counter: consumers take differences). */
+  TurnsStarted = 6,
+  /** -1 while unknown. */
+  MeanTurnMs = 7,
+  /** -1 while unknown. */
+  ModelTtftMs = 8,
 }
-export const LOAD_CELLS = 6;
+export const LOAD_CELLS = 9;
 
 /** What the worker is started with (`workerData`). */
 export interface LeaseKeeperData {

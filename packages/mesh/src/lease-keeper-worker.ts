@@ -26,7 +26,12 @@ function stopped(): boolean {
 }
 
 function currentLoad(at: number): HostLoad {
+  const meanTurnMs = Atomics.load(load, LoadCell.MeanTurnMs);
+  const modelTtftMs = Atomics.load(load, LoadCell.ModelTtftMs);
   return {
+    turnsStarted: Atomics.load(load, LoadCell.TurnsStarted),
+    ...(meanTurnMs >= 0 ? { meanTurnMs } : {}),
+    ...(modelTtftMs >= 0 ? { modelTtftMs } : {}),
     hostId: data.hostId,
     loadedThreads: Atomics.load(load, LoadCell.LoadedThreads),
     activeTurns: Atomics.load(load, LoadCell.ActiveTurns),

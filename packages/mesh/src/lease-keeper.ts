@@ -91,6 +91,9 @@ export class LeaseKeeper {
     Atomics.store(this.#load, LoadCell.TurnCapacity, load.turnCapacity ?? 0);
     Atomics.store(this.#load, LoadCell.EventLoopLagMs, Math.min(2 ** 31 - 1, Math.round(load.eventLoopLagMs)));
     Atomics.store(this.#load, LoadCell.Draining, load.draining ? 1 : 0);
+    Atomics.store(this.#load, LoadCell.TurnsStarted, (load.turnsStarted ?? 0) % 2 ** 31);
+    Atomics.store(this.#load, LoadCell.MeanTurnMs, load.meanTurnMs === undefined ? -1 : Math.min(2 ** 31 - 1, Math.round(load.meanTurnMs)));
+    Atomics.store(this.#load, LoadCell.ModelTtftMs, load.modelTtftMs === undefined ? -1 : Math.min(2 ** 31 - 1, Math.round(load.modelTtftMs)));
     Atomics.store(this.#times, TimeCell.AliveAt, BigInt(Date.now()));
   }
 

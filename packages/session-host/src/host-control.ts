@@ -37,7 +37,7 @@ export interface HostControlOptions {
   logger: Logger;
   metrics: HostMeshMetrics;
   /** Load to report in heartbeats. */
-  load: () => { loadedThreads: number; activeTurns: number; draining: boolean };
+  load: () => { loadedThreads: number; activeTurns: number; draining: boolean; turnsStarted?: number; meanTurnMs?: number; modelTtftMs?: number };
   /** The lease lapsed: drop every thread. */
   onLapse: () => void;
   /** True while this host holds (or is loading) the thread. */

@@ -55,6 +55,8 @@ export interface HostServices {
   readonly recentEvents: RecentEventsBudget;
   /** Metrics: a turn started (+1) or ended (-1). */
   turnsActive(delta: number): void;
+  /** A turn ended after running `durationMs` on this host (for the heartbeat's mean turn length). */
+  turnEnded?(durationMs: number): void;
   /** Metrics: a command arrived. */
   commandReceived(method: string): void;
 }

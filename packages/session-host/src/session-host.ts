@@ -1,3 +1,4 @@
+import { TurnPace } from "./capacity/turn-pace.ts";
 import type { Bus, BusMessage, EventLog, HostRegistry, OwnerLeases, Subscription } from "@threadmesh/mesh";
 import { probeSandbox } from "./sandbox/sandbox-probe.ts";
 import { RecentEventsBudget } from "./recent-events.ts";
@@ -108,6 +109,7 @@ export class SessionHost {
   readonly #control: HostControl;
   #placeSub: Subscription | null = null;
   #activeTurns = 0;
+  readonly #pace = new TurnPace();
   #turnsIdle: Array<() => void> = [];
   #closing: Promise<void> | null = null;
 
@@ -134,7 +136,7 @@ export class SessionHost {
       config,
       logger: this.#logger,
       metrics: hostMetrics(m).mesh,
-      load: () => ({ loadedThreads: this.#registry.size, activeTurns: this.#activeTurns, draining: this.#state === "draining" || this.#state === "stopped" }),
+      load: () => ({ loadedThreads: this.#registry.size, activeTurns: this.#activeTurns, ...this.#pace.load(), draining: this.#state === "draining" || this.#state === "stopped" }),
       onLapse: () => {
         hostMetrics(m).leaseLapses.inc();
         for (const actor of this.#registry.all()) actor.drop();
@@ -149,7 +151,7 @@ export class SessionHost {
       hostId: opts.hostId,
       bus: opts.bus,
       store: opts.store,
-      model: leaseGuardedModel(new MeteredModel(opts.modelClient ?? new OpenAIResponsesModel(modelConfig), hostMetrics(m)), () => this.#control.leaseValid()),
+      model: leaseGuardedModel(new MeteredModel(opts.modelClient ?? new OpenAIResponsesModel(modelConfig), hostMetrics(m), (ms) => this.#pace.firstToken(ms)), () => this.#control.leaseValid()),
       admission: opts.admission ?? null,
       turnCapacity: new TurnCapacity({
         maxTurns: config.maxTurns,
@@ -181,9 +183,11 @@ export class SessionHost {
       redispatch: (tenant, env, msg) => void this.#dispatchThread(tenant, env, msg),
       turnsActive: (delta) => {
         this.#activeTurns += delta;
+        if (delta > 0) this.#pace.started();
         turnsActive.set(this.#activeTurns);
         if (this.#activeTurns === 0) for (const w of this.#turnsIdle.splice(0)) w();
       },
+      turnEnded: (durationMs) => this.#pace.ended(durationMs),
       commandReceived: (method) => commands.inc({ method }),
       recentEvents: new RecentEventsBudget(RECENT_EVENTS_BYTES),
       policyCaps: opts.policyCaps ?? this.#tenantCaps?.lookup ?? configuredPolicyCaps(config.policyCaps),

@@ -240,6 +240,7 @@ export class ThreadActor implements TurnContext {
     turn.abort.abort("interrupt");
     if (this.turn === turn) this.turn = null;
     this.services.turnsActive(-1);
+    this.services.turnEnded?.(Date.now() - turn.startedAtMs);
     endTurnAdmission(this.services.admission, this.tenant, turn, this.logger);
     turn.endSpan(end.status, end.status === "failed" ? end.error.message : undefined);
     const completedAtMs = Date.now();

@@ -102,15 +102,21 @@ export class ClassAdmission {
     return false;
   }
 
-  /** One pressure observation: shrinks the lowest admitted class above the target, else grows the highest held back. */
-  step(pressure: number): void {
+  /**
+   * One pressure observation: shrinks the lowest admitted class above the target, else grows the
+   * highest held back. `backlog`, when given, is the pressure of what runs now while `pressure` is where
+   * the turns being admitted lead (see `projectedTurnPressure`): a class is only restored when both are
+   * at or below the target, so that turns admitted before a cut do not bring it back while they run.
+   */
+  step(pressure: number, backlog = pressure): void {
     const previous = this.#pressure;
     this.#pressure = pressure;
     this.#steps++;
-    const ratio = Math.max(1, pressure / this.#target);
+    const ratio = Math.max(1, Math.max(pressure, backlog) / this.#target);
     this.#retryAfterMs = Math.round(Math.min(this.#maxRetryAfterMs, this.#baseRetryAfterMs * ratio * ratio));
-    if (pressure <= this.#target) this.#restore();
-    else this.#cut(Math.abs(pressure - previous) <= STEADY * this.#target);
+    if (pressure <= this.#target) {
+      if (backlog <= this.#target) this.#restore();
+    } else this.#cut(Math.abs(pressure - previous) <= STEADY * this.#target);
     this.#asked.fill(0);
   }
 

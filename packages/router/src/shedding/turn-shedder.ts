@@ -1,7 +1,7 @@
-import { DEFAULT_HEARTBEAT_INTERVAL_MS, type HostRegistry } from "@threadmesh/mesh";
+import { DEFAULT_HEARTBEAT_INTERVAL_MS, type HostLoad, type HostRegistry } from "@threadmesh/mesh";
 import { OverloadedError } from "@threadmesh/protocol";
 import { ClassAdmission, PRIORITY_CLASSES, type ClassAdmissionOptions } from "./class-admission.ts";
-import { DEFAULT_LAG_BUDGET_MS, pressureOf } from "./pressure.ts";
+import { DEFAULT_LAG_BUDGET_MS, DEFAULT_TTFT_BUDGET_MS, pressureOf, projectedTurnPressure, signalPressureOf } from "./pressure.ts";
 import type { SheddingMetrics } from "./shedding-metrics.ts";
 
 /** How often the live hosts are looked at for new heartbeats, in ms. */
@@ -12,12 +12,17 @@ export interface TurnShedderOptions extends ClassAdmissionOptions {
   metrics?: SheddingMetrics;
   /** Default {@link DEFAULT_LAG_BUDGET_MS}. */
   lagBudgetMs?: number;
+  /** Default {@link DEFAULT_TTFT_BUDGET_MS}. */
+  ttftBudgetMs?: number;
   /** Least time between two steps of the controller, in ms: one per heartbeat period. Default {@link DEFAULT_HEARTBEAT_INTERVAL_MS}. */
   minStepMs?: number;
   /** Default {@link DEFAULT_SHEDDING_POLL_MS}. */
   pollMs?: number;
   now?: () => number;
 }
+
+/** Steps the rate of new turns is averaged over: a few turns a second are too few to count one step alone. */
+const RATE_STEPS = 10;
 
 /** Why a shed `turn/start` was refused (`data.reason`). */
 export const SHED_REASON = "serverOverloaded";
@@ -33,6 +38,11 @@ export class TurnShedder {
   readonly #admission: ClassAdmission;
   readonly #metrics: SheddingMetrics | undefined;
   readonly #lagBudgetMs: number;
+  readonly #ttftBudgetMs: number;
+  /** Each live host's `turnsStarted` at the last step, for the rate of new turns. */
+  readonly #started = new Map<string, number>();
+  /** New turns and the time they were counted over, for the last {@link RATE_STEPS} steps. */
+  readonly #window: Array<{ turns: number; ms: number }> = [];
   readonly #minStepMs: number;
   readonly #pollMs: number;
   readonly #now: () => number;
@@ -46,6 +56,7 @@ export class TurnShedder {
     this.#admission = new ClassAdmission(opts);
     this.#metrics = opts.metrics;
     this.#lagBudgetMs = opts.lagBudgetMs ?? DEFAULT_LAG_BUDGET_MS;
+    this.#ttftBudgetMs = opts.ttftBudgetMs ?? DEFAULT_TTFT_BUDGET_MS;
     this.#minStepMs = opts.minStepMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS;
     this.#pollMs = opts.pollMs ?? DEFAULT_SHEDDING_POLL_MS;
     this.#now = opts.now ?? Date.now;
@@ -77,10 +88,49 @@ export class TurnShedder {
     // Without hosts there is nothing to beat: pressure is 0 and admission grows back.
     if (seen === this.#seen && live.length > 0) return false;
     this.#seen = seen;
+    const sinceMs = now - this.#steppedAt;
     this.#steppedAt = now;
-    this.#admission.step(pressureOf(live, this.#lagBudgetMs));
+    const budgets = { lagBudgetMs: this.#lagBudgetMs, ttftBudgetMs: this.#ttftBudgetMs };
+    const current = pressureOf(live, budgets);
+    const startsPerMs = this.#startsPerMs(live, sinceMs);
+    const projected = startsPerMs === null ? null : projectedTurnPressure(live, startsPerMs);
+    // Lag and time to first token weigh as they are now; turns, where the rate of new turns takes them
+    // (a cut shows there at the next heartbeat), while restoring waits for the running turns as well.
+    if (projected === null) this.#admission.step(current);
+    else this.#admission.step(Math.max(projected, signalPressureOf(live, budgets)), current);
     this.#publish();
     return true;
+  }
+
+  /** New turns per ms over the hosts since the last step, from their `turnsStarted` counters; null when unknown. */
+  #startsPerMs(live: readonly HostLoad[], sinceMs: number): number | null {
+    let started = 0;
+    let known = false;
+    const seen = new Set<string>();
+    for (const h of live) {
+      seen.add(h.hostId);
+      if (h.turnsStarted === undefined) continue;
+      const before = this.#started.get(h.hostId);
+      this.#started.set(h.hostId, h.turnsStarted);
+      // A host new since the last step, or restarted (its counter went back): its turns count from the next step.
+      if (before === undefined || h.turnsStarted < before) continue;
+      started += h.turnsStarted - before;
+      known = true;
+    }
+    for (const id of this.#started.keys()) if (!seen.has(id)) this.#started.delete(id);
+    if (!known || !Number.isFinite(sinceMs) || sinceMs <= 0) {
+      this.#window.length = 0;
+      return null;
+    }
+    this.#window.push({ turns: started, ms: sinceMs });
+    if (this.#window.length > RATE_STEPS) this.#window.shift();
+    let turns = 0;
+    let ms = 0;
+    for (const w of this.#window) {
+      turns += w.turns;
+      ms += w.ms;
+    }
+    return turns / ms;
   }
 
   start(): void {

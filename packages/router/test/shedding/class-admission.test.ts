@@ -1,7 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { ClassAdmission, PRIORITY_CLASSES } from "../../src/shedding/class-admission.ts";
-import { pressureOf } from "../../src/shedding/pressure.ts";
+import { pressureOf, projectedTurnPressure, signalPressureOf } from "../../src/shedding/pressure.ts";
 
 const BOTTOM = 1;
 const MIDDLE = 4;
@@ -113,7 +113,36 @@ describe("priority-class admission (AIMD)", () => {
     const h = (activeTurns: number, capacity: number, eventLoopLagMs = 0, draining = false) => ({ hostId: "h", loadedThreads: 0, activeTurns, capacity, eventLoopLagMs, draining, at: 0 });
     assert.equal(pressureOf([]), 0);
     assert.equal(pressureOf([h(5, 10), h(15, 10)]), 1);
-    assert.equal(pressureOf([h(1, 10, 500), h(1, 10, 0)], 250), 1);
+    assert.equal(pressureOf([h(1, 10, 500), h(1, 10, 0)], { lagBudgetMs: 250 }), 1);
     assert.equal(pressureOf([h(30, 10, 0, true), h(2, 10)]), 0.2);
+  });
+
+  test("the model's time to first token weighs against its budget (the mean of the hosts that measured it)", () => {
+    const h = (modelTtftMs?: number, draining = false) => ({ hostId: "h", loadedThreads: 0, activeTurns: 1, capacity: 10, eventLoopLagMs: 0, draining, at: 0, ...(modelTtftMs === undefined ? {} : { modelTtftMs }) });
+    assert.equal(pressureOf([h(), h()]), 0.1);
+    assert.equal(pressureOf([h(6_000), h(2_000), h()], { ttftBudgetMs: 4_000 }), 1);
+    assert.equal(pressureOf([h(1_000), h(50_000, true)], { ttftBudgetMs: 2_000 }), 0.5);
+    assert.equal(signalPressureOf([h(3_000)], { ttftBudgetMs: 10_000, lagBudgetMs: 250 }), 0.3);
+  });
+
+  test("projected turn pressure: the rate of new turns times how long turns last, against capacity", () => {
+    const h = (meanTurnMs?: number, draining = false) => ({ hostId: "h", loadedThreads: 0, activeTurns: 50, capacity: 100, eventLoopLagMs: 0, draining, at: 0, ...(meanTurnMs === undefined ? {} : { meanTurnMs }) });
+    assert.equal(projectedTurnPressure([h(), h()], 1), null, "no turn length reported");
+    // 2 turns a second lasting 60 s on 200 turns of capacity: 120 running once settled.
+    assert.equal(projectedTurnPressure([h(60_000), h(60_000)], 2 / 1_000), 0.6);
+    assert.equal(projectedTurnPressure([h(60_000), h(1, true)], 1 / 1_000), 0.6);
+  });
+
+  test("with a backlog over the target, a class is not restored while the projection is under it", () => {
+    const a = new ClassAdmission({ targetPressure: 0.8 });
+    a.admit(0);
+    a.step(2);
+    assert.equal(a.admittedFraction(0), 0.5);
+    a.admit(0);
+    a.step(0.5, 1.5);
+    assert.equal(a.admittedFraction(0), 0.5, "held while the turns admitted before the cut run");
+    a.admit(0);
+    a.step(0.5, 0.7);
+    assert.equal(a.admittedFraction(0), 0.6);
   });
 });

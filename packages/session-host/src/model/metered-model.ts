@@ -13,9 +13,13 @@ export class MeteredModel implements ModelClient {
   readonly #inner: ModelClient;
   readonly #m: HostMetrics;
 
-  constructor(inner: ModelClient, metrics: HostMetrics) {
+  readonly #onFirstToken: ((ms: number) => void) | undefined;
+
+  /** `onFirstToken`: told each request's time to first content, in ms. */
+  constructor(inner: ModelClient, metrics: HostMetrics, onFirstToken?: (ms: number) => void) {
     this.#inner = inner;
     this.#m = metrics;
+    this.#onFirstToken = onFirstToken;
   }
 
   async stream(request: ModelRequest, sink: ModelStreamSink, signal: AbortSignal): Promise<ModelResponse> {
@@ -24,7 +28,9 @@ export class MeteredModel implements ModelClient {
     const onContent = () => {
       if (first) return;
       first = true;
-      this.#m.modelTtft.observe((performance.now() - t0) / 1000);
+      const ms = performance.now() - t0;
+      this.#m.modelTtft.observe(ms / 1000);
+      this.#onFirstToken?.(ms);
     };
     let res: ModelResponse;
     try {

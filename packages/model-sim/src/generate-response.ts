@@ -1,5 +1,6 @@
 import type { SimRequestBody } from "./model-sim.ts";
 import type { SimResponse } from "./sim-response.ts";
+import { answerForSchema, requestedJsonSchema } from "./json-schema-answer.ts";
 
 /** Default pace: as fast as possible. */
 export const DEFAULT_TOKENS_PER_SECOND = 0;
@@ -42,7 +43,8 @@ export const RUN_COMMAND_PREFIX = "$ ";
 /**
  * Builds an unscripted response for `body`. A last user message `$ <command>` (a demo convenience)
  * becomes a `shell` call of that command asking to run outside the sandbox, so an approval prompt
- * can be tried from any client.
+ * can be tried from any client. A request for structured output (`text.format.type: "json_schema"`) is
+ * answered with a JSON document valid for its schema, strings taken from the last user message.
  */
 export function generateResponse(body: SimRequestBody, options: GenerativeOptions = {}): SimResponse {
   const random = options.random ?? Math.random;
@@ -55,6 +57,11 @@ export function generateResponse(body: SimRequestBody, options: GenerativeOption
   if (asked !== null && mayCallTool(body)) {
     const args = { command: ["bash", "-lc", asked], sandbox_permissions: "require_escalated", justification: "You asked to run this command; it needs to run outside the sandbox." };
     return { ...pace, output: [{ type: "function_call", name: GENERATED_TOOL_NAME, arguments: args }] };
+  }
+  const schema = requestedJsonSchema(body);
+  if (schema !== null) {
+    const json = JSON.stringify(answerForSchema(schema, lastUserText(body) ?? ""));
+    return { ...pace, output: [{ type: "message", text: json.match(/\s*\S+/g) ?? [json] }] };
   }
   const p = options.toolCallProbability ?? DEFAULT_TOOL_CALL_PROBABILITY;
   if (p > 0 && mayCallTool(body) && random() < p) {
@@ -69,13 +76,23 @@ export function generateResponse(body: SimRequestBody, options: GenerativeOption
   return { ...pace, output: [{ type: "message", text: chunks }] };
 }
 
-/** The command of a last user message `$ <command>`, else null. */
-function requestedCommand(body: SimRequestBody): string | null {
+/** The text of the last input item when it is a user message (or the input when it is a string), else null. */
+function lastUserText(body: SimRequestBody): string | null {
   const input = body.input;
+  if (typeof input === "string") return input;
   if (!Array.isArray(input) || input.length === 0) return null;
   const last: unknown = input[input.length - 1];
-  if (!isRecord(last) || last.role !== "user" || !Array.isArray(last.content)) return null;
-  const text = last.content.map((c: unknown) => (isRecord(c) && typeof c.text === "string" ? c.text : "")).join("").trim();
+  if (!isRecord(last) || last.role !== "user") return null;
+  if (typeof last.content === "string") return last.content;
+  if (!Array.isArray(last.content)) return null;
+  return last.content.map((c: unknown) => (isRecord(c) && typeof c.text === "string" ? c.text : "")).join("");
+}
+
+/** The command of a last user message `$ <command>`, else null. */
+function requestedCommand(body: SimRequestBody): string | null {
+  if (typeof body.input === "string") return null;
+  const text = lastUserText(body)?.trim() ?? null;
+  if (text === null) return null;
   return text.startsWith(RUN_COMMAND_PREFIX.trim()) && text.length > 1 ? text.slice(1).trim() || null : null;
 }
 

@@ -49,9 +49,20 @@ interface TenantBudget {
   slices: Slice[];
   toppingUp: boolean;
   /** Spare concurrency slots by user: slot rows this host holds under a spare id, taken by that user's next turn. */
-  spares: Map<string, Array<{ id: string; sinceMs: number }>>;
+  spares: Map<string, Spare[]>;
   /** The funding last read from the store, for snapshots of rounds admitted locally. */
   lastState: FundingState | null;
+}
+
+/**
+ * A spare slot: the slot row of a turn that ended, kept for its user's next turn on this host. It is
+ * one from the moment the turn ends; `ready` settles once the row is stored under the spare's id
+ * (false when the turn's row was gone), and whoever moves the row on waits for it.
+ */
+interface Spare {
+  id: string;
+  sinceMs: number;
+  ready: Promise<boolean>;
 }
 
 interface LocalRound {
@@ -158,8 +169,8 @@ export class SlicedCreditStore implements CreditStore {
       const spare = this.#spareOf(t, req.userId);
       if (spare !== null) {
         this.#turns.set(req.turnId, { userId: req.userId, plan: req.plan });
-        const move = this.#store
-          .moveSlot(req.tenantId, spare, req.turnId, req.nowMs + req.slotTtlMs)
+        const move = spare.ready
+          .then((stored) => stored && this.#store.moveSlot(req.tenantId, spare.id, req.turnId, req.nowMs + req.slotTtlMs))
           // A spare that lapsed in between: the turn takes its slot anew.
           .then((moved) => (moved ? undefined : this.#store.renewSlot(req.tenantId, req.userId, req.turnId, this.#clock(), req.slotTtlMs)))
           .catch((err: unknown) => this.#onError(err, "moveSlot"))
@@ -280,20 +291,44 @@ export class SlicedCreditStore implements CreditStore {
     return this.#store.renewSlot(tenantId, userId, turnId, nowMs, ttlMs);
   }
 
-  /** The turn's slot becomes a spare of this host for its user when its plan leaves room for more turns; else it is freed. */
+  /**
+   * The turn's slot becomes a spare of this host for its user when its plan leaves room for more turns;
+   * else it is freed. The spare is there for the user's next turn at once, before its row is moved in
+   * the store (a turn that takes it moves the row on after that): the next `turn/start` does not wait
+   * for the store because the last turn's end was still being written.
+   */
   async endTurn(tenantId: string, turnId: string): Promise<void> {
-    await this.#moving.get(turnId);
+    const moving = this.#moving.get(turnId);
     const info = this.#turns.get(turnId);
     this.#turns.delete(turnId);
     const t = this.#tenants.get(tenantId);
-    if (info === undefined || t === undefined || !this.#keepsSpare(t, info)) return this.#store.endTurn(tenantId, turnId);
+    if (info === undefined || t === undefined || !this.#keepsSpare(t, info)) {
+      await moving;
+      return this.#store.endTurn(tenantId, turnId);
+    }
     const id = `spare/${this.#hostId}/${++this.#seq}`;
     const nowMs = this.#clock();
-    if (await this.#store.moveSlot(tenantId, turnId, id, nowMs + this.#leaseMs)) {
-      const list = t.spares.get(info.userId) ?? [];
-      list.push({ id, sinceMs: nowMs });
-      t.spares.set(info.userId, list);
+    const ready = Promise.resolve(moving).then(() => this.#store.moveSlot(tenantId, turnId, id, nowMs + this.#leaseMs));
+    const spare: Spare = { id, sinceMs: nowMs, ready: ready.catch(() => false) };
+    const list = t.spares.get(info.userId) ?? [];
+    list.push(spare);
+    t.spares.set(info.userId, list);
+    this.#track(spare.ready);
+    let stored = false;
+    try {
+      stored = await ready;
+    } finally {
+      // The turn's row was gone (or the move failed): there is no spare to give.
+      if (!stored) this.#dropSpare(t, info.userId, spare);
     }
+  }
+
+  #dropSpare(t: TenantBudget, userId: string, spare: Spare): void {
+    const list = t.spares.get(userId);
+    const i = list?.indexOf(spare) ?? -1;
+    if (list === undefined || i < 0) return;
+    list.splice(i, 1);
+    if (list.length === 0) t.spares.delete(userId);
   }
 
   moveSlot(tenantId: string, fromTurnId: string, toTurnId: string, expiresAtMs: number): Promise<boolean> {
@@ -349,7 +384,7 @@ export class SlicedCreditStore implements CreditStore {
       }
       for (const [user, list] of t.spares) {
         const keep = list.filter((s) => nowMs - s.sinceMs < this.#idleMs);
-        for (const s of list) if (!keep.includes(s)) this.#background("endTurn", this.#store.endTurn(tenantId, s.id));
+        for (const s of list) if (!keep.includes(s)) this.#background("endTurn", this.#freeSpare(tenantId, s));
         if (keep.length === 0) t.spares.delete(user);
         else t.spares.set(user, keep);
       }
@@ -365,7 +400,7 @@ export class SlicedCreditStore implements CreditStore {
     for (const [tenantId, t] of this.#tenants) {
       for (const s of t.slices) work.push(this.#store.release(tenantId, s.key));
       t.slices = [];
-      for (const list of t.spares.values()) for (const s of list) work.push(this.#store.endTurn(tenantId, s.id));
+      for (const list of t.spares.values()) for (const s of list) work.push(this.#freeSpare(tenantId, s));
       t.spares.clear();
     }
     this.#rounds.clear();
@@ -395,11 +430,16 @@ export class SlicedCreditStore implements CreditStore {
     return null;
   }
 
-  #spareOf(t: TenantBudget, userId: string): string | null {
+  #spareOf(t: TenantBudget, userId: string): Spare | null {
     const list = t.spares.get(userId);
     const spare = list?.shift();
     if (list !== undefined && list.length === 0) t.spares.delete(userId);
-    return spare?.id ?? null;
+    return spare ?? null;
+  }
+
+  /** Frees a spare's slot row once it is stored under the spare's id. */
+  async #freeSpare(tenantId: string, spare: Spare): Promise<void> {
+    if (await spare.ready) await this.#store.endTurn(tenantId, spare.id);
   }
 
   /** One spare per user, and at most a quarter of the tenant's turn limit per host: other hosts keep room. */

@@ -1,5 +1,6 @@
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
 import type { Redis } from "ioredis";
+import { BurstLeases, leaseSize } from "./burst-leases.ts";
 import type { Plan } from "./plan.ts";
 
 /** Stage 1: requests per second per API key and per tenant. */
@@ -19,6 +20,11 @@ export interface BurstLimiterOptions {
    */
   redis?: Redis;
   insuranceFraction?: number;
+  /**
+   * With Redis: limits of 32 a window or more are counted a few points at a time, leased ahead into this
+   * process (see `BurstLeases`), so most requests are decided without a round trip. Default true.
+   */
+  leases?: boolean;
 }
 
 /**
@@ -33,12 +39,14 @@ export class BurstLimiter {
   readonly #redis: Redis | undefined;
   readonly #insuranceFraction: number;
   readonly #limiters = new Map<string, RateLimiterAbstract>();
+  readonly #leases: BurstLeases | null;
 
   constructor(opts: BurstLimiterOptions = {}) {
     this.#durationSec = opts.durationSec ?? 1;
     this.#redis = opts.redis;
     this.#insuranceFraction = opts.insuranceFraction ?? 0.5;
     if (!(this.#insuranceFraction > 0 && this.#insuranceFraction <= 1)) throw new RangeError("insuranceFraction must be in (0, 1]");
+    this.#leases = this.#redis !== undefined && opts.leases !== false ? new BurstLeases() : null;
   }
 
   /** True when counts are shared through Redis. */
@@ -56,6 +64,11 @@ export class BurstLimiter {
   }
 
   async #take(scope: "key" | "tenant", limit: number, key: string): Promise<BurstRefusal | null> {
+    const size = this.#leases === null ? 1 : leaseSize(limit);
+    if (size >= 2) {
+      const r = await this.#leases!.take(this.#limiter(scope, limit), `${scope}:${limit}`, key, size);
+      return r.admitted ? null : { scope, limit, retryAfterMs: r.retryAfterMs };
+    }
     try {
       await this.#limiter(scope, limit).consume(key, 1);
       return null;

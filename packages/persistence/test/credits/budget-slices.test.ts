@@ -109,6 +109,28 @@ describe("budget slices over PostgreSQL (hosts sharing the credit database)", ()
     await reconciled(a.sliced, tenantId);
   });
 
+  test("a turn/start that arrives while the user's last turn's end is still being written takes its spare: no store round trip, one slot throughout", async () => {
+    const a = await host("c2");
+    const tenantId = await fundedTenant(a.sliced);
+    const start = (turnId: string) => a.admission.admit({ kind: "turnStart", tenantId, userId: "ann", keyId: "k", planId: plan.id, turnId, round: 0, model: MODEL, inputTokens: 400, maxOutputTokens: 200 });
+    assert.equal((await start("t1")).admitted, true);
+    await eventually(() => a.sliced.sliced(tenantId).slices > 0, "a slice");
+    // The end is not awaited: its slot row is still on its way to the spare's id.
+    const ending = a.admission.endTurn(tenantId, "t1");
+    assert.equal(a.sliced.sliced(tenantId).spares, 1, "the spare is there before the store has it");
+    assert.equal((await start("t2")).admitted, true);
+    assert.equal(a.sliced.sliced(tenantId).spares, 0, "t2 took it");
+    await ending;
+    assert.ok(!(await a.sliced.heldReservations(tenantId)).some((h) => h.key === "t2:0"), "t2's first round came from the slice");
+    await eventually(async () => (await a.sliced.slots(tenantId, Date.now())).some((s) => s.turnId === "t2"), "the spare slot is now t2's");
+    assert.equal((await a.sliced.slots(tenantId, Date.now())).length, 1, "one slot: t1's row became t2's");
+    await a.admission.release(tenantId, "t2", 0);
+    await a.admission.endTurn(tenantId, "t2");
+    await a.sliced.returnAll();
+    assert.deepEqual(await a.sliced.slots(tenantId, Date.now()), []);
+    await reconciled(a.sliced, tenantId);
+  });
+
   test("a slice held by a host that died comes back when its lease expires", async () => {
     const a = await host("dead", { idleMs: 3_600_000 });
     const tenantId = await fundedTenant(a.sliced);

@@ -1,7 +1,8 @@
 import { seqRange, type Bus, type BusHeaders, type BusMessage, type EventLog, type Subscription } from "@threadmesh/mesh";
-import { EventHeader, TEXT_DECODER, frameMethod, splitEventBatch, tenantBroadcastWildcard, threadEventSubject } from "@threadmesh/protocol";
+import { EventHeader, TEXT_DECODER, tenantBroadcastWildcard, threadEventSubject } from "@threadmesh/protocol";
 import type { Logger } from "@threadmesh/telemetry";
 import { parseAudience } from "./auth/principal-access.ts";
+import { splitBatch, type SplitBatch } from "./batch-frames.ts";
 import type { Connection, Membership } from "./connection.ts";
 import { CLOSE_GAP, gapCloseReason, gapSource, readGap, type GapRead, type OwnerEventsReader, type PendingFill } from "./gap-fill.ts";
 import type { RouterMetrics } from "./router-metrics.ts";
@@ -429,13 +430,16 @@ export class FanOut {
       return;
     }
     if (kind === "b") {
-      const first = Number(h[EventHeader.FirstSeq]);
-      const frames = splitEventBatch(msg.data);
-      const methods = frames.map(frameMethod);
+      // Split (and its deltas joined) once, for every member.
+      let batch: SplitBatch | undefined;
       for (const m of members) {
         if (covered(m)) continue;
+        batch ??= splitBatch(msg.data, Number(h[EventHeader.FirstSeq]));
         const floor = floorOf(m);
-        for (let i = 0; i < frames.length; i++) if (!(first + i <= floor)) m.conn.deliverEvent(frames[i]!, methods[i]!, m.threadId, first + i);
+        // A member that has none of the batch yet gets the joined frames; one that has part of it (a
+        // replay that overlaps the live feed) the rest of its events one by one.
+        const list = floor < batch.frames[0]!.firstSeq ? batch.merged : batch.frames;
+        for (const f of list) if (!(f.firstSeq <= floor)) m.conn.deliverEvent(f.frame, f.method, m.threadId, f.firstSeq);
         advance(m);
       }
       return;

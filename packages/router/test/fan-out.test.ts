@@ -99,6 +99,27 @@ describe("fan-out of host events", () => {
     assert.deepEqual(events(b).map((f) => f.method), ["item/completed"]);
   });
 
+  test("consecutive deltas of one item in a batch reach each subscriber as one frame with the joined text and firstSeq", async () => {
+    const a = await h.client();
+    const b = await h.client();
+    const threadId = await startThread(a);
+    await b.request("thread/resume", { threadId });
+    const d = (itemId: string, delta: string) => ["item/agentMessage/delta", { threadId, turnId: "t", itemId, delta }] as [string, unknown];
+    const seqs = h.host.batch(threadId, [d("i1", "Hel"), d("i1", "lo"), d("i1", " \"you\"\n"), d("i2", "other"), ["item/completed", { threadId, item: { id: "i2" } }]]);
+    for (const c of [a, b]) {
+      await c.waitForMethod("item/completed");
+      const events = c.frames.filter((f) => f.seq !== undefined && seqs.includes(f.seq as number));
+      assert.deepEqual(
+        events.map((f) => [f.method, f.firstSeq, f.seq, (f.params as { delta?: string }).delta, (f.params as { itemId?: string }).itemId]),
+        [
+          ["item/agentMessage/delta", seqs[0], seqs[2], 'Hello "you"\n', "i1"],
+          ["item/agentMessage/delta", undefined, seqs[3], "other", "i2"],
+          ["item/completed", undefined, seqs[4], undefined, undefined],
+        ],
+      );
+    }
+  });
+
   test("thread/unsubscribe stops thread events for that connection only", async () => {
     const a = await h.client();
     const b = await h.client();

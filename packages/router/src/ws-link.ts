@@ -4,6 +4,7 @@ import { WebSocket } from "ws";
 import type { Flushable, FlushScheduler } from "./flush-scheduler.ts";
 import type { OutboundBudget } from "./outbound-budget.ts";
 import type { ConnectionHandler, TransportLink } from "./transport.ts";
+import { MAX_BATCHED_FRAME_BYTES, encodeTextFrames } from "./ws-frames.ts";
 
 const TEXT_FRAME = { binary: false } as const;
 /** Close reasons are limited to 123 bytes by RFC 6455. */
@@ -12,7 +13,7 @@ const OVERSIZED_CODE = "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH";
 
 /**
  * Adapts one `ws` socket to {@link TransportLink}: frames queued in a tick are written in one corked
- * batch (one `writev`), text frames only, and the connection's events go to one {@link ConnectionHandler}.
+ * batch (one buffer of frames, one `write`), text frames only, and the connection's events go to one {@link ConnectionHandler}.
  * What the socket buffers is counted in the router's {@link OutboundBudget}, measured after each batch
  * and each drain.
  */
@@ -114,9 +115,20 @@ export class WsLink implements TransportLink, Flushable {
       q.length = 0;
       return 0;
     }
+    // Frames are built here, back to back in one buffer, and written to the socket under `ws`: with
+    // compression off its sender writes each frame straight to the socket as well, so the order holds.
+    // Large frames go through `ws` as they are, in their place, rather than being copied.
     const sock = this.#socket;
     sock.cork();
-    for (let i = 0; i < n; i++) this.#ws.send(q[i] as string | Uint8Array, TEXT_FRAME);
+    let from = 0;
+    for (let i = 0; i < n; i++) {
+      const f = q[i] as string | Uint8Array;
+      if (f.length < MAX_BATCHED_FRAME_BYTES) continue;
+      if (i > from) sock.write(encodeTextFrames(q, from, i));
+      this.#ws.send(f, TEXT_FRAME);
+      from = i + 1;
+    }
+    if (n > from) sock.write(encodeTextFrames(q, from, n));
     sock.uncork();
     q.length = 0;
     this.#count();

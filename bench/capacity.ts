@@ -104,14 +104,26 @@ async function deploy(kind: Kind, simUrl: string, extraEnv: Record<string, strin
   const db = await createTestDatabase();
   if (!nats || !db) throw new Error("the distributed topology needs nats-server and PostgreSQL");
   const denv = { ...env, DATABASE_URL: db.url, NATS_URL: nats.url };
-  const migrated = await runThreadmesh(["migrate"], denv);
-  if (migrated.code !== 0) throw new Error(`threadmesh migrate failed: ${migrated.stderr}`);
-  const host = ThreadmeshProcess.spawn("host", ["host"], denv);
-  await host.waitForLine(/session host \S+ ready/);
-  const hostMetrics = (await host.waitForLine(metricsLine))[1]!;
-  const router = ThreadmeshProcess.spawn("router", ["router", "--port", "0"], denv);
-  const url = (await router.waitForLine(/listening on: (ws:\/\/\S+)/))[1]!;
-  const routerMetrics = (await router.waitForLine(metricsLine))[1]!;
+  const started: ThreadmeshProcess[] = [];
+  let host: ThreadmeshProcess, router: ThreadmeshProcess, url: string, hostMetrics: string, routerMetrics: string;
+  try {
+    const migrated = await runThreadmesh(["migrate"], denv);
+    if (migrated.code !== 0) throw new Error(`threadmesh migrate failed: ${migrated.stderr}`);
+    host = ThreadmeshProcess.spawn("host", ["host"], denv);
+    started.push(host);
+    await host.waitForLine(/session host \S+ ready/);
+    hostMetrics = (await host.waitForLine(metricsLine))[1]!;
+    router = ThreadmeshProcess.spawn("router", ["router", "--port", "0"], denv);
+    started.push(router);
+    url = (await router.waitForLine(/listening on: (ws:\/\/\S+)/))[1]!;
+    routerMetrics = (await router.waitForLine(metricsLine))[1]!;
+  } catch (err) {
+    // A deployment that did not come up leaves nothing running (a NATS server left over keeps the run alive).
+    await Promise.all(started.map((p) => p.stop().catch(() => {})));
+    await nats.stop();
+    await db.drop();
+    throw err;
+  }
   const dbName = new URL(db.url).pathname.slice(1);
   return {
     url,

@@ -61,7 +61,21 @@ const UPDATE_PLAN_DESCRIPTION = [
  * them, less those the thread's config disabled (see `disabledTools`).
  */
 export function builtinToolSpecs(disabled: readonly string[] = []): FunctionToolSpec[] {
-  return allBuiltinToolSpecs().filter((t) => !disabled.includes(t.name));
+  return BUILTIN_TOOL_SPECS.filter((t) => !disabled.includes(t.name));
+}
+
+/**
+ * Built once and frozen: every turn offers the same objects, so a turn's admission measures their size
+ * once (`estimateInputTokens` remembers it per object) instead of serialising them again.
+ */
+const BUILTIN_TOOL_SPECS: readonly FunctionToolSpec[] = deepFreeze(allBuiltinToolSpecs());
+
+function deepFreeze<T>(v: T): T {
+  if (typeof v === "object" && v !== null && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const inner of Object.values(v)) deepFreeze(inner);
+  }
+  return v;
 }
 
 function allBuiltinToolSpecs(): FunctionToolSpec[] {

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { AdminConfigError, startAdminServer, type AdminServer } from "@threadmesh/admin";
+import type { AdminServer } from "@threadmesh/admin";
 import type { Bus, HostRegistry } from "@threadmesh/mesh";
 import { openAdminStores, type AdminStores } from "@threadmesh/persistence";
 import type { CreditStore } from "@threadmesh/ratelimit";
@@ -30,6 +30,8 @@ export async function startAdminService(
     credits?: CreditStore | undefined;
   },
 ): Promise<AdminService> {
+  // gRPC and the admin services load here, not with the command: dev starts them after it listens.
+  const { AdminConfigError, startAdminServer } = await import("@threadmesh/admin");
   const token = config.adminToken ?? (opts.generateToken ? randomBytes(24).toString("base64url") : null);
   const stores: AdminStores = await openAdminStores({ url: config.databaseUrl, migrate: opts.migrate, poolSize: 4 });
   try {

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import type { TenantStore } from "@threadmesh/persistence";
 import { Admission, BurstLimiter, PriceTable, SlicedCreditStore, type CreditStore, type ModelPrice } from "@threadmesh/ratelimit";
 import { TurnAdmission } from "@threadmesh/session-host";
@@ -32,6 +32,8 @@ export function loadPriceTable(path: string | null): PriceTable {
  * unreachable Redis at start-up is a configuration error.
  */
 export async function connectBurstRedis(url: string, logger: Logger): Promise<Redis> {
+  // Loaded only when a Redis burst store is configured: most processes never need the client.
+  const { Redis } = await import("ioredis");
   const redis = new Redis(url, { enableOfflineQueue: false, lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 3_000 });
   let lastError: unknown = null;
   redis.on("error", (err: unknown) => {

@@ -51,4 +51,4 @@ export type { Authenticator, AuthRequest, AuthResult, AuthFailureReason, Princip
 export type { CapabilityTokenAuthenticatorOptions } from "./auth/capability-token-authenticator.ts";
 export type { RateLimitsReader } from "./handlers/account-reads.ts";
 export { gatewayClient, GATEWAY_PROTO_PATH, type FrameMessage } from "./grpc-gateway/gateway-proto.ts";
-export { CLOSE_CODE_TRAILER, CLOSE_REASON_TRAILER } from "./grpc-gateway/close-status.ts";
+export { CLOSE_CODE_TRAILER, CLOSE_REASON_TRAILER } from "./grpc-gateway/close-trailers.ts";

@@ -26,7 +26,7 @@ import { WsGateway } from "./ws-gateway.ts";
 import { ConsoleRoutes } from "./console/console-http.ts";
 import { TicketAuthenticator } from "./console/ticket-authenticator.ts";
 import { ConsoleTickets } from "./console/tickets.ts";
-import { GrpcGateway } from "./grpc-gateway/grpc-gateway.ts";
+import type { GrpcGateway, GrpcGatewayOptions } from "./grpc-gateway/grpc-gateway.ts";
 
 /** Lifecycle: `starting` until `listen()`, `running`, `draining` after `drain()`, `stopped` after `close()`. */
 export type RouterState = "starting" | "running" | "draining" | "stopped";
@@ -83,8 +83,9 @@ export class Router {
   readonly #fanout: FanOut;
   readonly #processor: MessageProcessor;
   readonly #gateway: WsGateway;
-  /** The partner gRPC gateway, when `gatewayPort` is configured. */
-  readonly #grpc: GrpcGateway | undefined;
+  /** The partner gRPC gateway, when `gatewayPort` is configured; made by `listen()` (gRPC loads only then). */
+  #grpc: GrpcGateway | undefined;
+  readonly #grpcOptions: GrpcGatewayOptions | undefined;
   readonly #outbound: OutboundBudget;
   readonly #apiKeys: ApiKeyVerifier | undefined;
   readonly #tenantStatus: TenantStatusCache | undefined;
@@ -169,10 +170,10 @@ export class Router {
       budget: this.#outbound,
       logger: this.#logger,
     });
-    this.#grpc =
+    this.#grpcOptions =
       config.gatewayPort === null
         ? undefined
-        : new GrpcGateway({
+        : {
             host: config.host,
             port: config.gatewayPort,
             maxFrameBytes: config.maxFrameBytes,
@@ -184,7 +185,7 @@ export class Router {
             scheduler,
             budget: this.#outbound,
             logger: this.#logger,
-          });
+          };
     this.#credentialEvents = subscribeCredentialEvents(
       opts.bus,
       (e) => this.#applyCredentialEvent(e),
@@ -249,7 +250,11 @@ export class Router {
     let gatewayPort: number | null = null;
     try {
       addr = await this.#gateway.listen();
-      if (this.#grpc) gatewayPort = await this.#grpc.listen();
+      if (this.#grpcOptions) {
+        const { GrpcGateway } = await import("./grpc-gateway/grpc-gateway.ts");
+        this.#grpc = new GrpcGateway(this.#grpcOptions);
+        gatewayPort = await this.#grpc.listen();
+      }
     } catch (err) {
       await this.#gateway.close();
       await this.#metricsServer?.close();

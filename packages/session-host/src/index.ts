@@ -1,5 +1,5 @@
 export { SessionHost } from "./session-host.ts";
-export { OpenAIResponsesModel } from "./model/openai-responses-model.ts";
+export { LazyResponsesModel, preloadResponsesModel } from "./model/lazy-responses-model.ts";
 export { ModelError, ModelAbortedError } from "./model/model-client.ts";
 export {
   DEFAULT_WORKSPACE_ROOT,

@@ -29,7 +29,7 @@ import type { HostServices } from "./host-services.ts";
 import type { ModelClient } from "./model/model-client.ts";
 import type { TurnAdmission } from "./admission/turn-admission.ts";
 import { MeteredModel } from "./model/metered-model.ts";
-import { OpenAIResponsesModel } from "./model/openai-responses-model.ts";
+import { LazyResponsesModel } from "./model/lazy-responses-model.ts";
 import { findBwrap } from "./sandbox/bwrap.ts";
 import { configuredPolicyCaps, type PolicyCapsLookup } from "./policy/policy-caps.ts";
 import { TenantCapsCache, type TenantPolicySource } from "./policy/tenant-caps.ts";
@@ -74,7 +74,7 @@ export interface SessionHostOptions {
   telemetry?: Telemetry;
   /** Identifies this host in logs and metrics. */
   hostId: string;
-  /** Model client to use instead of {@link OpenAIResponsesModel} over `model` (other providers). */
+  /** Model client to use instead of the Responses API client over `model` (other providers). */
   modelClient?: ModelClient;
   /** The thread event window (JetStream on NATS): an adopting owner continues after its last seq. */
   eventLog?: EventLog;
@@ -151,7 +151,7 @@ export class SessionHost {
       hostId: opts.hostId,
       bus: opts.bus,
       store: opts.store,
-      model: leaseGuardedModel(new MeteredModel(opts.modelClient ?? new OpenAIResponsesModel(modelConfig), hostMetrics(m), (ms) => this.#pace.firstToken(ms)), () => this.#control.leaseValid()),
+      model: leaseGuardedModel(new MeteredModel(opts.modelClient ?? new LazyResponsesModel(modelConfig), hostMetrics(m), (ms) => this.#pace.firstToken(ms)), () => this.#control.leaseValid()),
       admission: opts.admission ?? null,
       turnCapacity: new TurnCapacity({
         maxTurns: config.maxTurns,

@@ -2,6 +2,7 @@ import { InProcessBus, tracedBus } from "@threadmesh/mesh";
 import { KyselyCreditStore, KyselyThreadStore, openStore, openTenantStore } from "@threadmesh/persistence";
 import { WriteBehindCreditStore } from "@threadmesh/ratelimit";
 import { startModelSim, type ModelSim } from "@threadmesh/model-sim";
+import { preloadResponsesModel } from "@threadmesh/session-host";
 import { createTelemetry, startTracing, tracingEnabled } from "@threadmesh/telemetry";
 import type { Config } from "../config.ts";
 import { openHostAdmission, type HostAdmission } from "../admission.ts";
@@ -55,14 +56,15 @@ export async function runDev(config: Config): Promise<void> {
   const router = await composeRouter({ ...config, ...ids }, served, telemetry, { devMode: true, token, tenants, readiness: () => store.ping(), eventLog, mesh, ...(admission ? { rateLimits: (tenant: string) => admission.turns.rateLimits(tenant) } : {}) });
   const { url, metricsUrl, gatewayAddress } = await router.listen();
   serveDrainRequests(bus, host, telemetry.logger);
-  // Credits change through the admission's mirror, so that a top-up or grant counts at once.
-  const admin = await startAdminService(config, { bus, hosts: mesh.hosts, logger: telemetry.logger, generateToken: true, migrate: false, credits: credits ?? undefined });
-
   console.log("threadmesh dev (embedded: router + session host, in-process bus, " + config.databaseUrl + ")");
   console.log(`  listening on: ${url}`);
   if (gatewayAddress !== null) console.log(`  partner gRPC gateway on: ${gatewayAddress}`);
   console.log(`  token: ${token}`);
   console.log(`  api key (tenant ${config.defaultTenant}): ${devKey.secret} (${devKey.created ? "created now" : "created earlier"}; kept in ${devKey.keyFile}, delete the file for a new one)`);
+  // Off the path to listening: the model client loads while the admin API (gRPC) starts.
+  preloadResponsesModel().catch((err: unknown) => telemetry.logger.warn({ err }, "model client failed to load"));
+  // Credits change through the admission's mirror, so that a top-up or grant counts at once.
+  const admin = await startAdminService(config, { bus, hosts: mesh.hosts, logger: telemetry.logger, generateToken: true, migrate: false, credits: credits ?? undefined });
   console.log(`  admin API: ${admin.server.address} (gRPC${admin.server.tls ? ", TLS" : ""}), admin token: ${admin.token ?? "none (client certificates)"} — try: THREADMESH_ADMIN_TOKEN=${admin.token ?? "…"} THREADMESH_ADMIN_PORT=${admin.server.port} npm run threadmesh -- admin tenants list`);
   console.log(`  model: ${sim ? `built-in model simulator at ${sim.url} (no model provider configured; set OPENAI_BASE_URL and OPENAI_API_KEY to use one)` : model.baseUrl}`);
   if (config.console) console.log(`  console: ${url.replace("ws://", "http://")}/console (sign in with the api key)`);

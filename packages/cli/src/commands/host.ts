@@ -1,7 +1,7 @@
 import { NatsBus, tracedBus } from "@threadmesh/mesh";
 import { openCreditStore, openStore, openTenantStore, type KyselyCreditStore, type KyselyTenantStore } from "@threadmesh/persistence";
 import { createTelemetry, startMetricsServer, startTracing, tracingEnabled, type MetricsReadiness } from "@threadmesh/telemetry";
-import type { SessionHost } from "@threadmesh/session-host";
+import { preloadResponsesModel, type SessionHost } from "@threadmesh/session-host";
 import { ConfigError, type Config } from "../config.ts";
 import { openHostAdmission, type HostAdmission } from "../admission.ts";
 import { composeHost, hostIdOf } from "../compose-host.ts";
@@ -52,6 +52,8 @@ export async function runHost(config: Config): Promise<void> {
   host = running;
   serveDrainRequests(bus, running, telemetry.logger);
   console.log(`session host ${running.hostId} ready`);
+  // Loaded now rather than at the first turn: the model client is not needed to join the mesh.
+  preloadResponsesModel().catch((err: unknown) => telemetry.logger.warn({ err }, "model client failed to load"));
   onShutdown({ drainDeadlineMs: config.drainDeadlineMs, logger: telemetry.logger, flush: stopTracing }, async (clock) => {
     await clock.step("drain session host", () => running.drain({ deadlineMs: clock.untilDeadline(), settleMs: SETTLE_MS }));
     await clock.step("close session host", () => running.close({ withinMs: clock.remaining() - CLOSING_RESERVE_MS }));

@@ -1,9 +1,16 @@
-import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from "jose";
+import type { JWTPayload, JWTVerifyGetKey } from "jose";
 import { isSubjectToken } from "@threadmesh/protocol";
 import { refuse, type AuthResult, type TokenVerifier } from "./authenticator.ts";
 import type { TenantStatusCache } from "./tenant-status-cache.ts";
 import { MIN_JWT_SECRET_BYTES } from "../config.ts";
 
+
+type Jose = typeof import("jose");
+let joseLoading: Promise<Jose> | undefined;
+/** `jose` loads with the first token verified: a router without JWTs never needs it. */
+function loadJose(): Promise<Jose> {
+  return (joseLoading ??= import("jose"));
+}
 
 export interface JwtVerifierOptions {
   /** HS256 shared secret (at least {@link MIN_JWT_SECRET_BYTES} bytes of UTF-8). */
@@ -35,7 +42,8 @@ export interface JwtVerifierOptions {
  */
 export class JwtVerifier implements TokenVerifier {
   readonly #opts: JwtVerifierOptions;
-  readonly #getKey: JWTVerifyGetKey;
+  readonly #secret: Uint8Array | undefined;
+  #getKey: JWTVerifyGetKey | undefined;
   readonly #algorithms: string[];
 
   constructor(opts: JwtVerifierOptions) {
@@ -44,13 +52,20 @@ export class JwtVerifier implements TokenVerifier {
       throw new Error(`the JWT secret must be at least ${MIN_JWT_SECRET_BYTES} bytes`);
     }
     this.#opts = opts;
-    const secret = opts.secret === undefined ? undefined : new TextEncoder().encode(opts.secret);
+    if (opts.jwksUrl !== undefined) new URL(opts.jwksUrl);
+    this.#secret = opts.secret === undefined ? undefined : new TextEncoder().encode(opts.secret);
+    this.#algorithms = [...(this.#secret ? ["HS256"] : []), ...(opts.jwksUrl !== undefined ? ["RS256", "ES256"] : [])];
+  }
+
+  /** The key lookup, made once jose is loaded; the JWKS it holds caches the key set. */
+  #keyLookup({ createRemoteJWKSet, errors }: Jose): JWTVerifyGetKey {
+    const secret = this.#secret;
+    const opts = this.#opts;
     const jwks =
       opts.jwksUrl === undefined
         ? undefined
         : createRemoteJWKSet(new URL(opts.jwksUrl), { cooldownDuration: opts.jwksCooldownMs, cacheMaxAge: opts.jwksMaxAgeMs });
-    this.#algorithms = [...(secret ? ["HS256"] : []), ...(jwks ? ["RS256", "ES256"] : [])];
-    this.#getKey = async (header, token) => {
+    return async (header, token) => {
       if (header.alg === "HS256" && secret) return secret;
       if (jwks) return jwks(header, token);
       throw new errors.JOSEAlgNotAllowed(`"alg" (Algorithm) Header Parameter value not allowed`);
@@ -58,9 +73,11 @@ export class JwtVerifier implements TokenVerifier {
   }
 
   async verify(token: string): Promise<AuthResult> {
+    const jose = await loadJose();
+    this.#getKey ??= this.#keyLookup(jose);
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(token, this.#getKey, {
+      ({ payload } = await jose.jwtVerify(token, this.#getKey, {
         algorithms: this.#algorithms,
         clockTolerance: this.#opts.clockSkewSeconds,
         requiredClaims: ["exp"],
@@ -68,7 +85,7 @@ export class JwtVerifier implements TokenVerifier {
         ...(this.#opts.audience === undefined ? {} : { audience: this.#opts.audience }),
       }));
     } catch (err) {
-      return refusalOf(err);
+      return refusalOf(err, jose.errors);
     }
     const tenant = payload[this.#opts.tenantClaim];
     if (typeof tenant !== "string" || !isSubjectToken(tenant)) {
@@ -100,7 +117,7 @@ function scopesOf(payload: JWTPayload): string[] {
   return [];
 }
 
-function refusalOf(err: unknown): AuthResult {
+function refusalOf(err: unknown, errors: Jose["errors"]): AuthResult {
   if (err instanceof errors.JWTExpired) return refuse("expired", "token expired");
   if (err instanceof errors.JWTClaimValidationFailed) {
     if (err.claim === "nbf" || (err.claim === "iat" && err.reason === "check_failed")) return refuse("not_yet_valid", "token not yet valid");

@@ -1,5 +1,4 @@
 import { randomBytes } from "node:crypto";
-import { SignJWT, jwtVerify } from "jose";
 import type { Principal } from "../auth/authenticator.ts";
 
 /** How long a console ticket may wait for its WebSocket upgrade, in ms. */
@@ -37,7 +36,9 @@ export class ConsoleTickets {
     return this.#ttlMs;
   }
 
-  issue(principal: Principal): Promise<string> {
+  async issue(principal: Principal): Promise<string> {
+    // jose loads with the first ticket, off the router's start.
+    const { SignJWT } = await import("jose");
     const now = this.#now();
     return new SignJWT({ principal: { ...principal } })
       .setProtectedHeader({ alg: ALG })
@@ -50,6 +51,7 @@ export class ConsoleTickets {
 
   /** The ticket's principal, once per router; undefined when forged, malformed, used or expired. */
   async redeem(ticket: string): Promise<Principal | undefined> {
+    const { jwtVerify } = await import("jose");
     const now = this.#now();
     let payload;
     try {

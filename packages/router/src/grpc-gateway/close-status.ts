@@ -1,9 +1,7 @@
 import { Metadata, status } from "@grpc/grpc-js";
+import { CLOSE_CODE_TRAILER, CLOSE_REASON_TRAILER } from "./close-trailers.ts";
 
-/** Trailer carrying the WebSocket close code the same event has on the WebSocket path. */
-export const CLOSE_CODE_TRAILER = "tm-close-code";
-/** Trailer carrying the close reason (e.g. the `afterSeq` to resume from, for a shed consumer). */
-export const CLOSE_REASON_TRAILER = "tm-close-reason";
+export { CLOSE_CODE_TRAILER, CLOSE_REASON_TRAILER };
 
 /** A call's final status and trailers. */
 export interface CallStatus {

@@ -1,6 +1,7 @@
+import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
-import * as grpc from "@grpc/grpc-js";
-import * as protoLoader from "@grpc/proto-loader";
+import type * as grpc from "@grpc/grpc-js";
+import type * as protoLoader from "@grpc/proto-loader";
 import { decodeFrame, encodeFrame } from "./frame-codec.ts";
 
 /** The partner gateway's one source of truth, in the repository's `proto/` tree. */
@@ -18,8 +19,13 @@ let client: grpc.ServiceClientConstructor | null = null;
 /** The generated client constructor of `threadmesh.gateway.v1.Gateway` (tests, benchmarks, partners in Node). */
 export function gatewayClient(): grpc.ServiceClientConstructor {
   if (client) return client;
-  const def = protoLoader.loadSync(GATEWAY_PROTO_PATH, LOADER_OPTIONS);
-  const pkg = grpc.loadPackageDefinition(def) as unknown as { threadmesh: { gateway: { v1: { Gateway?: grpc.ServiceClientConstructor } } } };
+  // Required here rather than imported: the router's index re-exports this module, and a router without
+  // a gateway port must not load gRPC.
+  const require = createRequire(import.meta.url);
+  const { loadSync } = require("@grpc/proto-loader") as typeof protoLoader;
+  const { loadPackageDefinition } = require("@grpc/grpc-js") as typeof grpc;
+  const def = loadSync(GATEWAY_PROTO_PATH, LOADER_OPTIONS);
+  const pkg = loadPackageDefinition(def) as unknown as { threadmesh: { gateway: { v1: { Gateway?: grpc.ServiceClientConstructor } } } };
   const ctor = pkg.threadmesh.gateway.v1.Gateway;
   if (!ctor) throw new Error(`${GATEWAY_PROTO_PATH} has no service Gateway`);
   client = ctor;

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
-import { structuredPatch } from "diff";
+// The patch module alone: the package index loads every diff flavour.
+import { structuredPatch } from "diff/lib/patch/create.js";
 
 /**
  * The hunks of a unified diff from `oldText` to `newText` (no file headers), with `context` lines of

@@ -181,6 +181,33 @@ export function describeAdmission(kind: TopologyKind): void {
       assert.deepEqual(c.schemaViolations, []);
     });
 
+    test("what the Codex terminal client's /status reads: a plan account, then both windows with their duration, use and reset", async () => {
+      const c = await connect("windowed");
+      // The terminal client fetches and shows limits only for a plan ("chatgpt") account.
+      const account = await c.call("account/read", { refreshToken: false });
+      assert.deepEqual(account.account, { type: "chatgpt", email: null, planType: "pro", workspaceName: null });
+      assert.equal(account.requiresOpenaiAuth, true);
+      const read = await c.call("account/rateLimits/read");
+      const { primary, secondary } = read.rateLimits;
+      assert.equal(read.rateLimits.limitId, "codex");
+      assert.equal(read.rateLimits.limitName, "tiny-window");
+      assert.equal(primary.windowDurationMins, 300);
+      assert.equal(secondary.windowDurationMins, 10_080);
+      // Nothing was spent (the window's 1 micro-credit is smaller than any request, so turns are refused).
+      assert.equal(primary.usedPercent, 0);
+      assert.equal(secondary.usedPercent, 0);
+      const now = Date.now() / 1000;
+      assert.ok(primary.resetsAt > now && primary.resetsAt <= now + 300 * 60, `primary resetsAt ${primary.resetsAt}`);
+      assert.ok(secondary.resetsAt > now && secondary.resetsAt <= now + 10_080 * 60, `secondary resetsAt ${secondary.resetsAt}`);
+      assert.deepEqual(read.rateLimitsByLimitId, { codex: read.rateLimits });
+
+      const operator = await TestClient.initialized(topo.url, { token: topo.token });
+      clients.push(operator);
+      assert.equal((await operator.call("account/read", {})).account.type, "chatgpt");
+      assert.deepEqual(c.schemaViolations, []);
+      assert.deepEqual(operator.schemaViolations, []);
+    });
+
     test("the operator token's tenant reads an unlimited snapshot", async () => {
       const c = await TestClient.initialized(topo.url, { token: topo.token });
       clients.push(c);

@@ -99,6 +99,9 @@ export interface MethodResults {
     rateLimitUpsell?: unknown;
   };
   "account/read": { requiresOpenaiAuth: boolean; account?: unknown; userId?: string | null; workspaceRouting?: unknown };
+  "account/usage/read": { summary: Record<string, number | null>; dailyUsageBuckets?: unknown[] | null; threadUsage?: unknown };
+  "app/list": { data: unknown[]; nextCursor?: string | null };
+  "app/installed": { apps: unknown[] };
   "account/bedrock/checkGovCloudRequirements": { isGovCloud: boolean; shouldWarn: boolean };
   "config/read": { config: Record<string, unknown>; origins: Record<string, unknown>; layers?: unknown[] | null };
   "configRequirements/read": { requirements?: Record<string, unknown> | null; supportsIndependentSpeedModes?: boolean | null };

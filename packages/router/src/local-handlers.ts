@@ -1,8 +1,8 @@
 import type { MethodName } from "@threadmesh/protocol";
 import type { ResolvedRouterConfig } from "./config.ts";
-import { accountRead, bedrockGovCloudCheck, rateLimitsRead } from "./handlers/account-reads.ts";
+import { accountRead, accountUsageRead, bedrockGovCloudCheck, rateLimitsRead } from "./handlers/account-reads.ts";
 import { configRead, configRequirementsRead, type ConfigReadParams } from "./handlers/config-read.ts";
-import { emptyList, pluginInstalled } from "./handlers/empty-catalogs.ts";
+import { appInstalled, appList, emptyList, pluginInstalled } from "./handlers/empty-catalogs.ts";
 import { modelList, type ModelListParams } from "./handlers/model-list.ts";
 import { modelProviderDefaultSet } from "./handlers/model-provider-default.ts";
 
@@ -17,9 +17,12 @@ export const LOCAL_HANDLERS: Readonly<Partial<Record<MethodName, LocalHandler>>>
   "configRequirements/read": configRequirementsRead,
   "account/read": accountRead,
   "account/rateLimits/read": rateLimitsRead,
+  "account/usage/read": accountUsageRead,
   "account/bedrock/checkGovCloudRequirements": bedrockGovCloudCheck,
   "collaborationMode/list": emptyList,
   "hooks/list": emptyList,
   "skills/list": emptyList,
   "plugin/installed": pluginInstalled,
+  "app/list": appList,
+  "app/installed": appInstalled,
 };

@@ -1,4 +1,4 @@
-import { rateLimitsReadFor, type RateLimitsReader } from "./handlers/account-reads.ts";
+import { accountReadFor, rateLimitsReadFor, type RateLimitsReader } from "./handlers/account-reads.ts";
 import {
   ErrorCode,
   InternalError,
@@ -61,7 +61,7 @@ export interface MessageProcessorOptions {
   outbound: OutboundBudget;
   logger: Logger;
   platform: PlatformInfo;
-  /** `account/rateLimits/read` from the credit store, scoped by the connection's tenant. */
+  /** `account/rateLimits/read` (and `account/read`'s plan) from the credit store, scoped by the connection's tenant. */
   rateLimits?: RateLimitsReader;
   /** Sheds new turns (`turn/start` only) of the lowest priority classes under load; none: never shed. */
   shedder?: TurnShedder;
@@ -190,8 +190,8 @@ export class MessageProcessor implements TransportAcceptor {
       }));
       applyParamLimits(name, params, limits);
       const route = METHODS[name as keyof typeof METHODS].route;
-      if (route === "router" && name === "account/rateLimits/read" && this.#opts.rateLimits) {
-        void this.#readRateLimits(conn, req, this.#opts.rateLimits, started);
+      if (route === "router" && (name === "account/rateLimits/read" || name === "account/read") && this.#opts.rateLimits) {
+        void this.#readRateLimits(conn, req, name, this.#opts.rateLimits, started);
         return;
       }
       if (route === "router") {
@@ -223,11 +223,11 @@ export class MessageProcessor implements TransportAcceptor {
     }
   }
 
-  async #readRateLimits(conn: Connection, req: Request, read: RateLimitsReader, started: number): Promise<void> {
+  async #readRateLimits(conn: Connection, req: Request, name: "account/rateLimits/read" | "account/read", read: RateLimitsReader, started: number): Promise<void> {
     try {
-      const result = await rateLimitsReadFor(read, conn.tenant);
+      const result = name === "account/read" ? await accountReadFor(read, conn.tenant) : await rateLimitsReadFor(read, conn.tenant);
       conn.sendControl(encodeResult(req.idText, result));
-      this.#observe("account/rateLimits/read", "ok", started);
+      this.#observe(name, "ok", started);
     } catch (err) {
       this.#opts.logger.error({ err, connId: conn.id, tenant: conn.tenant }, "reading the tenant's rate limits failed");
       this.#fail(conn, req, new InternalError("rate limits could not be read").toShape(), started);

@@ -7,3 +7,13 @@ export function emptyList(): unknown {
 export function pluginInstalled(): unknown {
   return { marketplaces: [], marketplaceLoadErrors: [] };
 }
+
+/** `app/list`: no apps (connectors); the terminal client asks it for a plan account. */
+export function appList(): unknown {
+  return { data: [], nextCursor: null };
+}
+
+/** `app/installed`: no apps installed. */
+export function appInstalled(): unknown {
+  return { apps: [] };
+}

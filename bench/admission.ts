@@ -19,7 +19,8 @@
  * side on the same model simulator, one with admission on and one with THREADMESH_ADMISSION=false, and
  * turns alternate between them (one at a time), timed from the client's turn/start to the model
  * request's arrival at the simulator, and from the end of the model's stream to turn/completed (which
- * now waits for the round's settlement). The tenant's plan is not unlimited and has windows, a grant
+ * now waits for the round's settlement). Distributed hosts count burst limits in a redis-server spawned
+ * for the run. The tenant's plan is not unlimited and has windows, a grant
  * and purchased credits, so admission walks every stage; every turn must complete.
  * Results go to bench/results/admission.json.
  */
@@ -61,8 +62,12 @@ const WARMUP_TURNS = Number(process.env.BENCH_ADMISSION_WARMUP_TURNS ?? 20);
 const TURN_TIMEOUT_MS = 60_000;
 
 /** A deployment of `kind` with admission on or off, its tenant on {@link PLAN} with credits, and a client holding the tenant's key. */
-async function deployment(sim: ModelSim, kind: TopologyKind, admission: boolean): Promise<{ topo: Topology; client: BenchClient; threadId: string }> {
-  const topo = await startTopology(kind, { simUrl: sim.url, extraEnv: { THREADMESH_LOG_LEVEL: "warn", THREADMESH_ADMISSION: String(admission), THREADMESH_MODEL: MODEL, THREADMESH_ADMIN_PORT: "0" } });
+async function deployment(sim: ModelSim, kind: TopologyKind, admission: boolean, redisUrl: string | null): Promise<{ topo: Topology; client: BenchClient; threadId: string }> {
+  const redis: Record<string, string> = redisUrl === null ? {} : { THREADMESH_REDIS_URL: redisUrl };
+  // Turn shedding and the hosts' lag check are off: on a shared machine, other work's load would shed the
+  // run's own turns, one at a time, and these figures are the credit waterfall's.
+  const overload = { THREADMESH_SHEDDING: "false", THREADMESH_TURN_LAG_BUDGET_MS: "0" };
+  const topo = await startTopology(kind, { simUrl: sim.url, extraEnv: { THREADMESH_LOG_LEVEL: "warn", THREADMESH_ADMISSION: String(admission), THREADMESH_MODEL: MODEL, THREADMESH_ADMIN_PORT: "0", ...overload, ...redis } });
   if (topo === null) throw new Error(`services for the ${kind} topology are missing`);
   const credits = await openCreditStore({ url: topo.databaseUrl, migrate: false });
   const tenants = await openTenantStore({ url: topo.databaseUrl, migrate: false });
@@ -90,9 +95,13 @@ interface TurnTimes {
 /** Alternates 5-delta turns between the deployment with admission on and the one with it off. */
 async function turnOverhead(run: BenchRun, kind: TopologyKind): Promise<{ on: TurnTimes; off: TurnTimes; p50DeltaMs: number }> {
   const sim = await startModelSim({ port: 0 });
+  // Distributed hosts count burst limits in Redis, as deployed.
+  const redisServer = kind === "distributed" ? await startRedisServer() : null;
+  if (kind === "distributed" && redisServer === null) throw new Error("redis-server not found");
+  const redisUrl = redisServer === null ? null : `redis://127.0.0.1:${redisServer.port}`;
   const sides: Array<{ label: "on" | "off"; d: Awaited<ReturnType<typeof deployment>>; toModel: number[]; toCompleted: number[] }> = [];
   try {
-    for (const label of ["on", "off"] as const) sides.push({ label, d: await deployment(sim, kind, label === "on"), toModel: [], toCompleted: [] });
+    for (const label of ["on", "off"] as const) sides.push({ label, d: await deployment(sim, kind, label === "on", redisUrl), toModel: [], toCompleted: [] });
     for (const side of sides) {
       sim.script(side.d.threadId, Array.from({ length: TURNS + WARMUP_TURNS }, (_, i) => ({ output: [{ type: "message" as const, text: ["a", "b", "c", "d", `${i}`] }], usage: { inputTokens: 400, outputTokens: 5 } })));
     }
@@ -121,6 +130,7 @@ async function turnOverhead(run: BenchRun, kind: TopologyKind): Promise<{ on: Tu
       await side.d.topo.stop();
     }
     await sim.close();
+    await redisServer?.kill();
   }
 }
 

@@ -78,6 +78,14 @@ export function htmlReport(r: LoadTestResult): string {
   const checkRows = Object.entries(r.checks)
     .map(([name, c]) => `<tr class="${c.fails ? "fail" : "ok"}"><td>${esc(name)}</td><td>${c.passes}</td><td>${c.fails}</td></tr>`)
     .join("");
+  const rollSection =
+    r.roll === null
+      ? ""
+      : "error" in r.roll
+        ? `<h2>Rolling restart</h2><p class="fail">${esc(r.roll.error)}</p>`
+        : `<h2>Rolling restart</h2><p>${r.roll.steps.length} processes replaced one at a time in ${r.roll.durationS.toFixed(1)} s (drain deadline ${r.roll.drainDeadlineMs} ms).</p><table><tr><th>at s</th><th>role</th><th>old</th><th>new</th><th>ready ms</th><th>stop ms</th><th>exit</th></tr>${r.roll.steps
+            .map((st) => `<tr><td>${st.atS}</td><td>${st.role}</td><td>${esc(st.old)}</td><td>${esc(st.new)}</td><td>${st.readyMs}</td><td>${st.stopMs}</td><td>${esc(String(st.exit))}</td></tr>`)
+            .join("")}</table>`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Threadmesh load test: ${esc(r.scenario)}</title>
 <style>
@@ -91,6 +99,7 @@ svg text{font-size:11px;fill:#495057}figure{margin:16px 0}figcaption{font-weight
 <h1>Threadmesh load test: ${esc(r.scenario)} — ${r.ok ? "passed" : "FAILED"}</h1>
 <p>Started ${esc(r.startedAt)}, ${r.durationS.toFixed(1)} s, ${r.iterations} iterations${r.mesh ? `, on ${esc(r.mesh)}` : ""}; target ${esc(r.target.url)}; ${r.target.deltas} deltas per scripted reply${r.target.simUrl ? "" : " (no simulator: the model answers as configured)"}.</p>
 ${charts.join("\n")}
+${rollSection}
 <h2>Thresholds</h2><table><tr><th>metric</th><th>threshold</th><th>value</th><th></th></tr>${thresholdRows}</table>
 <h2>Checks</h2><table><tr><th>check</th><th>passed</th><th>failed</th></tr>${checkRows}</table>
 <h2>Summary</h2><pre>${esc(summaryTable(r))}</pre>

@@ -17,6 +17,20 @@ export class ConnectionLostError extends Error {
   }
 }
 
+/**
+ * A thread a reopened connection cannot follow: its first turn had not started when the server closed
+ * the connection, and until then a thread cannot be resumed (Codex: `no rollout found`). Nothing of it
+ * is lost; the client starts another thread.
+ */
+export class ThreadNotResumableError extends Error {
+  readonly threadId: string;
+  constructor(threadId: string) {
+    super(`thread ${threadId} cannot be followed from a new connection before its first turn`);
+    this.name = "ThreadNotResumableError";
+    this.threadId = threadId;
+  }
+}
+
 /** A JSON-RPC error answer. */
 export class RpcError extends Error {
   readonly method: string;
@@ -105,6 +119,11 @@ export type ServerRequestHandler = (method: string, params: any) => unknown;
 const DELTA_METHOD = "item/agentMessage/delta";
 /** JSON-RPC code of a retryable refusal (overload, shedding). */
 const OVERLOADED = -32001;
+/** JSON-RPC invalid request, and how a thread that cannot be resumed yet is refused. */
+const INVALID_REQUEST = -32600;
+const NO_ROLLOUT = /no rollout found for thread id/;
+/** turn/start attempts whose answer a closing connection took with it, before that counts as an error. */
+const MAX_LOST_TURN_STARTS = 3;
 /** Attempts of one turn/start before a -32001 counts as an error. */
 const MAX_OVERLOAD_ATTEMPTS = 20;
 const DEFAULT_RETRY_DELAY_MS = 500;
@@ -130,6 +149,10 @@ export class CodexSession {
   #reconnecting: Promise<void> | null = null;
   /** Why reopening the connection failed for good. */
   #lost: Error | null = null;
+  /** Set once the first connection's handshake is over: a resuming client reconnects from then on. */
+  #opened = false;
+  /** Followed threads a reopened connection could not resume: no turn had started on them yet. */
+  readonly #unresumable = new Set<string>();
 
   #socket: LoadSocket;
   readonly #platform: Platform;
@@ -148,11 +171,25 @@ export class CodexSession {
   /** Connects, initializes and sends `initialized`; records `tm_connect_ms`. */
   static async open(platform: Platform, target: Target, clientName = "threadmesh-loadtest"): Promise<CodexSession> {
     const t0 = platform.now();
-    const socket = await platform.connect(target.url, CodexSession.#headers(target));
-    const s = new CodexSession(socket, platform, target, clientName);
-    await s.#initialize();
-    platform.add("tm_connect_ms", platform.now() - t0);
-    return s;
+    let delay = RECONNECT_FIRST_DELAY_MS;
+    for (;;) {
+      let s: CodexSession | null = null;
+      try {
+        const socket = await platform.connect(target.url, CodexSession.#headers(target));
+        s = new CodexSession(socket, platform, target, clientName);
+        await s.#initialize();
+        s.#opened = true;
+        platform.add("tm_connect_ms", platform.now() - t0);
+        return s;
+      } catch (err) {
+        // A resuming client opens again when the server closed or refused the connection (a draining
+        // router) before the handshake was over.
+        if (target.resume !== true || err instanceof RpcError || platform.now() - t0 > RECONNECT_GIVE_UP_MS) throw err;
+        if (s !== null) await s.close();
+        await platform.sleep(delay);
+        delay = Math.min(RECONNECT_MAX_DELAY_MS, delay * 2);
+      }
+    }
   }
 
   static #headers(target: Target): Record<string, string> {
@@ -172,7 +209,7 @@ export class CodexSession {
       if (socket !== this.#socket) return;
       const pending = [...this.#pending.values()];
       this.#pending.clear();
-      if (this.#closing) {
+      if (this.#closing || (!this.#opened && this.#target.resume === true)) {
         for (const p of pending) p.reject(new ConnectionLostError(p.method, code));
         this.#resolveClosed(code);
         return;
@@ -205,9 +242,17 @@ export class CodexSession {
         this.#attach(socket);
         await this.#initialize();
         for (const [threadId, seqs] of this.#seqs) {
+          if (this.#unresumable.has(threadId)) continue;
           const afterSeq = Math.max(0, seqs.last);
           seqs.anchor(afterSeq);
-          const r = await this.#retrying("thread/resume", { threadId, afterSeq, excludeTurns: true }, undefined, true);
+          let r: any;
+          try {
+            r = await this.#retrying("thread/resume", { threadId, afterSeq, excludeTurns: true }, undefined, true);
+          } catch (err) {
+            if (!(err instanceof RpcError) || err.code !== INVALID_REQUEST || !NO_ROLLOUT.test(err.message)) throw err;
+            this.#unresumable.add(threadId);
+            continue;
+          }
           this.#platform.check("resume after a server close recovered the gap", r?.replay == null || r.replay.recovered === true);
         }
         this.#platform.add("tm_server_closes", 1);
@@ -283,13 +328,39 @@ export class CodexSession {
    * and the turn's duration run from the attempt that was accepted.
    */
   async startTurn(threadId: string, text: string): Promise<TurnWatch> {
-    await this.#reconnected();
-    let sentAt = this.#platform.now();
-    const r = await this.#retrying("turn/start", { threadId, input: [{ type: "text", text }] }, () => (sentAt = this.#platform.now()));
-    const watch = this.#watch(String(r.turn.id));
+    let turnId: string | null = null;
+    let sentAt = 0;
+    for (let attempt = 1; turnId === null; attempt++) {
+      await this.#reconnected();
+      this.#resumable(threadId);
+      sentAt = this.#platform.now();
+      const known = new Set(this.#turns.keys());
+      try {
+        const r = await this.#retrying("turn/start", { threadId, input: [{ type: "text", text }] }, () => (sentAt = this.#platform.now()));
+        turnId = String(r.turn.id);
+      } catch (err) {
+        if (!(err instanceof ConnectionLostError) || this.#target.resume !== true || attempt >= MAX_LOST_TURN_STARTS) throw err;
+        // The connection closed before the answer: the turn began if the thread now shows a turn this
+        // client does not know (its events reach the resumed connection); otherwise it is sent again.
+        await this.#reconnected();
+        this.#resumable(threadId);
+        const read = await this.call("thread/read", { threadId, includeTurns: true });
+        const begun = (read.thread.turns as Array<{ id: string }>).filter((t) => !known.has(t.id)).at(-1);
+        if (begun !== undefined) turnId = begun.id;
+        this.#platform.add("tm_turn_starts_unanswered", 1);
+      }
+    }
+    const watch = this.#watch(turnId);
     watch.sentAt = sentAt;
     this.#platform.add("tm_turns_started", 1);
     return watch;
+  }
+
+  /** Throws {@link ThreadNotResumableError} (and stops following the thread) when a reconnection could not resume it. */
+  #resumable(threadId: string): void {
+    if (!this.#unresumable.has(threadId)) return;
+    this.#seqs.delete(threadId);
+    throw new ThreadNotResumableError(threadId);
   }
 
   /** Follows a turn (and its thread's seq tracker) that began on another session. */

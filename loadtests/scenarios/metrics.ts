@@ -17,6 +17,8 @@ export const METRICS = {
   tm_steers: { kind: "counter", time: false, help: "turn/steer requests accepted" },
   tm_reconnects: { kind: "counter", time: false, help: "forced reconnects that resumed with afterSeq" },
   tm_server_closes: { kind: "counter", time: false, help: "connections the server closed (draining router) that the client reopened, resuming with afterSeq" },
+  tm_turn_starts_unanswered: { kind: "counter", time: false, help: "turn/start answers lost with a connection the server closed; the client looked the turn up and sent it again only if it had not begun" },
+  tm_threads_restarted: { kind: "counter", time: false, help: "new threads started because the server closed the connection before the first turn of the previous one (which cannot be resumed yet)" },
   tm_turns_lost: { kind: "counter", time: false, help: "turns whose end never reached the client (connection lost for good)" },
   tm_replay_gaps: { kind: "counter", time: false, help: "seqs missing from a thread's stream (live or replayed)" },
   tm_replay_repeats: { kind: "counter", time: false, help: "seqs delivered twice on one thread's stream" },

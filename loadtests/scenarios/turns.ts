@@ -3,12 +3,14 @@
  * the new thread. With one turn per thread every iteration is the cold path (placement, first store
  * writes); with two, the second turn shows the warm path.
  */
-import { CodexSession } from "./codex-session.ts";
+import { CodexSession, ThreadNotResumableError, type TurnWatch } from "./codex-session.ts";
 import type { IterationContext } from "./platform.ts";
 import { finishTurn, recordSeqs, replyText, startThread, textReply, THREAD_DEFAULTS } from "./turn-flow.ts";
 
 /** Replies scripted beyond one per turn when clients resume: one per host a turn may be handed to. */
 const SPARE_REPLIES = 3;
+/** New threads an iteration may start because its connection was closed before a first turn. */
+const MAX_THREAD_RESTARTS = 3;
 
 export async function turns(ctx: IterationContext): Promise<void> {
   const { target, platform } = ctx;
@@ -18,9 +20,21 @@ export async function turns(ctx: IterationContext): Promise<void> {
     // A client that resumes across a rolling restart may see a turn handed over mid-answer: the adopting
     // host asks the model again, and gets a spare copy of the same reply.
     const replies = Array.from({ length: n + (target.resume ? SPARE_REPLIES : 0) }, () => textReply(target, target.deltas));
-    const threadId = await startThread(ctx, session, { ...THREAD_DEFAULTS }, replies);
+    let threadId = await startThread(ctx, session, { ...THREAD_DEFAULTS }, replies);
     for (let i = 0; i < n; i++) {
-      const watch = await session.startTurn(threadId, `load test turn ${i + 1}`);
+      let watch: TurnWatch;
+      for (let restarts = 0; ; restarts++) {
+        try {
+          watch = await session.startTurn(threadId, `load test turn ${i + 1}`);
+          break;
+        } catch (err) {
+          // The connection was closed before the thread's first turn: that thread cannot be followed
+          // from the new one, so the client starts another.
+          if (!(err instanceof ThreadNotResumableError) || restarts >= MAX_THREAD_RESTARTS) throw err;
+          platform.add("tm_threads_restarted", 1);
+          threadId = await startThread(ctx, session, { ...THREAD_DEFAULTS }, replies);
+        }
+      }
       const status = await finishTurn(ctx, watch);
       platform.check("turn completed", status === "completed");
       if (target.simUrl) {

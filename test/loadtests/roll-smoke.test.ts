@@ -53,5 +53,7 @@ describe("load-test runner --roll", () => {
     assert.ok(count("tm_deltas") >= count("tm_turns_completed") * 100);
     assert.ok(count("tm_server_closes") > 0, "clients of the replaced routers reconnected and resumed");
     assert.equal(r.abandoned, 0);
+    const html = readFileSync(join(out, "report.html"), "utf8");
+    assert.match(html, /<h2>Rolling restart<\/h2><p>4 processes replaced one at a time/);
   });
 });

@@ -1,13 +1,14 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
-import { execFileSync } from "node:child_process";
 
 /** A running `codex app-server` listening on a loopback WebSocket, its model provider pointed at `modelUrl`. */
 export interface CodexServer {
-  url: string;
+  readonly url: string;
   workdir: string;
+  /** Stops the server and starts it again on the same CODEX_HOME (threads on disk, none loaded). */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -45,34 +46,46 @@ export async function startCodexServer(version: string, modelUrl: string): Promi
       "",
     ].join("\n"),
   );
-  const child: ChildProcess = spawn(process.execPath, [codexBinary(version), "app-server", "--listen", "ws://127.0.0.1:0"], {
-    env: { ...process.env, CODEX_HOME: home, RUST_LOG: "warn" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`codex app-server did not listen: ${out.slice(-500)}`)), 60_000);
-    const onData = (d: Buffer): void => {
-      out += d.toString();
-      const m = /ws:\/\/127\.0\.0\.1:\d+/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[0]);
-      }
-    };
-    child.stdout!.on("data", onData);
-    child.stderr!.on("data", onData);
-    child.once("exit", (code) => reject(new Error(`codex app-server exited (${code}): ${out.slice(-500)}`)));
-  });
+  let child: ChildProcess;
+  const launch = async (): Promise<string> => {
+    child = spawn(process.execPath, [codexBinary(version), "app-server", "--listen", "ws://127.0.0.1:0"], {
+      env: { ...process.env, CODEX_HOME: home, RUST_LOG: "warn" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    return new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`codex app-server did not listen: ${out.slice(-500)}`)), 60_000);
+      const onData = (d: Buffer): void => {
+        out += d.toString();
+        const m = /ws:\/\/127\.0\.0\.1:\d+/.exec(out);
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[0]);
+        }
+      };
+      child.stdout!.on("data", onData);
+      child.stderr!.on("data", onData);
+      child.once("exit", (code) => reject(new Error(`codex app-server exited (${code}): ${out.slice(-500)}`)));
+    });
+  };
+  const halt = async (): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((r) => child.once("exit", r));
+    child.kill("SIGTERM");
+    await exited;
+  };
+  let url = await launch();
   return {
-    url,
+    get url() {
+      return url;
+    },
     workdir,
+    async restart() {
+      await halt();
+      url = await launch();
+    },
     async stop() {
-      if (child.exitCode === null) {
-        const exited = new Promise((r) => child.once("exit", r));
-        child.kill("SIGTERM");
-        await exited;
-      }
+      await halt();
       rmSync(home, { recursive: true, force: true });
       rmSync(workdir, { recursive: true, force: true });
     },

@@ -5,7 +5,9 @@ type Json = Record<string, any>;
 
 /** The server a scenario drives: the real codex app-server (recording) or Threadmesh (checking). */
 export interface Target {
-  url: string;
+  readonly url: string;
+  /** Stops the server and starts it again on the same store: every thread stored, none loaded. */
+  restart(): Promise<void>;
   token?: string | null;
   /** Validate every server frame against the official schemas (Threadmesh). */
   validate: boolean;
@@ -206,6 +208,24 @@ export const SCENARIOS: Scenario[] = [
       await turn(b, threadId, "again");
       await a.waitFor("turn/completed", fromA);
       return { a, b };
+    },
+  },
+  {
+    name: "cold-read-resume",
+    async run(t, conns) {
+      const a = await open(t, conns);
+      const threadId = await startThread(t, a);
+      t.sim.script(threadId, [say("stored answer")]);
+      await turn(a, threadId, "hi");
+      await a.close();
+      await t.restart();
+      const b = await open(t, conns);
+      await b.call("thread/read", { threadId, includeTurns: true });
+      await b.call("thread/list", {});
+      const from = b.mark;
+      await b.call("thread/resume", { threadId });
+      await b.waitFor("thread/goal/cleared", from);
+      return { b };
     },
   },
   {

@@ -61,15 +61,17 @@ export class Conn {
   }
 
   /**
-   * The exchange so far, in order: `send m`, `result m`, `error m`, `note m` (notification), `ask m`
-   * (server request). `remoteControl/status/changed` is left out: both servers send it once after the
-   * handshake, at a moment no client request orders (see {@link remoteControlCount}).
+   * How many `remoteControl/status/changed` the connection received. The sequences leave it out: both
+   * servers send it once after the handshake, at a moment no client request orders.
    */
   remoteControlCount(): number {
     return this.client.frames.filter((f) => f.method === "remoteControl/status/changed").length;
   }
 
-  /** The exchange so far, in order: `send m`, `result m`, `error m`, `note m` (notification), `ask m` (server request). */
+  /**
+   * The exchange so far, in order: `send m`, `result m`, `error m`, `note m` (notification), `ask m`
+   * (server request), with the status a frame reports (`note thread/status/changed:idle`).
+   */
   sequence(): string[] {
     const out: string[] = [];
     const frames = this.client.frames;
@@ -78,8 +80,8 @@ export class Conn {
       while (s < this.sends.length && this.sends[s]!.at <= i) out.push(this.sends[s++]!.entry);
       const f = frames[i];
       if (!f || isModelMetadataWarning(f) || f.method === "remoteControl/status/changed") continue;
-      if (typeof f.method === "string") out.push(`${"id" in f ? "ask" : "note"} ${f.method}`);
-      else out.push(`${f.error ? "error" : "result"} ${this.methodsById.get(JSON.stringify(f.id)) ?? "?"}`);
+      if (typeof f.method === "string") out.push(`${"id" in f ? "ask" : "note"} ${f.method}${detail(f.params)}`);
+      else out.push(`${f.error ? "error" : "result"} ${this.methodsById.get(JSON.stringify(f.id)) ?? "?"}${f.error ? "" : detail(f.result)}`);
     }
     return normalise(out);
   }
@@ -89,6 +91,15 @@ export class Conn {
   }
 }
 
+/**
+ * The state a frame reports, where the sequence alone would hide a difference: a thread's status (in
+ * `thread/status/changed` and in the thread a response carries) and a completed turn's status.
+ */
+function detail(p: Json | undefined): string {
+  const status = p?.status?.type ?? p?.thread?.status?.type ?? p?.turn?.status;
+  return typeof status === "string" && (p?.status !== undefined || p?.thread !== undefined || p?.turn?.completedAt != null) ? `:${status}` : "";
+}
+
 /** Codex's warning that the mock model of the recordings has no metadata: a property of the test model. */
 function isModelMetadataWarning(f: Json): boolean {
   return f.method === "warning" && typeof f.params?.message === "string" && f.params.message.startsWith("Model metadata for");
@@ -96,12 +107,14 @@ function isModelMetadataWarning(f: Json): boolean {
 
 /**
  * What the comparison ignores, on both sides: how many deltas a stream was cut into (runs of one delta
- * method are one entry: Threadmesh may coalesce deltas, the model decides how many there are).
+ * method are one entry: Threadmesh may coalesce deltas, the model decides how many there are), also
+ * across a request sent while the stream runs.
  */
 export function normalise(seq: readonly string[]): string[] {
   const out: string[] = [];
   for (const e of seq) {
-    if (/^note .*[dD]elta$/.test(e) && out.at(-1) === e) continue;
+    // A delta in flight while a request (interrupt, steer) travels is a race on either server.
+    if (/^note .*[dD]elta$/.test(e) && (out.at(-1) === e || (out.at(-1)?.startsWith("send ") && out.at(-2) === e))) continue;
     out.push(e);
   }
   return out;

@@ -4,6 +4,7 @@ import { startModelSim, type ModelSim } from "@threadmesh/model-sim";
 import { startTopology, type Topology, type TopologyKind } from "../support/topology.ts";
 import { TestClient } from "../support/ws-client.ts";
 import { OPERATOR_CAPS_ENV } from "../support/policy-env.ts";
+import { eventually } from "../support/eventually.ts";
 
 type Json = Record<string, any>;
 
@@ -138,7 +139,11 @@ export function describeCodexClients(kind: TopologyKind): void {
         turnIds[t.thread.id] = r.turn.id;
         await c.waitFor((f) => f.method === "turn/completed" && f.params.turn.id === r.turn.id, { from });
       }
-      const only = await c.call("thread/list", { includedThreadIds: [b.thread.id], limit: 50 });
+      // A list is served from the store, where a turn's end lands shortly after its turn/completed.
+      const only = await eventually(async () => {
+        const page = await c.call("thread/list", { includedThreadIds: [b.thread.id], limit: 50 });
+        return Object.keys(page.readStates).length > 0 && page;
+      }, "the ended turn reaches the store");
       assert.deepEqual(only.data.map((t: Json) => t.id), [b.thread.id]);
       assert.deepEqual(Object.keys(only.readStates), [b.thread.id]);
       assert.deepEqual(only.readStates[b.thread.id].firstUnread, { type: "turn", turnId: turnIds[b.thread.id] });

@@ -1,5 +1,5 @@
 import { seqRange, type Bus, type BusHeaders, type BusMessage, type EventLog, type Subscription } from "@threadmesh/mesh";
-import { EventHeader, TEXT_DECODER, tenantBroadcastWildcard, threadEventSubject } from "@threadmesh/protocol";
+import { BROADCAST_NOTIFICATIONS, EventHeader, TEXT_DECODER, tenantBroadcastWildcard, threadEventSubject } from "@threadmesh/protocol";
 import type { Logger } from "@threadmesh/telemetry";
 import { parseAudience } from "./auth/principal-access.ts";
 import { splitBatch, type SplitBatch } from "./batch-frames.ts";
@@ -177,6 +177,27 @@ export class FanOut {
       if (kind === "n" || kind === "b") this.#dispatch(j.entry, one, e, replay.afterSeq);
     }
     for (const msg of j.held) this.#dispatch(j.entry, one, msg, replay.coveredThrough);
+  }
+
+  /**
+   * Before the reply: delivers the broadcasts a joiner holds that the host published before answering
+   * (seq at or below `through`), and holds them no longer. Codex sends every connection a thread's
+   * broadcasts as they happen, so a cold resume's `thread/status/changed` precedes the resume's response.
+   */
+  releaseEarlyBroadcasts(joiner: Joiner, through: number): void {
+    const j = joiner as JoinerState;
+    if (j.overflowed || !j.entry.joiners.has(j)) return;
+    let kept = 0;
+    for (const msg of j.held) {
+      const h = msg.headers;
+      const method = h?.[EventHeader.Method] ?? "";
+      if (h?.[EventHeader.Kind] === "n" && BROADCAST_NOTIFICATIONS.has(method) && Number(h[EventHeader.Seq]) <= through) {
+        j.heldBytes -= msg.data.length;
+        j.conn.countHeld(-msg.data.length);
+        j.conn.deliverEvent(msg.data, method);
+      } else j.held[kept++] = msg;
+    }
+    j.held.length = kept;
   }
 
   /** The subscription was not granted (error reply, timeout, closed connection). */

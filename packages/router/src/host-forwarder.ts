@@ -228,6 +228,7 @@ export class HostForwarder {
       conn.sendControl(encodeError(req.idText, isRpcErrorShape(reply.error) ? reply.error : BAD_REPLY));
       return "error";
     }
+    if (joiner !== undefined && replay === undefined && typeof reply.lastSeq === "number") this.#fanout.releaseEarlyBroadcasts(joiner, reply.lastSeq);
     const result = replay === undefined ? reply.result : withReplay(reply.result, replay);
     // `thread/search/stream` (Codex 0.171): the matches arrive as one partial, named by the request id, then the response.
     if (req.method === "thread/search/stream") {

@@ -9,6 +9,7 @@ import { commandNeedsApproval, isKnownSafeCommand, patchDecision, proposedAmendm
 import { resolveWorkdir } from "../src/turn/shell-call.ts";
 import { readSseData } from "../src/model/sse-reader.ts";
 import { Readable } from "node:stream";
+import { once } from "node:events";
 
 function body(chunks: string[]): ReadableStream<Uint8Array> {
   const enc = new TextEncoder();
@@ -221,7 +222,7 @@ describe("host units", () => {
     assert.deepEqual(seen, ['{"x":1}', "l1\nl2", "crlf", "é", "stop"]);
   });
 
-  test("the SSE reader reads a Node stream the same way: UTF-8 split across chunks, stop destroys the stream", async () => {
+  test("the SSE reader reads a Node stream the same way: UTF-8 split across chunks, what follows a stop goes unread", async () => {
     const bytes = Buffer.from("data: {\"x\"\n\ndata: é\n\ndata: stop\n\ndata: never\n\n");
     const split = bytes.indexOf(0xc3) + 1; // inside "é"
     const stream = Readable.from([bytes.subarray(0, 5), bytes.subarray(5, split), bytes.subarray(split)], { objectMode: false });
@@ -233,6 +234,18 @@ describe("host units", () => {
     }, { start: () => chunks.push("start"), end: () => chunks.push("end") });
     assert.deepEqual(seen, ['{"x"', "é", "stop"]);
     assert.deepEqual(chunks, ["start", "end", "start", "end", "start", "end"]);
+    await once(stream, "close");
+    assert.equal(stream.readableEnded, true, "the rest was read to the end (the connection stays reusable)");
+  });
+
+  test("the SSE reader drops a stopped Node stream whose rest does not end", async () => {
+    const stream = new Readable({ read() {} });
+    const reading = readSseData(stream, () => true);
+    stream.push("data: stop\n\n");
+    await reading;
+    stream.push("data: more\n\n");
+    await once(stream, "close");
+    assert.equal(stream.readableEnded, false);
     assert.equal(stream.destroyed, true);
   });
 

@@ -45,6 +45,24 @@ function isReadable(body: AsyncIterable<Uint8Array> | Readable): body is Readabl
 
 const ignore = (): void => {};
 
+/** How long the rest of a stopped body may take to arrive before its connection is dropped, in ms. */
+const DISCARD_WITHIN_MS = 1_000;
+
+/**
+ * Lets what follows the stop in a body (its end, usually in the same read) arrive and go unread, so the
+ * keep-alive connection goes back to the pool instead of being torn down and reopened (a TCP, on a
+ * provider a TLS, handshake per model request). A body that has not ended within
+ * {@link DISCARD_WITHIN_MS} is destroyed.
+ */
+function discardRest(body: Readable): void {
+  if (body.readableEnded || body.destroyed) return;
+  const timer = setTimeout(() => body.destroy(), DISCARD_WITHIN_MS);
+  const done = (): void => clearTimeout(timer);
+  body.once("end", done);
+  body.once("close", done);
+  body.on("data", ignore);
+}
+
 /** Feeds the stream's text as it arrives until it ends, fails, or `stopped()` turns true (then destroys it). */
 function readNodeStream(body: Readable, feed: (text: string) => void, stopped: () => boolean): Promise<void> {
   return new Promise<void>((resolve, reject) => {
@@ -71,7 +89,7 @@ function readNodeStream(body: Readable, feed: (text: string) => void, stopped: (
       }
       if (stopped()) {
         settle(undefined);
-        body.destroy();
+        discardRest(body);
       }
     };
     const onEnd = (): void => settle(undefined);

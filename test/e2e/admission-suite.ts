@@ -80,6 +80,7 @@ export function describeAdmission(kind: TopologyKind): void {
         ["midway", "credits-only"],
         ["busy", "three-at-once"],
         ["bursty", "two-per-second"],
+        ["cutshort", "credits-only"],
       ] as const) {
         await tenants.createTenant({ id, name: id, plan: planId });
         keys[id] = (await tenants.createApiKey({ tenantId: id, name: `${id}-key` })).secret;
@@ -87,6 +88,7 @@ export function describeAdmission(kind: TopologyKind): void {
       await credits.topUp("midway", 20_000, "midway-first", Date.now());
       await credits.topUp("busy", 1_000_000_000, "busy-first", Date.now());
       await credits.topUp("bursty", 1_000_000_000, "bursty-first", Date.now());
+      await credits.topUp("cutshort", 20_000, "cutshort-first", Date.now());
     });
 
     after(async () => {
@@ -178,6 +180,28 @@ export function describeAdmission(kind: TopologyKind): void {
       assert.equal(read.rateLimits.credits.hasCredits, true);
       assert.equal(read.rateLimits.credits.unlimited, false);
       assert.equal(read.rateLimits.planType, "pro");
+      assert.deepEqual(c.schemaViolations, []);
+    });
+
+    test("a response that ends incomplete is charged the usage it reported, once, and nothing stays reserved", async () => {
+      const c = await connect("cutshort");
+      const threadId = await startThread(c);
+      const usage = { inputTokens: 150, cachedTokens: 0, outputTokens: 40 };
+      sim.script(threadId, [{ output: [{ type: "message", text: "cut by the token limit" }], usage, fail: { kind: "incomplete" } }]);
+      const from = c.frames.length;
+      const { turn } = await c.call("turn/start", { threadId, input: text("go") });
+      const completed = await c.waitFor((f) => f.method === "turn/completed" && f.params.turn.id === turn.id, { from });
+      assert.equal(completed.params.turn.status, "failed");
+      const cost = costAt(PRICE, { inputTokens: 150, cachedInputTokens: 0, outputTokens: 40 });
+      await eventually(async () => (await credits.activeTurns("cutshort", Date.now())) === 0, "the turn's slot is freed");
+      const [report] = await eventually(async () => {
+        const r = await credits.reconcile("cutshort");
+        return r[0]!.totals.usageEvents === 1 && r;
+      }, "the incomplete response's usage is settled");
+      assert.ok(report!.ok, report!.problems.join("; "));
+      assert.equal(report!.totals.billed, cost);
+      assert.equal(report!.totals.balance, 20_000 - cost);
+      assert.equal(report!.totals.reservedInFlight, 0);
       assert.deepEqual(c.schemaViolations, []);
     });
 

@@ -12,6 +12,7 @@ export interface FailureDetails {
 const DEFAULT_MESSAGES: Record<SimFailure["kind"], string> = {
   error: "The model simulator raised a stream error.",
   failed: "The model simulator failed the response.",
+  incomplete: "The model simulator ended the response incomplete.",
   http: "The server had an error while processing your request.",
   cut: "The model simulator cut the connection.",
   hang: "The model simulator stopped responding.",

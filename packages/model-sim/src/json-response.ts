@@ -28,7 +28,10 @@ export async function jsonResponse(res: ServerResponse, plan: ResponsePlan, sign
       return "disconnected";
     } else {
       const d = failureDetails(fail);
-      if (fail.kind === "failed") {
+      if (fail.kind === "incomplete") {
+        sendJson(res, 200, { ...events.finalResponse("incomplete"), incomplete_details: { reason: fail.code ?? "max_output_tokens" }, usage: plan.usage });
+        outcome = "incomplete";
+      } else if (fail.kind === "failed") {
         sendJson(res, 200, { ...events.finalResponse("failed"), error: { code: d.code, message: d.message } });
         outcome = "failed";
       } else {

@@ -33,10 +33,11 @@ export interface RecordedRequest {
 
 /**
  * How a response ended: `completed` (including non-streamed answers), `failed` (`response.failed`),
+ * `incomplete` (`response.incomplete`),
  * `error` (`error` event or HTTP error status), `cut` (socket destroyed by script), `disconnected` (the
  * client went away or the simulator closed first).
  */
-export type StreamOutcome = "completed" | "failed" | "error" | "cut" | "disconnected";
+export type StreamOutcome = "completed" | "failed" | "incomplete" | "error" | "cut" | "disconnected";
 
 /** Emitted once per response, right after its last byte was handed to the socket. */
 export interface StreamEnd {

@@ -10,7 +10,7 @@ export class SimScriptError extends Error {
   }
 }
 
-const FAILURE_KINDS = new Set(["error", "failed", "http", "cut", "hang"]);
+const FAILURE_KINDS = new Set(["error", "failed", "incomplete", "http", "cut", "hang"]);
 
 /**
  * Checks untrusted script JSON (the control API, or in-process callers) and returns it as typed responses.
@@ -86,7 +86,7 @@ function parseUsage(value: unknown, at: string, problems: string[]): SimUsage {
 
 function parseFailure(value: unknown, at: string, problems: string[]): SimFailure {
   if (!isObject(value) || typeof value.kind !== "string" || !FAILURE_KINDS.has(value.kind)) {
-    problems.push(`${at}.kind: expected one of error, failed, http, cut, hang`);
+    problems.push(`${at}.kind: expected one of error, failed, incomplete, http, cut, hang`);
     return { kind: "error" };
   }
   const f: SimFailure = { kind: value.kind as SimFailure["kind"] };

@@ -6,7 +6,7 @@ export interface Frame {
   readonly delta: boolean;
 }
 
-export type ResponseStatus = "in_progress" | "completed" | "failed";
+export type ResponseStatus = "in_progress" | "completed" | "failed" | "incomplete";
 
 /**
  * Produces the Responses API event sequence of one plan, numbering events from 0. The normal sequence ends
@@ -52,6 +52,12 @@ export class ResponseEvents {
   failed(code: string, message: string): string {
     const response = { ...wireResponse(this.#plan, "failed", this.#done, null), error: { code, message } };
     return this.#frame("response.failed", { response }).text;
+  }
+
+  /** A `response.incomplete` event carrying the items finished so far and the response's usage. */
+  incomplete(reason: string): string {
+    const response = { ...wireResponse(this.#plan, "incomplete", this.#done, this.#plan.usage), incomplete_details: { reason } };
+    return this.#frame("response.incomplete", { response }).text;
   }
 
   /** An `error` event. */

@@ -69,11 +69,14 @@ export interface SimUsage {
  * How a response fails:
  * - `error`: an `error` event (`{type:"error", code, message, param}`), then the stream ends.
  * - `failed`: a `response.failed` event whose `response.error` carries `code` and `message`.
+ * - `incomplete`: a `response.incomplete` event (`incomplete_details.reason` is `code`, default
+ *   `max_output_tokens`) carrying the items finished so far and the response's usage, as the real API
+ *   ends a response cut short by its token limit or a content filter.
  * - `http`: no stream; HTTP `status` with an OpenAI-shaped JSON error body.
  * - `cut`: the socket is destroyed without completing the stream.
  * - `hang`: the stream stays open, silent, until the client disconnects or the simulator closes.
  */
-export type SimFailureKind = "error" | "failed" | "http" | "cut" | "hang";
+export type SimFailureKind = "error" | "failed" | "incomplete" | "http" | "cut" | "hang";
 
 export interface SimFailure {
   kind: SimFailureKind;

@@ -73,6 +73,9 @@ async function writeStream(res: ServerResponse, plan: ResponsePlan, signal: Abor
     case "failed":
       out.push(events.failed(d.code, d.message));
       return out.end("failed");
+    case "incomplete":
+      out.push(events.incomplete(fail.code ?? "max_output_tokens"));
+      return out.end("incomplete");
     case "cut":
       out.flush();
       return cut(res);

@@ -212,15 +212,18 @@ export class ThreadActor implements TurnContext {
 
   reportUsage(turn: ActiveTurn, usage: ModelUsage | null, rateLimits: RateLimitSnapshot | null = null): void {
     turn.unreportedUsage = null;
-    if (usage) {
-      const last = usageBreakdown(usage);
-      const prev = this.record.tokenUsage?.total ?? emptyUsage();
-      const tokenUsage: ThreadTokenUsage = { total: addUsage(prev, last), last, modelContextWindow: this.services.modelConfig.contextWindow };
-      this.record.tokenUsage = tokenUsage;
-      this.lastTurnId = turn.id;
-      turn.emit("thread/tokenUsage/updated", { threadId: this.threadId, turnId: turn.id, tokenUsage });
-    }
+    if (usage) turn.emit("thread/tokenUsage/updated", { threadId: this.threadId, turnId: turn.id, tokenUsage: this.#addUsage(turn, usage) });
     turn.emit("account/rateLimits/updated", { rateLimits: rateLimits ?? defaultRateLimits() });
+  }
+
+  /** Adds a request's usage to the thread's token usage; returns the new usage. */
+  #addUsage(turn: ActiveTurn, usage: ModelUsage): ThreadTokenUsage {
+    const last = usageBreakdown(usage);
+    const prev = this.record.tokenUsage?.total ?? emptyUsage();
+    const tokenUsage: ThreadTokenUsage = { total: addUsage(prev, last), last, modelContextWindow: this.services.modelConfig.contextWindow };
+    this.record.tokenUsage = tokenUsage;
+    this.lastTurnId = turn.id;
+    return tokenUsage;
   }
 
   /**
@@ -257,6 +260,8 @@ export class ThreadActor implements TurnContext {
     } as const;
     if (end.status === "interrupted") this.appendHistory(turn.id, [turnAbortedEntry()]);
     if (end.status === "failed") {
+      // The usage a failed or incomplete response reported counts in the thread's total it announces.
+      if (end.usage) this.#addUsage(turn, end.usage);
       if (end.streamStarted) {
         if (this.record.tokenUsage) this.events.notify("thread/tokenUsage/updated", { threadId: this.threadId, turnId: turn.id, tokenUsage: this.record.tokenUsage });
         this.events.notify("account/rateLimits/updated", { rateLimits: defaultRateLimits() });

@@ -46,6 +46,18 @@ describe("session host: model failures", () => {
     assert.deepEqual((await c.call("thread/read", { threadId })).thread.status, { type: "idle" });
   });
 
+  test("response.incomplete fails the turn with Codex's message, and the usage it carried counts", async () => {
+    const c = h.client;
+    const usage = { inputTokens: 321, cachedTokens: 0, outputTokens: 12 };
+    const { threadId, from, completed } = await failingTurn(h, { output: [{ type: "message", text: "cut by the limit" }], usage, fail: { kind: "incomplete" } });
+    assert.equal(completed.turn.status, "failed");
+    assert.equal(completed.turn.error.message, "Incomplete response returned, reason: max_output_tokens");
+    const reported = c.notifications(threadId, from).find((f) => f.method === "thread/tokenUsage/updated");
+    assert.ok(reported, "the incomplete response's usage is reported");
+    assert.deepEqual([reported.params.tokenUsage.last.inputTokens, reported.params.tokenUsage.last.outputTokens], [321, 12]);
+    assert.deepEqual(c.trace(threadId, from).slice(-5), ["thread/tokenUsage/updated", "account/rateLimits/updated", "thread/status/changed:systemError", "error", "turn/completed:failed"]);
+  });
+
   test("a cut stream fails the turn as responseStreamDisconnected", async () => {
     const { completed } = await failingTurn(h, { output: [{ type: "message", text: "never finishes" }], fail: { kind: "cut", afterEvents: 4 } });
     assert.equal(completed.turn.status, "failed");

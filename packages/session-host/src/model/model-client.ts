@@ -71,11 +71,17 @@ export class ModelError extends Error {
   readonly codexErrorInfo: unknown;
   /** True when response events had arrived before the failure. */
   readonly streamStarted: boolean;
-  constructor(message: string, codexErrorInfo: unknown, streamStarted: boolean, options?: { cause?: unknown }) {
+  /**
+   * The usage the provider reported with the failure (`response.incomplete` and `response.failed` carry
+   * the response's usage): billed like a completed request's. Null when it reported none.
+   */
+  readonly usage: ModelUsage | null;
+  constructor(message: string, codexErrorInfo: unknown, streamStarted: boolean, options?: { cause?: unknown; usage?: ModelUsage | null }) {
     super(message, options);
     this.name = "ModelError";
     this.codexErrorInfo = codexErrorInfo;
     this.streamStarted = streamStarted;
+    this.usage = options?.usage ?? null;
   }
 }
 

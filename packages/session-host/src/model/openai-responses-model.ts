@@ -141,9 +141,9 @@ function dispatch(ev: ResponseStreamEvent, sink: ModelStreamSink): ModelUsage | 
     case "response.completed":
       return toUsage(ev.response.usage);
     case "response.failed":
-      throw new ModelError(`stream disconnected before completion: ${ev.response.error?.message ?? "response.failed event received"}`, "other", true);
+      throw new ModelError(`stream disconnected before completion: ${ev.response.error?.message ?? "response.failed event received"}`, "other", true, { usage: toUsage(ev.response.usage) });
     case "response.incomplete":
-      throw new ModelError(`Incomplete response returned, reason: ${ev.response.incomplete_details?.reason ?? "unknown"}`, "other", true);
+      throw new ModelError(`Incomplete response returned, reason: ${ev.response.incomplete_details?.reason ?? "unknown"}`, "other", true, { usage: toUsage(ev.response.usage) });
     case "error":
       throw new ModelError(ev.message, "other", true);
     default:

@@ -11,7 +11,7 @@ import type { ActiveTurn } from "./active-turn.ts";
 export type TurnEnd =
   | { status: "completed" }
   | { status: "interrupted" }
-  | { status: "failed"; error: TurnError; streamStarted: boolean };
+  | { status: "failed"; error: TurnError; streamStarted: boolean; usage?: ModelUsage | null };
 
 /**
  * What the agent loop may do with its thread: the narrow surface the thread actor hands to a running

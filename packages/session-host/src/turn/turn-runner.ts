@@ -27,7 +27,10 @@ export async function runTurn(ctx: TurnContext, turn: ActiveTurn, tools: unknown
       // failed or was cut off reported none, and its reservation goes back. An abandoned request is sent
       // again with the steered input under the same reservation.
       const rateLimits = outcome.kind === "completed" && ctx.admission !== null ? await settleRound(ctx, turn, request, outcome.usage, outcome.calls.length === 0 && turn.steers.length === 0) : null;
-      if ((outcome.kind === "failed" || outcome.kind === "interrupted") && ctx.admission !== null) releaseHeld(ctx.admission, turn, ctx.logger);
+      // A response that ended incomplete or failed with its usage is charged that usage, as the provider bills it.
+      const failedUsage = outcome.kind === "failed" ? outcome.error.usage : null;
+      if (failedUsage !== null && ctx.admission !== null) await settleRound(ctx, turn, request, failedUsage, true);
+      else if ((outcome.kind === "failed" || outcome.kind === "interrupted") && ctx.admission !== null) releaseHeld(ctx.admission, turn, ctx.logger);
       if (outcome.kind === "completed") turn.unreportedUsage = { usage: outcome.usage, rateLimits };
       if (turn.finished || outcome.kind === "interrupted") return;
       if (outcome.kind === "abandoned") {
@@ -35,7 +38,7 @@ export async function runTurn(ctx: TurnContext, turn: ActiveTurn, tools: unknown
         continue;
       }
       if (outcome.kind === "failed") {
-        await ctx.endTurn(turn, { status: "failed", error: turnError(outcome.error), streamStarted: outcome.error.streamStarted });
+        await ctx.endTurn(turn, { status: "failed", error: turnError(outcome.error), streamStarted: outcome.error.streamStarted, usage: failedUsage });
         return;
       }
       // A cancelled approval ends the turn: as Codex, the thread shows active again and the round's usage

@@ -182,9 +182,11 @@ export class CodexSession {
         platform.add("tm_connect_ms", platform.now() - t0);
         return s;
       } catch (err) {
-        // A resuming client opens again when the server closed or refused the connection (a draining
-        // router) before the handshake was over.
-        if (target.resume !== true || err instanceof RpcError || platform.now() - t0 > RECONNECT_GIVE_UP_MS) throw err;
+        // A resuming client opens again when the server closed, refused or answered -32001 to the
+        // connection (a draining router) before the handshake was over.
+        const refused = err instanceof RpcError && err.code !== OVERLOADED;
+        if (target.resume !== true || refused || platform.now() - t0 > RECONNECT_GIVE_UP_MS) throw err;
+        if (err instanceof RpcError) platform.add("tm_overloaded", 1);
         if (s !== null) await s.close();
         await platform.sleep(delay);
         delay = Math.min(RECONNECT_MAX_DELAY_MS, delay * 2);

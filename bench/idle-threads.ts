@@ -31,7 +31,7 @@ async function main(): Promise<void> {
   const cwd = mkdtempSync(join(tmpdir(), "tm-idle-threads-"));
   // Resolved here: the child runs in a scratch folder, where `--import tsx` would not find the package.
   const args = ["--expose-gc", "--import", import.meta.resolve("tsx"), "--import", join(ROOT, "bench", "support", "heap-probe.ts"), join(ROOT, "packages", "cli", "src", "main.ts"), "dev"];
-  args.push("--port", "0", "--metrics-port", "0", "--admin-port", "0", "--log-level", "warn", "--sim-tokens-per-second", "0", "--sim-ttft-ms", "0", "--max-threads", String(THREADS + WARMUP + 100));
+  args.push("--port", "0", "--metrics-port", "0", "--admin-port", "0", "--log-level", "warn", "--sim-tokens-per-second", "0", "--sim-ttft-ms", "0", "--max-threads", String(THREADS + WARMUP + 100), "--max-threads-per-tenant", String(THREADS + WARMUP + 100));
   const dev = spawn(process.execPath, args, {
     cwd,
     stdio: ["ignore", "pipe", "pipe", "ipc"],

@@ -181,6 +181,8 @@ async function runPool(list, limit) {
 // its own after everything else, so neither it nor a neighbour measures the other's load.
 const alone = selected.filter((f) => f.startsWith(join("test", "chaos")));
 const together = selected.filter((f) => !alone.includes(f));
+const order = Object.keys(known).length > 0 ? `longest first by ${DURATIONS}` : "in name order";
+console.log(`${selected.length} test files, ${concurrency} at a time, ${order}${alone.length > 0 ? "; the chaos suite alone at the end" : ""}`);
 const started = performance.now();
 const cpuBefore = childrenCpuSeconds();
 const results = [];

@@ -185,6 +185,8 @@ export const TurnStartParams = z.looseObject({
   effort: optStr,
   summary: z.enum(["auto", "concise", "detailed", "none"]).nullish(),
   outputSchema: z.unknown().optional(),
+  /** Built-in permission profile for this turn and later ones; not with `sandboxPolicy`; experimental. */
+  permissions: optStr,
 });
 export const TurnSteerParams = z.looseObject({
   threadId: str,

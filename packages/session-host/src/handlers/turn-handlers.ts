@@ -1,4 +1,4 @@
-import { InvalidRequestError, OverloadedError, RpcError, newId, type AskForApproval, type CommandEnvelope, type SandboxPolicy, type UserInput } from "@threadmesh/protocol";
+import { InvalidRequestError, OverloadedError, RpcError, newId, sandboxPolicyFromMode, type AskForApproval, type CommandEnvelope, type SandboxPolicy, type UserInput } from "@threadmesh/protocol";
 import { refusalToRpcError } from "@threadmesh/ratelimit";
 import { originUser } from "../access/thread-access.ts";
 import { estimateInputTokens } from "../admission/turn-admission.ts";
@@ -7,6 +7,8 @@ import type { CommandOutcome } from "../command-outcome.ts";
 import type { ThreadActor } from "../thread-actor.ts";
 import { normalizeSandboxPolicy } from "../thread-settings.ts";
 import { checkTurnPolicy, type CheckedTurnPolicy, type TenantPolicy } from "../policy/thread-policy.ts";
+import { turnProfileSandboxMode } from "../policy/permission-profiles.ts";
+import { TURN_FIELDS, TURN_PROFILE_FIELDS } from "../policy/policy-caps.ts";
 import { builtinToolSpecs, dynamicToolSpecs } from "../tools/tool-specs.ts";
 import { ActiveTurn, type QueuedInput, type TurnSettings } from "../turn/active-turn.ts";
 import { previewOf } from "../turn/history-items.ts";
@@ -191,17 +193,29 @@ function applyTurnOverrides(actor: ThreadActor, p: TurnStartParams): TurnSetting
   const r = actor.record;
   const s = r.settings;
   const policy = tenantPolicy(actor);
-  const checked = checkTurnPolicy(policy, actor.threadId, {
-    cwd: p.cwd ?? r.cwd,
-    approvalPolicy: (p.approvalPolicy ?? s.approvalPolicy) as AskForApproval,
-    sandbox: p.sandboxPolicy ? normalizeSandboxPolicy(p.sandboxPolicy as Record<string, unknown> & { type: string }) : (s.sandbox as SandboxPolicy),
-  });
+  // A built-in permission profile stands for the sandbox it names, within the caps like `sandboxPolicy`.
+  const profileMode = turnProfileSandboxMode(p);
+  const requestedSandbox = profileMode
+    ? sandboxPolicyFromMode(profileMode)
+    : p.sandboxPolicy
+      ? normalizeSandboxPolicy(p.sandboxPolicy as Record<string, unknown> & { type: string })
+      : (s.sandbox as SandboxPolicy);
+  const checked = checkTurnPolicy(
+    policy,
+    actor.threadId,
+    { cwd: p.cwd ?? r.cwd, approvalPolicy: (p.approvalPolicy ?? s.approvalPolicy) as AskForApproval, sandbox: requestedSandbox },
+    profileMode ? TURN_PROFILE_FIELDS : TURN_FIELDS,
+  );
   if (p.cwd) r.cwd = checked.cwd;
   if (p.model) s.model = p.model;
   if (p.effort) s.reasoningEffort = p.effort;
   if (p.approvalPolicy) s.approvalPolicy = p.approvalPolicy;
   if (p.approvalsReviewer) s.approvalsReviewer = p.approvalsReviewer;
-  if (p.sandboxPolicy) s.sandbox = checked.sandbox;
+  if (profileMode || p.sandboxPolicy) {
+    // The profile is reported back as `activePermissionProfile`; an explicit sandbox policy replaces it.
+    s.sandbox = checked.sandbox;
+    s.permissionProfile = profileMode ? p.permissions : null;
+  }
   if (p.serviceTier) s.serviceTier = p.serviceTier;
   if (p.summary) actor.summary = p.summary;
   return turnSettings(actor, p.outputSchema, policy, checked);

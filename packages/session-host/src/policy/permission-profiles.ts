@@ -1,7 +1,7 @@
 import { InvalidRequestError, type SandboxMode } from "@threadmesh/protocol";
 
 /**
- * Codex's built-in permission profiles (`permissions` at thread/start, experimental) and the sandbox
+ * Codex's built-in permission profiles (`permissions` at thread/start and turn/start, experimental) and the sandbox
  * each names. Threads report the chosen one as `activePermissionProfile`; the tenant's caps still
  * bound the sandbox it yields, as for an explicit `sandbox`.
  */
@@ -11,11 +11,22 @@ const BUILTIN_PROFILES: Readonly<Record<string, SandboxMode>> = {
   ":danger-full-access": "danger-full-access",
 };
 
-/** The sandbox mode a `permissions` profile selects; null without one. Errors carry Codex's messages. */
+/** The sandbox mode a `permissions` profile selects at thread/start; null without one. Errors carry Codex's messages. */
 export function profileSandboxMode(p: { permissions?: string | null; sandbox?: SandboxMode | null }): SandboxMode | null {
-  const id = p.permissions;
+  return builtinProfileMode(p.permissions, p.sandbox ? "sandbox" : null);
+}
+
+/**
+ * The sandbox mode a `permissions` profile selects at turn/start (for this turn and later ones, as
+ * Codex); null without one.
+ */
+export function turnProfileSandboxMode(p: { permissions?: string | null; sandboxPolicy?: unknown }): SandboxMode | null {
+  return builtinProfileMode(p.permissions, p.sandboxPolicy ? "sandboxPolicy" : null);
+}
+
+function builtinProfileMode(id: string | null | undefined, conflicting: string | null): SandboxMode | null {
   if (id === undefined || id === null) return null;
-  if (p.sandbox) throw new InvalidRequestError("`permissions` cannot be combined with `sandbox`");
+  if (conflicting) throw new InvalidRequestError(`\`permissions\` cannot be combined with \`${conflicting}\``);
   const mode = BUILTIN_PROFILES[id];
   if (mode) return mode;
   // User-defined `[permissions.<id>]` tables do not exist here: there is no config.toml per tenant.

@@ -96,6 +96,8 @@ export interface PolicyFields {
 export const THREAD_FIELDS: PolicyFields = { approvalPolicy: "approvalPolicy", sandbox: "sandbox" };
 /** Fields of turn/start. */
 export const TURN_FIELDS: PolicyFields = { approvalPolicy: "approvalPolicy", sandbox: "sandboxPolicy" };
+/** Fields of turn/start choosing a permission profile: the sandbox comes from `permissions`. */
+export const TURN_PROFILE_FIELDS: PolicyFields = { approvalPolicy: "approvalPolicy", sandbox: "permissions" };
 
 /**
  * Checks a thread's effective approval policy and sandbox against `caps`; returns the sandbox policy

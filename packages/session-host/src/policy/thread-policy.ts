@@ -2,7 +2,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { ThreadSettings } from "@threadmesh/persistence";
 import type { AskForApproval, SandboxPolicy } from "@threadmesh/protocol";
-import { THREAD_FIELDS, TURN_FIELDS, capPolicy, type PolicyCaps } from "./policy-caps.ts";
+import { THREAD_FIELDS, TURN_FIELDS, capPolicy, type PolicyCaps, type PolicyFields } from "./policy-caps.ts";
 import { confineCwd, confineWritableRoots, type WorkspaceBounds } from "./workspace-bounds.ts";
 
 /** The tenant's caps and workspace bounds, as a thread or turn is checked against them. */
@@ -31,14 +31,14 @@ export interface CheckedTurnPolicy {
  * sandbox — its stored values under this request's overrides — checked against the tenant's caps and
  * workspace. A stored value that no longer fits (older data, lowered caps) is refused like a requested
  * one, naming the turn/start field that would fix it: `cwd`, `approvalPolicy`, `sandboxPolicy` or
- * `sandboxPolicy.writableRoots`. A thread's own workspace (`<root>/<threadId>`) is recreated if gone.
+ * `sandboxPolicy.writableRoots` (`permissions` when a turn/start profile chose the sandbox). A thread's own workspace (`<root>/<threadId>`) is recreated if gone.
  */
-export function checkTurnPolicy(policy: TenantPolicy, threadId: string, v: { cwd: string; approvalPolicy: AskForApproval; sandbox: SandboxPolicy }): CheckedTurnPolicy {
+export function checkTurnPolicy(policy: TenantPolicy, threadId: string, v: { cwd: string; approvalPolicy: AskForApproval; sandbox: SandboxPolicy }, fields: PolicyFields = TURN_FIELDS): CheckedTurnPolicy {
   if (v.cwd === join(policy.bounds.root, threadId)) mkdirSync(v.cwd, { recursive: true });
   const cwd = confineCwd(policy.bounds, v.cwd);
-  let sandbox = capPolicy(policy.caps, v.approvalPolicy, v.sandbox, TURN_FIELDS);
+  let sandbox = capPolicy(policy.caps, v.approvalPolicy, v.sandbox, fields);
   if (sandbox.type === "workspaceWrite" && sandbox.writableRoots.length > 0) {
-    sandbox = { ...sandbox, writableRoots: confineWritableRoots(policy.bounds, cwd, sandbox.writableRoots, `${TURN_FIELDS.sandbox}.writableRoots`) };
+    sandbox = { ...sandbox, writableRoots: confineWritableRoots(policy.bounds, cwd, sandbox.writableRoots, `${fields.sandbox}.writableRoots`) };
   }
   return { cwd, sandbox };
 }

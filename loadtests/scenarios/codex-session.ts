@@ -124,6 +124,13 @@ const INVALID_REQUEST = -32600;
 const NO_ROLLOUT = /no rollout found for thread id/;
 /** turn/start attempts whose answer a closing connection took with it, before that counts as an error. */
 const MAX_LOST_TURN_STARTS = 3;
+/**
+ * How long the resumed stream is watched for a turn whose turn/start answer was lost before it is sent
+ * again, ms: a turn/start the closing router had already passed on can still begin on its host.
+ */
+const LOST_TURN_START_WAIT_MS = 5_000;
+/** User messages this process named so far (part of each `clientUserMessageId`). */
+let clientMessages = 0;
 /** Attempts of one turn/start before a -32001 counts as an error. */
 const MAX_OVERLOAD_ATTEMPTS = 20;
 const DEFAULT_RETRY_DELAY_MS = 500;
@@ -140,6 +147,9 @@ export class CodexSession {
   readonly #pending = new Map<number, { method: string; resolve: (r: any) => void; reject: (e: Error) => void }>();
   readonly #turns = new Map<string, TurnWatch>();
   readonly #seqs = new Map<string, SeqTracker>();
+  /** Turn ids (null until seen) by the `clientId` of their user message, for the turn/starts under way. */
+  readonly #userMessages = new Map<string, string | null>();
+  readonly #userMessageWaiters = new Map<string, (turnId: string) => void>();
   #closing = false;
   #onServerRequest: ServerRequestHandler = () => null;
   /** Resolves with the close code once the session is over (closed on purpose, or lost for good). */
@@ -330,32 +340,77 @@ export class CodexSession {
    * and the turn's duration run from the attempt that was accepted.
    */
   async startTurn(threadId: string, text: string): Promise<TurnWatch> {
-    let turnId: string | null = null;
+    // Names the turn's user message: the one mark by which a turn whose turn/start answer was lost is
+    // told apart from any other (Codex echoes it as the item's `clientId`).
+    const clientId = `${this.#clientName}-${++clientMessages}-${Math.random().toString(36).slice(2, 10)}`;
+    let turnId: string;
     let sentAt = 0;
-    for (let attempt = 1; turnId === null; attempt++) {
-      await this.#reconnected();
-      this.#resumable(threadId);
-      sentAt = this.#platform.now();
-      const known = new Set(this.#turns.keys());
-      try {
-        const r = await this.#retrying("turn/start", { threadId, input: [{ type: "text", text }] }, () => (sentAt = this.#platform.now()));
-        turnId = String(r.turn.id);
-      } catch (err) {
-        if (!(err instanceof ConnectionLostError) || this.#target.resume !== true || attempt >= MAX_LOST_TURN_STARTS) throw err;
-        // The connection closed before the answer: the turn began if the thread now shows a turn this
-        // client does not know (its events reach the resumed connection); otherwise it is sent again.
-        await this.#reconnected();
-        this.#resumable(threadId);
-        const read = await this.call("thread/read", { threadId, includeTurns: true });
-        const begun = (read.thread.turns as Array<{ id: string }>).filter((t) => !known.has(t.id)).at(-1);
-        if (begun !== undefined) turnId = begun.id;
-        this.#platform.add("tm_turn_starts_unanswered", 1);
-      }
+    this.#userMessages.set(clientId, null);
+    try {
+      turnId = await this.#startTurnAttempts(threadId, text, clientId, (at) => (sentAt = at));
+    } finally {
+      this.#userMessages.delete(clientId);
     }
     const watch = this.#watch(turnId);
     watch.sentAt = sentAt;
     this.#platform.add("tm_turns_started", 1);
     return watch;
+  }
+
+  /** Sends turn/start until a turn began; resolves with its id. `sent` hears when the attempt that counts was sent. */
+  async #startTurnAttempts(threadId: string, text: string, clientId: string, sent: (at: number) => void): Promise<string> {
+    let turnId: string | null = null;
+    for (let attempt = 1; turnId === null; attempt++) {
+      await this.#reconnected();
+      this.#resumable(threadId);
+      sent(this.#platform.now());
+      try {
+        const r = await this.#retrying("turn/start", { threadId, input: [{ type: "text", text }], clientUserMessageId: clientId }, () => sent(this.#platform.now()));
+        turnId = String(r.turn.id);
+      } catch (err) {
+        if (!(err instanceof ConnectionLostError) || this.#target.resume !== true || attempt >= MAX_LOST_TURN_STARTS) throw err;
+        this.#platform.add("tm_turn_starts_unanswered", 1);
+        turnId = await this.#lostTurnStart(threadId, clientId);
+      }
+    }
+    return turnId;
+  }
+
+  /**
+   * The turn a turn/start whose answer a closing connection took with it began, or null when it did
+   * not: the resumed stream replays the thread's events after the last seq seen, so a turn that began
+   * shows its user message (carrying `clientId`) there; thread/read finds one whose events this client
+   * missed. A turn/start still on its way to the host when the connection closed begins later, so the
+   * stream is watched for a while before the turn is sent again: sent again while the first runs, it
+   * would join that turn as a steer instead of starting one.
+   */
+  async #lostTurnStart(threadId: string, clientId: string): Promise<string | null> {
+    await this.#reconnected();
+    this.#resumable(threadId);
+    const seen = this.#userMessages.get(clientId);
+    if (seen != null) return seen;
+    const read = await this.call("thread/read", { threadId, includeTurns: true });
+    for (const t of read.thread.turns as Array<{ id: string; items?: Array<{ type?: string; clientId?: string | null }> }>) {
+      if (t.items?.some((i) => i.type === "userMessage" && i.clientId === clientId)) return t.id;
+    }
+    return this.#userMessageWithin(clientId, LOST_TURN_START_WAIT_MS);
+  }
+
+  /** The turn whose user message carries `clientId`, once it shows on the stream within `ms`; null if it does not. */
+  #userMessageWithin(clientId: string, ms: number): Promise<string | null> {
+    const seen = this.#userMessages.get(clientId);
+    if (seen != null) return Promise.resolve(seen);
+    return new Promise((resolve) => {
+      let settled = false;
+      const done = (turnId: string | null) => {
+        if (settled) return;
+        settled = true;
+        this.#userMessageWaiters.delete(clientId);
+        resolve(turnId);
+      };
+      this.#userMessageWaiters.set(clientId, done);
+      void this.#platform.sleep(ms).then(() => done(this.#userMessages.get(clientId) ?? null));
+    });
   }
 
   /** Throws {@link ThreadNotResumableError} (and stops following the thread) when a reconnection could not resume it. */
@@ -433,6 +488,10 @@ export class CodexSession {
       const text = fresh === whole && typeof params.delta === "string" ? params.delta : "";
       this.#watch(params.turnId).addDeltas(fresh, this.#platform.now(), String(params.itemId ?? ""), text);
       if (fresh > 0) this.#platform.add("tm_deltas", fresh);
+    } else if (f.method === "item/started" && params.item?.type === "userMessage" && typeof params.item.clientId === "string" && typeof params.turnId === "string") {
+      // Only the messages of this client's turn/starts still under way are kept.
+      if (this.#userMessages.has(params.item.clientId)) this.#userMessages.set(params.item.clientId, params.turnId);
+      this.#userMessageWaiters.get(params.item.clientId)?.(params.turnId);
     } else if (f.method === "turn/completed" && params.turn) {
       this.#watch(String(params.turn.id)).finish(String(params.turn.status));
     }

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
-import { resolve } from "node:path";
+import { createWriteStream, existsSync, mkdirSync, type WriteStream } from "node:fs";
+import { join, resolve } from "node:path";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const MAIN = resolve(ROOT, "packages/cli/src/main.ts");
@@ -29,6 +29,17 @@ function childNodeFlags(name: string): string[] {
   return flags.split(" ").filter((f) => f.length > 0);
 }
 
+/**
+ * With THREADMESH_CHILD_LOG_DIR set, each child's stdout and stderr are also written to
+ * `<dir>/<name>-<pid>.log` (a roll starts several processes of one name), kept after the run.
+ */
+function childLog(name: string, pid: number | undefined): WriteStream | null {
+  const dir = process.env.THREADMESH_CHILD_LOG_DIR;
+  if (!dir) return null;
+  mkdirSync(dir, { recursive: true });
+  return createWriteStream(join(dir, `${name}-${pid ?? "x"}.log`));
+}
+
 /** A `threadmesh` child process; its stdout lines are kept so tests can await banners. */
 export class ThreadmeshProcess {
   readonly lines: string[] = [];
@@ -51,7 +62,10 @@ export class ThreadmeshProcess {
         }
       }
     });
+    const log = childLog(name, child.pid);
+    if (log !== null) child.stdout!.on("data", (d: string) => log.write(d));
     child.stderr!.setEncoding("utf8").on("data", (d: string) => {
+      log?.write(d);
       this.stderr.push(d);
       if (this.stderr.length > 200) this.stderr.shift();
       if (process.env.THREADMESH_TEST_VERBOSE) process.stderr.write(`[${name}] ${d}`);

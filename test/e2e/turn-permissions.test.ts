@@ -13,7 +13,8 @@ type Json = Record<string, any>;
  * `turn/start.permissions` (experimental) against the embedded mesh with a shared deployment's caps (at
  * most workspace-write), commands run under bubblewrap: a built-in profile sets the sandbox for this
  * turn and later ones, as Codex does, and is reported back as `activePermissionProfile`; an explicit
- * `sandboxPolicy` replaces it; a profile beyond the caps is refused naming `permissions`.
+ * `sandboxPolicy` replaces it; a profile beyond the caps is refused naming `permissions`. Overrides that
+ * change the thread's settings are announced with `thread/settings/updated` before the response.
  */
 describe("turn/start permission profiles (embedded, shared-deployment caps)", () => {
   let sim: ModelSim;
@@ -28,13 +29,22 @@ describe("turn/start permission profiles (embedded, shared-deployment caps)", ()
   const shell = (callId: string, script: string) => ({ type: "function_call" as const, name: "shell", callId, arguments: { command: ["bash", "-lc", script] } });
   const say = (text: string) => ({ output: [{ type: "message" as const, text }] });
   /** Runs a turn; returns the frames from its request on and the command item it completed. */
-  const runTurn = async (c: TestClient, threadId: string, extra: Json = {}): Promise<{ completed: Json; command: Json }> => {
+  /**
+   * Runs a turn; returns its completion, the command item it completed and the `thread/settings/updated`
+   * its overrides caused (Codex sends it before the turn/start response, only on a change).
+   */
+  const runTurn = async (c: TestClient, threadId: string, extra: Json = {}): Promise<{ completed: Json; command: Json; settings: Json | undefined }> => {
     const from = c.frames.length;
     const r = await c.call("turn/start", { threadId, input: [{ type: "text", text: "write a file" }], ...extra });
     const completed = await c.waitFor((f) => f.method === "turn/completed" && f.params.turn.id === r.turn.id, { from });
-    const command = c.frames.slice(from).find((f) => f.method === "item/completed" && f.params.item.type === "commandExecution");
+    const frames = c.frames.slice(from);
+    const command = frames.find((f) => f.method === "item/completed" && f.params.item.type === "commandExecution");
     assert.ok(command, "the turn ran a command");
-    return { completed, command: command.params.item };
+    const updates = frames.filter((f) => f.method === "thread/settings/updated");
+    assert.ok(updates.length <= 1, "one thread/settings/updated per turn/start");
+    const reply = frames.findIndex((f) => f.id !== undefined && f.result?.turn?.id === r.turn.id);
+    if (updates[0]) assert.ok(frames.indexOf(updates[0]) < reply, "thread/settings/updated precedes the turn/start response");
+    return { completed, command: command.params.item, settings: updates[0]?.params };
   };
   const resumed = async (threadId: string): Promise<Json> => {
     const other = await connect();
@@ -73,6 +83,10 @@ describe("turn/start permission profiles (embedded, shared-deployment caps)", ()
     assert.equal(first.completed.params.turn.status, "completed");
     assert.notEqual(first.command.exitCode, 0, `a read-only command wrote: ${JSON.stringify(first.command)}`);
     assert.ok(!existsSync(join(cwd, "first.txt")), "nothing was written under :read-only");
+    assert.equal(first.settings?.threadId, threadId);
+    assert.deepEqual(first.settings?.threadSettings.activePermissionProfile, { id: ":read-only", extends: null });
+    assert.deepEqual(first.settings?.threadSettings.sandboxPolicy, { type: "readOnly", networkAccess: false });
+    assert.equal(first.settings?.threadSettings.cwd, cwd);
     const afterFirst = await resumed(threadId);
     assert.deepEqual(afterFirst.activePermissionProfile, { id: ":read-only", extends: null });
     assert.deepEqual(afterFirst.sandbox, { type: "readOnly", networkAccess: false });
@@ -81,10 +95,13 @@ describe("turn/start permission profiles (embedded, shared-deployment caps)", ()
     const second = await runTurn(c, threadId);
     assert.notEqual(second.command.exitCode, 0, `the profile was dropped: ${JSON.stringify(second.command)}`);
     assert.ok(!existsSync(join(cwd, "second.txt")), "the next turn is still read-only");
+    assert.equal(second.settings, undefined, "no settings changed, none reported");
 
     const third = await runTurn(c, threadId, { sandboxPolicy: { type: "workspaceWrite" } });
     assert.equal(third.command.exitCode, 0, JSON.stringify(third.command));
     assert.ok(existsSync(join(cwd, "third.txt")), "workspace-write writes in the workspace");
+    assert.equal(third.settings?.threadSettings.activePermissionProfile, null);
+    assert.equal(third.settings?.threadSettings.sandboxPolicy.type, "workspaceWrite");
     const afterThird = await resumed(threadId);
     assert.equal(afterThird.activePermissionProfile, null);
     assert.equal(afterThird.sandbox.type, "workspaceWrite");
@@ -119,6 +136,7 @@ describe("turn/start permission profiles (embedded, shared-deployment caps)", ()
     const turn = await runTurn(c, threadId, { permissions: ":workspace" });
     assert.equal(turn.command.exitCode, 0, JSON.stringify(turn.command));
     assert.ok(existsSync(join(started.cwd as string, "ws.txt")));
+    assert.deepEqual(turn.settings?.threadSettings.activePermissionProfile, { id: ":workspace", extends: null });
     const after = await resumed(threadId);
     assert.deepEqual(after.activePermissionProfile, { id: ":workspace", extends: null });
     assert.equal(after.sandbox.type, "workspaceWrite");

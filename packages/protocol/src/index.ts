@@ -22,7 +22,7 @@ export {
   BROADCAST_NOTIFICATION_METHODS,
   REQUESTER_NOTIFICATION_METHODS,
 } from "./notifications.ts";
-export type { NotificationParams, NotificationMethod, TurnPlanStepStatus } from "./notifications.ts";
+export type { NotificationParams, NotificationMethod, ThreadSettingsView, TurnPlanStepStatus } from "./notifications.ts";
 export { SERVER_REQUEST_METHODS, SERVER_REQUEST_SCHEMAS } from "./server-requests.ts";
 export type { ServerRequests, ServerRequestMethod, ServerRequestParams, ServerRequestResult } from "./server-requests.ts";
 export type { MethodResults, ResultOf, ThreadSettingsResponse, ReplayOutcome, ThreadReadState } from "./results.ts";

@@ -1,6 +1,7 @@
 import type { RequestId } from "./jsonrpc.ts";
 import type { ThreadGoal } from "./wire/goal.ts";
 import type { ThreadItem } from "./wire/items.ts";
+import type { AskForApproval, SandboxPolicy } from "./wire/policy.ts";
 import type { RateLimitSnapshot, Thread, ThreadStatus, ThreadTokenUsage, Turn, TurnError } from "./wire/thread.ts";
 
 interface OfThread {
@@ -12,6 +13,25 @@ interface OfTurn extends OfThread {
 interface Delta extends OfTurn {
   itemId: string;
   delta: string;
+}
+
+/** A thread's settings as `thread/settings/updated` reports them (Codex's `ThreadSettings`, with the fields it also sends). */
+export interface ThreadSettingsView {
+  disabledPluginIds: string[];
+  cwd: string;
+  environments: Array<{ environmentId: string; cwd: string; runtimeWorkspaceRoots: string[] }>;
+  approvalPolicy: AskForApproval;
+  approvalsReviewer: string;
+  sandboxPolicy: SandboxPolicy;
+  activePermissionProfile: { id: string; extends: string | null } | null;
+  model: string;
+  modelProvider: string;
+  serviceTier: string | null;
+  effort: string | null;
+  summary: string | null;
+  collaborationMode: { mode: "default"; settings: { model: string; reasoning_effort: null; developer_instructions: null } };
+  multiAgentMode: "explicitRequestOnly";
+  personality: null;
 }
 
 export type TurnPlanStepStatus = "pending" | "inProgress" | "completed";
@@ -47,6 +67,7 @@ export interface NotificationParams {
   "account/rateLimits/updated": { rateLimits: RateLimitSnapshot };
   "thread/goal/updated": OfThread & { goal: ThreadGoal; turnId?: string | null };
   "thread/goal/cleared": OfThread;
+  "thread/settings/updated": OfThread & { threadSettings: ThreadSettingsView };
   deprecationNotice: { summary: string; details?: string | null };
   "thread/search/partial": { requestId: RequestId; data: Array<{ thread: Thread; snippet: string }> };
 }
@@ -74,6 +95,7 @@ export const THREAD_SCOPED_NOTIFICATION_METHODS = [
   "account/rateLimits/updated",
   "thread/goal/updated",
   "thread/goal/cleared",
+  "thread/settings/updated",
 ] as const satisfies readonly NotificationMethod[];
 
 /** Notifications delivered to every initialized connection of the tenant. */
@@ -130,6 +152,7 @@ export const NOTIFICATION_SCHEMAS: { readonly [M in NotificationMethod]: string 
   "account/rateLimits/updated": "AccountRateLimitsUpdatedNotification",
   "thread/goal/updated": "ThreadGoalUpdatedNotification",
   "thread/goal/cleared": "ThreadGoalClearedNotification",
+  "thread/settings/updated": "ThreadSettingsUpdatedNotification",
   deprecationNotice: "DeprecationNoticeNotification",
   "thread/search/partial": "ThreadSearchPartialNotification",
 };

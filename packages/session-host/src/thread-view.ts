@@ -1,6 +1,6 @@
 import type { ThreadRecord, TurnRecord } from "@threadmesh/persistence";
 import { activePermissionProfile } from "./policy/permission-profiles.ts";
-import { CODEX_COMPAT_VERSION, type AskForApproval, type SandboxPolicy, type Thread, type ThreadItem, type ThreadStatus, type Turn } from "@threadmesh/protocol";
+import { CODEX_COMPAT_VERSION, type AskForApproval, type SandboxPolicy, type ThreadSettingsView, type Thread, type ThreadItem, type ThreadStatus, type Turn } from "@threadmesh/protocol";
 
 /** `cliVersion` reported on threads: the Codex release whose wire behaviour Threadmesh follows. */
 export const CLI_VERSION = CODEX_COMPAT_VERSION;
@@ -94,6 +94,28 @@ export function threadSessionResponse(r: ThreadRecord, thread: Thread): Record<s
     runtimeWorkspaceRoots: [r.cwd],
     activePermissionProfile: activePermissionProfile(s.permissionProfile),
     multiAgentMode: "explicitRequestOnly",
+  };
+}
+
+/** The thread's settings as `thread/settings/updated` reports them (the fields Codex 0.169.0 sends). */
+export function threadSettingsView(r: ThreadRecord, summary: string | null): ThreadSettingsView {
+  const s = r.settings;
+  return {
+    disabledPluginIds: [],
+    cwd: r.cwd,
+    environments: [{ environmentId: "local", cwd: r.cwd, runtimeWorkspaceRoots: [r.cwd] }],
+    approvalPolicy: s.approvalPolicy as AskForApproval,
+    approvalsReviewer: s.approvalsReviewer,
+    sandboxPolicy: s.sandbox as SandboxPolicy,
+    activePermissionProfile: activePermissionProfile(s.permissionProfile),
+    model: s.model,
+    modelProvider: s.modelProvider,
+    serviceTier: s.serviceTier,
+    effort: s.reasoningEffort,
+    summary,
+    collaborationMode: { mode: "default", settings: { model: s.model, reasoning_effort: null, developer_instructions: null } },
+    multiAgentMode: "explicitRequestOnly",
+    personality: null,
   };
 }
 

@@ -74,7 +74,10 @@ describe("session host: turns", () => {
     const from = c.frames.length;
     const { turn } = await c.call("turn/start", { threadId, input: text("think"), effort: "high", summary: "detailed" });
     await c.waitTurnCompleted(threadId, turn.id, from);
-    assert.deepEqual(c.trace(threadId, from).slice(5, 14), [
+    const trace = c.trace(threadId, from);
+    // The effort and summary overrides changed the thread's settings: announced first, as Codex.
+    assert.equal(trace[0], "thread/settings/updated");
+    assert.deepEqual(trace.slice(6, 15), [
       "item/started:reasoning",
       "item/reasoning/summaryPartAdded",
       "item/reasoning/summaryTextDelta×2",

@@ -12,6 +12,8 @@ import { TURN_FIELDS, TURN_PROFILE_FIELDS } from "../policy/policy-caps.ts";
 import { builtinToolSpecs, dynamicToolSpecs } from "../tools/tool-specs.ts";
 import { ActiveTurn, type QueuedInput, type TurnSettings } from "../turn/active-turn.ts";
 import { previewOf } from "../turn/history-items.ts";
+import { sameSettings, settingsSnapshot } from "../settings-change.ts";
+import { threadSettingsView } from "../thread-view.ts";
 import { TurnTrace } from "../turn/turn-trace.ts";
 import { emitUserMessage, runTurn } from "../turn/turn-runner.ts";
 import type { TurnInterruptParams, TurnStartParams, TurnSteerParams } from "../params.ts";
@@ -74,7 +76,12 @@ function startTurn(actor: ThreadActor, p: TurnStartParams, env: CommandEnvelope 
     actor.turn.steer(queued);
     return { result: { turn: actor.turn.startView() } };
   }
+  const before = { settings: settingsSnapshot(actor.record.settings), cwd: actor.record.cwd, summary: actor.summary };
   const settings = applyTurnOverrides(actor, p);
+  if (!sameSettings(before.settings, actor.record.settings) || before.cwd !== actor.record.cwd || before.summary !== actor.summary) {
+    // Before the reply, as Codex: only when the overrides changed what the thread runs with.
+    actor.events.notify("thread/settings/updated", { threadId: actor.threadId, threadSettings: threadSettingsView(actor.record, actor.summary) });
+  }
   // Started in the turn/start command's trace context (the thread actor runs commands in it).
   const spans = new TurnTrace(actor.services.telemetry.tracer, { tenant: actor.tenant, threadId: actor.threadId, turnId }, { "gen_ai.request.model": settings.model });
   const turn = new ActiveTurn(turnId, actor.nextTurnOrdinal(), settings, spans, (method, params) => actor.events.notify(method, params));

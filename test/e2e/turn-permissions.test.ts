@@ -142,6 +142,32 @@ describe("turn/start permission profiles (embedded, shared-deployment caps)", ()
     assert.equal(after.sandbox.type, "workspaceWrite");
   });
 
+  test("thread/resume and thread/fork take a profile the same way; a sandbox drops it; one beyond the caps is refused", async () => {
+    const c = await connect();
+    const started = await c.call("thread/start", { approvalPolicy: "never", sandbox: "workspace-write" });
+    const threadId = started.thread.id as string;
+    sim.script(threadId, [say("stored")]);
+    const from = c.frames.length;
+    const first = await c.call("turn/start", { threadId, input: [{ type: "text", text: "hi" }] });
+    await c.waitFor((f) => f.method === "turn/completed" && f.params.turn.id === first.turn.id, { from });
+
+    const forked = await c.call("thread/fork", { threadId, permissions: ":read-only" });
+    assert.deepEqual(forked.activePermissionProfile, { id: ":read-only", extends: null });
+    assert.deepEqual(forked.sandbox, { type: "readOnly", networkAccess: false });
+    const refork = await c.call("thread/fork", { threadId: forked.thread.id, sandbox: "workspace-write" });
+    assert.equal(refork.activePermissionProfile, null);
+    assert.equal(refork.sandbox.type, "workspaceWrite");
+
+    const other = await connect();
+    const beyond = await other.request("thread/resume", { threadId, permissions: ":danger-full-access" });
+    assert.equal(beyond.error?.code, -32602, JSON.stringify(beyond));
+    const both = await other.request("thread/resume", { threadId, permissions: ":read-only", sandbox: "read-only" });
+    assert.match(both.error?.message ?? "", /^`permissions` cannot be combined with `sandbox`$/);
+    const resumed = await other.call("thread/resume", { threadId, permissions: ":read-only", excludeTurns: true });
+    assert.deepEqual(resumed.activePermissionProfile, { id: ":read-only", extends: null });
+    assert.deepEqual(resumed.sandbox, { type: "readOnly", networkAccess: false });
+  });
+
   test("permissions at turn/start needs the experimental API", async () => {
     const c = await connect(false);
     const threadId = (await c.call("thread/start", {})).thread.id as string;

@@ -110,6 +110,8 @@ export const ThreadResumeParams = z.looseObject({
   threadId: str,
   excludeTurns: optBool,
   ...threadSettings,
+  /** Built-in permission profile (replaces the thread's sandbox and profile); experimental. */
+  permissions: optStr,
   /** Threadmesh extension: replay thread events after this sequence number. */
   afterSeq: z.number().int().min(0).nullish(),
 });
@@ -121,6 +123,8 @@ export const ThreadForkParams = z.looseObject({
   lastTurnId: optStr,
   threadSource: optStr,
   ...threadSettings,
+  /** Built-in permission profile (replaces the fork's sandbox and profile); experimental. */
+  permissions: optStr,
 });
 
 const threadOnly = z.looseObject({ threadId: str });

@@ -1,6 +1,7 @@
 import type { ThreadSettings } from "@threadmesh/persistence";
 import { InvalidRequestError, sandboxPolicyFromMode, type AskForApproval, type SandboxMode, type SandboxPolicy } from "@threadmesh/protocol";
 import type { HostConfig, ModelConfig } from "./config.ts";
+import { profileSandboxMode } from "./policy/permission-profiles.ts";
 
 /** Thread-level overrides accepted by thread/start, thread/resume and thread/fork (all optional). */
 export interface ThreadOverrides {
@@ -10,6 +11,8 @@ export interface ThreadOverrides {
   approvalPolicy?: AskForApproval | null;
   approvalsReviewer?: string | null;
   sandbox?: SandboxMode | null;
+  /** A built-in permission profile (experimental); not with `sandbox`. */
+  permissions?: string | null;
   config?: Record<string, unknown> | null;
   baseInstructions?: string | null;
   developerInstructions?: string | null;
@@ -31,8 +34,12 @@ export function initialSettings(p: ThreadOverrides & { dynamicTools?: unknown[] 
   };
 }
 
-/** Settings after resume/fork overrides; fields the client left out keep their stored value. */
+/**
+ * Settings after resume/fork overrides; fields the client left out keep their stored value. As Codex, a
+ * `permissions` profile replaces the sandbox and the active profile; a `sandbox` drops the profile.
+ */
 export function overriddenSettings(s: ThreadSettings, p: ThreadOverrides): ThreadSettings {
+  const profileMode = profileSandboxMode(p);
   return {
     ...s,
     model: p.model ?? configString(p.config, "model") ?? s.model,
@@ -40,7 +47,8 @@ export function overriddenSettings(s: ThreadSettings, p: ThreadOverrides): Threa
     reasoningEffort: configString(p.config, "model_reasoning_effort") ?? s.reasoningEffort,
     approvalPolicy: p.approvalPolicy ?? s.approvalPolicy,
     approvalsReviewer: p.approvalsReviewer ?? s.approvalsReviewer,
-    sandbox: p.sandbox ? sandboxPolicyFromMode(p.sandbox) : s.sandbox,
+    sandbox: profileMode ? sandboxPolicyFromMode(profileMode) : p.sandbox ? sandboxPolicyFromMode(p.sandbox) : s.sandbox,
+    ...(profileMode ? { permissionProfile: p.permissions } : p.sandbox ? { permissionProfile: null } : {}),
     baseInstructions: p.baseInstructions ?? s.baseInstructions,
     developerInstructions: p.developerInstructions ?? s.developerInstructions,
     serviceTier: p.serviceTier ?? s.serviceTier,

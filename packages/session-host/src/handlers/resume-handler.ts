@@ -27,7 +27,7 @@ export async function resumeLoaded(actor: ThreadActor, p: ThreadResumeParams, en
   const policy = { caps: actor.services.policyCaps(actor.tenant), bounds: actor.services.workspaceBounds(actor.tenant) };
   const cwd = p.cwd ? confineCwd(policy.bounds, p.cwd) : r.cwd;
   const overridden = overriddenSettings(r.settings, p);
-  const settings = p.approvalPolicy || p.sandbox ? capThreadSettings(policy, overridden) : overridden;
+  const settings = p.approvalPolicy || p.sandbox || p.permissions ? capThreadSettings(policy, overridden) : overridden;
   actor.persistThread({ cwd, settings });
   actor.subscribers.add(connectionKey(env.origin));
 

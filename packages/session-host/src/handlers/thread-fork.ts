@@ -45,7 +45,7 @@ export async function forkThread(services: HostServices, registry: ThreadRegistr
   const policy = { caps: services.policyCaps(tenant), bounds: services.workspaceBounds(tenant) };
   const cwd = p.cwd ? confineCwd(policy.bounds, p.cwd) : source.cwd;
   const overridden = overriddenSettings(source.settings, p);
-  const settings = p.approvalPolicy || p.sandbox ? capThreadSettings(policy, overridden) : overridden;
+  const settings = p.approvalPolicy || p.sandbox || p.permissions ? capThreadSettings(policy, overridden) : overridden;
   const id = newId();
   const now = nowSeconds();
   const record: ThreadRecord = {

@@ -2,6 +2,7 @@ import type { RequestId } from "./jsonrpc.ts";
 import type { ThreadGoal } from "./wire/goal.ts";
 import type { ThreadItem } from "./wire/items.ts";
 import type { AskForApproval, SandboxPolicy } from "./wire/policy.ts";
+import type { ThreadReadState } from "./results.ts";
 import type { RateLimitSnapshot, Thread, ThreadStatus, ThreadTokenUsage, Turn, TurnError } from "./wire/thread.ts";
 
 interface OfThread {
@@ -70,6 +71,7 @@ export interface NotificationParams {
   "thread/settings/updated": OfThread & { threadSettings: ThreadSettingsView };
   deprecationNotice: { summary: string; details?: string | null };
   "thread/search/partial": { requestId: RequestId; data: Array<{ thread: Thread; snippet: string }> };
+  "thread/readState/changed": OfThread & { readState: ThreadReadState };
 }
 
 export type NotificationMethod = keyof NotificationParams;
@@ -110,7 +112,7 @@ export const BROADCAST_NOTIFICATION_METHODS = [
 ] as const satisfies readonly NotificationMethod[];
 
 /** Notifications sent to the connection whose request they accompany only. */
-export const REQUESTER_NOTIFICATION_METHODS = ["deprecationNotice", "thread/search/partial"] as const satisfies readonly NotificationMethod[];
+export const REQUESTER_NOTIFICATION_METHODS = ["deprecationNotice", "thread/search/partial", "thread/readState/changed"] as const satisfies readonly NotificationMethod[];
 
 /** Every notification method Threadmesh sends (the compiler holds it equal to {@link NotificationMethod}). */
 export const NOTIFICATION_METHODS: readonly NotificationMethod[] = [
@@ -155,4 +157,5 @@ export const NOTIFICATION_SCHEMAS: { readonly [M in NotificationMethod]: string 
   "thread/settings/updated": "ThreadSettingsUpdatedNotification",
   deprecationNotice: "DeprecationNoticeNotification",
   "thread/search/partial": "ThreadSearchPartialNotification",
+  "thread/readState/changed": "ThreadReadStateChangedNotification",
 };

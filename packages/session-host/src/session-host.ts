@@ -408,7 +408,11 @@ export class SessionHost {
         }
         return state;
       },
-      (actor) => announceLoaded(actor, state?.abandonedTurn, state?.orphanedRequests, state?.continuedTurn ?? null),
+      (actor) => {
+        const ended = state?.abandonedTurn;
+        if (ended) actor.logger[ended.status === "completed" ? "info" : "warn"]({ turnId: ended.id, status: ended.status, reason: state?.abandonReason, adopt }, "a turn its previous owner left running ends here");
+        announceLoaded(actor, state?.abandonedTurn, state?.orphanedRequests, state?.continuedTurn ?? null);
+      },
     );
   }
 }

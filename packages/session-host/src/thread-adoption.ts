@@ -23,7 +23,7 @@ export function announceLoaded(
     announceAbandoned(actor, abandoned);
     // Its slot and the reservations of its unfinished rounds go back (their usage never reached a host).
     actor.services.admission?.abandon(actor.tenant, abandoned.id).catch((err: unknown) => actor.logger.warn({ err, turnId: abandoned.id }, "freeing an abandoned turn's credits failed"));
-    actor.metrics.mesh.turnsRecovered.inc({ outcome: "interrupted" });
+    actor.metrics.mesh.turnsRecovered.inc({ outcome: abandoned.status === "completed" ? "completed" : "interrupted" });
   }
   for (const r of orphaned) {
     actor.events.resolved(r.requestKey, r.method);

@@ -15,8 +15,13 @@ export const HOST_STOPPED_ERROR: TurnError = {
 
 /** State of a stored thread, claimed for this host, ready for an actor (everything but `services`). */
 export type LoadedThreadState = Omit<ThreadActorInit, "services"> & {
-  /** The turn the previous owner left running, now stored as interrupted; null when there was none. */
+  /**
+   * The turn the previous owner left running, now stored as ended: interrupted, or completed when its
+   * answer was whole ({@link ANSWERED}); null when there was none.
+   */
   abandonedTurn?: TurnRecord | null;
+  /** Why the abandoned turn could not run on here. */
+  abandonReason?: string | null;
   /** The turn the previous owner left running at a safe point: this owner runs it on (see {@link continuable}). */
   continuedTurn?: TurnRecord | null;
   /** Server requests the previous owner left pending: nobody will answer them, so they are to be resolved. */
@@ -86,14 +91,24 @@ export async function claimStoredThread(
   }
   let abandonedTurn: TurnRecord | null = null;
   let continuedTurn: TurnRecord | null = null;
-  if (
-    lastTurn?.status === "inProgress" &&
-    opts.continueTurns === true &&
-    opts.abandonedTurnError !== null &&
-    unfinishedTurn?.id === lastTurn.id &&
-    continuable(unfinishedTurn, records.filter((h) => h.turnId === lastTurn!.id).map((h) => h.entry), orphanedRequests)
-  ) {
+  let abandonReason: string | null = null;
+  if (lastTurn?.status === "inProgress") {
+    const turnId = lastTurn.id;
+    abandonReason =
+      opts.continueTurns !== true || opts.abandonedTurnError === null
+        ? "turns are not continued"
+        : unfinishedTurn === null
+          ? "the event window holds no unfinished turn"
+          : unfinishedTurn.id !== turnId
+            ? "the event window's unfinished turn is another"
+            : whyNotContinuable(unfinishedTurn, records.filter((h) => h.turnId === turnId).map((h) => h.entry), orphanedRequests);
+  }
+  if (lastTurn?.status === "inProgress" && abandonReason === null) {
     continuedTurn = lastTurn;
+  } else if (lastTurn?.status === "inProgress" && abandonReason === ANSWERED) {
+    const now = nowSeconds();
+    abandonedTurn = { ...lastTurn, status: "completed", error: null, completedAt: now, durationMs: lastTurn.startedAt === null ? null : (now - lastTurn.startedAt) * 1000 };
+    await store.putTurn(abandonedTurn, epoch);
   } else if (lastTurn?.status === "inProgress") {
     const now = nowSeconds();
     abandonedTurn = { ...lastTurn, status: "interrupted", error: opts.abandonedTurnError, completedAt: now, durationMs: lastTurn.startedAt === null ? null : (now - lastTurn.startedAt) * 1000 };
@@ -112,6 +127,7 @@ export async function claimStoredThread(
     nextTurnOrdinal: (lastTurn?.ordinal ?? -1) + 1,
     lastTurnId: lastTurn?.id ?? null,
     abandonedTurn,
+    abandonReason,
     continuedTurn,
     orphanedRequests,
   };
@@ -125,13 +141,33 @@ export async function claimStoredThread(
  * yet ended the turn is not re-requested: the answer would come twice.
  */
 export function continuable(turn: UnfinishedTurn, entries: readonly unknown[], orphaned: readonly ServerRequestRecord[]): boolean {
-  if (turn.openItems.some((i) => !MODEL_ITEM_TYPES.has(i.type))) return false;
-  if (orphaned.some((r) => r.turnId === turn.id)) return false;
+  return whyNotContinuable(turn, entries, orphaned) === null;
+}
+
+/** Why the turn cannot run on from where its owner stopped ({@link continuable}); null when it can. */
+export function whyNotContinuable(turn: UnfinishedTurn, entries: readonly unknown[], orphaned: readonly ServerRequestRecord[]): string | null {
+  if (turn.openItems.some((i) => !MODEL_ITEM_TYPES.has(i.type))) return "a tool was running";
+  if (orphaned.some((r) => r.turnId === turn.id)) return "a server request was pending";
   const outputs = new Set(entries.flatMap((e) => (isEntry(e, "function_call_output") ? [(e as { call_id?: unknown }).call_id] : [])));
-  if (turn.completedItems.some((i) => TOOL_ITEM_TYPES.has(i.type) && !outputs.has(i.id))) return false;
+  if (turn.completedItems.some((i) => TOOL_ITEM_TYPES.has(i.type) && !outputs.has(i.id))) return "a tool's result is not in the history";
   const last = entries.at(-1);
-  if (isEntry(last, "function_call_output")) return true;
-  return isEntry(last, "message") && (last as { role?: unknown }).role === "user" && !isTurnAborted(last);
+  if (isEntry(last, "function_call_output")) return null;
+  if (isEntry(last, "message") && (last as { role?: unknown }).role === "user" && !isTurnAborted(last)) return null;
+  if (answered(turn, entries)) return ANSWERED;
+  return last === undefined ? "nothing of the turn is in the history" : isTurnAborted(last) ? "the turn was ended" : `the history ends with ${String((last as { type?: unknown; role?: unknown })?.type)} ${String((last as { role?: unknown })?.role ?? "")}`.trim();
+}
+
+/**
+ * Why a turn is not continued although nothing was lost: the previous owner had its answer whole (the
+ * turn's input, then an assistant message, nothing open, no tool waiting) and stopped before it stored
+ * the turn's end. Asking the model again would answer twice; the turn ends completed instead.
+ */
+export const ANSWERED = "its answer was complete";
+
+function answered(turn: UnfinishedTurn, entries: readonly unknown[]): boolean {
+  const last = entries.at(-1);
+  if (turn.openItems.length > 0 || !isEntry(last, "message") || (last as { role?: unknown }).role !== "assistant") return false;
+  return entries.some((e) => isEntry(e, "message") && (e as { role?: unknown }).role === "user" && !isTurnAborted(e));
 }
 
 /** Items a model response streams: left open, nothing ran. */

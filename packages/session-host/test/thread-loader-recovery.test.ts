@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { InProcessBus, MemoryEventLog } from "@threadmesh/mesh";
 import { openStore, type ThreadRecord, type ThreadStore } from "@threadmesh/persistence";
 import { ThreadEvents } from "../src/thread-events.ts";
-import { HOST_STOPPED_ERROR, claimStoredThread, continuable } from "../src/thread-loader.ts";
+import { ANSWERED, HOST_STOPPED_ERROR, claimStoredThread, continuable } from "../src/thread-loader.ts";
 import type { UnfinishedTurn } from "../src/window-recovery.ts";
 
 const TENANT = "t1";
@@ -140,6 +140,43 @@ test("a continued turn whose new owner dies too continues again: the turn starte
     assert.equal(third.continuedTurn?.id, "turn-1", "still at a safe point: its input is the last step");
     assert.equal(third.abandonedTurn ?? null, null);
     assert.equal(third.nextTurnOrdinal, 1);
+  }));
+
+test("a handed-over turn whose answer was whole ends completed on its adopter, not interrupted, and is not asked of the model again", () =>
+  withRecoveryFixture(async ({ bus, log, store }) => {
+    const threadId = "th-answered";
+    await store.createThread(record(threadId));
+    // The owner streamed the whole answer and let go of the thread before it stored the turn's end.
+    const events = new ThreadEvents({ bus, tenant: TENANT, threadId, epoch: 1, lastSeq: 0 });
+    const input = { type: "userMessage", id: "in-1", clientId: null, content: [{ type: "text", text: "tell me", text_elements: [] }], startedAtMs: 1, completedAtMs: 1 };
+    const answer = { type: "agentMessage", id: "msg-1", text: "the whole answer", phase: null, moderation: null, memoryCitation: null, delivery: null, questions: null, startedAtMs: 2, completedAtMs: 3 };
+    events.notify("turn/started", { threadId, turn: { id: "turn-1", startedAt: 5 } });
+    events.notify("item/started", { threadId, turnId: "turn-1", item: input, startedAtMs: 1 });
+    events.notify("item/completed", { threadId, turnId: "turn-1", item: input, completedAtMs: 1 });
+    events.notify("item/started", { threadId, turnId: "turn-1", item: { ...answer, text: "", completedAtMs: null }, startedAtMs: 2 });
+    events.notify("item/completed", { threadId, turnId: "turn-1", item: answer, completedAtMs: 3 });
+    await bus.flush();
+
+    const state = await claimStoredThread(store, TENANT, (await store.getThread(TENANT, threadId))!, { abandonedTurnError: HOST_STOPPED_ERROR, epoch: 2, eventLog: log, recover: true, continueTurns: true });
+
+    assert.equal(state.continuedTurn ?? null, null, "not continued: the model would answer twice");
+    assert.equal(state.abandonedTurn?.id, "turn-1");
+    assert.equal(state.abandonedTurn?.status, "completed");
+    assert.equal(state.abandonedTurn?.error, null);
+    assert.equal(state.abandonReason, ANSWERED);
+    assert.equal(await store.getTurn(TENANT, threadId, "turn-1").then((t) => t?.status), "completed");
+    assert.ok(!JSON.stringify(state.history).includes("turn_aborted"), "no abort marker for a turn that completed");
+    assert.ok(JSON.stringify(state.history.at(-1)).includes("the whole answer"));
+
+    // The same answer without its input (nothing of the turn's request known) still ends interrupted.
+    const other = "th-answer-only";
+    await store.createThread(record(other));
+    const e2 = new ThreadEvents({ bus, tenant: TENANT, threadId: other, epoch: 1, lastSeq: 0 });
+    e2.notify("turn/started", { threadId: other, turn: { id: "turn-2", startedAt: 5 } });
+    e2.notify("item/completed", { threadId: other, turnId: "turn-2", item: { ...answer, id: "msg-2" }, completedAtMs: 3 });
+    await bus.flush();
+    const s2 = await claimStoredThread(store, TENANT, (await store.getThread(TENANT, other))!, { abandonedTurnError: HOST_STOPPED_ERROR, epoch: 2, eventLog: log, recover: true, continueTurns: true });
+    assert.equal(s2.abandonedTurn?.status, "interrupted");
   }));
 
 test("a turn continues only from a safe point: its input or a tool result, with nothing running or waiting", () => {

@@ -17,6 +17,17 @@
  * BENCH_CAPACITY_ALL_STEPS=1 (go on past a failed step), BENCH_CAPACITY_COMPARE (settings of the code
  * before a lever, e.g. `THREADMESH_DELTA_LINGER_MS=0`: each step runs with them first, then without, and
  * both are recorded). Results: bench/results/capacity.json.
+ *
+ * Overload (BENCH_CAPACITY_OVERLOAD=10): per topology, the capacity N is taken from
+ * BENCH_CAPACITY_BASE_N (`100`, or per topology `embedded=125,distributed=100`) or found by the ramp
+ * first; then 10×N threads offer streaming turns the same way, each retrying a refused turn after its
+ * retryAfterMs. Recorded: lease lapses and takeovers, turns by final status, refusals by reason and
+ * with/without retryAfterMs and how fast they were answered, -32603 and other errors, turn/start
+ * answers that took longer than 10 s (timeouts), the first-delta overhead of the admitted turns, and
+ * deltas delivered against produced with every admitted turn's text checked. The step passes with no
+ * lapse or takeover, every admitted turn completed whole, every refusal carrying retryAfterMs, and no
+ * error or timeout. Results of an overload run (its ramp steps too, if it ran them) go to
+ * bench/results/capacity-overload.json, leaving the ramp's capacity.json as it is.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -31,6 +42,7 @@ import { scrapeMetrics } from "./support/metrics-scrape.ts";
 import { ProcessSampler, postgresBackends } from "./support/proc-stats.ts";
 import { runBenchmark, type BenchRun } from "./support/run-record.ts";
 import { MsHistogram, StreamClient, type StreamedTurn } from "./support/stream-client.ts";
+import { OverloadTally } from "./support/overload-tally.ts";
 
 type Kind = "embedded" | "distributed";
 
@@ -45,6 +57,17 @@ const ALL_STEPS = process.env.BENCH_CAPACITY_ALL_STEPS === "1";
 const COMPARE: Record<string, string> | null = process.env.BENCH_CAPACITY_COMPARE
   ? Object.fromEntries(process.env.BENCH_CAPACITY_COMPARE.split(",").map((kv) => kv.split("=") as [string, string]))
   : null;
+const OVERLOAD = Number(process.env.BENCH_CAPACITY_OVERLOAD ?? 0);
+const BASE_N: Partial<Record<Kind, number>> = (() => {
+  const v = process.env.BENCH_CAPACITY_BASE_N;
+  if (!v) return {};
+  if (/^\d+$/.test(v)) return { embedded: Number(v), distributed: Number(v) };
+  return Object.fromEntries(v.split(",").map((kv) => kv.split("=")).map(([k, n]) => [k, Number(n)]));
+})();
+/** A turn/start answered later than this counts as a timeout, in ms. */
+const TIMEOUT_MS = 10_000;
+/** A turn/start still unanswered after this is given up on (and counted as a timeout), in ms. */
+const UNANSWERED_MS = 30_000;
 const TOKENS_PER_S = 50;
 const TTFT_MS = 200;
 const MAX_CONNECTIONS = 100;
@@ -163,7 +186,7 @@ interface ThreadLoad {
   started: number;
 }
 
-async function step(run: BenchRun, kind: Kind, n: number, extraEnv: Record<string, string> = {}): Promise<Record<string, unknown>> {
+async function step(run: BenchRun, kind: Kind, n: number, extraEnv: Record<string, string> = {}, overloadOf = 0): Promise<Record<string, unknown>> {
   const sim = await startSim();
   const d = await deploy(kind, sim.url, extraEnv).catch(async (err: unknown) => {
     await sim.proc.stop();
@@ -176,15 +199,19 @@ async function step(run: BenchRun, kind: Kind, n: number, extraEnv: Record<strin
   try {
     const conns = Math.min(n, MAX_CONNECTIONS);
     for (let i = 0; i < conns; i++) clients.push(await StreamClient.connect(d.url, d.token, sinks));
-    const threads: ThreadLoad[] = [];
-    for (let i = 0; i < n; i++) {
-      const client = clients[i % conns]!;
-      const threadId = (await client.call("thread/start", { approvalPolicy: "never", sandbox: "read-only" })).thread.id as string;
-      // Three replies: the ramp's, the window's, and one to spare for a turn that started early.
-      const replies = [0, 1, 2].map((k) => replyChunks(`${i.toString(36)}x${k}`));
-      await script(sim.url, threadId, replies);
-      threads.push({ client, threadId, replies, started: 0 });
-    }
+    const threads: ThreadLoad[] = new Array(n);
+    // Threads are opened one at a time per connection, the connections side by side.
+    await Promise.all(
+      clients.map(async (client, c) => {
+        for (let i = c; i < n; i += conns) {
+          const threadId = (await client.call("thread/start", { approvalPolicy: "never", sandbox: "read-only" })).thread.id as string;
+          // Three replies: the ramp's, the window's, and one to spare for a turn that started early.
+          const replies = [0, 1, 2].map((k) => replyChunks(`${i.toString(36)}x${k}`));
+          await script(sim.url, threadId, replies);
+          threads[i] = { client, threadId, replies, started: 0 };
+        }
+      }),
+    );
     const sampler = new ProcessSampler({ ...d.pids, "model-sim": () => [sim.proc.child.pid!], loadgen: () => [process.pid] });
     const replyMs = REPLY_S * 1000;
     const t0 = now();
@@ -195,11 +222,19 @@ async function step(run: BenchRun, kind: Kind, n: number, extraEnv: Record<strin
     const errors: string[] = [];
     let refused = 0;
     let refusedWithoutRetry = 0;
+    const tally = new OverloadTally();
     const keepStreaming = async (t: ThreadLoad, delayMs: number): Promise<void> => {
       await new Promise((r) => setTimeout(r, delayMs));
       while (now() < windowEnd && t.started < t.replies.length) {
         const startedAt = now();
-        const r = await t.client.startTurn(t.threadId, t.replies[t.started]!);
+        const r = await Promise.race([t.client.startTurn(t.threadId, t.replies[t.started]!), new Promise<null>((res) => setTimeout(res, UNANSWERED_MS, null).unref())]);
+        if (r === null) {
+          tally.unanswered();
+          if (errors.length < 20) errors.push(`turn/start unanswered after ${UNANSWERED_MS} ms`);
+          return;
+        }
+        const answeredMs = now() - startedAt;
+        tally.answered(answeredMs, "error" in r ? r.error : null);
         if ("error" in r) {
           if (r.error.code === -32001) {
             refused++;
@@ -263,8 +298,17 @@ async function step(run: BenchRun, kind: Kind, n: number, extraEnv: Record<strin
     );
     const fd = firstDelta.length > 0 ? { p50: pct(firstDelta, 50), p99: pct(firstDelta, 99), max: Number(Math.max(...firstDelta).toFixed(1)) } : null;
     const gap = { p50: gaps.pct(50), p99: gaps.pct(99), max: Number(gaps.max.toFixed(1)) };
-    const pass =
-      fd !== null && fd.p99 <= TARGET_MS.firstDeltaP99 && gap.p99 <= TARGET_MS.gapP99 && delivered === produced && wholeTurns === all.length && errors.length === 0 && refused === 0;
+    const overload = overloadOf > 0 ? { ...tally.summary(TIMEOUT_MS), admittedTurns: all.length, offeredThreads: n, baseN: overloadOf } : undefined;
+    const pass = overload
+      ? lease.lapses === 0 &&
+        lease.takeovers === 0 &&
+        all.every((t) => t.status === "completed") &&
+        delivered === produced &&
+        wholeTurns === all.length &&
+        refusedWithoutRetry === 0 &&
+        errors.length === 0 &&
+        overload.timeouts === 0
+      : fd !== null && fd.p99 <= TARGET_MS.firstDeltaP99 && gap.p99 <= TARGET_MS.gapP99 && delivered === produced && wholeTurns === all.length && errors.length === 0 && refused === 0;
     const result = {
       n,
       settings: extraEnv,
@@ -282,11 +326,12 @@ async function step(run: BenchRun, kind: Kind, n: number, extraEnv: Record<strin
       processes: cpu,
       eventLoopLagMs: lag,
       lease,
+      ...(overload ? { overload } : {}),
       pass,
     };
     console.log(`${kind} N=${n} ${JSON.stringify(extraEnv)}: ${JSON.stringify(result)}`);
     if (delivered !== produced) run.missTarget(`${kind} N=${n}: ${delivered} of ${produced} deltas delivered`);
-    if (!pass) run.missTarget(`${kind} N=${n}: step missed its targets`);
+    if (!pass) run.missTarget(`${kind} N=${n}${overloadOf > 0 ? ` (${n / overloadOf}× overload)` : ""}: step missed its targets`);
     return result;
   } finally {
     await Promise.all(clients.map((c) => c.close().catch(() => {})));
@@ -295,11 +340,11 @@ async function step(run: BenchRun, kind: Kind, n: number, extraEnv: Record<strin
   }
 }
 
-await runBenchmark("capacity", async (run) => {
+await runBenchmark(OVERLOAD > 0 ? "capacity-overload" : "capacity", async (run) => {
   const topologies: Record<string, unknown> = {};
   for (const kind of TOPOLOGIES) {
     const results: Array<Record<string, unknown>> = [];
-    for (const n of STEPS[kind]) {
+    for (const n of BASE_N[kind] !== undefined && OVERLOAD > 0 ? [] : STEPS[kind]) {
       // The code before the lever first, on fresh processes, then the code as it is.
       if (COMPARE !== null) results.push({ ...(await step(run, kind, n, COMPARE)), before: true });
       const r = await step(run, kind, n);
@@ -307,11 +352,16 @@ await runBenchmark("capacity", async (run) => {
       if (!r.pass && !ALL_STEPS) break;
     }
     const passing = results.filter((r) => r.pass && !r.before).map((r) => r.n as number);
-    topologies[kind] = { capacityN: passing.length > 0 ? Math.max(...passing) : 0, steps: results };
+    const capacityN = BASE_N[kind] ?? (passing.length > 0 ? Math.max(...passing) : 0);
+    topologies[kind] = { capacityN, steps: results };
+    if (OVERLOAD > 0 && capacityN > 0) {
+      (topologies[kind] as Record<string, unknown>).overload = await step(run, kind, Math.round(capacityN * OVERLOAD), {}, capacityN);
+    }
   }
   return {
     model: { tokensPerSecond: TOKENS_PER_S, ttftMs: TTFT_MS, replySeconds: REPLY_S, deltasPerTurn: DELTAS_PER_TURN },
     targetsMs: TARGET_MS,
+    ...(OVERLOAD > 0 ? { overloadFactor: OVERLOAD, baseN: BASE_N } : {}),
     topologies,
   };
 });

@@ -37,6 +37,7 @@ export async function composeRouter(
       ...(config.consoleTicketSecret === null ? {} : { consoleTicketSecret: config.consoleTicketSecret }),
       maxFrameBytes: config.maxFrameBytes,
       hostRequestTimeoutMs: config.hostRequestTimeoutMs,
+      turnStartBacklogMs: config.turnStartBacklogMs,
       outboundMaxBytes: config.outboundMaxBytes,
       outboundGraceMs: config.outboundGraceMs,
       outboundTotalMaxBytes: config.outboundTotalMaxBytes,

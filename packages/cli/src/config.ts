@@ -28,6 +28,7 @@ export interface Config extends TenantLimits {
   readonly consoleTicketSecret: string | null;
   readonly maxFrameBytes: number;
   readonly hostRequestTimeoutMs: number;
+  readonly turnStartBacklogMs: number;
   readonly hostMaxConcurrentCommands: number;
   readonly routerId: string | null;
   readonly metricsHost: string;

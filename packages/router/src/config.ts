@@ -25,6 +25,8 @@ export const DEFAULT_HOST_REQUEST_TIMEOUT_MS = 10_000;
 export const DEFAULT_MAX_INFLIGHT_PER_CONNECTION = 256;
 /** `retryAfterMs` suggested with the per-connection in-flight limit error, in ms. */
 export const DEFAULT_INFLIGHT_RETRY_AFTER_MS = 250;
+/** Longest wait of the oldest of 16 or more unanswered turn/starts before new ones are refused, in ms. */
+export const DEFAULT_TURN_START_BACKLOG_MS = 2_000;
 /** Bytes a connection's socket may buffer before the connection is behind and its deltas are coalesced (64 KiB). */
 export const DEFAULT_OUTBOUND_HIGH_WATER_BYTES = 64 * 1024;
 /** Outbound bytes held for one connection beyond which, after the grace period, it is closed with 1013 (1 MiB). */
@@ -170,6 +172,11 @@ export interface RouterConfig {
   maxConnections?: number;
   /** In ms. Default {@link DEFAULT_HOST_REQUEST_TIMEOUT_MS}. */
   hostRequestTimeoutMs?: number;
+  /**
+   * With 16 or more turn/starts unanswered by hosts, the oldest waiting longer than this (ms), new
+   * turn/starts are refused with -32001 and retryAfterMs; 0 turns the check off. Default {@link DEFAULT_TURN_START_BACKLOG_MS}.
+   */
+  turnStartBacklogMs?: number;
   /** Default {@link DEFAULT_MAX_INFLIGHT_PER_CONNECTION}. */
   maxInflightPerConnection?: number;
   /** In ms. Default {@link DEFAULT_INFLIGHT_RETRY_AFTER_MS}. */
@@ -248,6 +255,7 @@ export interface ResolvedRouterConfig {
   readonly maxFrameBytes: number;
   readonly maxConnections: number;
   readonly hostRequestTimeoutMs: number;
+  readonly turnStartBacklogMs: number;
   readonly maxInflightPerConnection: number;
   readonly inflightRetryAfterMs: number;
   readonly outboundHighWaterBytes: number;
@@ -335,6 +343,7 @@ export function resolveRouterConfig(c: RouterConfig): ResolvedRouterConfig {
     maxFrameBytes: int("maxFrameBytes", c.maxFrameBytes, DEFAULT_MAX_FRAME_BYTES, 1024),
     maxConnections: int("maxConnections", c.maxConnections, DEFAULT_MAX_CONNECTIONS, 1),
     hostRequestTimeoutMs: int("hostRequestTimeoutMs", c.hostRequestTimeoutMs, DEFAULT_HOST_REQUEST_TIMEOUT_MS, 1),
+    turnStartBacklogMs: int("turnStartBacklogMs", c.turnStartBacklogMs, DEFAULT_TURN_START_BACKLOG_MS, 0),
     maxInflightPerConnection: int("maxInflightPerConnection", c.maxInflightPerConnection, DEFAULT_MAX_INFLIGHT_PER_CONNECTION, 1),
     inflightRetryAfterMs: int("inflightRetryAfterMs", c.inflightRetryAfterMs, DEFAULT_INFLIGHT_RETRY_AFTER_MS, 0),
     outboundHighWaterBytes: highWater,

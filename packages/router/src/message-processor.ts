@@ -32,6 +32,7 @@ import { LOCAL_HANDLERS } from "./local-handlers.ts";
 import { remoteControlStatus, type RemoteControlStatus } from "./handlers/remote-control.ts";
 import type { RouterMetrics } from "./router-metrics.ts";
 import type { TurnShedder } from "./shedding/turn-shedder.ts";
+import { StartBacklog } from "./shedding/start-backlog.ts";
 import type { ConnectionHandler, ConnectionInfo, TransportAcceptor, TransportLink } from "./transport.ts";
 
 type Request = Extract<InboundMessage, { kind: "request" }>;
@@ -84,10 +85,13 @@ export class MessageProcessor implements TransportAcceptor {
   /** Connections already sent `remoteControl/status/changed`. */
   readonly #remoteControlSent = new WeakSet<Connection>();
   readonly #remoteControl: RemoteControlStatus;
+  /** turn/starts sent to hosts and not answered yet. */
+  readonly #starts: StartBacklog;
 
   constructor(opts: MessageProcessorOptions) {
     this.#opts = opts;
     this.#remoteControl = remoteControlStatus(opts.config.codexHome);
+    this.#starts = new StartBacklog(opts.config.turnStartBacklogMs);
   }
 
   get connections(): ReadonlySet<Connection> {
@@ -209,6 +213,10 @@ export class MessageProcessor implements TransportAcceptor {
         const shed = this.#opts.shedder.refusal(conn.priorityClass);
         if (shed !== null) throw shed;
       }
+      if (name === "turn/start") {
+        const backlog = this.#starts.refusal();
+        if (backlog !== null) throw backlog;
+      }
       const subscribes = name === "thread/start" || name === "thread/fork" || (name === "thread/resume" && !conn.memberships.has(threadId!));
       if (subscribes) {
         const pending = this.#subscribing.get(conn) ?? 0;
@@ -246,6 +254,7 @@ export class MessageProcessor implements TransportAcceptor {
   ): Promise<void> {
     conn.inflight++;
     this.#inflight++;
+    const answered = method === "turn/start" ? this.#starts.begin() : undefined;
     let outcome: ForwardOutcome = "error";
     try {
       outcome = await this.#opts.forwarder.forward(conn, {
@@ -257,6 +266,7 @@ export class MessageProcessor implements TransportAcceptor {
         threadId,
       });
     } finally {
+      answered?.();
       if (subscribes) this.#subscribing.set(conn, (this.#subscribing.get(conn) ?? 1) - 1);
       conn.inflight--;
       this.#inflight--;

@@ -47,6 +47,13 @@ export interface ForwardedRequest {
 }
 
 const BAD_REPLY: RpcErrorShape = { code: -32603, message: "invalid reply from session host" };
+/** A resume whose replay read the closing bus cut off: retryable, as a draining router's refusals. */
+const REPLAY_INTERRUPTED: RpcErrorShape = {
+  code: -32001,
+  message: "Server is draining; retry after reconnecting",
+  data: { reason: "serverShuttingDown", retryAfterMs: 500 },
+};
+
 
 /**
  * The router side of the host contract (`envelopes.ts`): builds command envelopes, writes reply
@@ -62,7 +69,19 @@ export class HostForwarder {
   readonly #eventLog: EventLog | undefined;
   readonly #metrics: RouterMetrics;
 
-  constructor(opts: { routerId: string; hosts: HostClient; fanout: FanOut; logger: Logger; tracer: Tracer; eventLog?: EventLog | undefined; metrics: RouterMetrics }) {
+  readonly #accepting: () => boolean;
+  constructor(opts: {
+    routerId: string;
+    hosts: HostClient;
+    fanout: FanOut;
+    logger: Logger;
+    tracer: Tracer;
+    eventLog?: EventLog | undefined;
+    metrics: RouterMetrics;
+    /** False while the router drains; unset: always true. */
+    accepting?: () => boolean;
+  }) {
+    this.#accepting = opts.accepting ?? (() => true);
     this.#eventLog = opts.eventLog;
     this.#metrics = opts.metrics;
     this.#routerId = opts.routerId;
@@ -129,10 +148,19 @@ export class HostForwarder {
     let replay: ReplayPlan | undefined;
     const afterSeq = afterSeqOf(req);
     if (joiner !== undefined && reply.ok && typeof afterSeq === "number" && typeof reply.lastSeq === "number") {
+      let readFailure: unknown;
       replay = await planReplay(this.#eventLog, conn.tenant, joiner.threadId, afterSeq, reply.lastSeq, early).catch((err: unknown) => {
+        readFailure = err;
         this.#logger.warn({ err, threadId: joiner?.threadId }, "event replay read failed");
         return { recovered: false, events: [], coveredThrough: reply.ok ? (reply.lastSeq ?? 0) : 0 };
       });
+      if (readFailure !== undefined && !this.#accepting()) {
+        // The router is going away (its connections are closing): the same resume on the client's next
+        // connection replays the gap, where answering now could only tell it to rebuild from the snapshot.
+        this.#fanout.abortJoin(joiner);
+        conn.sendControl(encodeError(req.idText, REPLAY_INTERRUPTED));
+        return "error";
+      }
       this.#metrics.mesh.replay.inc({ outcome: replay.recovered ? "recovered" : "unrecovered" });
     } else if (req.method === "thread/resume" && joiner === undefined && req.threadId !== undefined && reply.ok && typeof afterSeq === "number" && typeof reply.lastSeq === "number") {
       // A follower asking again: it is missing events its live feed lost; they reach every follower.

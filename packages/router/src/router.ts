@@ -120,6 +120,7 @@ export class Router {
       onAccessRevoked: (conn, threadId) => forwarder.connectionClosed(conn, threadId),
     });
     const forwarder: HostForwarder = new HostForwarder({
+      accepting: () => this.#state === "starting" || this.#state === "running",
       routerId: opts.routerId,
       hosts,
       fanout: this.#fanout,

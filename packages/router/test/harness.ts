@@ -1,6 +1,6 @@
 import { request as httpRequest } from "node:http";
 import WebSocket from "ws";
-import { InProcessBus, MemoryEventLog, type BusMessage, type ReplayWindow, type Subscription } from "@threadmesh/mesh";
+import { InProcessBus, MemoryEventLog, type BusMessage, type EventLog, type ReplayWindow, type Subscription } from "@threadmesh/mesh";
 import {
   BROADCAST_WILDCARD,
   THREAD_EVENT_WILDCARD,
@@ -348,7 +348,7 @@ export interface Harness {
 /** A router on port 0 with dev mode on, pings off, an in-process bus and a fake host. */
 export async function startRouter(
   config: RouterConfig = {},
-  opts: { replayWindow?: Partial<ReplayWindow>; mesh?: MeshView; authenticator?: Authenticator } = {},
+  opts: { replayWindow?: Partial<ReplayWindow>; mesh?: MeshView; authenticator?: Authenticator; wrapEventLog?: (log: EventLog) => EventLog } = {},
 ): Promise<Harness> {
   const bus = new InProcessBus();
   const telemetry = noopTelemetry();
@@ -364,7 +364,7 @@ export async function startRouter(
   const router = await Router.create({
     bus,
     telemetry,
-    eventLog,
+    eventLog: eventLog !== undefined && opts.wrapEventLog !== undefined ? opts.wrapEventLog(eventLog) : eventLog,
     routerId: "router-test",
     config: { devMode: true, pingIntervalMs: 0, ...config },
     ...(opts.mesh ? { mesh: opts.mesh } : {}),

@@ -131,3 +131,51 @@ describe("thread/resume with afterSeq replays what the client missed", () => {
     }
   });
 });
+
+describe("a resume whose replay read fails while the router drains", () => {
+  let h: Harness;
+  let failReads = false;
+  before(async () => {
+    h = await startRouter(
+      {},
+      {
+        replayWindow: { maxEventsPerThread: 64 },
+        wrapEventLog: (log) => ({
+          read: (tenant, threadId, afterSeq) => (failReads ? Promise.reject(new Error("connection closed")) : log.read(tenant, threadId, afterSeq)),
+          tail: (tenant, threadId) => log.tail(tenant, threadId),
+          close: () => log.close(),
+        }),
+      },
+    );
+  });
+  after(() => h.close());
+
+  test("is refused as retryable (-32001 serverShuttingDown), not answered as an unrecovered replay, and joins nothing", async () => {
+    const a = await h.client();
+    const threadId = await startThread(a);
+    const s1 = h.host.notify(threadId, "turn/started", { threadId });
+    const s2 = h.host.notify(threadId, "item/started", { threadId });
+    await a.waitFor((f) => f.seq === s2);
+    const b = await h.client();
+    let draining: Promise<void> | undefined;
+    h.host.handler = (r) => {
+      if (r.env.method !== "thread/resume") return undefined;
+      // The router starts draining while the owner takes the snapshot; its event log is gone already.
+      draining = h.router.drain({ deadlineMs: 2_000 });
+      return { v: ENVELOPE_VERSION, ok: true, result: { thread: { id: threadId } }, subscribe: threadId, lastSeq: s2 };
+    };
+    failReads = true;
+    try {
+      const res = await b.request("thread/resume", { threadId, afterSeq: s1 - 1 });
+      assert.equal(res.result, undefined, "no resume result");
+      const err = res.error as Json;
+      assert.equal(err.code, -32001);
+      assert.equal(err.data.reason, "serverShuttingDown");
+      assert.ok(err.data.retryAfterMs > 0);
+      assert.equal(await h.metric("tm_router_replay_total", { outcome: "unrecovered" }), 0, "not counted as an unrecovered replay");
+    } finally {
+      h.host.handler = undefined;
+      await draining;
+    }
+  });
+});

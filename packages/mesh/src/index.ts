@@ -1,7 +1,7 @@
 export { BusError } from "./bus.ts";
 export { InProcessBus } from "./in-process-bus.ts";
 export { NatsBus } from "./nats-bus.ts";
-export { TracedMessage, tracedBus } from "./traced-bus.ts";
+export { SpannedMessage, TracedMessage, tracedBus } from "./traced-bus.ts";
 export { logDeliveryError } from "./delivery-error.ts";
 
 export type { Bus, BusHeaders, BusMessage, RequestOptions, SubscribeOptions, Subscription, MessageHandler } from "./bus.ts";

@@ -87,17 +87,17 @@ class TracedBus implements Bus {
   }
 }
 
-/** A delivered request handled under its `process` span; the reply ends the span. */
-export class TracedMessage implements BusMessage {
+/** A delivered request handled under a span of its own; the reply ends the span. */
+export class SpannedMessage implements BusMessage {
   readonly #msg: BusMessage;
-  readonly #span: Span;
-  /** The `process` span's context: what the handler's own spans nest under. */
+  protected readonly span: Span;
+  /** The span's context: what the handler's own spans nest under. */
   readonly context: Context;
   #ended = false;
 
   constructor(msg: BusMessage, span: Span, ctx: Context) {
     this.#msg = msg;
-    this.#span = span;
+    this.span = span;
     this.context = ctx;
   }
 
@@ -114,14 +114,18 @@ export class TracedMessage implements BusMessage {
     return this.#msg.expectsReply;
   }
 
+  /** Sends the reply and ends the span. */
   respond(data: Uint8Array, headers?: BusHeaders): void {
     try {
       this.#msg.respond(data, headers);
     } finally {
       if (!this.#ended) {
         this.#ended = true;
-        this.#span.end();
+        this.span.end();
       }
     }
   }
 }
+
+/** A delivered request handled under its `process` span. */
+export class TracedMessage extends SpannedMessage {}

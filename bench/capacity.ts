@@ -101,6 +101,8 @@ async function deploy(kind: Kind, simUrl: string, extraEnv: Record<string, strin
   const env: Record<string, string> = {
     ...processEnv({ simUrl, token, workspaceRoot: join(dir, "workspaces") }),
     THREADMESH_LOG_LEVEL: "warn",
+    // Consecutive deltas of one item that reach a router in one batch go out as one frame at this load.
+    THREADMESH_JOIN_DELTAS: "true",
     // The mesh is measured, not the credit waterfall or the per-tenant caps.
     THREADMESH_ADMISSION: "false",
     THREADMESH_MAX_THREADS_PER_TENANT: "100000",

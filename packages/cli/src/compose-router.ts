@@ -48,6 +48,7 @@ export async function composeRouter(
       models: [{ id: config.model, displayName: config.model, description: "Default model", isDefault: true }],
       defaults: { model: config.model, approvalPolicy: config.approvalPolicy, sandbox: config.sandbox },
       shedding: config.shedding,
+      joinDeltas: config.joinDeltas,
     },
   });
   if (opts.readiness) router.setReadinessCheck(opts.readiness);

@@ -66,6 +66,7 @@ export interface Config extends TenantLimits {
   readonly commandTimeoutMs: number;
   readonly admission: boolean;
   readonly shedding: boolean;
+  readonly joinDeltas: boolean;
   readonly redisUrl: string | null;
   readonly burstInsuranceFraction: number;
   readonly priceTable: string | null;

@@ -214,6 +214,8 @@ export interface RouterConfig {
   defaults?: ThreadDefaults;
   /** Shed new turns of the lowest priority classes when the session hosts are under pressure. Default true. */
   shedding?: boolean;
+  /** Consecutive deltas of one item in a host batch go out as one frame (with `firstSeq`). Default false. */
+  joinDeltas?: boolean;
 }
 
 /** A model as `model/list` returns it (the official `Model` shape). */
@@ -274,6 +276,7 @@ export interface ResolvedRouterConfig {
   readonly models: readonly ModelEntry[];
   readonly defaults: Readonly<Required<ThreadDefaults>>;
   readonly shedding: boolean;
+  readonly joinDeltas: boolean;
 }
 
 /** Invalid router configuration; `problems` lists every bad key. */
@@ -367,6 +370,7 @@ export function resolveRouterConfig(c: RouterConfig): ResolvedRouterConfig {
       reasoningEffort: c.defaults?.reasoningEffort === undefined ? "medium" : c.defaults.reasoningEffort,
     }),
     shedding: c.shedding ?? true,
+    joinDeltas: c.joinDeltas ?? false,
   };
   if (problems.length > 0) throw new RouterConfigError(problems);
   return Object.freeze(resolved);

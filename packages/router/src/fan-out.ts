@@ -54,6 +54,8 @@ export interface FanOutOptions {
   logger: Logger;
   /** Most bytes of events held for one joining connection; beyond it the connection is shed. */
   maxHeldBytes: number;
+  /** Consecutive deltas of one item in a batch go out joined, to followers that have none of it yet. */
+  joinDeltas?: boolean;
   /** Where gaps in the live feed are read from, with `ownerEvents`; without either a gap closes the thread's followers. */
   eventLog?: EventLog | undefined;
   /** Asks a thread's owner for the newest events it published. */
@@ -81,6 +83,7 @@ export class FanOut {
   readonly #metrics: RouterMetrics;
   readonly #logger: Logger;
   readonly #maxHeldBytes: number;
+  readonly #joinDeltas: boolean;
   readonly #gapSource: EventLog | undefined;
   readonly #onAccessRevoked: (conn: Connection, threadId: string) => void;
   #refillTimer: NodeJS.Timeout | undefined;
@@ -92,6 +95,7 @@ export class FanOut {
     this.#metrics = opts.metrics;
     this.#logger = opts.logger;
     this.#maxHeldBytes = opts.maxHeldBytes;
+    this.#joinDeltas = opts.joinDeltas ?? false;
     this.#gapSource = gapSource(opts.eventLog, opts.ownerEvents);
     this.#onAccessRevoked = opts.onAccessRevoked ?? (() => {});
     opts.bus.onReconnect?.(() => this.#afterReconnect());
@@ -459,7 +463,7 @@ export class FanOut {
         const floor = floorOf(m);
         // A member that has none of the batch yet gets the joined frames; one that has part of it (a
         // replay that overlaps the live feed) the rest of its events one by one.
-        const list = floor < batch.frames[0]!.firstSeq ? batch.merged : batch.frames;
+        const list = this.#joinDeltas && floor < batch.frames[0]!.firstSeq ? batch.merged : batch.frames;
         for (const f of list) if (!(f.firstSeq <= floor)) m.conn.deliverEvent(f.frame, f.method, m.threadId, f.firstSeq);
         advance(m);
       }

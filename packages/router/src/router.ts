@@ -115,6 +115,7 @@ export class Router {
       metrics: this.#metrics,
       logger: this.#logger,
       maxHeldBytes: config.outboundMaxBytes,
+      joinDeltas: config.joinDeltas,
       eventLog: opts.eventLog,
       ownerEvents: ownerEventsReader(hosts, opts.routerId),
       onAccessRevoked: (conn, threadId) => forwarder.connectionClosed(conn, threadId),

@@ -99,7 +99,9 @@ describe("fan-out of host events", () => {
     assert.deepEqual(events(b).map((f) => f.method), ["item/completed"]);
   });
 
-  test("consecutive deltas of one item in a batch reach each subscriber as one frame with the joined text and firstSeq", async () => {
+  test("with joinDeltas, consecutive deltas of one item in a batch reach each subscriber as one frame with the joined text and firstSeq", async (t) => {
+    const h = await startRouter({ joinDeltas: true });
+    t.after(() => h.close());
     const a = await h.client();
     const b = await h.client();
     const threadId = await startThread(a);
@@ -118,6 +120,24 @@ describe("fan-out of host events", () => {
         ],
       );
     }
+  });
+
+  test("by default each delta of a batch is its own frame, as Codex sends them", async () => {
+    const a = await h.client();
+    const threadId = await startThread(a);
+    const d = (delta: string) => ["item/agentMessage/delta", { threadId, turnId: "t", itemId: "i1", delta }] as [string, unknown];
+    const seqs = h.host.batch(threadId, [d("a"), d("b"), d("c"), ["item/completed", { threadId, item: { id: "i1" } }]]);
+    await a.waitForMethod("item/completed");
+    const events = a.frames.filter((f) => f.seq !== undefined && seqs.includes(f.seq as number));
+    assert.deepEqual(
+      events.map((f) => [f.method, f.firstSeq, f.seq, (f.params as { delta?: string }).delta]),
+      [
+        ["item/agentMessage/delta", undefined, seqs[0], "a"],
+        ["item/agentMessage/delta", undefined, seqs[1], "b"],
+        ["item/agentMessage/delta", undefined, seqs[2], "c"],
+        ["item/completed", undefined, seqs[3], undefined],
+      ],
+    );
   });
 
   test("thread/unsubscribe stops thread events for that connection only", async () => {

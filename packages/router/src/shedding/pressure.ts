@@ -48,6 +48,28 @@ export function signalPressureOf(hosts: readonly HostLoad[], budgets: PressureBu
   return Math.max(lag / n / lagBudgetMs, ttftHosts === 0 ? 0 : ttft / ttftHosts / ttftBudgetMs);
 }
 
+/** Active turns against capacity alone (hosts taking work); 0 without capacity. */
+export function turnLoadOf(hosts: readonly HostLoad[]): number {
+  const capacity = capacityOf(hosts);
+  if (capacity <= 0) return 0;
+  let turns = 0;
+  for (const h of hosts) if (!h.draining) turns += h.activeTurns;
+  return turns / capacity;
+}
+
+/** Event-loop lag alone against `lagBudgetMs` (the hosts' mean). */
+export function lagPressureOf(hosts: readonly HostLoad[], budgets: PressureBudgets = {}): number {
+  const lagBudgetMs = budgets.lagBudgetMs ?? DEFAULT_LAG_BUDGET_MS;
+  let lag = 0;
+  let n = 0;
+  for (const h of hosts) {
+    if (h.draining) continue;
+    lag += h.eventLoopLagMs;
+    n++;
+  }
+  return n === 0 ? 0 : lag / n / lagBudgetMs;
+}
+
 /** Turns the hosts taking work run at once at most, when they report it; else their threads. */
 export function capacityOf(hosts: readonly HostLoad[]): number {
   let capacity = 0;

@@ -1,9 +1,12 @@
 import { DEFAULT_HEARTBEAT_INTERVAL_MS, type HostLoad, type HostRegistry } from "@threadmesh/mesh";
 import { OverloadedError } from "@threadmesh/protocol";
 import { ClassAdmission, PRIORITY_CLASSES, type ClassAdmissionOptions } from "./class-admission.ts";
-import { DEFAULT_LAG_BUDGET_MS, DEFAULT_TTFT_BUDGET_MS, pressureOf, projectedTurnPressure, signalPressureOf } from "./pressure.ts";
+import { DEFAULT_LAG_BUDGET_MS, DEFAULT_TTFT_BUDGET_MS, lagPressureOf, pressureOf, projectedTurnPressure, signalPressureOf, turnLoadOf } from "./pressure.ts";
 import type { SheddingMetrics } from "./shedding-metrics.ts";
 
+
+/** Share of capacity the hosts' active turns must reach before projected turns and time to first token count. */
+const PREDICTIVE_FLOOR = 0.4;
 /** How often the live hosts are looked at for new heartbeats, in ms. */
 export const DEFAULT_SHEDDING_POLL_MS = 250;
 
@@ -91,8 +94,16 @@ export class TurnShedder {
     const sinceMs = now - this.#steppedAt;
     this.#steppedAt = now;
     const budgets = { lagBudgetMs: this.#lagBudgetMs, ttftBudgetMs: this.#ttftBudgetMs };
-    const current = pressureOf(live, budgets);
     const startsPerMs = this.#startsPerMs(live, sinceMs);
+    // The signals that foretell load (where the rate of new turns leads, the model's time to first token)
+    // count once the hosts hold a real share of their capacity: a burst of short turns on an idle mesh,
+    // or one long turn, is no overload. Event-loop lag always counts.
+    if (turnLoadOf(live) < PREDICTIVE_FLOOR) {
+      this.#admission.step(Math.max(turnLoadOf(live), lagPressureOf(live, budgets)));
+      this.#publish();
+      return true;
+    }
+    const current = pressureOf(live, budgets);
     const projected = startsPerMs === null ? null : projectedTurnPressure(live, startsPerMs);
     // Lag and time to first token weigh as they are now; turns, where the rate of new turns takes them
     // (a cut shows there at the next heartbeat), while restoring waits for the running turns as well.

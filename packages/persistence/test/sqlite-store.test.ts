@@ -70,6 +70,7 @@ test("the schema keys every table and index by tenant first and seeds the defaul
         "history",
         "items",
         "plans",
+        "read_states",
         "server_requests",
         "tenants",
         "threads",

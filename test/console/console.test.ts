@@ -24,7 +24,8 @@ for (const kind of ["embedded", "distributed"] as const) {
     before(async () => {
       assert.ok(!missing, `${CHROMIUM} is missing (apt-get install -y chromium)`);
       mkdirSync(SHOTS, { recursive: true });
-      sim = await startModelSim({ port: 0 });
+      // Answers stream over about a second, so the page shows the running turn (its Interrupt button) however fast the machine.
+      sim = await startModelSim({ port: 0, generative: { tokensPerSecond: 40 } });
       // A router deployment has the console off and escalations refused by default: switched on here.
       const extraEnv: Record<string, string> = kind === "distributed" ? { THREADMESH_CONSOLE: "true", THREADMESH_ALLOW_ESCALATION: "true", THREADMESH_MAX_SANDBOX: "danger-full-access" } : {};
       const t = await startTopology(kind, { simUrl: sim.url, extraEnv });

@@ -9,7 +9,8 @@ interface Lease {
 
 interface KeyLeases {
   leases: Lease[];
-  fetching: boolean;
+  /** The lease being taken from the store: requests that find no points wait for it instead of taking leases of their own. */
+  pending: Promise<unknown> | null;
   /** The store refused a lease: until its window ends, requests take single points. */
   nearLimitUntilMs: number;
 }
@@ -61,18 +62,25 @@ export class BurstLeases {
       lease.points--;
       let left = 0;
       for (const l of k.leases) left += l.points;
-      if (left * 2 <= size && !k.fetching) {
-        k.fetching = true;
-        this.#lease(limiter, key, size, k, 0)
-          .catch(() => undefined)
-          .finally(() => {
-            k.fetching = false;
-          });
-      }
+      if (left * 2 <= size && k.pending === null) this.#fetch(this.#lease(limiter, key, size, k, 0), k).catch(() => undefined);
       return { admitted: true };
     }
     if (nowMs < k.nearLimitUntilMs) return this.#single(limiter, key);
-    return this.#lease(limiter, key, size, k, 1);
+    // Requests at once that find no points share one lease: each taking its own would count many
+    // leases against the limit at once and refuse requests the limit allows.
+    const retry = (): LeaseOutcome | Promise<LeaseOutcome> => this.take(limiter, id, key, size);
+    if (k.pending !== null) return k.pending.then(retry, retry);
+    return this.#fetch(this.#lease(limiter, key, size, k, 1), k);
+  }
+
+  /** Marks `p` as the key's lease being taken until it settles. */
+  #fetch<T>(p: Promise<T>, k: KeyLeases): Promise<T> {
+    k.pending = p;
+    const clear = (): void => {
+      if (k.pending === p) k.pending = null;
+    };
+    p.then(clear, clear);
+    return p;
   }
 
   /** Takes a lease of `size` points, `spend` of them at once; a refused lease is given back and one point taken instead. */
@@ -115,7 +123,7 @@ export class BurstLeases {
     let k = this.#keys.get(id);
     if (k !== undefined) return k;
     if (this.#keys.size >= SWEEP_AT) this.#sweep();
-    k = { leases: [], fetching: false, nearLimitUntilMs: 0 };
+    k = { leases: [], pending: null, nearLimitUntilMs: 0 };
     this.#keys.set(id, k);
     return k;
   }
@@ -124,7 +132,7 @@ export class BurstLeases {
   #sweep(): void {
     const nowMs = this.#clock();
     for (const [id, k] of this.#keys) {
-      if (!k.fetching && k.nearLimitUntilMs <= nowMs && k.leases.every((l) => l.expiresAtMs <= nowMs)) this.#keys.delete(id);
+      if (k.pending === null && k.nearLimitUntilMs <= nowMs && k.leases.every((l) => l.expiresAtMs <= nowMs)) this.#keys.delete(id);
     }
   }
 }

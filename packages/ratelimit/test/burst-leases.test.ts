@@ -72,3 +72,21 @@ test("two processes leasing burst points from one Redis never admit more than th
   // Once a lease is refused, each request takes a single point: one command, as without leasing.
   assert.ok(commands - commandsUnderLimit < 160, `${commands - commandsUnderLimit} Redis commands for the last 140 requests`);
 });
+
+test("100 requests at once, well under the limit, share leases: every one is admitted", async () => {
+  const server = await startRedisServer();
+  if (server === null) return;
+  servers.push(server);
+  const redis = await redisClient(server.port);
+  const burst = new BurstLimiter({ redis, durationSec: 60 });
+  const wide: Plan = { ...plan, id: "wide", burstPerKey: 1_000, burstPerTenant: 1_000 };
+  const results = await Promise.all(Array.from({ length: 100 }, () => burst.consume("tenant-b", "key-1", wide)));
+  assert.deepEqual(
+    results.filter((r) => r !== null),
+    [],
+    "no request refused",
+  );
+  // Leases of 16 taken one after another as they run out, not one per request.
+  const counted = Number(await redis.get("tm:burst:key:1000:tenant-b:key-1"));
+  assert.ok(counted >= 100 && counted <= 100 + 16, `${counted} points counted in Redis for 100 requests`);
+});

@@ -57,19 +57,6 @@ export function turnLoadOf(hosts: readonly HostLoad[]): number {
   return turns / capacity;
 }
 
-/** Event-loop lag alone against `lagBudgetMs` (the hosts' mean). */
-export function lagPressureOf(hosts: readonly HostLoad[], budgets: PressureBudgets = {}): number {
-  const lagBudgetMs = budgets.lagBudgetMs ?? DEFAULT_LAG_BUDGET_MS;
-  let lag = 0;
-  let n = 0;
-  for (const h of hosts) {
-    if (h.draining) continue;
-    lag += h.eventLoopLagMs;
-    n++;
-  }
-  return n === 0 ? 0 : lag / n / lagBudgetMs;
-}
-
 /** Turns the hosts taking work run at once at most, when they report it; else their threads. */
 export function capacityOf(hosts: readonly HostLoad[]): number {
   let capacity = 0;

@@ -1,11 +1,11 @@
 import { DEFAULT_HEARTBEAT_INTERVAL_MS, type HostLoad, type HostRegistry } from "@threadmesh/mesh";
 import { OverloadedError } from "@threadmesh/protocol";
 import { ClassAdmission, PRIORITY_CLASSES, type ClassAdmissionOptions } from "./class-admission.ts";
-import { DEFAULT_LAG_BUDGET_MS, DEFAULT_TTFT_BUDGET_MS, lagPressureOf, pressureOf, projectedTurnPressure, signalPressureOf, turnLoadOf } from "./pressure.ts";
+import { DEFAULT_LAG_BUDGET_MS, DEFAULT_TTFT_BUDGET_MS, pressureOf, projectedTurnPressure, signalPressureOf, turnLoadOf } from "./pressure.ts";
 import type { SheddingMetrics } from "./shedding-metrics.ts";
 
 
-/** Share of capacity the hosts' active turns must reach before projected turns and time to first token count. */
+/** Share of capacity the hosts' active turns must reach before projected turns, time to first token and lag count. */
 const PREDICTIVE_FLOOR = 0.4;
 /** How often the live hosts are looked at for new heartbeats, in ms. */
 export const DEFAULT_SHEDDING_POLL_MS = 250;
@@ -95,11 +95,12 @@ export class TurnShedder {
     this.#steppedAt = now;
     const budgets = { lagBudgetMs: this.#lagBudgetMs, ttftBudgetMs: this.#ttftBudgetMs };
     const startsPerMs = this.#startsPerMs(live, sinceMs);
-    // The signals that foretell load (where the rate of new turns leads, the model's time to first token)
-    // count once the hosts hold a real share of their capacity: a burst of short turns on an idle mesh,
-    // or one long turn, is no overload. Event-loop lag always counts.
+    // The signals besides running turns (where the rate of new turns leads, the model's time to first
+    // token, event-loop lag) count once the hosts hold a real share of their capacity: a burst of short
+    // turns on an idle mesh, one long turn, or a host's start-up work is no overload (a host refuses new
+    // turns itself while its own loop stays late).
     if (turnLoadOf(live) < PREDICTIVE_FLOOR) {
-      this.#admission.step(Math.max(turnLoadOf(live), lagPressureOf(live, budgets)));
+      this.#admission.step(turnLoadOf(live));
       this.#publish();
       return true;
     }

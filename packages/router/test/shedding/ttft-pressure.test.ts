@@ -33,13 +33,14 @@ test("a model slow to answer sheds the bottom class before turns reach capacity,
   assert.equal(shedder.admittedFraction(0), 1);
 });
 
-test("on hosts far from capacity, neither a slow model nor a burst of new turns sheds anything; event-loop lag still does", async () => {
+test("on hosts far from capacity, neither a slow model, a burst of new turns nor a late event loop sheds anything; at 45 % lag does", async () => {
   let clock = Date.now();
   const hosts = new MemoryHostRegistry({ leaseTtlMs: 3_600_000 });
   const shedder = new TurnShedder({ hosts, now: () => clock, ttftBudgetMs: 4_000 });
   let started = 0;
+  let active = 5;
   const beat = (modelTtftMs: number, eventLoopLagMs: number) =>
-    hosts.heartbeat({ hostId: "h1", loadedThreads: 10, activeTurns: 5, capacity: 100, eventLoopLagMs, draining: false, at: clock, turnsStarted: started, meanTurnMs: 60_000, modelTtftMs } satisfies HostLoad);
+    hosts.heartbeat({ hostId: "h1", loadedThreads: 50, activeTurns: active, capacity: 100, eventLoopLagMs, draining: false, at: clock, turnsStarted: started, meanTurnMs: 60_000, modelTtftMs } satisfies HostLoad);
   const second = async (modelTtftMs: number, lagMs = 0) => {
     clock += 1_000;
     await beat(modelTtftMs, lagMs);
@@ -50,5 +51,8 @@ test("on hosts far from capacity, neither a slow model nor a burst of new turns 
   for (let s = 0; s < 8; s++) await second(8_000);
   assert.equal(shedder.admittedFraction(0), 1, "5 of 100 turns running: nothing is shed");
   for (let s = 0; s < 8; s++) await second(100, 500);
-  assert.equal(shedder.admittedFraction(0), 0, "a host whose event loop runs 500 ms late sheds the bottom class");
+  assert.equal(shedder.admittedFraction(0), 1, "5 of 100 turns running: a late event loop sheds nothing (the host refuses turns itself)");
+  active = 45;
+  for (let s = 0; s < 8; s++) await second(100, 500);
+  assert.equal(shedder.admittedFraction(0), 0, "45 of 100 turns running and an event loop 500 ms late: the bottom class is shed");
 });

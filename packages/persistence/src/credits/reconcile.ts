@@ -14,6 +14,15 @@ import type { CreditTables } from "./credit-tables.ts";
  * - the balance is not below −(reservations in flight).
  */
 export async function reconcileTenants(db: Kysely<CreditTables>, only?: string): Promise<ReconcileReport[]> {
+  // One snapshot for every read: balances and ledgers written while the check runs (a settlement, a
+  // slice given back) would otherwise be seen half before and half after, and disagree.
+  return db
+    .transaction()
+    .setIsolationLevel("repeatable read")
+    .execute((trx) => reconcileIn(trx, only));
+}
+
+async function reconcileIn(db: Kysely<CreditTables>, only?: string): Promise<ReconcileReport[]> {
   let tq = db.selectFrom("credit_balances").select(["tenant_id", "balance", "reserved"]).orderBy("tenant_id");
   if (only !== undefined) tq = tq.where("tenant_id", "=", only);
   const tenants = await tq.execute();

@@ -181,18 +181,20 @@ escapeSuite(
 );
 
 describe("resource exhaustion", { skip: skip || (!isRoot ? "a fork bomb under the host's own uid would starve the test runner" : false) }, () => {
+  // The tenant's process limit counts every sandbox of its user at once, so one bomb holding it would keep
+  // the next mode's sandbox from starting at all: the modes are bombed one after another.
   test("a fork bomb in every sandboxed mode stops at the tenant's process limit, the host keeps forking, and nothing survives the abort", async () => {
     const fixture = await EscapeFixture.create(null, sandboxUserFor("tenant-bomb").uid);
     const user = sandboxUserFor("tenant-bomb");
+    const sentinels = new Set(fixture.sentinels.map((s) => s.child.pid));
+    const survivors = () => processesOf(user.uid).filter((pid) => !sentinels.has(pid) && !killPending(pid));
     try {
-      const controllers = ESCAPE_MODES.map(() => new AbortController());
-      let limited = 0;
-      let allLimited!: () => void;
-      const limitReached = new Promise<void>((resolve) => (allLimited = resolve));
-      const seen = ESCAPE_MODES.map(() => false);
-      const runs: Promise<ExecResult>[] = ESCAPE_MODES.map((mode, i) => {
+      for (const mode of ESCAPE_MODES) {
+        const controller = new AbortController();
         let text = "";
-        return runCommand({
+        let limitSeen!: () => void;
+        const limitReached = new Promise<void>((resolve) => (limitSeen = resolve));
+        const run = runCommand({
           argv: ["/bin/bash", "-c", "echo bomb-started; f() { f | f; }; f"],
           cwd: fixture.workspaces[mode],
           timeoutMs: 60_000,
@@ -201,35 +203,33 @@ describe("resource exhaustion", { skip: skip || (!isRoot ? "a fork bomb under th
           bwrapPath: bwrap!,
           user,
           workspaceRoot: fixture.root,
-          signal: controllers[i]!.signal,
+          signal: controller.signal,
           onOutput: (chunk) => {
             text += chunk;
-            if (!seen[i] && text.includes("bomb-started") && /Resource temporarily unavailable/.test(text)) {
-              seen[i] = true;
-              if (++limited === ESCAPE_MODES.length) allLimited();
-            }
+            if (text.includes("bomb-started") && /Resource temporarily unavailable/.test(text)) limitSeen();
           },
         });
-      });
-      await limitReached;
-      const running = processesOf(user.uid);
-      assert.ok(running.length <= DEFAULT_SANDBOX_MAX_PROCESSES, `${running.length} processes of the tenant`);
-      const host = spawnSync("/bin/true");
-      assert.equal(host.status, 0, "the host can still start processes");
-      for (const c of controllers) c.abort();
-      const results = await Promise.all(runs);
-      for (const r of results) {
-        assert.equal(r.aborted, true);
-        assert.match(r.output, /^bomb-started\n/);
+        // A bomb that ends before it meets the limit fails the test instead of leaving it waiting.
+        const first = await Promise.race([limitReached.then(() => "limit" as const), run.then(() => "ended" as const)]);
+        assert.equal(first, "limit", `${mode}: the bomb ended before reaching the process limit: ${text.slice(0, 500)}`);
+        const running = processesOf(user.uid);
+        assert.ok(running.length <= DEFAULT_SANDBOX_MAX_PROCESSES, `${mode}: ${running.length} processes of the tenant`);
+        const host = spawnSync("/bin/true");
+        assert.equal(host.status, 0, `${mode}: the host can still start processes`);
+        controller.abort();
+        const result = await run;
+        assert.equal(result.aborted, true, mode);
+        assert.match(result.output, /^bomb-started\n/, mode);
+        // The PID namespace is torn down by the kernel, which SIGKILLs its processes one by one: a child
+        // forked during the teardown can be listed for a moment before its SIGKILL is queued. Whatever
+        // is still listed must hold a SIGKILL or be gone within 5 s (no event tells when the kernel is done).
+        const until = Date.now() + 5_000;
+        while (survivors().length > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+        assert.deepEqual(survivors(), [], mode);
+        // The next mode starts once the tenant's processes are gone, not merely doomed.
+        const gone = Date.now() + 10_000;
+        while (processesOf(user.uid).some((pid) => !sentinels.has(pid)) && Date.now() < gone) await new Promise((r) => setTimeout(r, 50));
       }
-      // The PID namespace is torn down by the kernel, which SIGKILLs its processes one by one: a child
-      // forked during the teardown can be listed for a moment before its SIGKILL is queued. Whatever
-      // is still listed must hold a SIGKILL or be gone within 5 s (no event tells when the kernel is done).
-      const sentinels = new Set(fixture.sentinels.map((s) => s.child.pid));
-      const survivors = () => processesOf(user.uid).filter((pid) => !sentinels.has(pid) && !killPending(pid));
-      const until = Date.now() + 5_000;
-      while (survivors().length > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
-      assert.deepEqual(survivors(), []);
     } finally {
       await fixture.close();
     }

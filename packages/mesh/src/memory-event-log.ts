@@ -1,28 +1,29 @@
 import { BROADCAST_WILDCARD, THREAD_EVENT_WILDCARD } from "@threadmesh/protocol";
 import type { Bus, BusMessage, Subscription } from "./bus.ts";
 import { DEFAULT_REPLAY_WINDOW, newerTail, seqRange, tailOf, type EventLog, type EventTail, type LoggedEvent, type ReplayWindow } from "./event-log.ts";
+import { EventRing } from "./event-ring.ts";
 
-interface Held extends LoggedEvent {
-  readonly at: number;
-  readonly last: number;
-}
-
-/** A thread's events by subject kind; each list is bounded on its own, like a stream's per-subject limit. */
+/** A thread's events by subject kind; each ring is bounded on its own, like a stream's per-subject limit. */
 interface ThreadLog {
-  readonly evt: Held[];
-  readonly bcast: Held[];
+  readonly evt: EventRing;
+  readonly bcast: EventRing;
+  /** The subjects it was captured from, as keys of the subject index. */
+  readonly subjects: string[];
 }
 
 const CAPTURED = [THREAD_EVENT_WILDCARD, BROADCAST_WILDCARD];
 
 /**
  * {@link EventLog} for one process (the embedded mesh): it subscribes the event subjects of an
- * in-process bus and keeps a ring per thread, bounded by count per subject and by age. Threads whose
- * newest event left the window are forgotten by a periodic sweep.
+ * in-process bus and keeps a ring per thread, bounded by count per subject and by age, its events
+ * encoded outside the JavaScript heap ({@link EventRing}). Threads whose newest event left the window
+ * are forgotten by a periodic sweep.
  */
 export class MemoryEventLog implements EventLog {
   readonly #window: ReplayWindow;
   readonly #threads = new Map<string, ThreadLog>();
+  /** Each captured subject's thread, so that a capture does not parse its subject. */
+  readonly #bySubject = new Map<string, ThreadLog>();
   readonly #subs: Subscription[];
   readonly #sweep: NodeJS.Timeout;
 
@@ -35,14 +36,20 @@ export class MemoryEventLog implements EventLog {
   async read(tenant: string, threadId: string, afterSeq: number): Promise<LoggedEvent[]> {
     const log = this.#live(tenant, threadId);
     if (log === undefined) return [];
-    const pick = (list: Held[]) => list.filter((e) => e.last > afterSeq);
-    return [...pick(log.evt), ...pick(log.bcast)].sort((a, b) => a.last - b.last).map(({ subject, data, headers }) => ({ subject, data, headers }));
+    const picked: Array<{ last: number; event: LoggedEvent }> = [];
+    const pick = (last: number, event: LoggedEvent) => picked.push({ last, event });
+    log.evt.forEachAfter(afterSeq, pick);
+    log.bcast.forEachAfter(afterSeq, pick);
+    return picked.sort((a, b) => a.last - b.last).map((p) => p.event);
   }
 
   async tail(tenant: string, threadId: string): Promise<EventTail | null> {
     const log = this.#live(tenant, threadId);
     if (log === undefined) return null;
-    const last = (list: Held[]) => (list.length === 0 ? null : tailOf(list.at(-1)!.headers));
+    const last = (ring: EventRing) => {
+      const headers = ring.newestHeaders;
+      return headers === null ? null : tailOf(headers);
+    };
     return newerTail(last(log.evt), last(log.bcast));
   }
 
@@ -50,6 +57,7 @@ export class MemoryEventLog implements EventLog {
     clearInterval(this.#sweep);
     for (const s of this.#subs) s.unsubscribe();
     this.#threads.clear();
+    this.#bySubject.clear();
   }
 
   #live(tenant: string, threadId: string): ThreadLog | undefined {
@@ -62,28 +70,34 @@ export class MemoryEventLog implements EventLog {
     const headers = msg.headers;
     const range = headers === undefined ? null : seqRange(headers);
     if (headers === undefined || range === null) return;
-    const [, , tenant = "", , threadId = "", kind = ""] = msg.subject.split(".");
-    const k = key(tenant, threadId);
-    let log = this.#threads.get(k);
-    if (log === undefined) this.#threads.set(k, (log = { evt: [], bcast: [] }));
-    const list = kind === "b" ? log.bcast : log.evt;
-    list.push({ subject: msg.subject, data: msg.data, headers, at: Date.now(), last: range.last });
-    if (list.length > this.#window.maxEventsPerThread) list.splice(0, list.length - this.#window.maxEventsPerThread);
+    const subject = msg.subject;
+    let log = this.#bySubject.get(subject);
+    if (log === undefined) {
+      const [, , tenant = "", , threadId = ""] = subject.split(".");
+      const k = key(tenant, threadId);
+      log = this.#threads.get(k);
+      if (log === undefined) this.#threads.set(k, (log = { evt: new EventRing(), bcast: new EventRing(), subjects: [] }));
+      log.subjects.push(subject);
+      this.#bySubject.set(subject, log);
+    }
+    const ring = subject.endsWith(".b") ? log.bcast : log.evt;
+    ring.push(msg.subject, msg.data, headers, Date.now(), range.last);
+    if (ring.count > this.#window.maxEventsPerThread) ring.keepNewest(this.#window.maxEventsPerThread);
   }
 
   #expire(log: ThreadLog): void {
     const cutoff = Date.now() - this.#window.maxAgeMs;
-    for (const list of [log.evt, log.bcast]) {
-      let n = 0;
-      while (n < list.length && list[n]!.at < cutoff) n++;
-      if (n > 0) list.splice(0, n);
-    }
+    log.evt.expire(cutoff);
+    log.bcast.expire(cutoff);
   }
 
   #expireAll(): void {
     for (const [k, log] of this.#threads) {
       this.#expire(log);
-      if (log.evt.length === 0 && log.bcast.length === 0) this.#threads.delete(k);
+      if (log.evt.count === 0 && log.bcast.count === 0) {
+        this.#threads.delete(k);
+        for (const subject of log.subjects) this.#bySubject.delete(subject);
+      }
     }
   }
 }

@@ -12,9 +12,12 @@ export class BetterSqliteDriver implements Driver {
   readonly #db: BetterSqlite3.Database;
   readonly #connection: BetterSqliteConnection;
   readonly #lock = new FifoLock();
+  readonly #beforeClose: () => Promise<void> | void;
 
-  constructor(db: BetterSqlite3.Database, statementCacheSize: number) {
+  /** `beforeClose` runs when the driver is destroyed, before the connection closes. */
+  constructor(db: BetterSqlite3.Database, statementCacheSize: number, beforeClose: () => Promise<void> | void = () => {}) {
     this.#db = db;
+    this.#beforeClose = beforeClose;
     this.#connection = new BetterSqliteConnection(db, statementCacheSize);
   }
 
@@ -42,6 +45,7 @@ export class BetterSqliteDriver implements Driver {
   }
 
   async destroy(): Promise<void> {
+    await this.#beforeClose();
     this.#connection.clear();
     if (this.#db.open) this.#db.close();
   }

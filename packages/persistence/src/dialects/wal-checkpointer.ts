@@ -25,8 +25,8 @@ const timer = setInterval(checkpoint, workerData.intervalMs);
 parentPort.on("message", (m) => {
   if (m !== "stop") return;
   clearInterval(timer);
-  checkpoint();
   db.close();
+  parentPort.postMessage({ closed: true });
   parentPort.close();
 });
 `;
@@ -39,7 +39,8 @@ parentPort.on("message", (m) => {
  */
 export class WalCheckpointer {
   readonly #worker: Worker;
-  readonly #exited: Promise<void>;
+  /** Settles when the worker has closed its connection, or is gone. */
+  readonly #closed: Promise<void>;
   #stopping: Promise<void> | null = null;
 
   /**
@@ -50,10 +51,11 @@ export class WalCheckpointer {
     const driver = createRequire(import.meta.url).resolve("better-sqlite3");
     this.#worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { path, driver, intervalMs: opts.intervalMs ?? WAL_CHECKPOINT_INTERVAL_MS } });
     this.#worker.unref();
-    this.#worker.on("message", (m: { error?: string }) => {
-      if (m.error !== undefined) opts.onError?.(m.error);
-    });
-    this.#exited = new Promise((resolve) => {
+    this.#closed = new Promise((resolve) => {
+      this.#worker.on("message", (m: { error?: string; closed?: boolean }) => {
+        if (m.error !== undefined) opts.onError?.(m.error);
+        if (m.closed === true) resolve();
+      });
       this.#worker.once("exit", () => {
         if (this.#stopping === null) opts.onLost?.();
         resolve();
@@ -62,13 +64,17 @@ export class WalCheckpointer {
     });
   }
 
-  /** Runs a last checkpoint and ends the worker. */
+  /**
+   * Ends the worker once it has closed its connection; the last connection to close checkpoints the
+   * rest of the log itself.
+   */
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
       // Held open until the worker has closed its connection.
       this.#worker.ref();
       this.#worker.postMessage("stop");
-      await this.#exited;
+      await this.#closed;
+      this.#worker.unref();
     })();
     return this.#stopping;
   }

@@ -8,9 +8,10 @@
  * ones finish. Per step: first-delta overhead (turn/start sent to first delta received, minus the
  * simulated time to first token) of the turns started in the window, the inter-delta gap of every
  * thread as the client sees it, deltas produced and delivered with every turn's text checked, refused
- * turns (-32001, with retryAfterMs) and errors, CPU, RSS and µs of CPU per delivered delta of every
- * process, and the event-loop lag of the Threadmesh processes. A step passes with p99 first-delta
- * overhead ≤ 100 ms, p99 inter-delta gap ≤ 100 ms, every delta delivered and no error or refusal.
+ * turns (-32001, with retryAfterMs) and errors, CPU, RSS, µs of CPU and read / write system calls per
+ * delivered delta of every process, and the event-loop lag of the Threadmesh processes. A step passes
+ * with p99 first-delta overhead ≤ 100 ms, p99 inter-delta gap ≤ 100 ms, every delta delivered and no
+ * error or refusal.
  *
  * Environment: BENCH_CAPACITY_TOPOLOGIES (embedded,distributed), BENCH_CAPACITY_EMBEDDED_STEPS,
  * BENCH_CAPACITY_DISTRIBUTED_STEPS (comma-separated N), BENCH_CAPACITY_REPLY_S (30),
@@ -296,7 +297,10 @@ async function step(run: BenchRun, kind: Kind, n: number, extraEnv: Record<strin
     const avgChunkChars = all.length > 0 ? all[0]!.expected.length / all[0]!.chunks : 1;
     const deltasInWindow = Math.round(charsInWindow / avgChunkChars);
     const cpu = Object.fromEntries(
-      Object.entries(usage).map(([name, u]) => [name, { cores: u.cores, peakRssMb: u.peakRssMb, microsPerDelta: deltasInWindow > 0 ? Number((u.cpuMicros / deltasInWindow).toFixed(1)) : null }]),
+      Object.entries(usage).map(([name, u]) => {
+        const per = (v: number, digits: number) => (deltasInWindow > 0 ? Number((v / deltasInWindow).toFixed(digits)) : null);
+        return [name, { cores: u.cores, peakRssMb: u.peakRssMb, microsPerDelta: per(u.cpuMicros, 1), readsPerDelta: per(u.reads, 3), writesPerDelta: per(u.writes, 3) }];
+      }),
     );
     const fd = firstDelta.length > 0 ? { p50: pct(firstDelta, 50), p99: pct(firstDelta, 99), max: Number(Math.max(...firstDelta).toFixed(1)) } : null;
     const gap = { p50: gaps.pct(50), p99: gaps.pct(99), max: Number(gaps.max.toFixed(1)) };

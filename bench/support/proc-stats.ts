@@ -25,6 +25,18 @@ export function rssMb(pid: number): number | null {
   }
 }
 
+/** Read and write system calls a process made so far (/proc/<pid>/io: socket reads and writes count); null once it is gone. */
+export function syscalls(pid: number): { reads: number; writes: number } | null {
+  try {
+    const io = readFileSync(`/proc/${pid}/io`, "utf8");
+    const r = io.match(/^syscr: (\d+)$/m);
+    const w = io.match(/^syscw: (\d+)$/m);
+    return r && w ? { reads: Number(r[1]), writes: Number(w[1]) } : null;
+  } catch {
+    return null;
+  }
+}
+
 /** PostgreSQL backends serving database `name` (their command line names it). */
 export function postgresBackends(name: string): number[] {
   const out: number[] = [];
@@ -41,13 +53,15 @@ export function postgresBackends(name: string): number[] {
 }
 
 /**
- * CPU and peak RSS of named processes over a window: {@link begin} reads their CPU time, {@link sample}
- * (every second or so) their RSS, {@link end} the CPU time again. A name may stand for several
+ * CPU, read and write system calls and peak RSS of named processes over a window: {@link begin} reads
+ * their CPU time and system call counts, {@link sample} (every second or so) their RSS, {@link end} the
+ * CPU time and counts again. A name may stand for several
  * processes (the database's backends), listed anew at each read.
  */
 export class ProcessSampler {
   readonly #pids: Map<string, () => number[]>;
   readonly #cpu0 = new Map<string, Map<number, number>>();
+  readonly #io0 = new Map<string, Map<number, { reads: number; writes: number }>>();
   readonly #peakRss = new Map<string, number>();
   #t0 = 0;
 
@@ -57,7 +71,11 @@ export class ProcessSampler {
 
   begin(): void {
     this.#t0 = performance.now();
-    for (const [name, pids] of this.#pids) this.#cpu0.set(name, new Map(pids().map((p) => [p, cpuMicros(p) ?? 0])));
+    for (const [name, pids] of this.#pids) {
+      const list = pids();
+      this.#cpu0.set(name, new Map(list.map((p) => [p, cpuMicros(p) ?? 0])));
+      this.#io0.set(name, new Map(list.map((p) => [p, syscalls(p) ?? { reads: 0, writes: 0 }])));
+    }
     this.sample();
   }
 
@@ -68,16 +86,27 @@ export class ProcessSampler {
     }
   }
 
-  /** Per name: CPU used since {@link begin} (µs, and cores on average) and peak RSS (MB). */
-  end(): Record<string, { cpuMicros: number; cores: number; peakRssMb: number }> {
+  /** Per name: CPU used since {@link begin} (µs, and cores on average), read and write system calls made since, and peak RSS (MB). */
+  end(): Record<string, { cpuMicros: number; cores: number; peakRssMb: number; reads: number; writes: number }> {
     this.sample();
     const seconds = (performance.now() - this.#t0) / 1000;
-    const out: Record<string, { cpuMicros: number; cores: number; peakRssMb: number }> = {};
+    const out: Record<string, { cpuMicros: number; cores: number; peakRssMb: number; reads: number; writes: number }> = {};
     for (const [name, pids] of this.#pids) {
       const before = this.#cpu0.get(name) ?? new Map<number, number>();
+      const io0 = this.#io0.get(name) ?? new Map<number, { reads: number; writes: number }>();
       let used = 0;
-      for (const p of pids()) used += (cpuMicros(p) ?? 0) - (before.get(p) ?? 0);
-      out[name] = { cpuMicros: Math.round(used), cores: Number((used / 1e6 / seconds).toFixed(3)), peakRssMb: Number((this.#peakRss.get(name) ?? 0).toFixed(1)) };
+      let reads = 0;
+      let writes = 0;
+      for (const p of pids()) {
+        used += (cpuMicros(p) ?? 0) - (before.get(p) ?? 0);
+        const io = syscalls(p);
+        // A process that started during the window (a database backend) counts from zero.
+        if (io !== null) {
+          reads += io.reads - (io0.get(p)?.reads ?? 0);
+          writes += io.writes - (io0.get(p)?.writes ?? 0);
+        }
+      }
+      out[name] = { cpuMicros: Math.round(used), cores: Number((used / 1e6 / seconds).toFixed(3)), peakRssMb: Number((this.#peakRss.get(name) ?? 0).toFixed(1)), reads, writes };
     }
     return out;
   }

@@ -74,7 +74,7 @@ export async function rollMesh(cluster: Cluster, front: Front, drainDeadlineMs: 
   for (const old of oldRouters) {
     const atS = at();
     const started = Date.now();
-    const next = await cluster.addRouter();
+    const next = await cluster.addRouter({}, READY_TIMEOUT_MS);
     await waitReady(next.metricsUrl, next.proc);
     const readyMs = Date.now() - started;
     front.add(backendOf(next.url));
@@ -87,7 +87,7 @@ export async function rollMesh(cluster: Cluster, front: Front, drainDeadlineMs: 
   for (const old of [...cluster.hosts]) {
     const atS = at();
     const started = Date.now();
-    const next = await cluster.addHost();
+    const next = await cluster.addHost({}, READY_TIMEOUT_MS);
     await waitReady(next.metricsUrl, next.proc);
     const readyMs = Date.now() - started;
     log(`roll: host ${next.id} ready in ${readyMs} ms; stopping ${old.id}`);

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
-import { KvHostRegistry, KvOwnerLeases, NatsBus } from "@threadmesh/mesh";
+import { KvHostRegistry, KvOwnerLeases, NatsBus } from "@threadmesh/mesh/nats";
 import { ThreadmeshProcess, runThreadmesh } from "./processes.ts";
 import { processEnv } from "./process-env.ts";
 import { startNatsCluster, startNatsServer, type NatsServer } from "./nats-server.ts";
@@ -58,10 +58,10 @@ export interface Cluster {
   readonly natsPid: number;
   /** Number of nats-server nodes (JetStream replicas follow it). */
   readonly natsNodes: number;
-  /** Starts another host (with extra environment); resolves once it is ready (heartbeating). */
-  addHost(env?: Record<string, string>): Promise<ClusterHost>;
-  /** Starts another router; resolves once it listens (it joins {@link routers} and {@link urls}). */
-  addRouter(env?: Record<string, string>): Promise<ClusterRouter>;
+  /** Starts another host (with extra environment); resolves once it is ready (heartbeating), within `readyTimeoutMs` (30 s). */
+  addHost(env?: Record<string, string>, readyTimeoutMs?: number): Promise<ClusterHost>;
+  /** Starts another router; resolves once it listens (it joins {@link routers} and {@link urls}), within `readyTimeoutMs` (30 s). */
+  addRouter(env?: Record<string, string>, readyTimeoutMs?: number): Promise<ClusterRouter>;
   /** The host process with this id. */
   host(id: string): ClusterHost;
   /** Stops the NATS server (on a cluster: its first node) and starts it again on the same port and JetStream store. */
@@ -126,11 +126,11 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster | null
     await Promise.all([registry.start(), owners.start()]);
 
     const hosts: ClusterHost[] = [];
-    const addHost = async (hostEnv: Record<string, string> = {}): Promise<ClusterHost> => {
+    const addHost = async (hostEnv: Record<string, string> = {}, readyTimeoutMs?: number): Promise<ClusterHost> => {
       const proc = ThreadmeshProcess.spawn(`host-${procs.length + 1}`, ["host"], { ...env, ...hostEnv });
       procs.push(proc);
-      const id = (await proc.waitForLine(/session host (\S+) ready/))[1]!;
-      const h = { id, proc, metricsUrl: (await proc.waitForLine(METRICS_LINE))[1]! };
+      const id = (await proc.waitForLine(/session host (\S+) ready/, readyTimeoutMs))[1]!;
+      const h = { id, proc, metricsUrl: (await proc.waitForLine(METRICS_LINE, readyTimeoutMs))[1]! };
       hosts.push(h);
       return h;
     };
@@ -140,11 +140,11 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster | null
     procs.push(...routers);
     const urls = await Promise.all(routers.map(async (r) => (await r.waitForLine(/listening on: (ws:\/\/\S+)/))[1]!));
     const metricsUrls = await Promise.all(routers.map(async (r) => (await r.waitForLine(METRICS_LINE))[1]!));
-    const addRouter = async (routerEnv: Record<string, string> = {}): Promise<ClusterRouter> => {
+    const addRouter = async (routerEnv: Record<string, string> = {}, readyTimeoutMs?: number): Promise<ClusterRouter> => {
       const proc = ThreadmeshProcess.spawn(`router-${routers.length + 1}`, ["router", "--port", "0"], { ...env, ...routerEnv });
       procs.push(proc);
-      const url = (await proc.waitForLine(/listening on: (ws:\/\/\S+)/))[1]!;
-      const metricsUrl = (await proc.waitForLine(METRICS_LINE))[1]!;
+      const url = (await proc.waitForLine(/listening on: (ws:\/\/\S+)/, readyTimeoutMs))[1]!;
+      const metricsUrl = (await proc.waitForLine(METRICS_LINE, readyTimeoutMs))[1]!;
       routers.push(proc);
       urls.push(url);
       metricsUrls.push(metricsUrl);

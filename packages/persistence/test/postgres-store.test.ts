@@ -4,7 +4,7 @@ import pg from "pg";
 import { createTestDatabase } from "../../../test/support/postgres.ts";
 import { Kysely, PostgresDialect, sql } from "kysely";
 import { StaleEpochError, openStore } from "../src/index.ts";
-import { PreparingClient } from "../src/dialects/postgres-backend.ts";
+import { PreparingClient } from "../src/dialects/preparing-client.ts";
 import { PreparedStatement, preparedStatementName } from "../src/prepared-statement.ts";
 import { describeThreadStore } from "./store-behaviour.ts";
 import { item, thread } from "./fixtures.ts";

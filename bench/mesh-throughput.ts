@@ -21,7 +21,7 @@
 import { readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { startModelSim, type ModelSim } from "@threadmesh/model-sim";
-import type { KvOwnerLeases } from "@threadmesh/mesh";
+import type { KvOwnerLeases } from "@threadmesh/mesh/nats";
 import { BenchClient, now } from "./support/bench-client.ts";
 import type { Cluster } from "../test/support/cluster.ts";
 import { requireCluster } from "./support/require-cluster.ts";

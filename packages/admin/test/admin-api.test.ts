@@ -1,7 +1,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { status } from "@grpc/grpc-js";
-import { NatsBus } from "@threadmesh/mesh";
+import { NatsBus } from "@threadmesh/mesh/nats";
 import { openTenantStore, type KyselyTenantStore } from "@threadmesh/persistence";
 import { CREDENTIAL_WITHDRAWN_CLOSE_CODE, Router } from "@threadmesh/router";
 import { noopTelemetry } from "@threadmesh/telemetry";

@@ -1,4 +1,4 @@
-import { JetStreamEventLog, MemoryEventLog, NatsBus, type Bus, type EventLog } from "@threadmesh/mesh";
+import { InProcessBus, MemoryEventLog, type Bus, type EventLog } from "@threadmesh/mesh";
 import type { Config } from "./config.ts";
 
 /**
@@ -8,6 +8,8 @@ import type { Config } from "./config.ts";
  */
 export async function openEventLog(config: Config, bus: Bus): Promise<EventLog> {
   const window = { maxAgeMs: config.replayMaxAgeMs, maxEventsPerThread: config.replayMaxEvents };
-  if (bus instanceof NatsBus) return JetStreamEventLog.open(bus.connection, { ...window, replicas: config.jetstreamReplicas });
+  // The NATS client loads only for a process on NATS.
+  const nats = bus instanceof InProcessBus ? null : await import("@threadmesh/mesh/nats");
+  if (nats && bus instanceof nats.NatsBus) return nats.JetStreamEventLog.open(bus.connection, { ...window, replicas: config.jetstreamReplicas });
   return new MemoryEventLog(bus, window);
 }

@@ -1,4 +1,5 @@
-import { KvHostRegistry, KvOwnerLeases, MemoryHostRegistry, MemoryOwnerLeases, NatsBus, type Bus, type HostRegistry, type OwnerLeases } from "@threadmesh/mesh";
+import { InProcessBus, MemoryHostRegistry, MemoryOwnerLeases, type Bus, type HostRegistry, type OwnerLeases } from "@threadmesh/mesh";
+import type { NatsBus } from "@threadmesh/mesh/nats";
 import type { Config } from "./config.ts";
 
 /** The mesh control plane of one process: live hosts and thread owners, watched. */
@@ -17,7 +18,10 @@ export async function openMeshControl(config: Config, bus: Bus, onError: (err: u
   let hosts: HostRegistry;
   let owners: OwnerLeases;
   let control: NatsBus | null = null;
-  if (bus instanceof NatsBus) {
+  // The NATS client loads only for a process on NATS.
+  const nats = bus instanceof InProcessBus ? null : await import("@threadmesh/mesh/nats");
+  if (nats && bus instanceof nats.NatsBus) {
+    const { KvHostRegistry, KvOwnerLeases, NatsBus } = nats;
     // A connection of its own: heartbeats and owner writes must not queue behind a host's event flood
     // on the data connection, or a busy host would miss its own lease.
     control = await NatsBus.connect({ servers: config.natsUrl.split(","), name: "threadmesh-control" });

@@ -1,6 +1,7 @@
 import { after, test } from "node:test";
 import { randomBytes } from "node:crypto";
-import { InProcessBus, JetStreamEventLog, MemoryEventLog, NatsBus } from "@threadmesh/mesh";
+import { InProcessBus, MemoryEventLog } from "@threadmesh/mesh";
+import { JetStreamEventLog, NatsBus } from "@threadmesh/mesh/nats";
 import { startNatsServer } from "../../../test/support/nats-server.ts";
 import { describeEventLog } from "./event-log-behaviour.ts";
 

@@ -1,7 +1,8 @@
 import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { JetStreamEventLog, NatsBus, type BusHeaders } from "@threadmesh/mesh";
+import { type BusHeaders } from "@threadmesh/mesh";
+import { JetStreamEventLog, NatsBus } from "@threadmesh/mesh/nats";
 import { TEXT_ENCODER, broadcastSubject, threadEventSubject } from "@threadmesh/protocol";
 import { startNatsServer } from "../../../test/support/nats-server.ts";
 

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { JetStreamEventLog, NatsBus } from "@threadmesh/mesh";
+import { JetStreamEventLog, NatsBus } from "@threadmesh/mesh/nats";
 import { startNatsServer } from "../../../test/support/nats-server.ts";
 
 test("the window's tail is null for a thread it does not hold, and a failed read rejects instead of guessing", async (t) => {

@@ -1,6 +1,6 @@
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
-import { NatsBus } from "@threadmesh/mesh";
+import { NatsBus } from "@threadmesh/mesh/nats";
 import { startNatsServer } from "../../../test/support/nats-server.ts";
 import { describeBus } from "./bus-behaviour.ts";
 import { Received, bytes, uniquePrefix } from "./received.ts";

@@ -1,6 +1,7 @@
 import { after, test } from "node:test";
 import { randomBytes } from "node:crypto";
-import { KvHostRegistry, KvOwnerLeases, MemoryHostRegistry, MemoryOwnerLeases, NatsBus } from "@threadmesh/mesh";
+import { MemoryHostRegistry, MemoryOwnerLeases } from "@threadmesh/mesh";
+import { KvHostRegistry, KvOwnerLeases, NatsBus } from "@threadmesh/mesh/nats";
 import { startNatsServer } from "../../../test/support/nats-server.ts";
 import { describeOwnerLeases } from "./owner-leases-behaviour.ts";
 

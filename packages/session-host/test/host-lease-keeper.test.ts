@@ -2,7 +2,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { KvHostRegistry } from "@threadmesh/mesh";
+import { KvHostRegistry } from "@threadmesh/mesh/nats";
 import { hostHeartbeatSubject } from "@threadmesh/protocol";
 import { noopTelemetry } from "@threadmesh/telemetry";
 import { startNatsServer, type NatsServer } from "../../../test/support/nats-server.ts";

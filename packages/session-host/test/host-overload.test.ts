@@ -4,7 +4,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { KvHostRegistry, KvOwnerLeases, NatsBus } from "@threadmesh/mesh";
+import { KvHostRegistry, KvOwnerLeases, NatsBus } from "@threadmesh/mesh/nats";
 import { startModelSim, type ModelSim } from "@threadmesh/model-sim";
 import { openStore, type ThreadStore } from "@threadmesh/persistence";
 import { startNatsServer, type NatsServer } from "../../../test/support/nats-server.ts";

@@ -1,4 +1,4 @@
-import { NatsBus } from "@threadmesh/mesh";
+import { NatsBus } from "@threadmesh/mesh/nats";
 import { createTelemetry } from "@threadmesh/telemetry";
 import type { Config } from "../config.ts";
 import { startAdminService } from "../admin-service.ts";

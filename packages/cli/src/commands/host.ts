@@ -1,4 +1,5 @@
-import { NatsBus, tracedBus } from "@threadmesh/mesh";
+import { tracedBus } from "@threadmesh/mesh";
+import { NatsBus } from "@threadmesh/mesh/nats";
 import { openCreditStore, openStore, openTenantStore, type KyselyCreditStore, type KyselyTenantStore } from "@threadmesh/persistence";
 import { createTelemetry, startMetricsServer, startTracing, tracingEnabled, type MetricsReadiness } from "@threadmesh/telemetry";
 import { preloadResponsesModel, type SessionHost } from "@threadmesh/session-host";

@@ -1,4 +1,5 @@
-import { NatsBus, tracedBus } from "@threadmesh/mesh";
+import { tracedBus } from "@threadmesh/mesh";
+import { NatsBus } from "@threadmesh/mesh/nats";
 import { createTelemetry, startTracing, tracingEnabled } from "@threadmesh/telemetry";
 import { openCreditStore, openTenantStore } from "@threadmesh/persistence";
 import type { Config } from "../config.ts";

@@ -1,6 +1,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { NatsBus, publishCredentialEvent } from "@threadmesh/mesh";
+import { publishCredentialEvent } from "@threadmesh/mesh";
+import { NatsBus } from "@threadmesh/mesh/nats";
 import { openTenantStore, type KyselyTenantStore } from "@threadmesh/persistence";
 import { CREDENTIAL_WITHDRAWN_CLOSE_CODE } from "@threadmesh/router";
 import { startNatsServer, type NatsServer } from "../../../../test/support/nats-server.ts";

@@ -1,4 +1,4 @@
-import type { AdminServiceName } from "@threadmesh/admin";
+import type { AdminServiceName } from "@threadmesh/admin/client";
 import { DEFAULT_PLAN } from "@threadmesh/ratelimit";
 import { AdminUsageError, parseCredits, parseInteger, parseTime } from "./admin-argv.ts";
 import { credits, table, time } from "./admin-output.ts";

@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { AdminCallError, AdminClient } from "@threadmesh/admin";
+import { AdminCallError, AdminClient } from "@threadmesh/admin/client";
 import { loadConfig } from "../config.ts";
 import { AdminUsageError, splitAdminArgv } from "../admin/admin-argv.ts";
 import { ADMIN_VERBS, IMPLIED_VERB } from "../admin/admin-verbs.ts";

@@ -4,9 +4,10 @@ export interface DeliveryQueueOptions<T> {
   deliver(item: T): void;
   /** True for an item that settles a request (a reply), false for one that runs a handler. */
   isReply(item: T): boolean;
+  /** Longest synchronous run of deliveries before the queue yields to timers and I/O; default 10,000. */
+  maxPerTurn?: number;
 }
 
-/** Longest synchronous run before the queue yields, so timers and I/O are not starved. */
 const MAX_DELIVERIES_PER_TURN = 10_000;
 /** Consumed slots at the front of the array are dropped once there are this many. */
 const COMPACT_AFTER = 4_096;
@@ -39,6 +40,7 @@ export class DeliveryQueue<T> {
   #waiters: Waiter[] = [];
   readonly #deliver: (item: T) => void;
   readonly #isReply: (item: T) => boolean;
+  readonly #maxPerTurn: number;
   readonly #scheduled = (): void => this.#drain();
   readonly #nextTurn = (): void => {
     this.#turnOwed = false;
@@ -48,6 +50,7 @@ export class DeliveryQueue<T> {
   constructor(opts: DeliveryQueueOptions<T>) {
     this.#deliver = opts.deliver;
     this.#isReply = opts.isReply;
+    this.#maxPerTurn = opts.maxPerTurn ?? MAX_DELIVERIES_PER_TURN;
   }
 
   /** Queues an item; it is delivered from a microtask, never inside this call. */
@@ -90,7 +93,7 @@ export class DeliveryQueue<T> {
     while (this.#head < this.#items.length) {
       const item = this.#items[this.#head] as T;
       const reply = this.#isReply(item);
-      if ((this.#turnOwed && !reply) || n === MAX_DELIVERIES_PER_TURN) {
+      if ((this.#turnOwed && !reply) || n === this.#maxPerTurn) {
         this.#yield();
         return;
       }

@@ -39,6 +39,15 @@ type ReplySink = (requestId: number, data: Uint8Array, headers: BusHeaders | und
 const NO_SUBS: readonly Sub[] = [];
 /** Wildcard matches are cached per subject; the cache is dropped when full or when a wildcard sub changes. */
 const MAX_WILDCARD_CACHE_ENTRIES = 8_192;
+/**
+ * Deliveries in one run before the bus yields to timers and I/O. The router and the host share the
+ * process: a burst of events (a linger tick's batches for every streaming thread) delivered in one run
+ * would hold off socket reads and writes for as long as it takes.
+ */
+const MAX_DELIVERIES_PER_TURN = 1_000;
+/** Copies up to this size are cut from a shared slab instead of each getting a buffer of its own. */
+const SLAB_COPY_MAX = 4_096;
+const SLAB_BYTES = 64 * 1024;
 
 class InProcessMessage implements BusMessage {
   readonly subject: string;
@@ -91,12 +100,14 @@ export class InProcessBus implements Bus {
   readonly #reply: ReplySink = (id, data, headers) => this.#enqueueReply(id, data, headers);
   #nextRequestId = 1;
   #roundRobin = 0;
+  #slab = new ArrayBuffer(SLAB_BYTES);
+  #slabUsed = 0;
   #closed = false;
   #closing: Promise<void> | undefined;
 
   constructor(opts: InProcessBusOptions = {}) {
     this.#onDeliveryError = opts.onDeliveryError ?? logDeliveryError;
-    this.#queue = new DeliveryQueue({ deliver: (msg) => this.#deliver(msg), isReply: (msg) => msg.target === null });
+    this.#queue = new DeliveryQueue({ deliver: (msg) => this.#deliver(msg), isReply: (msg) => msg.target === null, maxPerTurn: MAX_DELIVERIES_PER_TURN });
   }
 
   get connected(): boolean {
@@ -177,7 +188,7 @@ export class InProcessBus implements Bus {
     if (wild.length === 0 && exact.length === 1) {
       // Hot path: one subscriber on an exact subject (a queue group of one is the same thing).
       const sub = exact[0] as Sub;
-      this.#queue.enqueue(new InProcessMessage(subject, new Uint8Array(data), hdrs, sub, requestId, reply));
+      this.#queue.enqueue(new InProcessMessage(subject, this.#copy(data), hdrs, sub, requestId, reply));
       return 1;
     }
     if (exact.length + wild.length === 0) return 0;
@@ -201,7 +212,7 @@ export class InProcessBus implements Bus {
     }
     for (const sub of targets) {
       const h = hdrs === undefined ? undefined : { ...hdrs };
-      this.#queue.enqueue(new InProcessMessage(subject, new Uint8Array(data), h, sub, requestId, reply));
+      this.#queue.enqueue(new InProcessMessage(subject, this.#copy(data), h, sub, requestId, reply));
     }
     return targets.length;
   }
@@ -232,7 +243,25 @@ export class InProcessBus implements Bus {
   #enqueueReply(requestId: number, data: Uint8Array, headers: BusHeaders | undefined): void {
     if (this.#closed) return;
     const hdrs = headers === undefined ? undefined : copyHeaders(headers);
-    this.#queue.enqueue(new InProcessMessage(`_INBOX.${requestId}`, new Uint8Array(data), hdrs, null, requestId, null));
+    this.#queue.enqueue(new InProcessMessage(`_INBOX.${requestId}`, this.#copy(data), hdrs, null, requestId, null));
+  }
+
+  /**
+   * A receiver's own copy of a payload. Small ones are views into a shared slab: one allocation serves
+   * many messages, where a buffer each costs an allocation and a finaliser for the collector to run.
+   */
+  #copy(data: Uint8Array): Uint8Array {
+    const n = data.length;
+    if (n > SLAB_COPY_MAX) return new Uint8Array(data);
+    if (this.#slabUsed + n > SLAB_BYTES) {
+      this.#slab = new ArrayBuffer(SLAB_BYTES);
+      this.#slabUsed = 0;
+    }
+    const copy = new Uint8Array(this.#slab, this.#slabUsed, n);
+    copy.set(data);
+    // Views start 8-byte aligned, as a buffer of their own would.
+    this.#slabUsed += (n + 7) & ~7;
+    return copy;
   }
 
   #deliver(msg: InProcessMessage): void {

@@ -66,3 +66,40 @@ test("InProcessBus rotates a queue group's members and treats a group as one acr
   assert.equal(exact.messages.length, 5);
   await bus.close();
 });
+
+test("InProcessBus copies stay apart when they share a slab, and a large payload arrives whole", async () => {
+  const bus = new InProcessBus();
+  const got: string[] = [];
+  bus.subscribe("x", (msg) => {
+    got.push(new TextDecoder().decode(msg.data));
+    // Written past its end, this would show in the next message's text.
+    msg.data.fill(0x21);
+  });
+  const big = new Uint8Array(100_000).fill(7);
+  const texts = Array.from({ length: 600 }, (_, i) => `message ${i} ${"y".repeat(i % 200)}`);
+  for (const t of texts) bus.publish("x", bytes(t));
+  bus.publish("x", big);
+  await bus.flush();
+  assert.equal(got.length, 601);
+  assert.deepEqual(got.slice(0, 600), texts);
+  assert.equal(big[0], 7);
+  assert.equal(got[600], "\u0007".repeat(100_000));
+  await bus.close();
+});
+
+test("InProcessBus yields to timers and I/O during a long burst of deliveries", async () => {
+  const bus = new InProcessBus();
+  let delivered = 0;
+  let deliveredWhenTimerRan = -1;
+  bus.subscribe("burst", () => {
+    delivered++;
+  });
+  setImmediate(() => {
+    deliveredWhenTimerRan = delivered;
+  });
+  for (let i = 0; i < 5_000; i++) bus.publish("burst", bytes(String(i)));
+  await bus.flush();
+  assert.equal(delivered, 5_000);
+  assert.ok(deliveredWhenTimerRan >= 0 && deliveredWhenTimerRan < 5_000, `the immediate ran after ${deliveredWhenTimerRan} deliveries`);
+  await bus.close();
+});

@@ -84,6 +84,12 @@ export async function claimStoredThread(
     entries.push(...recovered.history.map((h) => h.entry));
     records = [...history, ...recovered.history];
     unfinishedTurn = recovered.unfinishedTurn;
+    // A turn stored as started of which the window holds nothing: its owner stopped (a lapsed lease
+    // silences a thread at once) before the turn's first event went out, so no client saw any of it.
+    // What the store holds of it decides whether it runs on, as for a turn the window shows.
+    if (unfinishedTurn === null && lastTurn?.status === "inProgress" && !recovered.mentions(lastTurn.id)) {
+      unfinishedTurn = { id: lastTurn.id, startedAt: lastTurn.startedAt, openItems: [], completedItems: [] };
+    }
     const open = unfinishedTurn;
     if (open !== null && open.id !== lastTurn?.id) {
       lastTurn = { tenantId: tenant, threadId: record.id, id: open.id, ordinal: (lastTurn?.ordinal ?? -1) + 1, status: "inProgress", error: null, startedAt: open.startedAt, completedAt: null, durationMs: null };

@@ -1,6 +1,6 @@
 import type { EventLog } from "@threadmesh/mesh";
 import type { ItemRecord, HistoryRecord, ThreadStore } from "@threadmesh/persistence";
-import { TEXT_DECODER, splitEventBatch, type ThreadItem, type UserInput } from "@threadmesh/protocol";
+import { EventHeader, TEXT_DECODER, splitEventBatch, type ThreadItem, type UserInput } from "@threadmesh/protocol";
 import { assistantMessageEntry, userMessageEntry } from "./turn/history-items.ts";
 
 /** Stored items compared against the window: lost writes are always the newest ones (the writer is ordered). */
@@ -22,6 +22,8 @@ export interface RecoveredItems {
   history: HistoryRecord[];
   /** A turn started (per the window) by the previous owner without a `turn/completed`; null when none. */
   unfinishedTurn: UnfinishedTurn | null;
+  /** Whether any event in the window was published while this turn ran (`tm-a`) or names it. */
+  mentions(turnId: string): boolean;
 }
 
 /**
@@ -46,8 +48,9 @@ export async function recoverFromWindow(opts: {
   const { store, tenant, threadId } = opts;
   const events = await opts.log.read(tenant, threadId, 0);
   const unfinishedTurn = unfinished(events);
+  const mentions = (turnId: string) => mentionsTurn(events, turnId);
   const announced = completedItems(events, opts.previousEpoch);
-  if (announced.length === 0) return { items: [], history: [], unfinishedTurn };
+  if (announced.length === 0) return { items: [], history: [], unfinishedTurn, mentions };
   const stored = new Set((await store.listItems(tenant, threadId, { limit: RECENT_ITEMS, sortDirection: "desc" })).data.map((r) => r.item.id));
   const storedEntries = new Set(opts.storedHistory.map((h) => `${h.turnId} ${JSON.stringify(h.entry)}`));
   const items: ItemRecord[] = [];
@@ -63,7 +66,14 @@ export async function recoverFromWindow(opts: {
   }
   for (const i of items) await store.putItem(i, opts.epoch);
   if (history.length > 0) await store.appendHistory(history, opts.epoch);
-  return { items, history, unfinishedTurn };
+  return { items, history, unfinishedTurn, mentions };
+}
+
+/** True when an event in the window was published while `turnId` ran, or names it. */
+function mentionsTurn(events: Logged, turnId: string): boolean {
+  if (events.some((e) => e.headers[EventHeader.ActiveTurn] === turnId)) return true;
+  const quoted = JSON.stringify(turnId);
+  return events.some((e) => TEXT_DECODER.decode(e.data).includes(quoted));
 }
 
 type Logged = Awaited<ReturnType<EventLog["read"]>>;

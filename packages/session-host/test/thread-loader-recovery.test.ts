@@ -179,6 +179,44 @@ test("a handed-over turn whose answer was whole ends completed on its adopter, n
     assert.equal(s2.abandonedTurn?.status, "interrupted");
   }));
 
+test("a turn stored as started of which the window holds nothing runs on from its stored input, or ends interrupted without it", () =>
+  withRecoveryFixture(async ({ bus, log, store }) => {
+    // The owner stored the turn and its input, then its lease lapsed before the turn's first event went out.
+    const threadId = "th-silent";
+    await store.createThread(record(threadId));
+    const earlier = new ThreadEvents({ bus, tenant: TENANT, threadId, epoch: 1, lastSeq: 0 });
+    earlier.notify("thread/status/changed", { threadId, status: { type: "idle" } });
+    await bus.flush();
+    await store.putTurn({ tenantId: TENANT, threadId, id: "turn-1", ordinal: 0, status: "inProgress", error: null, startedAt: 5, completedAt: null, durationMs: null }, 1);
+    await store.appendHistory([{ tenantId: TENANT, threadId, turnId: "turn-1", ordinal: 0, entry: { type: "message", role: "user", content: [{ type: "input_text", text: "tell me" }] } }], 1);
+
+    const state = await claimStoredThread(store, TENANT, (await store.getThread(TENANT, threadId))!, { abandonedTurnError: HOST_STOPPED_ERROR, epoch: 2, eventLog: log, recover: true, continueTurns: true });
+    assert.equal(state.continuedTurn?.id, "turn-1", "nothing of it reached a client: it runs on from its input");
+    assert.equal(state.abandonedTurn ?? null, null);
+    assert.equal(state.record.lastSeq, 1, "seq continues after the window");
+
+    // Stored without its input: nothing to ask the model, so it ends interrupted as before.
+    const bare = "th-silent-bare";
+    await store.createThread(record(bare));
+    await store.putTurn({ tenantId: TENANT, threadId: bare, id: "turn-2", ordinal: 0, status: "inProgress", error: null, startedAt: 5, completedAt: null, durationMs: null }, 1);
+    const s2 = await claimStoredThread(store, TENANT, (await store.getThread(TENANT, bare))!, { abandonedTurnError: HOST_STOPPED_ERROR, epoch: 2, eventLog: log, recover: true, continueTurns: true });
+    assert.equal(s2.abandonedTurn?.status, "interrupted");
+    assert.equal(s2.abandonReason, "nothing of the turn is in the history");
+
+    // A turn the window shows ended is not taken for a silent one.
+    const ended = "th-ended";
+    await store.createThread(record(ended));
+    const e3 = new ThreadEvents({ bus, tenant: TENANT, threadId: ended, epoch: 1, lastSeq: 0 });
+    e3.notify("turn/started", { threadId: ended, turn: { id: "turn-3", startedAt: 5 } });
+    e3.notify("turn/completed", { threadId: ended, turn: { id: "turn-3", status: "completed" } });
+    await bus.flush();
+    await store.putTurn({ tenantId: TENANT, threadId: ended, id: "turn-3", ordinal: 0, status: "inProgress", error: null, startedAt: 5, completedAt: null, durationMs: null }, 1);
+    await store.appendHistory([{ tenantId: TENANT, threadId: ended, turnId: "turn-3", ordinal: 0, entry: { type: "message", role: "user", content: [{ type: "input_text", text: "go" }] } }], 1);
+    const s3 = await claimStoredThread(store, TENANT, (await store.getThread(TENANT, ended))!, { abandonedTurnError: HOST_STOPPED_ERROR, epoch: 2, eventLog: log, recover: true, continueTurns: true });
+    assert.equal(s3.continuedTurn ?? null, null, "its clients saw it end: it is not run again");
+    assert.equal(s3.abandonReason, "the event window holds no unfinished turn");
+  }));
+
 test("a turn continues only from a safe point: its input or a tool result, with nothing running or waiting", () => {
   const user = { type: "message", role: "user", content: [{ type: "input_text", text: "go" }] };
   const assistant = { type: "message", role: "assistant", content: [{ type: "output_text", text: "done", annotations: [] }] };

@@ -34,7 +34,7 @@ export async function startThread(services: HostServices, registry: ThreadRegist
     ...(profileMode ? { permissionProfile: p.permissions } : {}),
     ...(disabled.length > 0 ? { disabledTools: disabled } : {}),
   });
-  const cwd = p.cwd ? confineCwd(policy.bounds, p.cwd) : await threadWorkspace(policy.bounds.root, id);
+  const cwd = p.cwd ? confineCwd(policy.bounds, p.cwd) : join(policy.bounds.root, id);
   const now = nowSeconds();
   const record: ThreadRecord = {
     tenantId: tenant,
@@ -57,8 +57,17 @@ export async function startThread(services: HostServices, registry: ThreadRegist
     lastSeq: 0,
     ownerUser: originUser(origin),
   };
-  await services.store.createThread(record);
-  await services.ownership.claim(tenant, id, record.ownerEpoch);
+  // Nobody knows the new id yet: the row, the owner entry and the workspace are made at once.
+  const [stored, claimed, workspace] = await Promise.allSettled([
+    services.store.createThread(record),
+    services.ownership.claim(tenant, id, record.ownerEpoch),
+    p.cwd ? Promise.resolve() : mkdir(cwd, { recursive: true }),
+  ]);
+  const failed = [stored, claimed, workspace].find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failed !== undefined) {
+    if (claimed.status === "fulfilled") await services.ownership.release(tenant, id).catch(() => undefined);
+    throw failed.reason;
+  }
   const actor = registry.adopt(freshThreadState(tenant, record));
   actor.subscribers.add(connectionKey(origin));
   const thread = toWireThread(record, actor.status, true);
@@ -67,11 +76,4 @@ export async function startThread(services: HostServices, registry: ThreadRegist
     subscribe: id,
     afterReply: () => actor.events.notify("thread/started", { thread }),
   };
-}
-
-/** Creates (if needed) and returns the workspace of a thread started without a cwd, under its tenant's root. */
-export async function threadWorkspace(tenantRoot: string, threadId: string): Promise<string> {
-  const dir = join(tenantRoot, threadId);
-  await mkdir(dir, { recursive: true });
-  return dir;
 }

@@ -1,4 +1,5 @@
 import type { RpcErrorShape } from "./errors.ts";
+import type { RequestDeadline } from "./request-deadline.ts";
 
 /**
  * Versioned envelopes that cross the router–host line. Nothing else crosses it. Commands and replies
@@ -38,6 +39,13 @@ export interface CommandEnvelope {
   origin: Origin;
   /** W3C trace context of the client request, when present. */
   trace?: { traceparent?: string | null; tracestate?: string | null } | null;
+  /**
+   * When the sender stops waiting for the reply. Added in envelope version 1 as an optional field,
+   * itself versioned: a host reads an envelope without it, or with a version it does not know, as one
+   * whose sender waits however long it takes. Internal `mesh/*` notices keep the thread consistent and
+   * are served whatever their deadline.
+   */
+  deadline?: RequestDeadline;
 }
 
 /** A server request that is pending on a thread, as the host keeps it. */

@@ -72,6 +72,8 @@ export {
   TEXT_ENCODER,
   TEXT_DECODER,
 } from "./envelopes.ts";
+export { DEADLINE_VERSION, requestDeadline, anchorDeadline, deadlineLeftMs, deadlineExceeded } from "./request-deadline.ts";
+export type { RequestDeadline } from "./request-deadline.ts";
 export { PlacementRefusal, placementRefusal, readRefusal } from "./placement.ts";
 export { sandboxPolicyFromMode } from "./wire/policy.ts";
 export { emptyUsage, defaultRateLimits } from "./wire/thread.ts";

@@ -64,6 +64,8 @@ export const LimitReason = {
   TenantThreads: "tenantThreadLimit",
   QueueTimeout: "queueTimeout",
   HostTimeout: "hostTimeout",
+  /** A command reached its deadline (`CommandEnvelope.deadline`) before its work started. */
+  DeadlineExceeded: "deadlineExceeded",
 } as const;
 
 /** Fills missing limits with {@link DEFAULT_LIMITS}; throws listing every value that is not a positive integer. */

@@ -7,6 +7,7 @@ import {
   decodeEnvelope,
   encodeEnvelope,
   placeSubject,
+  requestDeadline,
   threadCommandSubject,
   type CommandEnvelope,
   type ReplyEnvelope,
@@ -19,6 +20,18 @@ const NO_HOST_RETRY_AFTER_MS = 1_000;
 
 /** `retryAfterMs` suggested when a session host did not answer in time. */
 const HOST_TIMEOUT_RETRY_AFTER_MS = 1_000;
+
+/** Longest part of the wait for a host's reply kept for the reply's way back, in ms. */
+const REPLY_MARGIN_MS = 1_000;
+
+/**
+ * The deadline budget a command carries when the router waits `timeoutMs` for its reply: the wait less
+ * the time the reply needs to reach the router (at most {@link REPLY_MARGIN_MS}, a quarter of short
+ * waits), so that work a host starts in time is answered before the router gives up on it.
+ */
+export function hostBudgetMs(timeoutMs: number): number {
+  return timeoutMs - Math.min(REPLY_MARGIN_MS, Math.floor(timeoutMs / 4));
+}
 
 /**
  * The host did not answer within the request timeout: -32001 with `data.reason: "hostTimeout"`. The
@@ -60,18 +73,25 @@ export class HostClient {
     this.#routing = routing;
   }
 
+  /**
+   * Sends `env` with a deadline ({@link hostBudgetMs} of the request timeout) and waits up to the
+   * timeout for its reply; a host refuses with -32001 `deadlineExceeded` work it could no longer start
+   * in time, and no reply by the timeout answers -32001 `hostTimeout`.
+   */
   async request(env: CommandEnvelope, target: HostTarget): Promise<ReplyEnvelope> {
-    const data = encodeEnvelope(env);
-    const deadline = Date.now() + this.#timeoutMs;
+    const now = Date.now();
+    const deadline = now + this.#timeoutMs;
+    const sent: CommandEnvelope = { ...env, deadline: requestDeadline(hostBudgetMs(this.#timeoutMs), now) };
+    const data = encodeEnvelope(sent);
     // The caller's span (the client request's) becomes the parent of the host's, through W3C headers.
     const headers = traceHeaders(context.active());
     let msg: BusMessage;
     try {
       if (this.#routing !== undefined) {
-        msg = await this.#routing.send(env, data, target, headers);
+        msg = await this.#routing.send(sent, data, target, headers);
       } else if (target.route === "thread") {
         try {
-          msg = await this.#bus.request(threadCommandSubject(env.tenant, target.threadId), data, { timeoutMs: this.#timeoutMs, headers });
+          msg = await this.#bus.request(threadCommandSubject(sent.tenant, target.threadId), data, { timeoutMs: this.#timeoutMs, headers });
         } catch (err) {
           // No host holds the thread: a placement host serves it from the store or loads it.
           if (busErrorKind(err) !== "noResponders" || target.fallback === false) throw err;

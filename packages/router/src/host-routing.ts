@@ -8,12 +8,13 @@ import {
   hostSubject,
   placeSubject,
   readRefusal,
+  requestDeadline,
   threadCommandSubject,
   type CommandEnvelope,
   type ReplyEnvelope,
 } from "@threadmesh/protocol";
 import type { Logger } from "@threadmesh/telemetry";
-import type { HostTarget } from "./host-client.ts";
+import { hostBudgetMs, type HostTarget } from "./host-client.ts";
 import { pickHost } from "./host-picker.ts";
 
 /** The router's view of the mesh control plane: live hosts and thread owners, both watched in memory. */
@@ -142,12 +143,23 @@ export class HostRouting {
       if (err.kind === "noResponders") return this.#unheld(s, threadId);
       const now = this.#owners.cached(tenant, threadId);
       // A paused owner never answers; its lease has run out by now, so another host may adopt the thread.
-      if (err.kind === "timeout" && now && ownerLapsed(now, this.#hosts)) return this.#adopt({ ...s, deadline: Date.now() + this.#timeoutMs });
+      if (err.kind === "timeout" && now && ownerLapsed(now, this.#hosts)) return this.#adopt(this.#renewed(s));
       throw err;
     }
     if (reply !== LAPSED) return reply;
     if (!fallback) throw new BusError("timeout", threadCommandSubject(tenant, threadId));
-    return this.#adopt({ ...s, deadline: Date.now() + this.#timeoutMs });
+    return this.#adopt(this.#renewed(s));
+  }
+
+  /**
+   * The send with a new request timeout from now, for the adopting host once the owner's lease ran out:
+   * the envelope is sent again with the deadline that goes with it.
+   */
+  #renewed(s: Send): Send {
+    const now = Date.now();
+    if (s.env.deadline === undefined) return { ...s, deadline: now + this.#timeoutMs };
+    const env: CommandEnvelope = { ...s.env, deadline: requestDeadline(hostBudgetMs(this.#timeoutMs), now) };
+    return { ...s, env, data: encodeEnvelope(env), deadline: now + this.#timeoutMs };
   }
 
   /**

@@ -1,6 +1,6 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { ENVELOPE_VERSION, encodeNotification, newId, type ReplyEnvelope } from "@threadmesh/protocol";
+import { DEADLINE_VERSION, ENVELOPE_VERSION, encodeNotification, newId, type ReplyEnvelope } from "@threadmesh/protocol";
 import { settle, startRouter, TestClient, type Harness } from "./harness.ts";
 
 describe("routing to session hosts", () => {
@@ -25,6 +25,18 @@ describe("routing to session hosts", () => {
     assert.equal(cmd.env.origin.experimentalApi, true);
     assert.equal(cmd.env.origin.clientVersion, "1.2.3");
     assert.ok(cmd.env.origin.connId.length > 0);
+  });
+
+  test("a command carries a versioned deadline: the request timeout less the reply's margin, from when it was sent", async () => {
+    const c = await h.client({ name: "deadline-client" });
+    const sent = Date.now();
+    await c.request("thread/list", {});
+    const cmd = await h.host.waitFor((x) => x.env.method === "thread/list" && x.env.origin.clientName === "deadline-client");
+    const d = cmd.env.deadline!;
+    assert.equal(d.v, DEADLINE_VERSION);
+    // 200 ms timeout: a quarter is kept for the reply's way back.
+    assert.equal(d.budgetMs, 150);
+    assert.ok(d.sentAtMs >= sent && d.sentAtMs <= Date.now(), "stamped when the router sent it");
   });
 
   test("the upgrade's traceparent is used for requests without a trace of their own", async () => {

@@ -2,6 +2,7 @@ import type { BusMessage } from "@threadmesh/mesh";
 import {
   ENVELOPE_VERSION,
   InvalidRequestError,
+  anchorDeadline,
   decodeEnvelope,
   encodeEnvelope,
   toRpcError,
@@ -56,10 +57,19 @@ export function replyError(msg: BusMessage, err: unknown, logger: Logger): void 
   msg.respond(encodeEnvelope(reply));
 }
 
-/** The command a bus message carries; one that does not decode is answered -32600 and gives undefined. */
+/**
+ * The command a bus message carries, its deadline anchored to this host's clock (a deadline this host
+ * cannot read is dropped); one that does not decode is answered -32600 and gives undefined.
+ */
 export function decodeCommand(msg: BusMessage, logger: Logger): CommandEnvelope | undefined {
   try {
-    return decodeEnvelope<CommandEnvelope>(msg.data);
+    const env = decodeEnvelope<CommandEnvelope>(msg.data);
+    if (env.deadline !== undefined) {
+      const deadline = anchorDeadline(env.deadline);
+      if (deadline === undefined) delete env.deadline;
+      else env.deadline = deadline;
+    }
+    return env;
   } catch (err) {
     logger.warn({ err, subject: msg.subject }, "undecodable command envelope");
     replyError(msg, new InvalidRequestError("Invalid request: unsupported command envelope"), logger);

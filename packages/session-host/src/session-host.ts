@@ -15,6 +15,7 @@ import {
 } from "@threadmesh/protocol";
 import { context, noopTelemetry, type Logger, type Telemetry } from "@threadmesh/telemetry";
 import { canSee } from "./access/thread-access.ts";
+import { deadlineRefusal } from "./command-deadline.ts";
 import { decodeCommand, serve, replyError } from "./command-outcome.ts";
 import { TracedCommand } from "./command-span.ts";
 import { resolveHostConfig, resolveModelConfig, type HostConfig, type ModelConfig } from "./config.ts";
@@ -305,6 +306,12 @@ export class SessionHost {
       replyError(msg, new OverloadedError(config.overloadRetryAfterMs, HOST_BUSY), this.#logger);
       return;
     }
+    // Read late (a busy loop, a long bus queue): its sender has answered the client already.
+    const late = deadlineRefusal(env, config.overloadRetryAfterMs);
+    if (late !== null) {
+      replyError(msg, late, this.#logger);
+      return;
+    }
     this.#services.commandReceived(env.method);
     const traced = new TracedCommand(msg, env, tenant, this.#services.telemetry.tracer);
     this.#serving++;
@@ -328,9 +335,9 @@ export class SessionHost {
   #place(tenant: string, env: CommandEnvelope, msg: BusMessage): Promise<void> {
     switch (env.method) {
       case "thread/start":
-        return serve(msg, this.#logger, () => this.#withQuota(tenant, () => startThread(this.#services, this.#registry, tenant, env.params as never, env.origin)));
+        return serve(msg, this.#logger, () => this.#withQuota(tenant, env, () => startThread(this.#services, this.#registry, tenant, env.params as never, env.origin)));
       case "thread/fork":
-        return serve(msg, this.#logger, () => this.#withQuota(tenant, () => forkThread(this.#services, this.#registry, tenant, env.params as never, env.origin)));
+        return serve(msg, this.#logger, () => this.#withQuota(tenant, env, () => forkThread(this.#services, this.#registry, tenant, env.params as never, env.origin)));
       case "thread/list":
         return serve(msg, this.#logger, () => listThreads(this.#services, this.#registry, tenant, env.params as never, env.origin));
       case "thread/search":
@@ -366,10 +373,15 @@ export class SessionHost {
     else await serve(msg, this.#logger, () => serveUnloaded(this.#services, tenant, env));
   }
 
-  /** Runs a command that loads a new thread of `tenant` within the tenant's quota of loaded threads. */
-  async #withQuota<R>(tenant: string, run: () => Promise<R>): Promise<R> {
+  /**
+   * Runs a command that loads a new thread of `tenant` within the tenant's quota of loaded threads; one
+   * that reached its deadline while it waited for the quota creates nothing.
+   */
+  async #withQuota<R>(tenant: string, env: CommandEnvelope, run: () => Promise<R>): Promise<R> {
     const release = await this.#quota.admit(tenant);
     try {
+      const late = deadlineRefusal(env, this.#services.config.overloadRetryAfterMs);
+      if (late !== null) throw late;
       return await run();
     } finally {
       release();

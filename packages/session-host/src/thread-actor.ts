@@ -17,6 +17,7 @@ import {
 } from "@threadmesh/protocol";
 import { hostMeshMetrics, type Logger } from "@threadmesh/telemetry";
 import { endTurnAdmission } from "./admission/round-admission.ts";
+import { deadlineRefusal } from "./command-deadline.ts";
 import { replyError, serve } from "./command-outcome.ts";
 import { inCommandContext } from "./command-span.ts";
 import { hostMetrics, type HostMetrics } from "./host-metrics.ts";
@@ -441,6 +442,12 @@ export class ThreadActor implements TurnContext {
       return;
     }
     const { env, msg } = item;
+    // It waited behind the thread's earlier commands until its sender gave up on it.
+    const late = deadlineRefusal(env, this.services.config.overloadRetryAfterMs);
+    if (late !== null) {
+      replyError(msg, late, this.logger);
+      return;
+    }
     await inCommandContext(msg, () => serve(msg, this.logger, () => threadCommand(this, env)));
     this.touch();
   }

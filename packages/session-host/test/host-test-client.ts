@@ -9,7 +9,9 @@ import {
   encodeEnvelope,
   placeSubject,
   threadCommandSubject,
+  type CommandEnvelope,
   type Origin,
+  type RequestDeadline,
   type ReplyEnvelope,
   type RpcErrorShape,
 } from "@threadmesh/protocol";
@@ -53,9 +55,11 @@ export class HostTestClient {
     return this.#origin;
   }
 
-  /** Sends a command and returns the raw reply (recorded in `frames`). */
-  async send(method: string, params: unknown, origin: Partial<Origin> = {}): Promise<ReplyEnvelope> {
-    const data = encodeEnvelope({ v: ENVELOPE_VERSION, tenant: this.#tenant, method, params, origin: { ...this.#origin, ...origin } });
+  /** Sends a command (with `deadline`, as a router stamps it) and returns the raw reply (recorded in `frames`). */
+  async send(method: string, params: unknown, origin: Partial<Origin> = {}, deadline?: RequestDeadline): Promise<ReplyEnvelope> {
+    const env: CommandEnvelope = { v: ENVELOPE_VERSION, tenant: this.#tenant, method, params, origin: { ...this.#origin, ...origin } };
+    if (deadline !== undefined) env.deadline = deadline;
+    const data = encodeEnvelope(env);
     const threadId = (params as { threadId?: string } | undefined)?.threadId;
     let msg: BusMessage;
     if (PLACE_METHODS.has(method) || threadId === undefined) {
@@ -76,15 +80,15 @@ export class HostTestClient {
   }
 
   /** Sends a command and returns its result; rejects with the error shape on failure. */
-  async call(method: string, params: unknown, origin: Partial<Origin> = {}): Promise<any> {
-    const reply = await this.send(method, params, origin);
+  async call(method: string, params: unknown, origin: Partial<Origin> = {}, deadline?: RequestDeadline): Promise<any> {
+    const reply = await this.send(method, params, origin, deadline);
     if (!reply.ok) throw Object.assign(new Error(`${method}: ${reply.error.message}`), { rpc: reply.error });
     return reply.result;
   }
 
   /** Sends a command that must fail and returns its error. */
-  async error(method: string, params: unknown, origin: Partial<Origin> = {}): Promise<RpcErrorShape> {
-    const reply = await this.send(method, params, origin);
+  async error(method: string, params: unknown, origin: Partial<Origin> = {}, deadline?: RequestDeadline): Promise<RpcErrorShape> {
+    const reply = await this.send(method, params, origin, deadline);
     if (reply.ok) throw new Error(`${method} succeeded: ${JSON.stringify(reply.result)}`);
     return reply.error;
   }

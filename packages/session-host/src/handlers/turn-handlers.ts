@@ -1,7 +1,8 @@
-import { InvalidRequestError, OverloadedError, RpcError, newId, sandboxPolicyFromMode, type AskForApproval, type CommandEnvelope, type SandboxPolicy, type UserInput } from "@threadmesh/protocol";
+import { InvalidRequestError, OverloadedError, RpcError, newId, nowSeconds, sandboxPolicyFromMode, type AskForApproval, type CommandEnvelope, type SandboxPolicy, type UserInput } from "@threadmesh/protocol";
 import { refusalToRpcError } from "@threadmesh/ratelimit";
 import { originUser } from "../access/thread-access.ts";
 import { estimateInputTokens } from "../admission/turn-admission.ts";
+import { deadlineRefusal } from "../command-deadline.ts";
 import type { TurnRecord } from "@threadmesh/persistence";
 import type { CommandOutcome } from "../command-outcome.ts";
 import type { ThreadActor } from "../thread-actor.ts";
@@ -71,6 +72,10 @@ async function admitTurnStart(actor: ThreadActor, p: TurnStartParams, env: Comma
 }
 
 function startTurn(actor: ThreadActor, p: TurnStartParams, env: CommandEnvelope | undefined, payer: ActiveTurn["payer"], turnId: string): CommandOutcome | Promise<CommandOutcome> {
+  // The last point before the turn (or the input joining one) takes effect: a request whose caller
+  // stopped waiting while it queued or was admitted starts nothing.
+  const late = env === undefined ? null : deadlineRefusal(env, actor.config.overloadRetryAfterMs);
+  if (late !== null) throw late;
   const queued: QueuedInput = { input: p.input as UserInput[], clientId: p.clientUserMessageId ?? null };
   if (actor.turn) {
     actor.turn.steer(queued);
@@ -115,7 +120,27 @@ function startTurn(actor: ThreadActor, p: TurnStartParams, env: CommandEnvelope 
   };
   // A thread's first turn makes it listed: the thread and the turn are stored before the reply, so a
   // client that saw the turn finds the thread in thread/list on any host. Later turns do not wait.
-  return first ? actor.writer.flush().then(() => outcome) : outcome;
+  return first ? actor.writer.flush().then(() => startedInTime(actor, turn, env, outcome)) : outcome;
+}
+
+/**
+ * A thread's first turn once its writes are stored: the outcome, or, when the store took the request
+ * past its deadline, a refusal for a turn that never runs (nothing of it was published; it is stored
+ * as interrupted and its slot is given back).
+ */
+function startedInTime(actor: ThreadActor, turn: ActiveTurn, env: CommandEnvelope | undefined, outcome: CommandOutcome): CommandOutcome {
+  const late = env === undefined ? null : deadlineRefusal(env, actor.config.overloadRetryAfterMs);
+  if (late === null) return outcome;
+  // A lapsed lease or an unload ended it meanwhile: nothing is left to withdraw.
+  if (turn.finished) throw late;
+  turn.finished = true;
+  if (actor.turn === turn) actor.turn = null;
+  actor.services.turnsActive(-1);
+  turn.endSpan("notStarted", "request past its deadline");
+  const now = Date.now();
+  actor.writer.putTurn({ ...turn.row(), status: "interrupted", completedAt: nowSeconds(now), durationMs: now - turn.startedAtMs });
+  actor.touch();
+  throw late;
 }
 
 /**

@@ -21,7 +21,7 @@ import {
 } from "./bus.ts";
 import { DeliveryQueue } from "./delivery-queue.ts";
 import { invokeHandler, logDeliveryError, reportDeliveryError, type DeliveryErrorListener } from "./delivery-error.ts";
-import { toMsgHdrs } from "./nats-headers.ts";
+import { decodeHeaderBytes, toMsgHdrs } from "./nats-headers.ts";
 import { PART_HEADER, PART_HEADER_ROOM, PartAssembler, splitIntoParts, type Joined } from "./message-parts.ts";
 import { assertPublishSubject, parsePattern } from "./subject-pattern.ts";
 
@@ -75,11 +75,12 @@ class NatsMessage implements BusMessage {
   #data: Uint8Array | undefined;
   #headers: BusHeaders | undefined | null = null;
 
-  /** `joined`: the whole of a parted message, whose last part is `raw`. */
-  constructor(raw: Msg, target: NatsSub | null, send: PartedPublish, joined?: Joined) {
+  /** `headers`: `raw`'s, decoded already; `joined`: the whole of a parted message, whose last part is `raw`. */
+  constructor(raw: Msg, target: NatsSub | null, send: PartedPublish, headers: BusHeaders | undefined, joined?: Joined) {
     this.raw = raw;
     this.target = target;
     this.#send = send;
+    this.#headers = headers;
     if (joined !== undefined) {
       this.#data = joined.data;
       this.#headers = joined.headers;
@@ -96,7 +97,7 @@ class NatsMessage implements BusMessage {
   }
 
   get headers(): BusHeaders | undefined {
-    if (this.#headers === null) this.#headers = fromMsgHdrs(this.raw.headers);
+    if (this.#headers === null) this.#headers = headersOf(this.raw);
     return this.#headers;
   }
 
@@ -195,13 +196,14 @@ export class NatsBus implements Bus {
 
   /** A message from the server: handed on, or kept until its parts are all in. */
   #received(raw: Msg, target: NatsSub | null): void {
-    if (raw.headers?.get(PART_HEADER)) {
+    const headers = headersOf(raw);
+    if (headers?.[PART_HEADER]) {
       const assembler = target === null ? this.#inboxParts : (target.parts ??= new PartAssembler());
-      const joined = assembler.add(raw.data, fromMsgHdrs(raw.headers) ?? {});
-      if (joined !== null) this.#queue.dispatch(new NatsMessage(raw, target, this.#publish, joined));
+      const joined = assembler.add(raw.data, headers);
+      if (joined !== null) this.#queue.dispatch(new NatsMessage(raw, target, this.#publish, headers, joined));
       return;
     }
-    this.#queue.dispatch(new NatsMessage(raw, target, this.#publish));
+    this.#queue.dispatch(new NatsMessage(raw, target, this.#publish, headers));
   }
 
   request(subject: string, data: Uint8Array, opts: RequestOptions): Promise<BusMessage> {
@@ -344,6 +346,29 @@ function publishWith(headers: BusHeaders | undefined, reply: string | undefined)
   if (headers !== undefined) opts.headers = toMsgHdrs(headers);
   if (reply !== undefined) opts.reply = reply;
   return opts;
+}
+
+/** nats.js's received message as it stores it: the header block is the first `_msg.hdr` bytes of `_rdata` (-1: none). */
+interface RawMsgParts {
+  _msg?: { hdr?: number };
+  _rdata?: Uint8Array;
+}
+
+/**
+ * The headers of a received message, read straight from its header bytes (nats.js decodes them into a
+ * `MsgHdrs` first, which costs more than the rest of delivering a small message); status blocks and
+ * anything unusual go through nats.js.
+ */
+function headersOf(raw: Msg): BusHeaders | undefined {
+  const parts = raw as unknown as RawMsgParts;
+  const hdr = parts._msg?.hdr;
+  const data = parts._rdata;
+  if (typeof hdr === "number" && data instanceof Uint8Array) {
+    if (hdr < 0) return undefined;
+    const fast = decodeHeaderBytes(data.subarray(0, hdr));
+    if (fast !== null) return fast;
+  }
+  return fromMsgHdrs(raw.headers);
 }
 
 /** First value per key; status-only headers (no keys) become undefined. */

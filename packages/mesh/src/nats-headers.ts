@@ -62,3 +62,35 @@ function validKey(key: string): boolean {
   if (VALID_KEYS.size < MAX_VALID_KEYS) VALID_KEYS.add(key);
   return true;
 }
+
+/**
+ * The header block of a received message (`NATS/1.0` and `key: value` lines) as {@link BusHeaders}: the
+ * first value of each key, values trimmed — what reading nats.js's decoded `MsgHdrs` gives, without its
+ * per-key validation and lookups. Null when the block is anything else (a status line, a key nats.js
+ * would reject): the caller decodes those through nats.js. No keys: undefined.
+ */
+export function decodeHeaderBytes(bytes: Uint8Array): BusHeaders | undefined | null {
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8");
+  if (!text.startsWith(HEADER_LINE)) return null;
+  let at = HEADER_LINE.length;
+  // `NATS/1.0` alone on its line; a code or description after it is a status block.
+  if (at < text.length && !text.startsWith("\r\n", at)) return null;
+  let out: BusHeaders | undefined;
+  while (at < text.length) {
+    const start = at + 2;
+    let end = text.indexOf("\r\n", start);
+    if (end < 0) end = text.length;
+    at = end;
+    if (end === start) continue;
+    const colon = text.indexOf(":", start);
+    if (colon < 0 || colon > end) continue;
+    if (colon === start) return null;
+    const key = text.slice(start, colon);
+    if (!validKey(key)) return null;
+    out ??= {};
+    if (out[key] === undefined) out[key] = text.slice(colon + 1, end).trim();
+  }
+  return out;
+}
+
+const HEADER_LINE = "NATS/1.0";

@@ -34,6 +34,14 @@ export interface ThreadEventsOptions {
   linger?: DeltaLinger;
 }
 
+/**
+ * Params already serialised: {@link ThreadEvents.notify} takes the JSON as it is. A streamed delta's
+ * params differ from the previous one's only in the text, so its producer serialises the rest once.
+ */
+export class EncodedParams {
+  constructor(readonly json: string) {}
+}
+
 /** Notifications that may linger: streamed text, merged by the routers into one frame per client. */
 const LINGERING = new Set(["item/agentMessage/delta", "item/reasoning/summaryTextDelta", "item/reasoning/textDelta", "item/plan/delta"]);
 
@@ -153,7 +161,7 @@ export class ThreadEvents {
   }
 
   /**
-   * Publishes a notification: to the tenant's broadcast subject for the broadcast methods
+   * Publishes a notification (`params` an object, or {@link EncodedParams}): to the tenant's broadcast subject for the broadcast methods
    * (`thread/started`, `thread/status/changed`, …), else to the thread's event subject.
    * `dropSubscriptions` marks the event that ends every subscription to the thread (archive, delete, close).
    */
@@ -161,7 +169,8 @@ export class ThreadEvents {
     const broadcast = BROADCAST_NOTIFICATIONS.has(method);
     if (broadcast || dropSubscriptions || this.#corked === 0) this.flush();
     const seq = ++this.#seq;
-    const frame = `${frameHead(method)}${JSON.stringify(params)},"emittedAtMs":${Date.now()},"seq":${seq},"epoch":${this.#epochText}}`;
+    const body = params instanceof EncodedParams ? params.json : JSON.stringify(params);
+    const frame = `${frameHead(method)}${body},"emittedAtMs":${Date.now()},"seq":${seq},"epoch":${this.#epochText}}`;
     if (this.#corked > 0 && !broadcast && !dropSubscriptions) {
       this.#batch.push(frame);
       if (!LINGERING.has(method)) this.#batchLingers = false;

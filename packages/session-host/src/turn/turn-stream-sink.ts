@@ -1,5 +1,6 @@
 import type { AgentMessageItem, ReasoningItem } from "@threadmesh/protocol";
 import type { ModelFunctionCall, ModelStreamSink } from "../model/model-client.ts";
+import { EncodedParams } from "../thread-events.ts";
 import type { ActiveTurn } from "./active-turn.ts";
 import { assistantMessageEntry } from "./history-items.ts";
 import type { TurnContext } from "./turn-context.ts";
@@ -17,6 +18,9 @@ export class TurnStreamSink implements ModelStreamSink {
   readonly #turnId: string;
   readonly #messages = new Map<string, AgentMessageItem>();
   readonly #reasoning = new Map<string, ReasoningItem>();
+  /** `{"threadId":…,"turnId":…,"itemId":…,"delta":` of the item whose deltas stream, serialised once. */
+  #deltaItem = "";
+  #deltaHead = "";
   /** The request's abort signal: events still buffered after an abort are dropped. */
   readonly #signal: { aborted: boolean };
 
@@ -52,7 +56,12 @@ export class TurnStreamSink implements ModelStreamSink {
 
   messageDelta(itemId: string, delta: string): void {
     if (this.#signal.aborted) return;
-    this.#turn.emit("item/agentMessage/delta", { threadId: this.#threadId, turnId: this.#turnId, itemId, delta });
+    // The bytes `JSON.stringify({ threadId, turnId, itemId, delta })` gives, the ids serialised once per item.
+    if (itemId !== this.#deltaItem) {
+      this.#deltaItem = itemId;
+      this.#deltaHead = `{"threadId":${JSON.stringify(this.#threadId)},"turnId":${JSON.stringify(this.#turnId)},"itemId":${JSON.stringify(itemId)},"delta":`;
+    }
+    this.#turn.emit("item/agentMessage/delta", new EncodedParams(`${this.#deltaHead}${JSON.stringify(delta)}}`));
   }
 
   messageDone(itemId: string, text: string): void {

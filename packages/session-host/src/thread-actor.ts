@@ -448,6 +448,8 @@ export class ThreadActor implements TurnContext {
       replyError(msg, late, this.logger);
       return;
     }
+    // A turn's announcement held behind its model request is part of what the next command sees.
+    this.events.announceNow();
     await inCommandContext(msg, () => serve(msg, this.logger, () => threadCommand(this, env)));
     this.touch();
   }

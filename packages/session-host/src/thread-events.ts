@@ -106,6 +106,8 @@ export class ThreadEvents {
   /** Depth of {@link cork} calls; while above zero thread notifications collect in the batch. */
   #corked = 0;
   #batch: string[] = [];
+  /** Events that must precede whatever the thread publishes next (see {@link announce}). */
+  #announcement: (() => void) | undefined;
   #batchMethod = "";
   #batchBytes = 0;
 
@@ -166,6 +168,7 @@ export class ThreadEvents {
    * `dropSubscriptions` marks the event that ends every subscription to the thread (archive, delete, close).
    */
   notify(method: string, params: unknown, dropSubscriptions = false): void {
+    if (this.#announcement !== undefined) this.announceNow();
     const broadcast = BROADCAST_NOTIFICATIONS.has(method);
     if (broadcast || dropSubscriptions || this.#corked === 0) this.flush();
     const seq = ++this.#seq;
@@ -191,6 +194,23 @@ export class ThreadEvents {
     if (broadcast && this.#audience !== undefined) headers[EventHeader.Audience] = JSON.stringify(this.#audience());
     this.#streaming = false;
     this.#publish(broadcast ? this.#broadcastSubject : this.#threadSubject, utf8(frame), headers);
+  }
+
+  /**
+   * Holds `emit` back until the thread's next event, whatever raises it, or until {@link announceNow}:
+   * it raises its events first, so they keep their place in the thread's order while work that can go
+   * ahead of them (sending the model request) does. Replaces an announcement still held.
+   */
+  announce(emit: () => void): void {
+    this.#announcement = emit;
+  }
+
+  /** Raises the held announcement, if any. */
+  announceNow(): void {
+    const emit = this.#announcement;
+    if (emit === undefined) return;
+    this.#announcement = undefined;
+    emit();
   }
 
   /**
@@ -242,6 +262,7 @@ export class ThreadEvents {
 
   /** Publishes a server request (kind `r`); the payload is its params JSON. */
   request(requestKey: string, method: string, paramsJson: string): void {
+    if (this.#announcement !== undefined) this.announceNow();
     this.flush();
     const headers = this.#headers("r", method, requestKey);
     if (this.#answerers !== undefined) headers[EventHeader.Answerers] = JSON.stringify(this.#answerers());
@@ -253,6 +274,7 @@ export class ThreadEvents {
    * routers detach the followers left out at once and forget the requests they may no longer answer.
    */
   accessChanged(): void {
+    if (this.#announcement !== undefined) this.announceNow();
     this.flush();
     const headers: BusHeaders = {
       [EventHeader.Kind]: "a",
@@ -268,6 +290,7 @@ export class ThreadEvents {
 
   /** Publishes the resolution of a server request (kind `x`), carrying the original method. */
   resolved(requestKey: string, method: string): void {
+    if (this.#announcement !== undefined) this.announceNow();
     this.flush();
     this.#publish(this.#threadSubject, EMPTY, this.#headers("x", method, requestKey));
   }

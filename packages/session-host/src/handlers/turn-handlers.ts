@@ -12,11 +12,11 @@ import { turnProfileSandboxMode } from "../policy/permission-profiles.ts";
 import { TURN_FIELDS, TURN_PROFILE_FIELDS } from "../policy/policy-caps.ts";
 import { builtinToolSpecs, dynamicToolSpecs } from "../tools/tool-specs.ts";
 import { ActiveTurn, type QueuedInput, type TurnSettings } from "../turn/active-turn.ts";
-import { previewOf } from "../turn/history-items.ts";
+import { previewOf, userMessageEntry } from "../turn/history-items.ts";
 import { sameSettings, settingsSnapshot } from "../settings-change.ts";
 import { threadSettingsView } from "../thread-view.ts";
 import { TurnTrace } from "../turn/turn-trace.ts";
-import { emitUserMessage, runTurn } from "../turn/turn-runner.ts";
+import { emitUserItem, runTurn } from "../turn/turn-runner.ts";
 import type { TurnInterruptParams, TurnStartParams, TurnSteerParams } from "../params.ts";
 
 /** When a `turn/start` refused by a draining host may be retried: by then its idle thread moved, ms. */
@@ -105,17 +105,17 @@ function startTurn(actor: ThreadActor, p: TurnStartParams, env: CommandEnvelope 
   const outcome: CommandOutcome = {
     result: { turn: turn.startView() },
     afterReply: async () => {
-      actor.setActiveFlags([]);
       actor.persistThread();
-      // turn/started and the user message travel as one bus message.
-      actor.events.cork();
-      try {
-        turn.emit("turn/started", { threadId: actor.threadId, turn: turn.startedView() });
-        await emitUserMessage(actor, turn, queued);
-      } finally {
-        actor.events.uncork();
-      }
+      // The model request goes out first: the turn's announcement (active status, turn/started and the
+      // user message, as one bus message after the status) is held until the request is on its way, and
+      // comes out before anything else the thread raises meanwhile.
+      actor.events.announce(() => announceTurn(actor, turn, queued));
+      const entry = await userMessageEntry(queued.input);
+      if (turn.finished) return actor.events.announceNow();
+      actor.appendHistory(turn.id, [entry]);
       void runTurn(actor, turn, [...builtinToolSpecs(actor.record.settings.disabledTools ?? []), ...dynamicToolSpecs(actor.dynamicTools)]);
+      // runTurn sends the request from the microtasks it chains; the loop's next turn comes after them.
+      setImmediate(() => actor.events.announceNow());
     },
   };
   // A thread's first turn makes it listed: the thread and the turn are stored before the reply, so a
@@ -267,6 +267,18 @@ function endRefusedTurn(actor: ThreadActor, record: TurnRecord, reason: string):
   actor.services.turnsActive(1);
   actor.logger.warn({ turnId: turn.id, reason }, "not continuing a turn outside the tenant's policy");
   void actor.endTurn(turn, { status: "failed", error: { message: `turn not continued: ${reason}`, codexErrorInfo: null, additionalDetails: null, misalignment: null }, streamStarted: false });
+}
+
+/** `thread/status/changed {active}`, then `turn/started` and the user message as one bus message. */
+function announceTurn(actor: ThreadActor, turn: ActiveTurn, queued: QueuedInput): void {
+  actor.setActiveFlags([]);
+  actor.events.cork();
+  try {
+    turn.emit("turn/started", { threadId: actor.threadId, turn: turn.startedView() });
+    emitUserItem(actor, turn, queued);
+  } finally {
+    actor.events.uncork();
+  }
 }
 
 /**

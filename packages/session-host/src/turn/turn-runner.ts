@@ -80,12 +80,17 @@ export async function runTurn(ctx: TurnContext, turn: ActiveTurn, tools: unknown
 export async function emitUserMessage(ctx: TurnContext, turn: ActiveTurn, queued: QueuedInput): Promise<void> {
   const entry = await userMessageEntry(queued.input);
   if (turn.finished) return;
+  emitUserItem(ctx, turn, queued);
+  ctx.appendHistory(turn.id, [entry]);
+}
+
+/** Emits a `userMessage` item, started and completed back to back, and records it on the turn. */
+export function emitUserItem(ctx: TurnContext, turn: ActiveTurn, queued: QueuedInput): void {
   const now = Date.now();
   const item: UserMessageItem = { type: "userMessage", id: newId(), clientId: queued.clientId, content: echoInput(queued.input), startedAtMs: now, completedAtMs: null };
   turn.emit("item/started", { item, threadId: ctx.threadId, turnId: turn.id, startedAtMs: now });
   item.completedAtMs = now;
   turn.emit("item/completed", { item, threadId: ctx.threadId, turnId: turn.id, contentTokenCount: null, completedAtMs: now });
-  ctx.appendHistory(turn.id, [entry]);
   ctx.recordItem(turn.id, item);
 }
 

@@ -30,12 +30,12 @@ export function tenantBounds(workspaceRoot: string, tenant: string, confined: bo
  */
 export function confineCwd(bounds: WorkspaceBounds, cwd: string, field = "cwd"): string {
   const abs = isAbsolute(cwd) ? resolve(cwd) : resolve(bounds.root, cwd);
-  // Outside is decided before existence, so a refusal says nothing about paths beyond the root.
-  if (bounds.confined && !isInside(canonicalPath(abs), bounds.root)) throw outside(field, cwd, bounds);
   let real: string;
   try {
-    real = realpathSync(abs);
+    real = realpathSync.native(abs);
   } catch {
+    // Outside is decided before existence, so a refusal says nothing about paths beyond the root.
+    if (bounds.confined && !isInside(canonicalPath(abs), bounds.root)) throw outside(field, cwd, bounds);
     throw policyError(field, `${field} ${cwd} does not exist`);
   }
   if (bounds.confined && !isInside(real, bounds.root)) throw outside(field, cwd, bounds);

@@ -1,3 +1,4 @@
+import { deepFreeze } from "./model/item-json.ts";
 import type { BusMessage, Subscription } from "@threadmesh/mesh";
 import { RecentEvents } from "./recent-events.ts";
 import type { ThreadRecord } from "@threadmesh/persistence";
@@ -198,7 +199,8 @@ export class ThreadActor implements TurnContext {
   }
 
   appendHistory(turnId: string, entries: unknown[]): void {
-    const rows = entries.map((entry) => ({ turnId, ordinal: this.#nextHistoryOrdinal++, entry }));
+    // Frozen: a model request serialises each entry once and reuses that JSON (`itemJson`).
+    const rows = entries.map((entry) => ({ turnId, ordinal: this.#nextHistoryOrdinal++, entry: deepFreeze(entry) }));
     this.#history.push(...entries);
     this.writer.appendHistory(rows);
   }

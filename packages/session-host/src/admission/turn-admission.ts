@@ -1,6 +1,7 @@
 import type { Origin, RateLimitSnapshot } from "@threadmesh/protocol";
 import { SLOT_RENEW_INTERVAL_MS, type Admission, type CreditStore, type Refusal, type RoundUsage } from "@threadmesh/ratelimit";
 import type { Logger } from "@threadmesh/telemetry";
+import { itemJsonBytes } from "../model/item-json.ts";
 
 /** Who pays for a turn: its tenant, the user and API key that started it, and the tenant's plan. */
 export interface Payer {
@@ -168,23 +169,8 @@ export function estimateInputTokens(request: { instructions: string; input: read
   // The size of `[instructions,[...input],[...tools]]`: each part's JSON, the brackets and the commas between parts.
   const commas = Math.max(0, request.input.length - 1) + Math.max(0, request.tools.length - 1);
   let bytes = Buffer.byteLength(JSON.stringify(request.instructions)) + 8 + commas;
-  for (const item of request.input) bytes += jsonBytes(item);
-  for (const tool of request.tools) bytes += jsonBytes(tool);
+  for (const item of request.input) bytes += itemJsonBytes(item);
+  for (const tool of request.tools) bytes += itemJsonBytes(tool);
   return Math.ceil(bytes / 3) + 256;
 }
 
-/**
- * A history item's serialised size, remembered per item: a thread's history is the same objects turn
- * after turn, so admitting a turn measures only what it added instead of serialising the whole history
- * again (a long thread's history takes milliseconds to serialise).
- */
-const itemBytes = new WeakMap<object, number>();
-
-function jsonBytes(v: unknown): number {
-  if (typeof v !== "object" || v === null) return Buffer.byteLength(JSON.stringify(v) ?? "null");
-  const known = itemBytes.get(v);
-  if (known !== undefined) return known;
-  const bytes = Buffer.byteLength(JSON.stringify(v) ?? "null");
-  itemBytes.set(v, bytes);
-  return bytes;
-}

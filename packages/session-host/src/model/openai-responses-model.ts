@@ -2,6 +2,7 @@ import OpenAI, { APIError } from "openai";
 import type { ResponseCreateParamsStreaming, ResponseStreamEvent } from "openai/resources/responses/responses";
 import { context, traceHeaders } from "@threadmesh/telemetry";
 import type { ModelConfig } from "../config.ts";
+import { requestBodyJson } from "./item-json.ts";
 import { createPooledFetch, nodeBodyOf } from "./pooled-fetch.ts";
 import { readSseData } from "./sse-reader.ts";
 import {
@@ -62,8 +63,11 @@ export class OpenAIResponsesModel implements ModelClient {
       // because the SDK's per-event async iteration dominates the delta path.
       // W3C trace context of the caller's span (the model request's), when tracing is on.
       const trace = traceHeaders(context.active());
-      const options = trace === undefined ? { signal: controller.signal } : { signal: controller.signal, headers: trace };
-      const response = await this.#client.responses.create(toParams(request), options).asResponse();
+      // `responses.create` with the body serialised here: history items and tools are serialised once
+      // across rounds (`itemJson`) instead of the whole request on every round.
+      const headers = { ...trace, "content-type": "application/json" };
+      const body = requestBodyJson(toParams(request) as unknown as Record<string, unknown>);
+      const response = await this.#client.post("/responses", { body, headers, stream: true, signal: controller.signal }).asResponse();
       started = true;
       if (!response.body) throw new ModelError("stream disconnected before completion: empty response body", STREAM_DISCONNECTED_INFO, true);
       let usage: ModelUsage | null | undefined;

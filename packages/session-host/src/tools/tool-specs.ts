@@ -1,3 +1,5 @@
+import { deepFreeze } from "../model/item-json.ts";
+
 /** A Responses API function tool definition. */
 export interface FunctionToolSpec {
   type: "function";
@@ -66,17 +68,10 @@ export function builtinToolSpecs(disabled: readonly string[] = []): FunctionTool
 
 /**
  * Built once and frozen: every turn offers the same objects, so a turn's admission measures their size
- * once (`estimateInputTokens` remembers it per object) instead of serialising them again.
+ * once (`itemJson` remembers it per object) instead of serialising them again.
  */
 const BUILTIN_TOOL_SPECS: readonly FunctionToolSpec[] = deepFreeze(allBuiltinToolSpecs());
 
-function deepFreeze<T>(v: T): T {
-  if (typeof v === "object" && v !== null && !Object.isFrozen(v)) {
-    Object.freeze(v);
-    for (const inner of Object.values(v)) deepFreeze(inner);
-  }
-  return v;
-}
 
 function allBuiltinToolSpecs(): FunctionToolSpec[] {
   return [

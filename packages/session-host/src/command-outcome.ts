@@ -58,16 +58,20 @@ export function replyError(msg: BusMessage, err: unknown, logger: Logger): void 
 }
 
 /**
- * The command a bus message carries, its deadline anchored to this host's clock (a deadline this host
- * cannot read is dropped); one that does not decode is answered -32600 and gives undefined.
+ * The command a bus message carries, its deadline anchored to this host's clock and shortened by the
+ * time the command took to arrive (a deadline this host cannot read is dropped); one that does not
+ * decode is answered -32600 and gives undefined.
  */
 export function decodeCommand(msg: BusMessage, logger: Logger): CommandEnvelope | undefined {
   try {
     const env = decodeEnvelope<CommandEnvelope>(msg.data);
     if (env.deadline !== undefined) {
-      const deadline = anchorDeadline(env.deadline);
+      const now = Date.now();
+      const deadline = anchorDeadline(env.deadline, now);
       if (deadline === undefined) delete env.deadline;
-      else env.deadline = deadline;
+      // The reply goes back the way the command came, through the same queues (a bus connection's
+      // backlog, the in-process delivery queue): the time the command took to arrive is kept for it.
+      else env.deadline = { ...deadline, budgetMs: deadline.budgetMs - (now - deadline.sentAtMs) };
     }
     return env;
   } catch (err) {

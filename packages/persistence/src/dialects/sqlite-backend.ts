@@ -15,7 +15,8 @@ const AUTO_CHECKPOINT_PAGES = 1_000;
 
 /**
  * Opens (creating its directory if missing) a SQLite file, or `:memory:`, tuned for one writer process.
- * A file's write-ahead log is checkpointed by a worker thread ({@link WalCheckpointer}), not by commits.
+ * A file's write-ahead log is checkpointed by a worker thread ({@link WalCheckpointer}), not by commits,
+ * from a second after it opens.
  */
 export function sqliteBackend(path: string): StoreBackend {
   const inMemory = path === ":memory:";
@@ -27,8 +28,10 @@ export function sqliteBackend(path: string): StoreBackend {
   db.pragma("synchronous = NORMAL");
   let checkpointer: WalCheckpointer | null = null;
   if (!inMemory) {
-    db.pragma("wal_autocheckpoint = 0");
     checkpointer = new WalCheckpointer(path, {
+      onStarted: () => {
+        if (db.open) db.pragma("wal_autocheckpoint = 0");
+      },
       onLost: () => {
         if (db.open) db.pragma(`wal_autocheckpoint = ${AUTO_CHECKPOINT_PAGES}`);
       },

@@ -355,6 +355,9 @@ export class ThreadActor implements TurnContext {
     // Deltas still batched go out first: the event window is what the adopting host continues from.
     this.events.flush();
     this.events.silence();
+    // The stream may store those events after the adopter reads its tail: the thread row names the last
+    // seq used, so the adopter numbers after it either way (a stale tail repeated seqs clients had).
+    this.writer.updateThread({ lastSeq: this.events.lastSeq, updatedAt: nowSeconds() });
     this.writer.stop();
     this.#stopTurn("handedOver");
     this.pending.cancelAll();

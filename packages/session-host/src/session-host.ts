@@ -143,7 +143,8 @@ export class SessionHost {
         for (const actor of this.#registry.all()) actor.drop();
       },
       onLost: (tenant, threadId) => this.#registry.get(tenant, threadId)?.drop(),
-      holds: (tenant, threadId) => this.#registry.get(tenant, threadId) !== undefined || this.#registry.loading(tenant, threadId) !== undefined,
+      holds: (tenant, threadId) =>
+        this.#registry.get(tenant, threadId) !== undefined || this.#registry.loading(tenant, threadId) !== undefined || this.#registry.isCreating(tenant, threadId),
       adoptOrphan: async (tenant, threadId) => {
         if (this.#state === "running" && !this.#registry.get(tenant, threadId)) await this.#loadStored(tenant, threadId, true);
       },

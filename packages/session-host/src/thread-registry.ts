@@ -14,6 +14,8 @@ export class ThreadRegistry {
   readonly #onSizeChange: () => void;
   readonly #actors = new Map<string, ThreadActor>();
   readonly #loading = new Map<string, Promise<ThreadActor | null>>();
+  /** Threads this host is creating (thread/start, thread/fork): owned, stored or not yet, not adopted yet. */
+  readonly #creating = new Set<string>();
 
   constructor(services: HostServices, onSizeChange: () => void) {
     this.#services = services;
@@ -32,6 +34,22 @@ export class ThreadRegistry {
   /** The load in progress for this thread, if any. */
   loading(tenant: string, threadId: string): Promise<ThreadActor | null> | undefined {
     return this.#loading.get(key(tenant, threadId));
+  }
+
+  /**
+   * Marks a thread this host is creating as held from before its owner entry is claimed until it is
+   * adopted, so that nothing on this host (the orphan sweeper) takes the entry naming it for a thread
+   * it let go of. Returns the release, to call once the thread is adopted or its creation failed.
+   */
+  creating(tenant: string, threadId: string): () => void {
+    const k = key(tenant, threadId);
+    this.#creating.add(k);
+    return () => this.#creating.delete(k);
+  }
+
+  /** True while {@link creating} marks the thread. */
+  isCreating(tenant: string, threadId: string): boolean {
+    return this.#creating.has(key(tenant, threadId));
   }
 
   /** Loaded threads of a tenant (not those unloading). */

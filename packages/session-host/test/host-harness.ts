@@ -18,6 +18,8 @@ export interface HarnessOptions {
   storeUrl?: string;
   /** Default: the host's no-op telemetry. */
   telemetry?: Telemetry;
+  /** What the host sees of the store (e.g. one slow to write); default the store itself. */
+  wrapStore?: (store: ThreadStore) => ThreadStore;
 }
 
 /** A session host on an in-process bus, a SQLite store and the model simulator over HTTP. */
@@ -50,7 +52,8 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const commandEnv = { PATH: "/usr/local/bin:/usr/bin:/bin", HOME: dir, LANG: "C.UTF-8" };
   // Escalations and full access are what the approval and tool tests exercise; caps have their own tests.
   const config: Partial<HostConfig> = { workspaceRoot, commandEnv, policyCaps: OPERATOR_POLICY_CAPS, ...opts.config };
-  const makeHost = async (store: ThreadStore) => SessionHost.create({ bus, store, model, config, hostId: "host-test", telemetry: opts.telemetry });
+  const makeHost = async (store: ThreadStore) =>
+    SessionHost.create({ bus, store: opts.wrapStore?.(store) ?? store, model, config, hostId: "host-test", telemetry: opts.telemetry });
   let store = await openStore({ url: storeUrl });
   let host = await makeHost(store);
   const client = new HostTestClient(bus, TENANT);

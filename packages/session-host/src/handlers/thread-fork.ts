@@ -7,6 +7,7 @@ import { flushOwner } from "../owner-flush.ts";
 import { RESUME_DEPRECATION, noRolloutError } from "../thread-errors.ts";
 import { requesterNotification } from "../thread-events.ts";
 import { claimStoredThread } from "../thread-loader.ts";
+import type { ThreadActor } from "../thread-actor.ts";
 import type { ThreadRegistry } from "../thread-registry.ts";
 import { overriddenSettings } from "../thread-settings.ts";
 import { capThreadSettings } from "../policy/thread-policy.ts";
@@ -69,10 +70,17 @@ export async function forkThread(services: HostServices, registry: ThreadRegistr
     lastSeq: 0,
     ownerUser: originUser(origin),
   };
-  await store.createThread(record);
-  await store.copyThreadContent(tenant, source.id, id, p.lastTurnId ?? null);
-  const epoch = await services.ownership.claim(tenant, id, record.ownerEpoch + 1);
-  const actor = registry.adopt(await claimStoredThread(store, tenant, record, { abandonedTurnError: null, epoch }));
+  // Until the fork is adopted, its owner entry names this host for a thread this host does not hold yet.
+  const created = registry.creating(tenant, id);
+  let actor: ThreadActor;
+  try {
+    await store.createThread(record);
+    await store.copyThreadContent(tenant, source.id, id, p.lastTurnId ?? null);
+    const epoch = await services.ownership.claim(tenant, id, record.ownerEpoch + 1);
+    actor = registry.adopt(await claimStoredThread(store, tenant, record, { abandonedTurnError: null, epoch }));
+  } finally {
+    created();
+  }
   actor.subscribers.add(connectionKey(origin));
 
   const turns = p.excludeTurns === true ? [] : await fullTurns(store, tenant, id);

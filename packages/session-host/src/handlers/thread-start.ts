@@ -4,6 +4,7 @@ import type { ThreadRecord } from "@threadmesh/persistence";
 import { newId, nowSeconds, type Origin } from "@threadmesh/protocol";
 import type { CommandOutcome } from "../command-outcome.ts";
 import { connectionKey, type HostServices } from "../host-services.ts";
+import type { ThreadActor } from "../thread-actor.ts";
 import type { ThreadRegistry } from "../thread-registry.ts";
 import { freshThreadState } from "../thread-loader.ts";
 import { initialSettings } from "../thread-settings.ts";
@@ -57,18 +58,25 @@ export async function startThread(services: HostServices, registry: ThreadRegist
     lastSeq: 0,
     ownerUser: originUser(origin),
   };
-  // Nobody knows the new id yet: the row, the owner entry and the workspace are made at once.
-  const [stored, claimed, workspace] = await Promise.allSettled([
-    services.store.createThread(record),
-    services.ownership.claim(tenant, id, record.ownerEpoch),
-    p.cwd ? Promise.resolve() : mkdir(cwd, { recursive: true }),
-  ]);
-  const failed = [stored, claimed, workspace].find((r): r is PromiseRejectedResult => r.status === "rejected");
-  if (failed !== undefined) {
-    if (claimed.status === "fulfilled") await services.ownership.release(tenant, id).catch(() => undefined);
-    throw failed.reason;
+  // Nobody knows the new id yet: the row, the owner entry and the workspace are made at once. Until the
+  // thread is adopted, its entry names this host for a thread this host does not hold yet.
+  const created = registry.creating(tenant, id);
+  let actor: ThreadActor;
+  try {
+    const [stored, claimed, workspace] = await Promise.allSettled([
+      services.store.createThread(record),
+      services.ownership.claim(tenant, id, record.ownerEpoch),
+      p.cwd ? Promise.resolve() : mkdir(cwd, { recursive: true }),
+    ]);
+    const failed = [stored, claimed, workspace].find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed !== undefined) {
+      if (claimed.status === "fulfilled") await services.ownership.release(tenant, id).catch(() => undefined);
+      throw failed.reason;
+    }
+    actor = registry.adopt(freshThreadState(tenant, record));
+  } finally {
+    created();
   }
-  const actor = registry.adopt(freshThreadState(tenant, record));
   actor.subscribers.add(connectionKey(origin));
   const thread = toWireThread(record, actor.status, true);
   return {

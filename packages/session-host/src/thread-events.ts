@@ -235,8 +235,9 @@ export class ThreadEvents {
     }
   }
 
-  /** Publishes the collected notifications now. */
+  /** Publishes the collected notifications now, after a held announcement (a thread handed over mid-start keeps it). */
   flush(): void {
+    if (this.#announcement !== undefined) this.announceNow();
     const n = this.#batch.length;
     if (n === 0) return;
     const frames = this.#batch;
@@ -262,7 +263,6 @@ export class ThreadEvents {
 
   /** Publishes a server request (kind `r`); the payload is its params JSON. */
   request(requestKey: string, method: string, paramsJson: string): void {
-    if (this.#announcement !== undefined) this.announceNow();
     this.flush();
     const headers = this.#headers("r", method, requestKey);
     if (this.#answerers !== undefined) headers[EventHeader.Answerers] = JSON.stringify(this.#answerers());
@@ -274,7 +274,6 @@ export class ThreadEvents {
    * routers detach the followers left out at once and forget the requests they may no longer answer.
    */
   accessChanged(): void {
-    if (this.#announcement !== undefined) this.announceNow();
     this.flush();
     const headers: BusHeaders = {
       [EventHeader.Kind]: "a",
@@ -290,7 +289,6 @@ export class ThreadEvents {
 
   /** Publishes the resolution of a server request (kind `x`), carrying the original method. */
   resolved(requestKey: string, method: string): void {
-    if (this.#announcement !== undefined) this.announceNow();
     this.flush();
     this.#publish(this.#threadSubject, EMPTY, this.#headers("x", method, requestKey));
   }

@@ -143,6 +143,31 @@ describe("host units", () => {
     await bus.close();
   });
 
+  test("thread events: a held announcement goes out once, before whatever the thread raises or flushes next", async () => {
+    const bus = new InProcessBus();
+    const got: BusMessage[] = [];
+    bus.subscribe("tm.v1.t1.ev.th.*", (m) => got.push(m));
+    const ev = new ThreadEvents({ bus, tenant: "t1", threadId: "th", epoch: 1, lastSeq: 0 });
+    const announce = () => ev.notify("turn/started", { threadId: "th" });
+    const methods = () => got.map((m) => `${m.headers?.["tm-m"]}:${m.headers?.["tm-s"]}`);
+
+    ev.announce(announce);
+    await bus.flush();
+    assert.deepEqual(methods(), [], "held");
+    ev.notify("turn/completed", { threadId: "th" });
+    ev.announceNow();
+    await bus.flush();
+    assert.deepEqual(methods(), ["turn/started:1", "turn/completed:2"], "raised first by the next event, and only once");
+
+    // A thread handed over flushes what it has: the held announcement goes with it.
+    ev.announce(announce);
+    ev.flush();
+    ev.request("1.0", "item/tool/call", "{}");
+    await bus.flush();
+    assert.deepEqual(methods().slice(2), ["turn/started:3", "item/tool/call:4"]);
+    await bus.close();
+  });
+
   test("pending requests: the first answer wins and resolves before the waiter continues; cleanup cancels the rest", async () => {
     const published: string[] = [];
     const events = {
